@@ -1,0 +1,14 @@
+import ArgumentParser
+
+/// The one executable: every way to run the project is a subcommand of `payout-worker`.
+@main
+struct PayoutWorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "payout-worker",
+        abstract: "Executes payout commands from Kafka exactly once against the Dollr mobile-money API.",
+        subcommands: [
+            BrokerCommand.self,
+            SandboxCommand.self,
+        ]
+    )
+}
