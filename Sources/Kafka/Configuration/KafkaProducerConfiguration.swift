@@ -1,0 +1,38 @@
+/// How a ``KafkaProducer`` writes. Defaults favour safety: idempotent, `acks=all`, so a retried
+/// batch is never written twice and an acknowledged record survives a broker failure.
+public struct KafkaProducerConfiguration: Sendable {
+    public var bootstrapServers: String
+    /// `enable.idempotence`: retries cannot duplicate or reorder records within a partition.
+    public var idempotent = true
+    public var acks = "all"
+    /// `linger.ms`: how long to wait to fill a batch; a few milliseconds buys most of the throughput.
+    public var linger: Duration = .milliseconds(5)
+    /// `partitioner`; `murmur2_random` places keys on the same partitions as the Java client does,
+    /// so producers in other languages agree on where a reference_id lives.
+    public var partitioner = "murmur2_random"
+    /// `message.timeout.ms`: how long librdkafka keeps retrying a record before it reports failure.
+    public var deliveryTimeout: Duration = .seconds(30)
+    /// How long ``KafkaProducer/close()`` waits for outstanding records to be delivered.
+    public var closeTimeout: Duration = .seconds(10)
+    public var pollTimeout: Duration = .milliseconds(100)
+    /// librdkafka properties passed through verbatim; they win over the typed fields.
+    public var properties: [String: String] = [:]
+
+    public init(bootstrapServers: String) {
+        self.bootstrapServers = bootstrapServers
+    }
+
+    func librdkafkaProperties() -> [String: String] {
+        var result: [String: String] = [
+            "bootstrap.servers": bootstrapServers,
+            "enable.idempotence": idempotent ? "true" : "false",
+            "acks": acks,
+            "linger.ms": String(linger.milliseconds),
+            "partitioner": partitioner,
+            "message.timeout.ms": String(deliveryTimeout.milliseconds),
+            "client.id": "payout-worker",
+        ]
+        result.merge(properties) { _, passedThrough in passedThrough }
+        return result
+    }
+}

@@ -1,0 +1,412 @@
+internal import Crdkafka
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+
+/// Owns a consumer `rd_kafka_t` and the dedicated thread that polls it.
+///
+/// Every call that can block (poll, the rebalance protocol, commit during revoke, close, destroy)
+/// runs on that thread, never on Swift's cooperative pool. The thread also owns pause state, so
+/// application pauses and back-pressure pauses are reconciled in one place.
+final class RDKafkaConsumerClient: Sendable {
+    private struct Shared {
+        var assignment: Set<KafkaTopicPartition> = []
+        var applicationPaused: Set<KafkaTopicPartition> = []
+        var lag: [KafkaTopicPartition: Int64] = [:]
+        var closeRequested = false
+        var closed = false
+        var closeWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    /// State only the poll thread touches. Kept in a class so the thread can mutate it without locks.
+    private final class PollThreadState {
+        var paused: Set<KafkaTopicPartition> = []
+        var topicNames: [OpaquePointer: String] = [:]
+    }
+
+    let buffer: MessageBuffer
+    private let handle: RDKafkaHandle
+    private let consumerQueue: RDKafkaQueue
+    private let callbacks: RDKafkaCallbacks
+    private let shared = Mutex(Shared())
+    /// Set by the rebalance callback so the poll loop re-checks the batch it is assembling.
+    private let rebalanced = Atomic<Bool>(false)
+
+    private func commitStored(_ rk: RDKafkaHandle, context: String) {
+        let err = rd_kafka_commit(rk.pointer, nil, 0)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET {
+            logger.warning("\(context) failed; the next owner re-reads from the last committed offset",
+                           metadata: ["error": "\(KafkaError.check(err, context)!)"])
+        }
+    }
+    /// Leases on the handle for other threads, so the poll thread never destroys it underneath them.
+    private let lifetime = HandleLifetime()
+    private let configuration: KafkaConsumerConfiguration
+    private let logger: Logger
+    private let rebalanceHandler: KafkaRebalanceHandler?
+    /// Set once the close path has already revoked everything, so the revoke librdkafka runs
+    /// inside `rd_kafka_consumer_close` does not call the handler a second time.
+    private let finalRevokeDone = Atomic<Bool>(false)
+
+    init(configuration: KafkaConsumerConfiguration, logger: Logger, rebalanceHandler: KafkaRebalanceHandler?) throws(KafkaError) {
+        self.configuration = configuration
+        self.logger = logger
+        self.rebalanceHandler = rebalanceHandler
+        let buffer = MessageBuffer(capacity: configuration.bufferCapacity)
+        self.buffer = buffer
+        let properties = try configuration.librdkafkaProperties()
+        let conf = try RDKafkaConfig.make(properties)
+
+        // The callbacks need `self`, which does not exist yet: route them through a box filled below.
+        let box = WeakReference<RDKafkaConsumerClient>()
+        let onRebalance: @Sendable (RDKafkaHandle, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) -> Void = {
+            box.value?.handleRebalance($0, $1, $2)
+        }
+        var onStatistics: (@Sendable (String) -> Void)?
+        if configuration.statisticsInterval != nil {
+            onStatistics = { box.value?.handleStatistics($0) }
+        }
+        let onError: @Sendable (KafkaError, Bool) -> Void = { error, isFatal in
+            if isFatal {
+                logger.error("fatal Kafka consumer error", metadata: ["error": "\(error)"])
+                buffer.finish(error: error)
+            } else {
+                logger.warning("Kafka consumer error", metadata: ["error": "\(error)"])
+            }
+        }
+        let callbacks = RDKafkaCallbacks(logger: logger, onRebalance: onRebalance, onStatistics: onStatistics, onError: onError)
+        callbacks.install(on: conf)
+        self.callbacks = callbacks
+        handle = try RDKafkaConfig.newHandle(type: RD_KAFKA_CONSUMER, conf: conf)
+        rd_kafka_poll_set_consumer(handle.pointer)
+        consumerQueue = RDKafkaQueue(pointer: rd_kafka_queue_get_consumer(handle.pointer)!)
+
+        let topics = RDKafkaTopicPartitionList(capacity: configuration.topics.count)
+        for topic in configuration.topics {
+            topics.add(KafkaTopicPartition(topic: topic, partition: RD_KAFKA_PARTITION_UA))
+        }
+        if let error = KafkaError.check(rd_kafka_subscribe(handle.pointer, topics.pointer), "subscribe to \(configuration.topics)") {
+            rd_kafka_queue_destroy(consumerQueue.pointer)
+            rd_kafka_destroy(handle.pointer)
+            throw error
+        }
+        box.value = self
+
+        let thread = Thread { [self] in self.pollLoop() }
+        thread.name = "kafka-consumer-poll"
+        thread.start()
+    }
+
+    // MARK: - Application-facing operations (any thread)
+
+    var assignment: Set<KafkaTopicPartition> { shared.withLock { $0.assignment } }
+    var lag: [KafkaTopicPartition: Int64] { shared.withLock { $0.lag } }
+
+    func take(maxCount: Int) async throws -> [KafkaMessage] {
+        let (messages, resumed) = try await buffer.take(maxCount: maxCount)
+        if resumed { wakePollThread() }
+        return messages
+    }
+
+    /// Stores `offset + 1` of the newest message per partition; the next commit (periodic, on
+    /// revoke, on close) makes it durable. Only ever moves forward: librdkafka replaces the stored
+    /// offset, so an out-of-order call must not rewind it.
+    func storeOffsets(_ messages: some Sequence<KafkaMessage>) throws(KafkaError) {
+        var newest: [KafkaTopicPartition: Int64] = [:]
+        for message in messages {
+            newest[message.topicPartition] = max(newest[message.topicPartition] ?? -1, message.offset)
+        }
+        guard !newest.isEmpty else { return }
+        let list = RDKafkaTopicPartitionList(capacity: newest.count)
+        for (tp, offset) in newest { list.add(tp, offset: offset + 1) }
+        let result = lifetime.use { rd_kafka_offsets_store(handle.pointer, list.pointer) }
+        guard let result else { throw .closed }
+        if result != RD_KAFKA_RESP_ERR_NO_ERROR {
+            // Per-partition errors: a partition that was revoked meanwhile is not ours to store.
+            let failed = list.elements.filter { $0.error != RD_KAFKA_RESP_ERR_NO_ERROR }
+            let detail = failed.map { "\($0.tp): \(String(cString: rd_kafka_err2str($0.error)))" }.joined(separator: ", ")
+            throw .librdkafka(.init(rawValue: (failed.first?.error ?? result).rawValue), reason: "store offsets: \(detail)")
+        }
+    }
+
+    /// Commits the stored offsets now and waits for the broker's answer.
+    func commit() async throws(KafkaError) {
+        let result: Result<Void, KafkaError> = await Blocking.run { [self] in
+            let err = self.lifetime.use { rd_kafka_commit(self.handle.pointer, nil, 0) }
+            guard let err else { return .failure(.closed) }
+            if err == RD_KAFKA_RESP_ERR__NO_OFFSET { return .success(()) }
+            if let error = KafkaError.check(err, "commit") { return .failure(error) }
+            return .success(())
+        }
+        try result.get()
+    }
+
+    /// The group's committed offsets for `partitions` (the next offset to read), as the broker has them.
+    func committedOffsets(for partitions: Set<KafkaTopicPartition>, timeout: Duration) async throws(KafkaError) -> [KafkaTopicPartition: Int64] {
+        let result: Result<[KafkaTopicPartition: Int64], KafkaError> = await Blocking.run { [self] in
+            let list = RDKafkaTopicPartitionList(partitions)
+            let err = self.lifetime.use { rd_kafka_committed(self.handle.pointer, list.pointer, Int32(timeout.milliseconds)) }
+            guard let err else { return .failure(.closed) }
+            if let error = KafkaError.check(err, "fetch committed offsets") { return .failure(error) }
+            var offsets: [KafkaTopicPartition: Int64] = [:]
+            for element in list.elements where element.offset >= 0 { offsets[element.tp] = element.offset }
+            return .success(offsets)
+        }
+        return try result.get()
+    }
+
+    func pause(_ partitions: Set<KafkaTopicPartition>) {
+        shared.withLock { $0.applicationPaused.formUnion(partitions) }
+        wakePollThread()
+    }
+
+    func resume(_ partitions: Set<KafkaTopicPartition>) {
+        shared.withLock { $0.applicationPaused.subtract(partitions) }
+        wakePollThread()
+    }
+
+    /// Leaves the group cleanly: the rebalance handler sees the final revoke, stored offsets are
+    /// committed, the handle is destroyed, and buffered messages not yet taken are dropped.
+    func close() async {
+        await withCheckedContinuation { continuation in
+            let alreadyClosed = shared.withLock { state -> Bool in
+                state.closeRequested = true
+                if state.closed { return true }
+                state.closeWaiters.append(continuation)
+                return false
+            }
+            if alreadyClosed { continuation.resume() }
+            wakePollThread()
+        }
+    }
+
+    /// Asks for close without waiting (used when the owner is deinitialised).
+    func requestClose() {
+        shared.withLock { $0.closeRequested = true }
+        wakePollThread()
+    }
+
+    private func wakePollThread() {
+        lifetime.use { rd_kafka_queue_yield(consumerQueue.pointer) }
+    }
+
+    // MARK: - Poll thread
+
+    private func pollLoop() {
+        let local = PollThreadState()
+        let pollTimeout = Int32(configuration.pollTimeout.milliseconds)
+        let maxBatch = max(1, min(1024, configuration.bufferCapacity / 4))
+        var batch: [KafkaMessage] = []
+        batch.reserveCapacity(maxBatch)
+
+        while !shared.withLock({ $0.closeRequested }) {
+            reconcilePauses(local)
+            rebalanced.store(false, ordering: .relaxed)
+            var timeout = pollTimeout
+            while batch.count < maxBatch, let message = rd_kafka_consumer_poll(handle.pointer, timeout) {
+                timeout = 0
+                defer { rd_kafka_message_destroy(message) }
+                if message.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                    logConsumeError(message)
+                    continue
+                }
+                batch.append(Self.copy(message, topicNames: &local.topicNames))
+            }
+            if rebalanced.load(ordering: .relaxed) {
+                // Messages polled before a revoke in this same batch must not reach the application.
+                let owned = assignment
+                batch.removeAll { !owned.contains($0.topicPartition) }
+            }
+            if !batch.isEmpty {
+                buffer.append(batch)
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+
+        // Hand everything back while the group is still stable: once rd_kafka_consumer_close starts
+        // leaving, the coordinator may already be rebalancing and refuse the commit, which would
+        // make the next owner re-read work this member finished.
+        let held = assignment
+        if !held.isEmpty {
+            buffer.purge(held)
+            logger.info("closing: revoking partitions", metadata: ["partitions": "\(held.sorted())"])
+            runHandler(rebalanceHandler, .revoked(held))
+            commitStored(handle, context: "commit on close")
+            finalRevokeDone.store(true, ordering: .relaxed)
+        }
+        // Runs the final revoke through handleRebalance on this thread and leaves the group.
+        if let error = KafkaError.check(rd_kafka_consumer_close(handle.pointer), "close consumer") {
+            logger.warning("consumer close reported an error", metadata: ["error": "\(error)"])
+        }
+        lifetime.retire()
+        rd_kafka_queue_destroy(consumerQueue.pointer)
+        rd_kafka_destroy(handle.pointer)
+        buffer.finish()
+        let waiters = shared.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.closed = true
+            state.assignment = []
+            defer { state.closeWaiters = [] }
+            return state.closeWaiters
+        }
+        _ = callbacks  // the callbacks object must outlive rd_kafka_destroy above
+        waiters.forEach { $0.resume() }
+    }
+
+    /// Applies the pause set the application and back-pressure ask for, on the poll thread only.
+    private func reconcilePauses(_ local: PollThreadState) {
+        let backpressure = buffer.isBackpressureActive
+        let (assigned, applicationPaused) = shared.withLock { ($0.assignment, $0.applicationPaused) }
+        let desired = backpressure ? assigned : applicationPaused.intersection(assigned)
+        let toPause = desired.subtracting(local.paused)
+        let toResume = local.paused.subtracting(desired).intersection(assigned)
+        if !toPause.isEmpty {
+            let list = RDKafkaTopicPartitionList(toPause)
+            if let error = KafkaError.check(rd_kafka_pause_partitions(handle.pointer, list.pointer), "pause") {
+                logger.warning("pausing partitions failed", metadata: ["error": "\(error)"])
+            }
+            logger.debug("paused partitions", metadata: ["partitions": "\(toPause.sorted())", "backpressure": "\(backpressure)"])
+        }
+        if !toResume.isEmpty {
+            let list = RDKafkaTopicPartitionList(toResume)
+            if let error = KafkaError.check(rd_kafka_resume_partitions(handle.pointer, list.pointer), "resume") {
+                logger.warning("resuming partitions failed", metadata: ["error": "\(error)"])
+            }
+            logger.debug("resumed partitions", metadata: ["partitions": "\(toResume.sorted())"])
+        }
+        local.paused = desired
+    }
+
+    /// Runs inside `rd_kafka_consumer_poll` / `rd_kafka_consumer_close` on the poll thread.
+    private func handleRebalance(
+        _ rk: RDKafkaHandle,
+        _ code: rd_kafka_resp_err_t,
+        _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+    ) {
+        let partitions = RDKafkaTopicPartitionList.partitions(borrowing: list)
+        let cooperative = String(cString: rd_kafka_rebalance_protocol(rk.pointer)) == "COOPERATIVE"
+        switch code {
+        case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            if cooperative {
+                if let error = rd_kafka_incremental_assign(rk.pointer, list) {
+                    logger.error("incremental assign failed", metadata: ["error": "\(KafkaError.consume(error, "assign"))"])
+                }
+            } else if let error = KafkaError.check(rd_kafka_assign(rk.pointer, list), "assign") {
+                logger.error("assign failed", metadata: ["error": "\(error)"])
+            }
+            shared.withLock { $0.assignment.formUnion(partitions) }
+            // A partition paused before an earlier revoke may come back still paused: start clean,
+            // and let reconcilePauses re-apply whatever is wanted now.
+            if !partitions.isEmpty {
+                let resumeList = RDKafkaTopicPartitionList(partitions)
+                _ = rd_kafka_resume_partitions(rk.pointer, resumeList.pointer)
+            }
+            logger.info("partitions assigned", metadata: ["partitions": "\(partitions.sorted())"])
+            runHandler(rebalanceHandler, .assigned(partitions))
+
+        case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+            let lost = rd_kafka_assignment_lost(rk.pointer) != 0
+            buffer.purge(partitions)
+            if !finalRevokeDone.load(ordering: .relaxed) {
+                logger.info(lost ? "partitions lost" : "partitions revoked", metadata: ["partitions": "\(partitions.sorted())"])
+                runHandler(rebalanceHandler, lost ? .lost(partitions) : .revoked(partitions))
+                if !lost {
+                    // The application had its chance to store offsets; make them durable before the
+                    // partitions move, so the next owner starts exactly after the last finished message.
+                    commitStored(rk, context: "commit on revoke")
+                }
+            }
+            if cooperative {
+                if let error = rd_kafka_incremental_unassign(rk.pointer, list) {
+                    logger.error("incremental unassign failed", metadata: ["error": "\(KafkaError.consume(error, "unassign"))"])
+                }
+            } else {
+                _ = rd_kafka_assign(rk.pointer, nil)
+            }
+            shared.withLock { state in
+                if cooperative { state.assignment.subtract(partitions) } else { state.assignment = [] }
+                state.applicationPaused.subtract(partitions)
+                state.lag = state.lag.filter { !partitions.contains($0.key) }
+            }
+
+        default:
+            logger.error("rebalance error", metadata: ["error": "\(KafkaError.check(code, "rebalance")!)"])
+            _ = rd_kafka_assign(rk.pointer, nil)
+            shared.withLock { $0.assignment = [] }
+        }
+        rebalanced.store(true, ordering: .relaxed)
+    }
+
+    /// Waits, on the poll thread, for the application's handler (it runs as a task on the pool).
+    private func runHandler(_ handler: KafkaRebalanceHandler?, _ event: KafkaRebalanceEvent) {
+        guard let handler else { return }
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            await handler(event)
+            done.signal()
+        }
+        let deadline = DispatchTime.now() + .milliseconds(Int(configuration.rebalanceHandlerTimeout.milliseconds))
+        if done.wait(timeout: deadline) == .timedOut {
+            logger.warning("rebalance handler did not return in time; continuing the rebalance",
+                           metadata: ["event": "\(event)", "timeout": "\(configuration.rebalanceHandlerTimeout)"])
+        }
+    }
+
+    private func handleStatistics(_ json: String) {
+        guard let lag = RDKafkaStatistics.consumerLag(fromJSON: json) else { return }
+        shared.withLock { state in
+            state.lag = lag.filter { state.assignment.contains($0.key) }
+        }
+    }
+
+    private func logConsumeError(_ message: UnsafeMutablePointer<rd_kafka_message_t>) {
+        let err = message.pointee.err
+        let text = rd_kafka_message_errstr(message).map { String(cString: $0) } ?? ""
+        logger.warning("consume error", metadata: ["error": "\(KafkaError.librdkafka(.init(rawValue: err.rawValue), reason: text))"])
+    }
+
+    private static func copy(_ message: UnsafeMutablePointer<rd_kafka_message_t>, topicNames: inout [OpaquePointer: String]) -> KafkaMessage {
+        let m = message.pointee
+        let topic: String
+        if let rkt = m.rkt {
+            if let cached = topicNames[rkt] {
+                topic = cached
+            } else {
+                topic = String(cString: rd_kafka_topic_name(rkt))
+                topicNames[rkt] = topic
+            }
+        } else {
+            topic = ""
+        }
+        let key = m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) }
+        let value = m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) }
+        var headers: [KafkaHeader] = []
+        var hdrs: OpaquePointer?
+        if rd_kafka_message_headers(message, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR, let hdrs {
+            var index = 0
+            var name: UnsafePointer<CChar>?
+            var valuePointer: UnsafeRawPointer?
+            var size = 0
+            while rd_kafka_header_get_all(hdrs, index, &name, &valuePointer, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                let headerValue = valuePointer.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }
+                headers.append(KafkaHeader(name: name.map { String(cString: $0) } ?? "", value: headerValue))
+                index += 1
+            }
+        }
+        var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let timestamp = rd_kafka_message_timestamp(message, &timestampType)
+        return KafkaMessage(
+            topicPartition: KafkaTopicPartition(topic: topic, partition: m.partition),
+            offset: m.offset,
+            key: key,
+            value: value,
+            headers: headers,
+            timestampMilliseconds: timestamp >= 0 ? timestamp : nil
+        )
+    }
+}
+
+/// An `rd_kafka_queue_t *`; thread-safe like the handle it belongs to (see ``RDKafkaHandle``).
+struct RDKafkaQueue: @unchecked Sendable {
+    let pointer: OpaquePointer
+}

@@ -1,0 +1,19 @@
+public import ArgumentParser
+import Logging
+
+/// Logging flags shared by every subcommand. Logs always go to stderr: stdout is for the
+/// machine-readable lines subcommands promise (bootstrap servers, listen address, summaries).
+struct LoggingOptions: ParsableArguments {
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var level: Logger.Level = .info
+
+    /// Installs the process-wide handler (once) and returns a logger at the chosen level.
+    func bootstrap(label: String) -> Logger {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        var logger = Logger(label: label)
+        logger.logLevel = level
+        return logger
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -1,0 +1,52 @@
+import Kafka
+import Testing
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    @Test("a bad librdkafka property stops construction and names the key")
+    func badPropertyNamesKey() throws {
+        var configuration = KafkaConsumerConfiguration(bootstrapServers: "127.0.0.1:1", groupID: "g", topics: ["t"])
+        configuration.properties["session.timeout.ms"] = "not-a-number"
+        #expect {
+            _ = try KafkaConsumer(configuration: configuration, logger: testLogger)
+        } throws: { error in
+            guard case KafkaError.configuration(let key, _) = error else { return false }
+            return key == "session.timeout.ms"
+        }
+    }
+
+    @Test("keys the at-least-once contract depends on cannot be overridden")
+    func reservedKeysAreRefused() throws {
+        var configuration = KafkaConsumerConfiguration(bootstrapServers: "127.0.0.1:1", groupID: "g", topics: ["t"])
+        configuration.properties["enable.auto.offset.store"] = "true"
+        #expect {
+            _ = try KafkaConsumer(configuration: configuration, logger: testLogger)
+        } throws: { error in
+            guard case KafkaError.configuration(let key, _) = error else { return false }
+            return key == "enable.auto.offset.store"
+        }
+    }
+
+    @Test("unknown producer properties are refused with their name")
+    func unknownProducerProperty() throws {
+        var configuration = KafkaProducerConfiguration(bootstrapServers: "127.0.0.1:1")
+        configuration.properties["no.such.property"] = "1"
+        #expect {
+            _ = try KafkaProducer(configuration: configuration, logger: testLogger)
+        } throws: { error in
+            guard case KafkaError.configuration(let key, _) = error else { return false }
+            return key == "no.such.property"
+        }
+    }
+
+    @Test("TLS and SASL properties pass through untouched")
+    func securityPropertiesPassThrough() throws {
+        var configuration = KafkaProducerConfiguration(bootstrapServers: "127.0.0.1:1")
+        configuration.properties["security.protocol"] = "sasl_plaintext"
+        configuration.properties["sasl.mechanisms"] = "SCRAM-SHA-512"
+        configuration.properties["sasl.username"] = "worker"
+        configuration.properties["sasl.password"] = "secret"
+        let producer = try KafkaProducer(configuration: configuration, logger: testLogger)
+        _ = producer
+    }
+}

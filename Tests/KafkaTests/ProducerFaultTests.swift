@@ -1,0 +1,75 @@
+import Kafka
+import Synchronization
+import Testing
+
+@Suite("Producer under broker faults")
+struct ProducerFaultTests {
+    @Test("injected produce errors are retried by the idempotent producer without duplicates")
+    func injectedErrorsAreRetriedWithoutDuplicates() async throws {
+        let env = try KafkaTestEnvironment()
+        try await env.cluster.createTopic("t", partitions: 1)
+        await env.cluster.injectErrors([.notEnoughReplicas, .requestTimedOut, .transport, .notLeaderForPartition], into: .produce)
+        let producer = try env.producer()
+        let reports = await producer.sendAll((0..<1000).map { KafkaProducerRecord(topic: "t", key: nil, value: Array(String($0).utf8)) })
+        #expect(reports.allSatisfy { (try? $0.get()) != nil })
+
+        let consumer = try env.consumer(group: "reader", topics: ["t"])
+        let seen = Observed()
+        drain(consumer, into: seen)
+        try await withDeadline(.seconds(60), "all records read") { await seen.wait { $0.count >= 1000 } }
+        // Let any duplicate the log might hold arrive before judging: read up to the end offset.
+        #expect(seen.elements.map(\.number) == Array(0..<1000), "each record once, in order")
+        #expect(seen.elements.last?.offset == 999)
+        await consumer.close()
+        await producer.close()
+    }
+
+    @Test("a broker set down and up again loses no delivered record")
+    func brokerDownAndUp() async throws {
+        let env = try KafkaTestEnvironment(brokers: 3)
+        try await env.cluster.createTopic("t", partitions: 3, replicationFactor: 3)
+        let producer = try env.producer()
+        let before = await producer.sendAll(numberedRecords(topic: "t", count: 600, keys: 30))
+        #expect(before.allSatisfy { (try? $0.get()) != nil })
+
+        try await env.cluster.setBrokerDown(1)
+        // Records keep being sent while the broker is down; those led by it wait for it to return.
+        let delivered = Recorder<Int>()
+        let sending = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for record in numberedRecords(topic: "t", count: 600, keys: 30, from: 600) {
+                    group.addTask {
+                        if (try? await producer.send(record)) != nil { delivered.append(1) }
+                    }
+                }
+            }
+        }
+        // Partitions led by the other brokers make progress while broker 1 is down.
+        try await withDeadline(.seconds(60), "progress while a broker is down") { await delivered.wait { $0.count >= 50 } }
+        try await env.cluster.setBrokerUp(1)
+        await sending.value
+        #expect(delivered.elements.count == 600, "every record sent during the outage was delivered")
+
+        let consumer = try env.consumer(group: "reader", topics: ["t"])
+        let seen = Observed()
+        drain(consumer, into: seen)
+        try await withDeadline(.seconds(60), "all records read") { await seen.wait { Set($0.map(\.number)).count == 1200 } }
+        #expect(seen.elements.count == 1200, "no duplicates")
+        await consumer.close()
+        await producer.close()
+    }
+
+    @Test("a record that cannot be delivered fails with a typed error once its delivery timeout passes")
+    func deliveryErrorIsTyped() async throws {
+        let env = try KafkaTestEnvironment()
+        let producer = try env.producer { $0.deliveryTimeout = .milliseconds(1500) }
+        await env.cluster.setTopicError("forbidden", .init(rawValue: 29))  // TOPIC_AUTHORIZATION_FAILED
+        await #expect {
+            try await producer.send(KafkaProducerRecord(topic: "forbidden", key: nil, value: [1]))
+        } throws: { error in
+            guard case KafkaError.librdkafka(let code, _) = error else { return false }
+            return code == .messageTimedOut || code.rawValue == 29
+        }
+        await producer.close()
+    }
+}
