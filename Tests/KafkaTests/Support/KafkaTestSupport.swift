@@ -1,6 +1,7 @@
 import Kafka
 import Logging
 import Synchronization
+@_exported import TestSupport
 
 /// A logger for tests: warnings and above, to stderr, so failures are explained without noise.
 let testLogger: Logger = {
@@ -52,64 +53,6 @@ extension KafkaMessage {
     var keyString: String { String(decoding: key ?? [], as: UTF8.self) }
 }
 
-/// Records what happens (messages seen, rebalance events) and lets a test wait for a condition on
-/// the record instead of sleeping.
-final class Recorder<Element: Sendable>: Sendable {
-    private struct Waiter {
-        var id: Int
-        var predicate: @Sendable ([Element]) -> Bool
-        var continuation: CheckedContinuation<Void, Never>
-    }
-
-    private struct State {
-        var elements: [Element] = []
-        var waiters: [Waiter] = []
-        var nextID = 0
-    }
-
-    private let state = Mutex(State())
-
-    var elements: [Element] { state.withLock { $0.elements } }
-
-    func append(_ batch: [Element]) {
-        let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.elements.append(contentsOf: batch)
-            let all = state.elements
-            let (done, pending) = state.waiters.reduce(into: ([Waiter](), [Waiter]())) {
-                if $1.predicate(all) { $0.0.append($1) } else { $0.1.append($1) }
-            }
-            state.waiters = pending
-            return done.map(\.continuation)
-        }
-        ready.forEach { $0.resume() }
-    }
-
-    func append(_ element: Element) { append([element]) }
-
-    /// Suspends until `predicate` holds for everything recorded so far, or the task is cancelled.
-    func wait(until predicate: @escaping @Sendable ([Element]) -> Bool) async {
-        let id = state.withLock { state -> Int in
-            defer { state.nextID += 1 }
-            return state.nextID
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let satisfied = state.withLock { state -> Bool in
-                    if predicate(state.elements) || Task.isCancelled { return true }
-                    state.waiters.append(Waiter(id: id, predicate: predicate, continuation: continuation))
-                    return false
-                }
-                if satisfied { continuation.resume() }
-            }
-        } onCancel: {
-            state.withLock { state -> CheckedContinuation<Void, Never>? in
-                guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-                return state.waiters.remove(at: index).continuation
-            }?.resume()
-        }
-    }
-}
-
 typealias Observed = Recorder<KafkaMessage>
 
 extension Recorder where Element == KafkaRebalanceEvent {
@@ -132,15 +75,6 @@ extension Recorder where Element == KafkaRebalanceEvent {
     var handler: KafkaRebalanceHandler { { [self] event in self.append(event) } }
 }
 
-/// Polls a condition that has no event to await (statistics, buffer levels), with a deadline.
-func eventually(_ what: String, within limit: Duration = .seconds(30), _ condition: @Sendable () async -> Bool) async throws {
-    let deadline = ContinuousClock.now + limit
-    while !(await condition()) {
-        guard ContinuousClock.now < deadline else { throw DeadlineExceeded(what: what, limit: limit) }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-}
-
 /// Reads from `consumer` into each recorder, storing offsets as it goes, until the consumer closes.
 @discardableResult
 func drain(_ consumer: KafkaConsumer, into recorders: Observed..., storeOffsets: Bool = true) -> Task<Void, any Error> {
@@ -152,29 +86,6 @@ func drain(_ consumer: KafkaConsumer, into recorders: Observed..., storeOffsets:
             if storeOffsets { try? consumer.storeOffsets(batch) }
         }
     }
-}
-
-/// Runs `body` with a deadline; a hung protocol fails the test instead of hanging CI.
-func withDeadline<T: Sendable>(_ limit: Duration = .seconds(60), _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            return nil
-        }
-        guard let first = try await group.next(), let value = first else {
-            group.cancelAll()
-            throw DeadlineExceeded(what: what, limit: limit)
-        }
-        group.cancelAll()
-        return value
-    }
-}
-
-struct DeadlineExceeded: Error, CustomStringConvertible {
-    let what: String
-    let limit: Duration
-    var description: String { "\(what) did not happen within \(limit)" }
 }
 
 /// Lets a rebalance handler reach the consumer it was created with.
