@@ -4,6 +4,7 @@ import PackageDescription
 // Layers, bottom to top (each target only imports the ones below it):
 //   Crdkafka (C, librdkafka) -> Kafka (no payout knowledge)
 //   DollrClient (HTTP client, money, secrets) -> DollrSandbox (a faithful fake Dollr)
+//   PayoutEngine (store, state machine, ledger, outbox; no Kafka) on DollrClient
 //   PayoutWorkerCLI: the one `payout-worker` executable with subcommands.
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -23,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // librdkafka 2.0.2 from Debian (`librdkafka-dev`), headers rdkafka.h and rdkafka_mock.h.
@@ -58,12 +61,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "PayoutEngine",
+            dependencies: [
+                "DollrClient",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "PayoutWorkerCLI",
             dependencies: [
                 "Kafka",
                 "DollrClient",
                 "DollrSandbox",
+                "PayoutEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -79,6 +93,17 @@ let package = Package(
         .testTarget(
             name: "KafkaTests",
             dependencies: ["Kafka", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PayoutEngineTests",
+            dependencies: [
+                "PayoutEngine",
+                "DollrClient",
+                "DollrSandbox",
+                "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
