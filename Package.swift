@@ -84,6 +84,7 @@ let package = Package(
             dependencies: [
                 "DollrClient",
                 "DollrSandbox",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

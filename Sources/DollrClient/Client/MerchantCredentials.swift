@@ -40,6 +40,9 @@ public struct MerchantCredentials: Sendable, Equatable {
             guard let fallback else { throw .missing(name) }
             return fallback
         }
+        let clientID = try value("DOLLR_CLIENT_ID", defaults?.clientID)
+        let clientSecret = try value("DOLLR_CLIENT_SECRET", defaults?.clientSecret.revealed)
+        let passcode = try value("MERCHANT_PASSCODE", defaults?.passcode.revealed)
         let phoneText = try value("MERCHANT_PASSCODE_PHONE", defaults?.passcodePhone.revealed)
         let phone: PhoneNumber
         do {
@@ -48,9 +51,9 @@ public struct MerchantCredentials: Sendable, Equatable {
             throw .invalid("MERCHANT_PASSCODE_PHONE", error.description)
         }
         return MerchantCredentials(
-            clientID: try value("DOLLR_CLIENT_ID", defaults?.clientID),
-            clientSecret: Secret(try value("DOLLR_CLIENT_SECRET", defaults?.clientSecret.revealed)),
-            passcode: Secret(try value("MERCHANT_PASSCODE", defaults?.passcode.revealed)),
+            clientID: clientID,
+            clientSecret: Secret(clientSecret),
+            passcode: Secret(passcode),
             passcodePhone: phone
         )
     }

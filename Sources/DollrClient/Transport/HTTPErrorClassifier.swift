@@ -2,6 +2,12 @@ import AsyncHTTPClient
 import NIOCore
 import NIOPosix
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Sorts transport failures into "nothing was sent" and "it may have been sent". When in doubt: may have been sent.
 enum HTTPErrorClassifier {
     static func classify(_ error: any Error) -> DollrError {
@@ -22,6 +28,12 @@ enum HTTPErrorClassifier {
         }
         if error is NIOConnectionError { return .connectionFailed("connection refused or unreachable") }
         if let error = error as? ChannelError, case .connectTimeout = error { return .connectionFailed("connect timeout") }
+        // These errors only come from connect(2): the request was never written.
+        if let error = error as? IOError,
+            [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL].contains(error.errnoCode)
+        {
+            return .connectionFailed("connection refused or unreachable")
+        }
         if error is NIOTooManyBytesError { return .invalidResponse("response body too large") }
         return .outcomeUnknown(.connectionLost(String(describing: type(of: error))))
     }
