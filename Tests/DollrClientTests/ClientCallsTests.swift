@@ -99,7 +99,9 @@ struct ClientCallsTests {
             #expect(info.paymentMethod == .mtnMomoLiberia)
             #expect(info.gatewayProvider == .mtnMomoLiberia)
             #expect(info.operationType == .payout)
-            await #expect(throws: DollrError.notFound) { try await client.lookupProvider(phone: try PhoneNumber("4412345678")) }
+            await #expect(throws: DollrError.notFound) {
+                try await client.lookupProvider(phone: try PhoneNumber("4412345678"))
+            }
         }
     }
 

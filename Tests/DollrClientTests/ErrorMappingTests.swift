@@ -1,10 +1,12 @@
-@testable import DollrClient
 import Foundation
 import Testing
 
+@testable import DollrClient
+
 @Suite("Status and 422 mapping (no network)")
 struct ErrorMappingTests {
-    private func map(_ status: Int, _ body: String, idempotent: Bool = true, retryAfter: Duration? = nil) -> DollrError {
+    private func map(_ status: Int, _ body: String, idempotent: Bool = true, retryAfter: Duration? = nil) -> DollrError
+    {
         ResponseStatusMapper.error(
             for: DollrResponse(status: status, retryAfter: retryAfter, body: Array(body.utf8)),
             isIdempotent: idempotent
@@ -23,23 +25,38 @@ struct ErrorMappingTests {
     }
 
     @Test func validationListKeepsEveryIssueWithLocAsText() {
-        let body = #"{"detail":[{"loc":["body","amount"],"msg":"Input should be greater than or equal to 0.01","type":"greater_than_equal"},{"loc":["body","items",0],"msg":"bad","type":"x"}]}"#
+        let body =
+            #"{"detail":[{"loc":["body","amount"],"msg":"Input should be greater than or equal to 0.01","type":"greater_than_equal"},{"loc":["body","items",0],"msg":"bad","type":"x"}]}"#
         #expect(
             self.map(422, body)
                 == .validation([
-                    ValidationIssue(loc: ["body", "amount"], msg: "Input should be greater than or equal to 0.01", type: "greater_than_equal"),
+                    ValidationIssue(
+                        loc: ["body", "amount"], msg: "Input should be greater than or equal to 0.01",
+                        type: "greater_than_equal"),
                     ValidationIssue(loc: ["body", "items", "0"], msg: "bad", type: "x"),
                 ])
         )
     }
 
     @Test(arguments: [
-        (#"{"detail":[{"loc":["body","reference_id"],"msg":"exists","type":"value_error.duplicate"}]}"#, DollrError.duplicateReference),
+        (
+            #"{"detail":[{"loc":["body","reference_id"],"msg":"exists","type":"value_error.duplicate"}]}"#,
+            DollrError.duplicateReference
+        ),
         (#"{"detail":"Reference already exists"}"#, .duplicateReference),
         (#"{"detail":[{"loc":["body"],"msg":"Duplicate reference_id","type":"value_error"}]}"#, .duplicateReference),
-        (#"{"detail":[{"loc":["body","passcode","token","code"],"msg":"Invalid passcode","type":"value_error.passcode"}]}"#, .passcodeRejected),
-        (#"{"detail":[{"loc":["body","session_id"],"msg":"Session has expired","type":"value_error.session_expired"}]}"#, .sessionExpired),
-        (#"{"detail":[{"loc":["body","session_id"],"msg":"Session not found","type":"value_error.session_not_found"}]}"#, .sessionExpired),
+        (
+            #"{"detail":[{"loc":["body","passcode","token","code"],"msg":"Invalid passcode","type":"value_error.passcode"}]}"#,
+            .passcodeRejected
+        ),
+        (
+            #"{"detail":[{"loc":["body","session_id"],"msg":"Session has expired","type":"value_error.session_expired"}]}"#,
+            .sessionExpired
+        ),
+        (
+            #"{"detail":[{"loc":["body","session_id"],"msg":"Session not found","type":"value_error.session_not_found"}]}"#,
+            .sessionExpired
+        ),
         (#"{"detail":[{"loc":["body","session_id"],"msg":"session expired","type":"value_error"}]}"#, .sessionExpired),
     ])
     func specificCauses(body: String, expected: DollrError) {

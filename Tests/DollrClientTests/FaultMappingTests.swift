@@ -21,26 +21,35 @@ struct FaultMappingTests {
         try await SandboxHarness.run { _, client in
             await #expect(
                 throws: DollrError.validation([
-                    ValidationIssue(loc: ["body", "payout_account_id"], msg: "Payment account not found", type: "value_error.not_found")
+                    ValidationIssue(
+                        loc: ["body", "payout_account_id"], msg: "Payment account not found",
+                        type: "value_error.not_found")
                 ])
             ) {
-                try await client.createPayoutSession(CreatePayoutSessionRequest(payoutAccountID: 999, amount: .usd("1.00")))
+                try await client.createPayoutSession(
+                    CreatePayoutSessionRequest(payoutAccountID: 999, amount: .usd("1.00")))
             }
             let account = try await client.makeAccount()
             await #expect(
                 throws: DollrError.validation([
-                    ValidationIssue(loc: ["body", "amount"], msg: "Input should be greater than or equal to 0.01", type: "greater_than_equal")
-                ])
-            ) {
-                try await client.createPayoutSession(CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("0.00")))
-            }
-            await #expect(
-                throws: DollrError.validation([
-                    ValidationIssue(loc: ["body", "currency"], msg: "Merchant has no wallet in EUR", type: "value_error.wallet_not_found")
+                    ValidationIssue(
+                        loc: ["body", "amount"], msg: "Input should be greater than or equal to 0.01",
+                        type: "greater_than_equal")
                 ])
             ) {
                 try await client.createPayoutSession(
-                    CreatePayoutSessionRequest(payoutAccountID: account.id, amount: Money(minorUnits: 100, currency: try CurrencyCode("EUR")))
+                    CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("0.00")))
+            }
+            await #expect(
+                throws: DollrError.validation([
+                    ValidationIssue(
+                        loc: ["body", "currency"], msg: "Merchant has no wallet in EUR",
+                        type: "value_error.wallet_not_found")
+                ])
+            ) {
+                try await client.createPayoutSession(
+                    CreatePayoutSessionRequest(
+                        payoutAccountID: account.id, amount: Money(minorUnits: 100, currency: try CurrencyCode("EUR")))
                 )
             }
         }
@@ -49,7 +58,9 @@ struct FaultMappingTests {
     @Test func wrongPasscodeIsPasscodeRejected() async throws {
         let referenceID = UUID()
         try await SandboxHarness.run(client: { $0.credentials.passcode = Secret("000000") }) { server, client in
-            await #expect(throws: DollrError.passcodeRejected) { try await client.pay(.usd("1.00"), referenceID: referenceID) }
+            await #expect(throws: DollrError.passcodeRejected) {
+                try await client.pay(.usd("1.00"), referenceID: referenceID)
+            }
             let entry = try #require(server.sandbox.ledgerSnapshot().execution(referenceID.uuidString))
             #expect(!entry.accepted)
             #expect(entry.executeCalls == 1)
@@ -57,7 +68,8 @@ struct FaultMappingTests {
     }
 
     @Test func wrongPasscodePhoneIsPasscodeRejected() async throws {
-        try await SandboxHarness.run(client: { $0.credentials.passcodePhone = try! PhoneNumber("231779999999") }) { _, client in
+        try await SandboxHarness.run(client: { $0.credentials.passcodePhone = try! PhoneNumber("231779999999") }) {
+            _, client in
             await #expect(throws: DollrError.passcodeRejected) { try await client.pay(.usd("1.00")) }
         }
     }
@@ -88,7 +100,8 @@ struct FaultMappingTests {
     @Test func serverErrorOnExecuteIsOutcomeUnknownAndNothingLanded() async throws {
         try await SandboxHarness.run { server, client in
             let account = try await client.makeAccount()
-            let session = try await client.createPayoutSession(CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00")))
+            let session = try await client.createPayoutSession(
+                CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00")))
             server.sandbox.updateFaults { $0.p5xx = 1 }
             let referenceID = UUID()
             do throws(DollrError) {
@@ -127,9 +140,11 @@ struct FaultMappingTests {
 
     @Test func hangIsOutcomeUnknownTimeoutAndNothingLanded() async throws {
         let configuration = SandboxHarness.configuration { $0.faults.hangMs = 1000 }
-        try await SandboxHarness.run(sandbox: configuration, client: { $0.requestTimeout = .milliseconds(300) }) { server, client in
+        try await SandboxHarness.run(sandbox: configuration, client: { $0.requestTimeout = .milliseconds(300) }) {
+            server, client in
             let account = try await client.makeAccount()
-            let session = try await client.createPayoutSession(CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00")))
+            let session = try await client.createPayoutSession(
+                CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00")))
             server.sandbox.updateFaults { $0.pHang = 1 }
             let referenceID = UUID()
             await #expect(throws: DollrError.outcomeUnknown(.timeout)) {
@@ -145,12 +160,15 @@ struct FaultMappingTests {
 
     @Test func lostResponseIsOutcomeUnknownButTheExecutionExists() async throws {
         let configuration = SandboxHarness.configuration { $0.faults.hangMs = 1000 }
-        try await SandboxHarness.run(sandbox: configuration, client: { $0.requestTimeout = .milliseconds(300) }) { server, client in
+        try await SandboxHarness.run(sandbox: configuration, client: { $0.requestTimeout = .milliseconds(300) }) {
+            server, client in
             let account = try await client.makeAccount()
-            let session = try await client.createPayoutSession(CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00")))
+            let session = try await client.createPayoutSession(
+                CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00")))
             server.sandbox.updateFaults { $0.pLostResponse = 1 }
             let referenceID = UUID()
-            let request = ExecutePayoutRequest(sessionID: session.id, payoutAccountID: account.id, referenceID: referenceID)
+            let request = ExecutePayoutRequest(
+                sessionID: session.id, payoutAccountID: account.id, referenceID: referenceID)
             await #expect(throws: DollrError.outcomeUnknown(.timeout)) { try await client.executePayout(request) }
             server.sandbox.updateFaults { $0.pLostResponse = 0 }
             let status = try await client.payoutStatus(referenceID: referenceID)
@@ -166,7 +184,8 @@ struct FaultMappingTests {
         let configuration = SandboxHarness.configuration { $0.faults.hangMs = 0 }
         try await SandboxHarness.run(sandbox: configuration) { server, client in
             let account = try await client.makeAccount()
-            let session = try await client.createPayoutSession(CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00")))
+            let session = try await client.createPayoutSession(
+                CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00")))
             server.sandbox.updateFaults { $0.pLostResponse = 1 }
             let referenceID = UUID()
             do throws(DollrError) {

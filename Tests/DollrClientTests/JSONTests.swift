@@ -1,5 +1,6 @@
-@testable import DollrClient
 import Testing
+
+@testable import DollrClient
 
 @Suite("Exact JSON")
 struct JSONTests {
@@ -29,7 +30,9 @@ struct JSONTests {
     @Test func boundsNesting() {
         let deep = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
         #expect(throws: JSONParser.Error.self) { try JSONParser.parse(deep) }
-        #expect(throws: Never.self) { try JSONParser.parse(String(repeating: "[", count: 10) + String(repeating: "]", count: 10)) }
+        #expect(throws: Never.self) {
+            try JSONParser.parse(String(repeating: "[", count: 10) + String(repeating: "]", count: 10))
+        }
     }
 
     @Test func writerRoundTripsAndEscapes() throws {

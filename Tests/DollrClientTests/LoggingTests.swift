@@ -1,7 +1,8 @@
-@testable import DollrClient
-@testable import DollrSandbox
 import Foundation
 import Testing
+
+@testable import DollrClient
+@testable import DollrSandbox
 
 @Suite("No secret or phone number reaches a log line")
 struct LoggingTests {
@@ -28,7 +29,8 @@ struct LoggingTests {
                 CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("12.34"))
             )
             let referenceID = UUID()
-            let request = ExecutePayoutRequest(sessionID: session.id, payoutAccountID: account.id, referenceID: referenceID)
+            let request = ExecutePayoutRequest(
+                sessionID: session.id, payoutAccountID: account.id, referenceID: referenceID)
             _ = try await client.executePayout(request)
             tokens += server.sandbox.issuedTokens
             server.sandbox.expireAllTokens()

@@ -14,7 +14,7 @@ struct PayoutLifecycleTests {
             server.sandbox.advanceClock(by: .milliseconds(1000))
             #expect(try await client.payoutStatus(referenceID: referenceID).status == .processing)
             #expect(server.sandbox.ledgerSnapshot().wallet(.usd)?.balance == before)
-            server.sandbox.advanceClock(by: .milliseconds(2000))
+            server.sandbox.advanceClock(by: .seconds(60))
             let completed = try await client.payoutStatus(referenceID: referenceID)
             #expect(completed.status == .completed)
             #expect(completed.status.isTerminal)
@@ -35,7 +35,7 @@ struct PayoutLifecycleTests {
             server.sandbox.setWalletBalance(.usd("100.50"))
             let referenceID = UUID()
             _ = try await client.pay(.usd("100.50"), referenceID: referenceID)
-            server.sandbox.advanceClock(by: .seconds(3))
+            server.sandbox.advanceClock(by: .seconds(61))
             let failed = try await client.payoutStatus(referenceID: referenceID)
             #expect(failed.status == .failed)
             #expect(failed.walletMessage?.contains("Insufficient wallet balance") == true)
@@ -55,7 +55,7 @@ struct PayoutLifecycleTests {
                 _ = try await client.pay(.usd("10.00"), referenceID: referenceID)
                 references.append(referenceID)
             }
-            server.sandbox.advanceClock(by: .seconds(3))
+            server.sandbox.advanceClock(by: .seconds(61))
             var statuses: [ExecutionStatus] = []
             for referenceID in references {
                 statuses.append(try await client.payoutStatus(referenceID: referenceID).status)
@@ -72,7 +72,7 @@ struct PayoutLifecycleTests {
             let before = server.sandbox.ledgerSnapshot().wallet(.usd)?.balance
             let referenceID = UUID()
             _ = try await client.pay(.usd("10.00"), referenceID: referenceID)
-            server.sandbox.advanceClock(by: .seconds(3))
+            server.sandbox.advanceClock(by: .seconds(61))
             let failed = try await client.payoutStatus(referenceID: referenceID)
             #expect(failed.status == .failed)
             #expect(failed.gatewayMessage != nil)
@@ -87,7 +87,8 @@ struct PayoutLifecycleTests {
             let (session, _) = try await client.pay(.usd("1.00"), referenceID: referenceID)
             await #expect(throws: DollrError.duplicateReference) {
                 try await client.executePayout(
-                    ExecutePayoutRequest(sessionID: session.id, payoutAccountID: session.payoutAccountID, referenceID: referenceID)
+                    ExecutePayoutRequest(
+                        sessionID: session.id, payoutAccountID: session.payoutAccountID, referenceID: referenceID)
                 )
             }
             let entry = try #require(server.sandbox.ledgerSnapshot().execution(referenceID.uuidString))
@@ -102,7 +103,8 @@ struct PayoutLifecycleTests {
             let (session, _) = try await client.pay(.usd("1.00"))
             await #expect(throws: DollrError.sessionExpired) {
                 try await client.executePayout(
-                    ExecutePayoutRequest(sessionID: session.id, payoutAccountID: session.payoutAccountID, referenceID: UUID())
+                    ExecutePayoutRequest(
+                        sessionID: session.id, payoutAccountID: session.payoutAccountID, referenceID: UUID())
                 )
             }
         }

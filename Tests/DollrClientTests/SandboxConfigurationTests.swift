@@ -38,7 +38,9 @@ struct SandboxConfigurationTests {
         #expect(configuration.seed == 7)
     }
 
-    @Test(arguments: [#"{"nope":1}"#, #"{"wallets":{"USD":"1.001"}}"#, #"{"faults":{"p_hang":3}}"#, "[", #"{"seed":-1}"#])
+    @Test(arguments: [
+        #"{"nope":1}"#, #"{"wallets":{"USD":"1.001"}}"#, #"{"faults":{"p_hang":3}}"#, "[", #"{"seed":-1}"#,
+    ])
     func badFilesAreRefused(json: String) {
         #expect(throws: SandboxConfigurationError.self) {
             try SandboxConfiguration.load(json: Array(json.utf8), environment: [:])

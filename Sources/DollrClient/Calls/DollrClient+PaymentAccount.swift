@@ -1,6 +1,7 @@
 extension DollrClient {
     /// Registers a payout recipient: `POST /v1/payment-accounts/create?operation_type=PAYOUT`.
-    public func createPaymentAccount(_ request: CreatePaymentAccountRequest) async throws(DollrError) -> PaymentAccount {
+    public func createPaymentAccount(_ request: CreatePaymentAccountRequest) async throws(DollrError) -> PaymentAccount
+    {
         let object = try await self.call(
             DollrRequest(
                 method: .POST,

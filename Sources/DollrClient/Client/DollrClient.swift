@@ -64,7 +64,8 @@ public final class DollrClient: Sendable {
         let credentials = configuration.credentials
         let retryPolicy = configuration.rateLimitRetry
         self.tokens = TokenManager(margin: configuration.tokenRefreshMargin, now: now) {
-            await Self.obtainToken(credentials: credentials, transport: transport, retryPolicy: retryPolicy, logger: logger)
+            await Self.obtainToken(
+                credentials: credentials, transport: transport, retryPolicy: retryPolicy, logger: logger)
         }
     }
 

@@ -19,7 +19,8 @@ enum ResponseStatusMapper {
         case 429:
             return .rateLimited(retryAfter: response.retryAfter ?? .zero)
         case 500..<600:
-            return isIdempotent ? .server(status: response.status) : .outcomeUnknown(.serverError(status: response.status))
+            return isIdempotent
+                ? .server(status: response.status) : .outcomeUnknown(.serverError(status: response.status))
         default:
             return .unexpectedStatus(response.status)
         }

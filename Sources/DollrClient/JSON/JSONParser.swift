@@ -40,9 +40,15 @@ package struct JSONParser {
         case UInt8(ascii: "{"): return .object(try self.parseObject(depth: depth))
         case UInt8(ascii: "["): return .array(try self.parseArray(depth: depth))
         case UInt8(ascii: "\""): return .string(try self.parseString())
-        case UInt8(ascii: "t"): try self.expectLiteral("true"); return .bool(true)
-        case UInt8(ascii: "f"): try self.expectLiteral("false"); return .bool(false)
-        case UInt8(ascii: "n"): try self.expectLiteral("null"); return .null
+        case UInt8(ascii: "t"):
+            try self.expectLiteral("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try self.expectLiteral("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try self.expectLiteral("null")
+            return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try self.parseNumber())
         default: throw self.error("unexpected character")
         }
@@ -68,7 +74,9 @@ package struct JSONParser {
             self.skipWhitespace()
             switch self.peek() {
             case UInt8(ascii: ","): self.index += 1
-            case UInt8(ascii: "}"): self.index += 1; return object
+            case UInt8(ascii: "}"):
+                self.index += 1
+                return object
             default: throw self.error("expected ',' or '}'")
             }
         }
@@ -88,7 +96,9 @@ package struct JSONParser {
             self.skipWhitespace()
             switch self.peek() {
             case UInt8(ascii: ","): self.index += 1
-            case UInt8(ascii: "]"): self.index += 1; return elements
+            case UInt8(ascii: "]"):
+                self.index += 1
+                return elements
             default: throw self.error("expected ',' or ']'")
             }
         }

@@ -1,9 +1,10 @@
 import AsyncHTTPClient
-import struct Foundation.URL
 import Logging
 import NIOCore
 import NIOHTTP1
 import Synchronization
+
+import struct Foundation.URL
 
 /// Sends one request and returns one complete response, or a ``DollrError`` that says whether the request may have
 /// been sent. Knows nothing about tokens or retries.

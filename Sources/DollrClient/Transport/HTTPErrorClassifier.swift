@@ -3,9 +3,9 @@ import NIOCore
 import NIOPosix
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Sorts transport failures into "nothing was sent" and "it may have been sent". When in doubt: may have been sent.
@@ -27,7 +27,9 @@ enum HTTPErrorClassifier {
             }
         }
         if error is NIOConnectionError { return .connectionFailed("connection refused or unreachable") }
-        if let error = error as? ChannelError, case .connectTimeout = error { return .connectionFailed("connect timeout") }
+        if let error = error as? ChannelError, case .connectTimeout = error {
+            return .connectionFailed("connect timeout")
+        }
         // These errors only come from connect(2): the request was never written.
         if let error = error as? IOError,
             [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL].contains(error.errnoCode)

@@ -26,7 +26,8 @@ struct AdminRoutes: Sendable {
             try await self.withBody(request) { body in
                 switch self.sandbox.faults.update({ $0.apply(body) }) {
                 case .success(let settings):
-                    self.sandbox.logger.info("sandbox faults changed", metadata: ["faults": "\(JSONWriter.serialize(settings.json))"])
+                    self.sandbox.logger.info(
+                        "sandbox faults changed", metadata: ["faults": "\(JSONWriter.serialize(settings.json))"])
                     return SandboxResponse.json(200, settings.json)
                 case .failure(let error):
                     return SandboxResponse.validation(error.issues)
@@ -51,7 +52,9 @@ struct AdminRoutes: Sendable {
             try await self.withBody(request) { body in
                 guard case .bool(let verified)? = body["merchant_verified"] else {
                     return SandboxResponse.validation([
-                        ValidationIssue(loc: ["body", "merchant_verified"], msg: "Input should be a valid boolean", type: "bool_type")
+                        ValidationIssue(
+                            loc: ["body", "merchant_verified"], msg: "Input should be a valid boolean",
+                            type: "bool_type")
                     ])
                 }
                 self.sandbox.merchantVerified = verified
@@ -62,7 +65,8 @@ struct AdminRoutes: Sendable {
             try await self.withBody(request) { body in
                 guard case .number(let literal)? = body["ms"], let milliseconds = Int(literal), milliseconds >= 0 else {
                     return SandboxResponse.validation([
-                        ValidationIssue(loc: ["body", "ms"], msg: "Input should be a non-negative integer", type: "int_type")
+                        ValidationIssue(
+                            loc: ["body", "ms"], msg: "Input should be a non-negative integer", type: "int_type")
                     ])
                 }
                 self.sandbox.advanceClock(by: .milliseconds(milliseconds))
@@ -83,7 +87,8 @@ struct AdminRoutes: Sendable {
             case .string(let text)?, .number(let text)?:
                 if let currency {
                     do {
-                        balance = try Money(parsing: DecimalText.plain(fromJSONNumber: text) ?? text, currency: currency)
+                        balance = try Money(
+                            parsing: DecimalText.plain(fromJSONNumber: text) ?? text, currency: currency)
                     } catch {
                         fields.fail("balance", "Value error, \(error)", "value_error")
                     }
@@ -94,7 +99,8 @@ struct AdminRoutes: Sendable {
             guard fields.issues.isEmpty, let balance else {
                 return SandboxResponse.validation(
                     fields.issues.map { issue in
-                        issue.loc == ["body"] ? ValidationIssue(loc: ["path", "currency"], msg: issue.msg, type: issue.type) : issue
+                        issue.loc == ["body"]
+                            ? ValidationIssue(loc: ["path", "currency"], msg: issue.msg, type: issue.type) : issue
                     }
                 )
             }

@@ -40,19 +40,23 @@ extension FaultSettings {
             let fieldLoc = loc + [member.key]
             if let keyPath = Self.integerFields[member.key] {
                 guard case .number(let literal) = member.value, let value = Int(literal), value >= 0 else {
-                    issues.append(ValidationIssue(loc: fieldLoc, msg: "Input should be a non-negative integer", type: "int_type"))
+                    issues.append(
+                        ValidationIssue(loc: fieldLoc, msg: "Input should be a non-negative integer", type: "int_type"))
                     continue
                 }
                 updated[keyPath: keyPath] = value
             } else if let keyPath = Self.probabilityFields[member.key] {
                 guard case .number(let literal) = member.value, let value = Double(literal), (0...1).contains(value)
                 else {
-                    issues.append(ValidationIssue(loc: fieldLoc, msg: "Input should be a number between 0 and 1", type: "float_type"))
+                    issues.append(
+                        ValidationIssue(
+                            loc: fieldLoc, msg: "Input should be a number between 0 and 1", type: "float_type"))
                     continue
                 }
                 updated[keyPath: keyPath] = value
             } else {
-                issues.append(ValidationIssue(loc: fieldLoc, msg: "Extra inputs are not permitted", type: "extra_forbidden"))
+                issues.append(
+                    ValidationIssue(loc: fieldLoc, msg: "Extra inputs are not permitted", type: "extra_forbidden"))
             }
         }
         if issues.isEmpty { self = updated }

@@ -1,6 +1,7 @@
 import DollrClient
-import struct Foundation.UUID
 import Hummingbird
+
+import struct Foundation.UUID
 
 extension DollrAPIRoutes {
     /// `POST /v1/executions/payout`: `session_id` string, `payout_account_id` string, `reference_id` UUID v4,
@@ -29,7 +30,9 @@ extension DollrAPIRoutes {
         let fate = self.sandbox.faults.executionFate()
         let now = self.sandbox.clock.now()
         let outcome = self.sandbox.ledger.execute(
-            .init(referenceID: referenceID, sessionID: sessionID, payoutAccountID: accountID, passcodeIssues: passcodeIssues),
+            .init(
+                referenceID: referenceID, sessionID: sessionID, payoutAccountID: accountID,
+                passcodeIssues: passcodeIssues),
             now: now,
             fate: (fate.pending, fate.processing, fate.providerFails)
         )
@@ -68,16 +71,21 @@ extension DollrAPIRoutes {
             let merchant = self.sandbox.configuration.merchant
             let loc = ["body", "passcode", "token"]
             if let code, code != merchant.passcode.revealed {
-                rejections.append(ValidationIssue(loc: loc + ["code"], msg: "Invalid passcode", type: "value_error.passcode"))
+                rejections.append(
+                    ValidationIssue(loc: loc + ["code"], msg: "Invalid passcode", type: "value_error.passcode"))
             }
             if let phone, phone != merchant.passcodePhone.revealed {
                 rejections.append(
-                    ValidationIssue(loc: loc + ["phone"], msg: "Passcode is not registered to this phone", type: "value_error.passcode")
+                    ValidationIssue(
+                        loc: loc + ["phone"], msg: "Passcode is not registered to this phone",
+                        type: "value_error.passcode")
                 )
             }
             if phone == nil, let userID, userID != self.sandbox.configuration.passcodeUserID {
                 rejections.append(
-                    ValidationIssue(loc: loc + ["user_id"], msg: "Passcode is not registered to this user", type: "value_error.passcode")
+                    ValidationIssue(
+                        loc: loc + ["user_id"], msg: "Passcode is not registered to this user",
+                        type: "value_error.passcode")
                 )
             }
         }

@@ -26,7 +26,8 @@ extension DollrAPIRoutes {
             }
         }
         if let baseCurrency, let targetCurrency, baseCurrency != targetCurrency {
-            query.fail("target_currency", "Currency conversion is not available in the sandbox", "value_error.unsupported")
+            query.fail(
+                "target_currency", "Currency conversion is not available in the sandbox", "value_error.unsupported")
         }
         guard query.issues.isEmpty, let amount, let bearer else { return SandboxResponse.validation(query.issues) }
         let fee = self.sandbox.configuration.fees.fee(for: amount)

@@ -43,7 +43,8 @@ enum RequestBodyReader {
         var buffer = try await request.body.collect(upTo: self.maximumBytes)
         let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
         guard !bytes.isEmpty else {
-            return .failure(ValidationIssues(issues: [ValidationIssue(loc: ["body"], msg: "Field required", type: "missing")]))
+            return .failure(
+                ValidationIssues(issues: [ValidationIssue(loc: ["body"], msg: "Field required", type: "missing")]))
         }
         switch Result(catching: { () throws(JSONParser.Error) in try JSONParser.parse(bytes) }) {
         case .success(.object(let object)):
@@ -61,7 +62,8 @@ enum RequestBodyReader {
         case .failure(let error):
             return .failure(
                 ValidationIssues(issues: [
-                    ValidationIssue(loc: ["body", String(error.offset)], msg: "JSON decode error", type: "json_invalid")
+                    ValidationIssue(
+                        loc: ["body", String(error.offset)], msg: "JSON decode error", type: "json_invalid")
                 ])
             )
         }

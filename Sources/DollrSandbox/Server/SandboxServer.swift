@@ -1,7 +1,8 @@
-public import struct Foundation.URL
 public import Logging
 import ServiceLifecycle
 import Synchronization
+
+public import struct Foundation.URL
 
 /// A sandbox running in-process, for tests and for the demo, bench and chaos commands.
 ///

@@ -1,5 +1,6 @@
-import struct Foundation.Date
 import Synchronization
+
+import struct Foundation.Date
 
 /// The sandbox's notion of now: the monotonic clock plus an offset that tests (and `POST /_sandbox/clock/advance`)
 /// can move forward, so that expiry and settlement are deterministic without sleeping.

@@ -1,6 +1,7 @@
 import DollrClient
-import struct Foundation.UUID
 import Synchronization
+
+import struct Foundation.UUID
 
 /// Wallets, accounts, sessions and executions under one lock. Every operation first settles the executions that
 /// are due, so the state seen is always current and debits happen in due order.
@@ -259,7 +260,8 @@ final class SandboxLedger: Sendable {
                 state.wallets[currency]!.balance = wallet.balance - total
                 record.outcome = .completed(providerTransactionID: "SBX-\(entry.sequence)")
             } else {
-                let available = state.wallets.values.first(where: { $0.id == terms.walletID })?.balance
+                let available =
+                    state.wallets.values.first(where: { $0.id == terms.walletID })?.balance
                     ?? .zero(total.currency)
                 record.outcome = .failedForFunds(
                     walletMessage: "Insufficient wallet balance: \(available) \(total.currency) available, "

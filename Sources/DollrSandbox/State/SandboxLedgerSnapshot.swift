@@ -6,7 +6,10 @@ public struct SandboxWallet: Sendable, Hashable {
     public let balance: Money
 
     var json: JSONObject {
-        ["id": .integer(self.id), "currency": .string(self.balance.currency.code), "balance": .string(self.balance.description)]
+        [
+            "id": .integer(self.id), "currency": .string(self.balance.currency.code),
+            "balance": .string(self.balance.description),
+        ]
     }
 }
 

@@ -65,7 +65,8 @@ struct FieldValidator {
     mutating func object(_ key: String) -> JSONObject? {
         guard let value = self.present(key) else { return nil }
         guard case .object(let nested) = value else {
-            self.fail(key, "Input should be a valid dictionary or object to extract fields from", "model_attributes_type")
+            self.fail(
+                key, "Input should be a valid dictionary or object to extract fields from", "model_attributes_type")
             return nil
         }
         return nested

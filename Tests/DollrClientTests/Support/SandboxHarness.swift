@@ -1,16 +1,17 @@
-@testable import DollrClient
 import DollrSandbox
 import Foundation
 import Logging
 
+@testable import DollrClient
+
 /// Starts a sandbox on 127.0.0.1:0 and a real client pointed at it, runs the test body, and always tears both down.
 enum SandboxHarness {
-    /// A sandbox whose executions stay PENDING 1 s and PROCESSING 2 s of sandbox time: tests move them along with
+    /// A sandbox whose executions stay PENDING 1 s and PROCESSING 60 s of sandbox time: tests move them along with
     /// `advanceClock` instead of waiting.
     static func configuration(_ adjust: (inout SandboxConfiguration) -> Void = { _ in }) -> SandboxConfiguration {
         var configuration = SandboxConfiguration(seed: 42)
         configuration.faults.pendingMs = 1000
-        configuration.faults.processingMs = 2000
+        configuration.faults.processingMs = 60_000
         adjust(&configuration)
         return configuration
     }
@@ -67,7 +68,8 @@ extension DollrClient {
     /// Account, session and execute for `amount`; returns the session and the execution as accepted.
     func pay(_ amount: Money, referenceID: UUID = UUID()) async throws(DollrError) -> (PayoutSession, PayoutExecution) {
         let account = try await self.makeAccount()
-        let session = try await self.createPayoutSession(CreatePayoutSessionRequest(payoutAccountID: account.id, amount: amount))
+        let session = try await self.createPayoutSession(
+            CreatePayoutSessionRequest(payoutAccountID: account.id, amount: amount))
         let execution = try await self.executePayout(
             ExecutePayoutRequest(sessionID: session.id, payoutAccountID: account.id, referenceID: referenceID)
         )
