@@ -1,6 +1,63 @@
 import ArgumentParser
+import DollrSandbox
+import Foundation
+import Logging
+import ServiceLifecycle
 
+/// `payout-worker sandbox`: a faithful fake of Dollr's API for the worker, curl and the test suites.
 struct SandboxCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "sandbox", abstract: "Runs the Dollr sandbox server.")
-    func run() async throws {}
+    static let configuration = CommandConfiguration(
+        commandName: "sandbox",
+        abstract: "Runs the Dollr sandbox server.",
+        discussion: """
+            Prints `listening on http://HOST:PORT` as the first line of stdout; logs go to stderr.
+            The merchant comes from DOLLR_CLIENT_ID, DOLLR_CLIENT_SECRET, MERCHANT_PASSCODE and
+            MERCHANT_PASSCODE_PHONE (defaults: sandbox-client, sandbox-secret, 123456, 231770000001).
+            --config takes a JSON file: see SandboxConfiguration. Admin API under /_sandbox/.
+            """
+    )
+
+    @Option(help: "Address to bind.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to bind; 0 picks a free port.")
+    var port = 8080
+
+    @Option(name: .customLong("config"), help: "JSON configuration file.")
+    var configFile: String?
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel =
+                ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
+            return handler
+        }
+        let logger = Logger(label: "dollr-sandbox")
+        let json = try self.configFile.map { path in
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ValidationError("cannot read configuration file \(path)")
+            }
+            return [UInt8](data)
+        }
+        let configuration = try SandboxConfiguration.load(json: json, environment: ProcessInfo.processInfo.environment)
+        let service = SandboxService(
+            sandbox: Sandbox(configuration: configuration, logger: logger),
+            host: self.host,
+            port: self.port,
+            logger: logger
+        ) { host, port in
+            let shownHost = host.contains(":") ? "[\(host)]" : host
+            // Unbuffered write: the line must reach a pipe at once, whoever reads it.
+            FileHandle.standardOutput.write(Data("listening on http://\(shownHost):\(port)\n".utf8))
+        }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: service)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+    }
 }

@@ -1,0 +1,51 @@
+public import DollrClient
+
+/// A merchant wallet as the admin API shows it.
+public struct SandboxWallet: Sendable, Hashable {
+    public let id: Int
+    public let balance: Money
+
+    var json: JSONObject {
+        [
+            "id": .integer(self.id), "currency": .string(self.balance.currency.code),
+            "balance": .string(self.balance.description),
+        ]
+    }
+}
+
+/// One `reference_id` in the ledger: how often it was executed and what became of it.
+public struct SandboxExecution: Sendable, Hashable {
+    public let referenceID: String
+    /// Every execute call with this reference, accepted or not (a duplicate counts).
+    public let executeCalls: Int
+    public let accepted: Bool
+    /// `nil` when never accepted.
+    public let status: ExecutionStatus?
+    public let amount: Money?
+    /// Amount + fee once completed, zero otherwise.
+    public let debited: Money?
+
+    var json: JSONObject {
+        [
+            "reference_id": .string(self.referenceID), "execute_calls": .integer(self.executeCalls),
+            "accepted": .bool(self.accepted), "status": self.status.map { .string($0.rawValue) } ?? .null,
+            "amount": self.amount.map { .string($0.description) } ?? .null,
+            "currency": self.amount.map { .string($0.currency.code) } ?? .null,
+            "debited": self.debited.map { .string($0.description) } ?? .null,
+        ]
+    }
+}
+
+/// The ground truth reliability tests check: each reference executed at most once, no wallet below zero.
+public struct SandboxLedgerSnapshot: Sendable, Hashable {
+    public let wallets: [SandboxWallet]
+    public let executions: [SandboxExecution]
+
+    public func wallet(_ currency: CurrencyCode) -> SandboxWallet? {
+        self.wallets.first { $0.balance.currency == currency }
+    }
+
+    public func execution(_ referenceID: String) -> SandboxExecution? {
+        self.executions.first { $0.referenceID == referenceID.lowercased() }
+    }
+}

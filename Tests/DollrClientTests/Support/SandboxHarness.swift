@@ -1,0 +1,82 @@
+import DollrSandbox
+import Foundation
+import Logging
+
+@testable import DollrClient
+
+/// Starts a sandbox on 127.0.0.1:0 and a real client pointed at it, runs the test body, and always tears both down.
+enum SandboxHarness {
+    /// A sandbox whose executions stay PENDING 1 s and PROCESSING 60 s of sandbox time: tests move them along with
+    /// `advanceClock` instead of waiting.
+    static func configuration(_ adjust: (inout SandboxConfiguration) -> Void = { _ in }) -> SandboxConfiguration {
+        var configuration = SandboxConfiguration(seed: 42)
+        configuration.faults.pendingMs = 1000
+        configuration.faults.processingMs = 60_000
+        adjust(&configuration)
+        return configuration
+    }
+
+    static let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+    static func run(
+        sandbox configuration: SandboxConfiguration = SandboxHarness.configuration(),
+        client adjust: (inout DollrConfiguration) -> Void = { _ in },
+        clock: ManualClock? = nil,
+        clientLogger: Logger = SandboxHarness.quiet,
+        sandboxLogger: Logger = SandboxHarness.quiet,
+        _ body: (SandboxServer, DollrClient) async throws -> Void
+    ) async throws {
+        let server = try await SandboxServer.start(configuration: configuration, logger: sandboxLogger)
+        var clientConfiguration = DollrConfiguration(baseURL: server.baseURL, credentials: configuration.merchant)
+        adjust(&clientConfiguration)
+        let now: @Sendable () -> ContinuousClock.Instant
+        if let clock {
+            now = { clock.now() }
+        } else {
+            now = { .now }
+        }
+        let client = DollrClient(configuration: clientConfiguration, httpClient: nil, logger: clientLogger, now: now)
+        do {
+            try await body(server, client)
+        } catch {
+            try? await client.shutdown()
+            await server.stop()
+            throw error
+        }
+        try await client.shutdown()
+        await server.stop()
+    }
+}
+
+/// Fixtures for the payout flow.
+extension DollrClient {
+    static let recipientPhone = try! PhoneNumber("231770001234")
+
+    func makeAccount(phone: PhoneNumber = DollrClient.recipientPhone) async throws(DollrError) -> PaymentAccount {
+        try await self.createPaymentAccount(
+            CreatePaymentAccountRequest(
+                accountName: "Jane Doe",
+                provider: .orangeMoneyLiberia,
+                method: .orangeMoneyLiberia,
+                partyID: 7,
+                countryCode: "LR",
+                accountNumber: phone
+            )
+        )
+    }
+
+    /// Account, session and execute for `amount`; returns the session and the execution as accepted.
+    func pay(_ amount: Money, referenceID: UUID = UUID()) async throws(DollrError) -> (PayoutSession, PayoutExecution) {
+        let account = try await self.makeAccount()
+        let session = try await self.createPayoutSession(
+            CreatePayoutSessionRequest(payoutAccountID: account.id, amount: amount))
+        let execution = try await self.executePayout(
+            ExecutePayoutRequest(sessionID: session.id, payoutAccountID: account.id, referenceID: referenceID)
+        )
+        return (session, execution)
+    }
+}
+
+extension Money {
+    static func usd(_ text: String) -> Money { try! Money(parsing: text, currency: .usd) }
+}

@@ -1,0 +1,85 @@
+import DollrClient
+import DollrSandbox
+import Foundation
+import Testing
+
+@Suite("One shared token, refreshed in time or once after a 401")
+struct TokenTests {
+    private static let query = AmountAndFeesQuery(
+        baseAmount: .usd("10.00"),
+        targetCurrency: .usd,
+        paymentMethod: .orangeMoneyLiberia,
+        provider: .orangeMoneyLiberia
+    )
+
+    @Test func tokenIsReusedUntilFiveMinutesRemain() async throws {
+        let clock = ManualClock()
+        try await SandboxHarness.run(clock: clock) { server, client in
+            _ = try await client.predictAmountAndFees(Self.query)
+            clock.advance(by: .seconds(54 * 60))
+            _ = try await client.predictAmountAndFees(Self.query)
+            #expect(server.sandbox.counters.tokensIssued == 1)
+            clock.advance(by: .seconds(2 * 60))
+            _ = try await client.predictAmountAndFees(Self.query)
+            #expect(server.sandbox.counters.tokensIssued == 2)
+            #expect(client.statistics.tokenRefreshes == 2)
+            #expect(client.statistics.unauthorizedRetries == 0)
+        }
+    }
+
+    @Test func unauthorizedTriggersOneRefreshAndOneRetry() async throws {
+        try await SandboxHarness.run { server, client in
+            _ = try await client.makeAccount()
+            #expect(server.sandbox.expireAllTokens() == 1)
+            let account = try await client.makeAccount()
+            #expect(account.id == 2)
+            #expect(server.sandbox.counters.tokensIssued == 2)
+            #expect(server.sandbox.counters.unauthorized == 1)
+            #expect(client.statistics.unauthorizedRetries == 1)
+        }
+    }
+
+    @Test func tokenExpiredOnTheSandboxClockIsRefreshedAfter401() async throws {
+        try await SandboxHarness.run { server, client in
+            _ = try await client.predictAmountAndFees(Self.query)
+            server.sandbox.advanceClock(by: .seconds(61 * 60))
+            _ = try await client.predictAmountAndFees(Self.query)
+            #expect(server.sandbox.counters.unauthorized == 1)
+            #expect(server.sandbox.counters.tokensIssued == 2)
+        }
+    }
+
+    @Test func wrongClientSecretIsUnauthorized() async throws {
+        try await SandboxHarness.run { server, client in
+            var wrong = client.configuration
+            wrong.credentials.clientSecret = Secret("wrong")
+            let other = DollrClient(configuration: wrong, logger: SandboxHarness.quiet)
+            await #expect(throws: DollrError.unauthorized) { try await other.predictAmountAndFees(Self.query) }
+            try await other.shutdown()
+            #expect(server.sandbox.counters.tokensIssued == 0)
+            #expect(server.sandbox.counters.unauthorized == 1)
+        }
+    }
+
+    @Test func concurrentCallersShareOneTokenCall() async throws {
+        try await SandboxHarness.run { server, client in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<20 {
+                    group.addTask { _ = try await client.predictAmountAndFees(Self.query) }
+                }
+                try await group.waitForAll()
+            }
+            #expect(server.sandbox.counters.tokensIssued == 1)
+            server.sandbox.expireAllTokens()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<20 {
+                    group.addTask { _ = try await client.predictAmountAndFees(Self.query) }
+                }
+                try await group.waitForAll()
+            }
+            #expect(server.sandbox.counters.tokensIssued == 2)
+            #expect(client.statistics.tokenRefreshes == 2)
+            #expect(client.statistics.unauthorizedRetries == server.sandbox.counters.unauthorized)
+        }
+    }
+}
