@@ -40,13 +40,13 @@ struct ConfigurationTests {
     }
 
     @Test("TLS and SASL properties pass through untouched")
-    func securityPropertiesPassThrough() throws {
+    func securityPropertiesPassThrough() async throws {
         var configuration = KafkaProducerConfiguration(bootstrapServers: "127.0.0.1:1")
         configuration.properties["security.protocol"] = "sasl_plaintext"
         configuration.properties["sasl.mechanisms"] = "SCRAM-SHA-512"
         configuration.properties["sasl.username"] = "worker"
         configuration.properties["sasl.password"] = "secret"
         let producer = try KafkaProducer(configuration: configuration, logger: testLogger)
-        _ = producer
+        await producer.close()
     }
 }
