@@ -26,14 +26,10 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(name: .customLong("config"), help: "JSON configuration file.")
     var configFile: String?
 
+    @OptionGroup var logging: LoggingOptions
+
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel =
-                ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
-            return handler
-        }
-        let logger = Logger(label: "dollr-sandbox")
+        let logger = logging.bootstrap(label: "dollr-sandbox")
         let json = try self.configFile.map { path in
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw ValidationError("cannot read configuration file \(path)")
@@ -48,8 +44,7 @@ struct SandboxCommand: AsyncParsableCommand {
             logger: logger
         ) { host, port in
             let shownHost = host.contains(":") ? "[\(host)]" : host
-            // Unbuffered write: the line must reach a pipe at once, whoever reads it.
-            FileHandle.standardOutput.write(Data("listening on http://\(shownHost):\(port)\n".utf8))
+            StandardOutput.writeLine("listening on http://\(shownHost):\(port)")
         }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
