@@ -1,0 +1,21 @@
+/// How one engine instance works the store.
+public struct EngineConfiguration: Sendable {
+    /// Identifies this worker in leases; unique per process (a restarted process is a new owner).
+    public var owner: String
+    /// Payouts advanced concurrently by this instance. A payout waiting for its next poll does not
+    /// count: it is parked in the store, not in memory.
+    public var maximumInFlight = 256
+    /// How many due payouts one claim takes.
+    public var claimBatch = 64
+    /// Lease on a payout while it is worked on; longer than any Dollr call can take (the client's
+    /// request timeout), so a live worker never loses a payout mid-call.
+    public var leaseMilliseconds: Int64 = 60_000
+    /// How often an idle engine looks for due work; new intake wakes it at once.
+    public var idleCheck: Duration = .milliseconds(200)
+    public var policy = EnginePolicy()
+    public var commandPolicy = CommandPolicy()
+
+    public init(owner: String) {
+        self.owner = owner
+    }
+}

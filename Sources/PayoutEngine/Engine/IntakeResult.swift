@@ -1,0 +1,28 @@
+public import struct Foundation.UUID
+
+/// A record as intake sees it: the Kafka key and value, nothing Kafka-specific.
+public struct IntakeRecord: Sendable, Hashable {
+    public var key: [UInt8]?
+    public var value: [UInt8]?
+
+    public init(key: [UInt8]?, value: [UInt8]?) {
+        self.key = key
+        self.value = value
+    }
+}
+
+/// What intake did with one record. The runtime stores the record's offset after every result:
+/// each is durable (recorded, or answered) or needs the dead-letter path.
+public enum IntakeResult: Sendable, Hashable {
+    /// New payout recorded with its ACCEPTED event.
+    case accepted(referenceID: UUID)
+    /// Identical to an earlier command: no side effect, its latest event re-emitted.
+    case duplicate(referenceID: UUID, latestStatus: String)
+    /// Same reference_id as an earlier payout with different content: the original is untouched;
+    /// the record belongs on the dead-letter topic with reason IDEMPOTENCY_CONFLICT.
+    case conflict(referenceID: UUID)
+    /// Failed validation but names its reference_id: answered with a REJECTED event.
+    case rejected(referenceID: UUID, CommandRejection)
+    /// Not a usable command at all (no reference_id): dead-letter it with this reason.
+    case invalid(CommandRejection)
+}

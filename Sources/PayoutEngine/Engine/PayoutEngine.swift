@@ -1,0 +1,267 @@
+public import DollrClient
+public import Logging
+import Foundation
+import Synchronization
+
+/// Executes payouts: records commands (intake), then advances each one from recovery point to
+/// recovery point against Dollr, committing every step to the store before the next foreign call.
+///
+/// Several engines (threads or processes) may share one store: leases make sure one engine at a
+/// time advances a payout, and a crashed engine's payouts are resumed by another once its leases
+/// expire. The engine knows nothing of Kafka: intake takes bytes, events leave through the outbox.
+public final class PayoutEngine: Sendable {
+    /// Test hook: called at every ``RecoveryPoint``; throw ``SimulatedCrash`` to stop there.
+    public typealias CrashHook = @Sendable (_ point: RecoveryPoint, _ phase: PayoutPhase, _ referenceID: String) async throws -> Void
+
+    public let store: any PayoutStore
+    private let dollr: DollrClient
+    private let configuration: EngineConfiguration
+    private let machine: PayoutStateMachine
+    private let decoder: CommandDecoder
+    private let logger: Logger
+    private let clock: StoreClock
+    private let crashHook: CrashHook?
+    private let wakeup = Wakeup()
+    private let healthTracker = HealthTracker()
+    private let stopping = Atomic<Bool>(false)
+    private let inFlight = Atomic<Int>(0)
+
+    public init(
+        store: any PayoutStore,
+        dollr: DollrClient,
+        configuration: EngineConfiguration,
+        logger: Logger,
+        clock: StoreClock = .system,
+        crashHook: CrashHook? = nil
+    ) {
+        self.store = store
+        self.dollr = dollr
+        self.configuration = configuration
+        self.machine = PayoutStateMachine(policy: configuration.policy)
+        self.decoder = CommandDecoder(policy: configuration.commandPolicy)
+        self.logger = logger
+        self.clock = clock
+        self.crashHook = crashHook
+    }
+
+    public var health: EngineHealth { healthTracker.snapshot }
+
+    /// Payouts this instance is advancing right now.
+    public var inFlightCount: Int { inFlight.load(ordering: .relaxed) }
+
+    // MARK: - Intake
+
+    /// Validates and durably records a batch of records in one store transaction, then wakes the
+    /// executor. One result per record, in order.
+    public func intake(_ records: [IntakeRecord]) async throws(StoreError) -> [IntakeResult] {
+        let now = clock.now()
+        enum Planned { case item(IntakeItem, UUID, CommandRejection?), invalid(CommandRejection) }
+        let planned: [Planned] = records.map { record in
+            switch decoder.decode(key: record.key, value: record.value) {
+            case .success(let command):
+                var state = PayoutState(command: command, now: now)
+                state.status = .accepted
+                let accepted = NewEvent(sequence: 1, status: PayoutStatus.accepted.rawValue,
+                                        payload: StatusEventPayload.build(state: state, sequence: 1, occurredAt: now), occurredAt: now)
+                return .item(.command(NewPayout(
+                    referenceID: command.referenceKey, fingerprint: command.fingerprint, amountMinor: command.amount.minorUnits,
+                    currency: command.amount.currency.code, state: state.encoded(), acceptedEvent: accepted)), command.referenceID, nil)
+            case .failure(let rejection):
+                guard let referenceID = rejection.referenceID else { return .invalid(rejection) }
+                let key = referenceID.uuidString.lowercased()
+                let reason = PayoutReason(.validationError, rejection.description)
+                let payload = StatusEventPayload.rejection(referenceID: key, amount: nil, reason: reason, occurredAt: now)
+                let event = NewEvent(sequence: 0, status: PayoutStatus.rejected.rawValue, payload: payload, occurredAt: now)
+                return .item(.rejection(referenceID: key, event: event), referenceID, rejection)
+            }
+        }
+        let items = planned.compactMap { if case .item(let item, _, _) = $0 { item } else { nil } }
+        let outcomes = items.isEmpty ? [] : try await store.accept(items, now: now)
+        var next = outcomes.makeIterator()
+        let results: [IntakeResult] = planned.map { plan in
+            switch plan {
+            case .invalid(let rejection): return .invalid(rejection)
+            case .item(_, let referenceID, let rejection):
+                switch next.next()! {
+                case .accepted: return .accepted(referenceID: referenceID)
+                case .duplicate(let latest): return .duplicate(referenceID: referenceID, latestStatus: latest)
+                case .conflict: return .conflict(referenceID: referenceID)
+                case .rejected: return .rejected(referenceID: referenceID, rejection!)
+                }
+            }
+        }
+        if results.contains(where: { if case .accepted = $0 { true } else { false } }) { wakeup.signal() }
+        return results
+    }
+
+    // MARK: - Execution
+
+    /// Works due payouts until the task is cancelled or ``stop()`` is called, keeping at most
+    /// `maximumInFlight` of them moving at once. Returns once in-flight payouts are parked.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled && !stopping.load(ordering: .relaxed) {
+                let capacity = configuration.maximumInFlight - inFlight.load(ordering: .relaxed)
+                var claimed: [StoredPayout] = []
+                if capacity > 0 {
+                    do {
+                        claimed = try await store.claimDue(
+                            owner: configuration.owner, limit: min(capacity, configuration.claimBatch),
+                            leaseMilliseconds: configuration.leaseMilliseconds, now: clock.now())
+                    } catch {
+                        logger.warning("claiming due payouts failed", metadata: ["error": "\(error)"])
+                    }
+                }
+                for payout in claimed {
+                    inFlight.add(1, ordering: .relaxed)
+                    group.addTask {
+                        await self.advance(payout)
+                        self.inFlight.subtract(1, ordering: .relaxed)
+                        self.wakeup.signal()
+                    }
+                }
+                // A full batch suggests more is due: claim again at once. Otherwise wait for new
+                // intake, a finished payout, or the idle interval.
+                if claimed.count < configuration.claimBatch || capacity <= claimed.count {
+                    await wakeup.wait(upTo: configuration.idleCheck)
+                }
+            }
+        }
+    }
+
+    /// Stops claiming; payouts in flight finish their current step, commit it, and are parked
+    /// (lease released) so that another worker, or this one restarted, resumes them.
+    public func stop() {
+        stopping.store(true, ordering: .relaxed)
+        wakeup.signal()
+    }
+
+    /// Claims and advances due payouts once, until none is due (for tests and tools).
+    @discardableResult
+    public func drainDue() async throws(StoreError) -> Int {
+        var total = 0
+        while true {
+            let claimed = try await store.claimDue(
+                owner: configuration.owner, limit: configuration.claimBatch,
+                leaseMilliseconds: configuration.leaseMilliseconds, now: clock.now())
+            if claimed.isEmpty { return total }
+            total += claimed.count
+            await withDiscardingTaskGroup { group in
+                for payout in claimed { group.addTask { await self.advance(payout) } }
+            }
+        }
+    }
+
+    /// Advances one leased payout step by step until it is parked, final, or the lease is lost.
+    func advance(_ claimed: StoredPayout) async {
+        var stored = claimed
+        var state: PayoutState
+        do {
+            state = try PayoutState.decode(stored.state)
+        } catch {
+            logger.error("payout state is unreadable; leaving it for an operator", metadata: ["reference_id": "\(stored.referenceID)", "error": "\(error)"])
+            return
+        }
+        var followUp: EngineAction?
+        do {
+            while true {
+                let action = followUp ?? machine.action(for: state)
+                followUp = nil
+                if case .none = action { return }
+                let isCall = action != .markExecuting
+                if isCall { try await crashHook?(.beforeCall, state.phase, stored.referenceID) }
+                let outcome = await perform(action)
+                if isCall { try await crashHook?(.afterCall, state.phase, stored.referenceID) }
+
+                let now = clock.now()
+                var decision = machine.apply(outcome, to: state, now: now)
+                var result = try await commit(decision, from: stored, now: now)
+                // The store refused the hold: decide again with that knowledge and commit that.
+                switch result {
+                case .insufficientFunds(let available):
+                    decision = machine.apply(.holdRefusedInsufficient(availableMinor: available), to: state, now: now)
+                    result = try await commit(decision, from: stored, now: now)
+                case .walletUnknown:
+                    decision = machine.apply(.holdRefusedWalletUnknown, to: state, now: now)
+                    result = try await commit(decision, from: stored, now: now)
+                default: break
+                }
+                guard case .committed(let row) = result else {
+                    logger.notice("lease lost; another worker owns the payout now", metadata: ["reference_id": "\(stored.referenceID)"])
+                    return
+                }
+                stored = row
+                state = decision.state
+                healthTracker.record(decision.alert, now: now, succeeded: !outcome.isTransientFailure)
+                if case .executed = outcome { healthTracker.recordExecuted() }
+                if decision.emitsEvent {
+                    logger.info("payout status", metadata: [
+                        "reference_id": "\(stored.referenceID)", "status": "\(state.status.rawValue)",
+                        "reason": "\(state.reason?.code.rawValue ?? "-")",
+                    ])
+                }
+                try await crashHook?(.afterCommit, state.phase, stored.referenceID)
+
+                guard case .now = decision.schedule else { return }
+                if stopping.load(ordering: .relaxed) {
+                    // Park between steps: the committed recovery point is where the next owner starts.
+                    try? await store.releaseLease(referenceID: stored.referenceID, owner: configuration.owner)
+                    return
+                }
+                followUp = decision.followUp
+            }
+        } catch is SimulatedCrash {
+            logger.debug("simulated crash", metadata: ["reference_id": "\(stored.referenceID)", "phase": "\(state.phase)"])
+        } catch {
+            // A store failure: the last committed recovery point stands; retry once the lease expires.
+            logger.warning("store failure while advancing a payout", metadata: ["reference_id": "\(stored.referenceID)", "error": "\(error)"])
+        }
+    }
+
+    private func commit(_ decision: Decision, from stored: StoredPayout, now: Int64) async throws(StoreError) -> TransitionResult {
+        let state = decision.state
+        var events: [NewEvent] = []
+        if decision.emitsEvent {
+            let sequence = stored.sequence + 1
+            events.append(NewEvent(sequence: sequence, status: state.status.rawValue,
+                                   payload: StatusEventPayload.build(state: state, sequence: sequence, occurredAt: now), occurredAt: now))
+        }
+        let nextAttempt: Int64
+        let renew: Int64?
+        switch decision.schedule {
+        case .now: (nextAttempt, renew) = (now, configuration.leaseMilliseconds)
+        case .after(let delay): (nextAttempt, renew) = (now + delay, nil)
+        case .done: (nextAttempt, renew) = (now, nil)
+        }
+        return try await store.commit(PayoutTransition(
+            referenceID: stored.referenceID, leaseOwner: configuration.owner, state: state.encoded(),
+            status: state.status.rawValue, isFinal: decision.schedule == .done, reasonCode: state.reason?.code.rawValue,
+            events: events, ledger: decision.ledger, nextAttemptAt: nextAttempt, renewLeaseMilliseconds: renew,
+            incrementAttempts: true), now: now)
+    }
+
+    private func perform(_ action: EngineAction) async -> ActionOutcome {
+        switch action {
+        case .predictFee(nil):
+            return .feePredicted(payerAmount: nil)
+        case .predictFee(let query?):
+            // The prediction only sizes the hold; when it fails the fallback fee is used instead.
+            return .feePredicted(payerAmount: try? await dollr.predictAmountAndFees(query).payerAmount)
+        case .createAccount(let request):
+            do { return .accountCreated(id: try await dollr.createPaymentAccount(request).id) } catch { return .failed(error) }
+        case .createSession(let request):
+            do {
+                let session = try await dollr.createPayoutSession(request)
+                return .sessionCreated(id: session.id, walletID: session.walletID)
+            } catch { return .failed(error) }
+        case .markExecuting:
+            return .markedExecuting
+        case .execute(let request):
+            do { return .executed(try await dollr.executePayout(request)) } catch { return .executeFailed(error) }
+        case .pollStatus(let referenceID):
+            do { return .polled(try await dollr.payoutStatus(referenceID: referenceID)) } catch { return .failed(error) }
+        case .none:
+            return .failed(.cancelled)
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import DollrClient
+import Foundation
+
+/// Builds the value of a `payouts.status` record:
+/// `{"reference_id","sequence","status","amount","currency","reason":{"code","message"}|null,
+///   "provider":{"session_id","wallet_id","transaction_id","status"}|null,"occurred_at"}`.
+/// Amounts are decimal strings in major units. No phone number or secret is ever part of it.
+enum StatusEventPayload {
+    static func build(state: PayoutState, sequence: Int, occurredAt: Int64) -> String {
+        var provider: JSONValue = .null
+        if state.sessionID != nil || state.providerStatus != nil {
+            provider = .object([
+                "session_id": state.sessionID.map(JSONValue.string) ?? .null,
+                "wallet_id": state.walletID.map(JSONValue.string) ?? .null,
+                "transaction_id": state.providerTransactionID.map(JSONValue.string) ?? .null,
+                "status": state.providerStatus.map(JSONValue.string) ?? .null,
+            ])
+        }
+        return JSONWriter.serialize(JSONObject(dictionaryLiteral:
+            ("reference_id", .string(state.command.referenceID)),
+            ("sequence", .integer(sequence)),
+            ("status", .string(state.status.rawValue)),
+            ("amount", .string(state.amount.description)),
+            ("currency", .string(state.command.currency)),
+            ("reason", reason(state.reason)),
+            ("provider", provider),
+            ("occurred_at", .string(Timestamp.rfc3339(milliseconds: occurredAt)))
+        ))
+    }
+
+    /// The REJECTED event of a command that failed validation (sequence 0). Amount and currency
+    /// are echoed only when they were valid.
+    static func rejection(referenceID: String, amount: Money?, reason: PayoutReason, occurredAt: Int64) -> String {
+        JSONWriter.serialize(JSONObject(dictionaryLiteral:
+            ("reference_id", .string(referenceID)),
+            ("sequence", .integer(0)),
+            ("status", .string(PayoutStatus.rejected.rawValue)),
+            ("amount", amount.map { .string($0.description) } ?? .null),
+            ("currency", amount.map { .string($0.currency.code) } ?? .null),
+            ("reason", Self.reason(reason)),
+            ("provider", .null),
+            ("occurred_at", .string(Timestamp.rfc3339(milliseconds: occurredAt)))
+        ))
+    }
+
+    private static func reason(_ reason: PayoutReason?) -> JSONValue {
+        guard let reason else { return .null }
+        return .object(["code": .string(reason.code.rawValue), "message": .string(reason.message)])
+    }
+}
+
+/// RFC 3339 UTC timestamps with millisecond precision, from epoch milliseconds.
+public enum Timestamp {
+    public static func rfc3339(milliseconds: Int64) -> String {
+        let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
+        let millis = milliseconds - seconds * 1000
+        var time = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                      Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+                      Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(millis))
+    }
+}

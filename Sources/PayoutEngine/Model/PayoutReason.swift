@@ -1,0 +1,30 @@
+/// Why a payout failed or was rejected: a stable code to switch on and a message for people.
+public struct PayoutReason: Sendable, Hashable, Codable {
+    public var code: Code
+    /// Human-readable detail. Never contains a secret or a phone number.
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
+        /// The command is malformed (REJECTED), or Dollr refused its content.
+        case validationError = "VALIDATION_ERROR"
+        /// The wallet's available balance (balance minus holds) does not cover amount + fee.
+        case insufficientFunds = "INSUFFICIENT_FUNDS"
+        /// No balance is declared for the wallet of this currency.
+        case walletBalanceUnknown = "WALLET_BALANCE_UNKNOWN"
+        /// Dollr answered 403: the merchant is not verified, or credentials are mixed.
+        case merchantNotVerified = "MERCHANT_NOT_VERIFIED"
+        /// Dollr refused the merchant passcode.
+        case passcodeRejected = "PASSCODE_REJECTED"
+        /// Dollr refused the recipient, session or execution request (422).
+        case providerRejected = "PROVIDER_REJECTED"
+        /// Dollr executed the payout and reports it FAILED.
+        case providerFailed = "PROVIDER_FAILED"
+        /// Same reference_id, different content: the original payout is untouched.
+        case idempotencyConflict = "IDEMPOTENCY_CONFLICT"
+    }
+}

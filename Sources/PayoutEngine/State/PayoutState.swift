@@ -1,0 +1,79 @@
+import DollrClient
+import Foundation
+
+/// Everything the engine knows about one payout, persisted as one JSON document per recovery
+/// point. Amounts are integer minor units; the recipient's phone is kept only until the payout
+/// account exists, then dropped (data minimisation).
+struct PayoutState: Sendable, Hashable, Codable {
+    struct Command: Sendable, Hashable, Codable {
+        var referenceID: String
+        var amountMinor: Int64
+        var currency: String
+        var payoutAccountID: Int?
+        var recipient: Recipient?
+        var requestedAt: String?
+        var metadata: [String: String]
+    }
+
+    struct Recipient: Sendable, Hashable, Codable {
+        var accountName: String
+        var partyID: Int
+        var phone: String?
+        var provider: String
+        var method: String
+        var countryCode: String?
+    }
+
+    var command: Command
+    var phase: PayoutPhase
+    /// The public status of the latest event.
+    var status: PayoutStatus
+    var reason: PayoutReason?
+    /// What the hold covers: amount + predicted (or fallback) fee.
+    var holdMinor: Int64?
+    var feeMinor: Int64?
+    var payoutAccountID: Int?
+    var sessionID: String?
+    var walletID: String?
+    var providerStatus: String?
+    var providerTransactionID: String?
+    var debitedMinor: Int64?
+    var executeAttempts = 0
+    /// When the first status poll happened; the polling budget counts from here.
+    var pollingSince: Int64?
+    var polls = 0
+    /// Consecutive transient failures of the current step, for back-off.
+    var transientFailures = 0
+
+    init(command: PayoutCommand, now: Int64) {
+        var payoutAccountID: Int?
+        var recipient: Recipient?
+        switch command.recipient {
+        case .existingAccount(let id): payoutAccountID = id
+        case .newAccount(let details):
+            recipient = Recipient(
+                accountName: details.accountName, partyID: details.partyID, phone: details.phone.revealed,
+                provider: details.provider.rawValue, method: details.method.rawValue, countryCode: details.countryCode)
+        }
+        self.command = Command(
+            referenceID: command.referenceKey, amountMinor: command.amount.minorUnits, currency: command.amount.currency.code,
+            payoutAccountID: payoutAccountID, recipient: recipient, requestedAt: command.requestedAt, metadata: command.metadata)
+        self.phase = .accepted
+        self.status = .accepted
+        self.payoutAccountID = payoutAccountID
+    }
+
+    var currency: CurrencyCode { (try? CurrencyCode(command.currency)) ?? .usd }
+    var amount: Money { Money(minorUnits: command.amountMinor, currency: currency) }
+    var referenceUUID: UUID { UUID(uuidString: command.referenceID)! }
+
+    func encoded() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+    }
+
+    static func decode(_ text: String) throws -> PayoutState {
+        try JSONDecoder().decode(PayoutState.self, from: Data(text.utf8))
+    }
+}

@@ -1,0 +1,31 @@
+/// Timings and money rules of the state machine. Durations are milliseconds, to match the store.
+public struct EnginePolicy: Sendable, Hashable {
+    /// First status poll after an execution is accepted (Dollr's guides poll every 2-5 s).
+    public var pollInitialDelayMilliseconds: Int64 = 2_000
+    /// Each later poll waits this much longer, in percent (150 = x1.5), up to the maximum.
+    public var pollGrowthPercent: Int64 = 150
+    public var pollMaximumDelayMilliseconds: Int64 = 30_000
+    /// How long a payout may stay PENDING/PROCESSING (or unknown) before it is REQUIRES_REVIEW.
+    public var pollBudgetMilliseconds: Int64 = 30 * 60_000
+    /// Back-off for transient failures (outages, 5xx, timeouts before execute): base, doubling, cap.
+    public var retryBaseDelayMilliseconds: Int64 = 1_000
+    public var retryMaximumDelayMilliseconds: Int64 = 60_000
+    /// When Dollr cannot predict the fee, the hold covers amount + this share (basis points)...
+    public var fallbackFeeBasisPoints: Int64 = 300
+    /// ...and at least this many minor units, so a hold is never smaller than the real debit.
+    public var fallbackFeeMinimumMinor: Int64 = 100
+    /// Sessions that expire before execute are replaced; after this many executes, give up.
+    public var maximumExecuteAttempts = 5
+    public var walletWithoutBalance: WalletWithoutBalancePolicy = .fail
+
+    public init() {}
+}
+
+/// What to do with a payout whose currency has no declared wallet balance.
+public enum WalletWithoutBalancePolicy: String, Sendable, Hashable, Codable {
+    /// FAILED with WALLET_BALANCE_UNKNOWN, never sent to Dollr (the default: no precheck, no payout).
+    case fail
+    /// Execute without a hold and let Dollr's own wallet check decide (for merchants who accept
+    /// that a payout may then fail at Dollr for want of funds).
+    case executeUnchecked
+}

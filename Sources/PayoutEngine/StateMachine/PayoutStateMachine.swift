@@ -1,0 +1,315 @@
+import DollrClient
+import struct Foundation.UUID
+
+/// The payout lifecycle as a pure function: a state and an outcome in, a ``Decision`` out. No I/O,
+/// no clock (time comes in as `now`), so every path is tested exhaustively without a network; the
+/// engine performs the actions and commits the decisions.
+///
+/// Safety rules it encodes:
+/// - execute is only ever issued from `sessionReady`, after `executing` has been committed;
+/// - after an unknown outcome (timeout, lost connection, 5xx, crash while `executing`) the next
+///   step is a status poll, never an execute; a new execute with the same reference_id happens only
+///   when Dollr answers 404 for it (it never landed), and Dollr itself refuses a second execution
+///   of a reference_id (422 duplicate), which sends us back to polling;
+/// - a hold is voided only when Dollr says FAILED or the payout failed before execute; on an
+///   unknown outcome past the budget it is kept (REQUIRES_REVIEW).
+struct PayoutStateMachine: Sendable {
+    var policy: EnginePolicy
+
+    // MARK: - What to do next
+
+    func action(for state: PayoutState) -> EngineAction {
+        switch state.phase {
+        case .accepted:
+            guard let recipient = state.command.recipient else { return .predictFee(nil) }
+            return .predictFee(AmountAndFeesQuery(
+                baseAmount: state.amount, targetCurrency: state.currency,
+                paymentMethod: PaymentMethod(rawValue: recipient.method), provider: PaymentProvider(rawValue: recipient.provider)))
+        case .reserved:
+            if state.payoutAccountID != nil { return createSession(state) }
+            guard let recipient = state.command.recipient, let phoneText = recipient.phone, let phone = try? PhoneNumber(phoneText) else {
+                return .none  // unreachable by construction: a new recipient keeps its phone until the account exists
+            }
+            return .createAccount(CreatePaymentAccountRequest(
+                accountName: recipient.accountName, provider: PaymentProvider(rawValue: recipient.provider),
+                method: PaymentMethod(rawValue: recipient.method), partyID: recipient.partyID,
+                countryCode: recipient.countryCode, accountNumber: phone))
+        case .accountReady:
+            return createSession(state)
+        case .sessionReady:
+            return .markExecuting
+        case .executing, .polling:
+            // From `executing` this is crash recovery: the execute may have landed, so look first.
+            return .pollStatus(state.referenceUUID)
+        case .finished:
+            return .none
+        }
+    }
+
+    private func createSession(_ state: PayoutState) -> EngineAction {
+        .createSession(CreatePayoutSessionRequest(payoutAccountID: state.payoutAccountID!, amount: state.amount))
+    }
+
+    func executeRequest(for state: PayoutState) -> ExecutePayoutRequest {
+        ExecutePayoutRequest(sessionID: state.sessionID!, payoutAccountID: state.payoutAccountID!, referenceID: state.referenceUUID)
+    }
+
+    // MARK: - What an outcome means
+
+    func apply(_ outcome: ActionOutcome, to current: PayoutState, now: Int64) -> Decision {
+        var state = current
+        state.transientFailures = outcome.isTransientFailure ? state.transientFailures : 0
+
+        switch (current.phase, outcome) {
+        case (.accepted, .feePredicted(let payerAmount)):
+            let amount = state.command.amountMinor
+            let hold: Int64
+            if let payerAmount, payerAmount.currency == state.currency, payerAmount.minorUnits >= amount {
+                hold = payerAmount.minorUnits
+            } else {
+                hold = amount + fallbackFee(for: amount)
+            }
+            state.holdMinor = hold
+            state.feeMinor = hold - amount
+            state.phase = .reserved
+            return Decision(state: state, emitsEvent: false, ledger: .hold(currency: state.command.currency, amountMinor: hold), schedule: .now)
+
+        case (.accepted, .holdRefusedInsufficient(let available)):
+            let needed = Money(minorUnits: state.holdMinor ?? state.command.amountMinor, currency: state.currency)
+            let have = Money(minorUnits: available, currency: state.currency)
+            return finish(state, .failed, PayoutReason(.insufficientFunds, "wallet available balance \(have) does not cover \(needed) (amount + fee)"), ledger: .none)
+
+        case (.accepted, .holdRefusedWalletUnknown):
+            switch policy.walletWithoutBalance {
+            case .fail:
+                return finish(state, .failed, PayoutReason(.walletBalanceUnknown, "no balance is declared for the \(state.command.currency) wallet"), ledger: .none)
+            case .executeUnchecked:
+                state.holdMinor = nil
+                state.phase = .reserved
+                return Decision(state: state, emitsEvent: false, ledger: .none, schedule: .now)
+            }
+
+        case (.reserved, .accountCreated(let id)):
+            state.payoutAccountID = id
+            state.command.recipient?.phone = nil  // the account holds it now; we need not
+            state.phase = .accountReady
+            return Decision(state: state, emitsEvent: false, ledger: .none, schedule: .now)
+
+        case (.reserved, .sessionCreated(let id, let walletID)), (.accountReady, .sessionCreated(let id, let walletID)):
+            state.sessionID = id
+            state.walletID = walletID
+            state.phase = .sessionReady
+            return Decision(state: state, emitsEvent: false, ledger: .none, schedule: .now)
+
+        case (.sessionReady, .markedExecuting):
+            state.phase = .executing
+            state.executeAttempts += 1
+            return Decision(state: state, emitsEvent: false, ledger: .none, schedule: .now, followUp: .execute(executeRequest(for: state)))
+
+        case (.executing, .executed(let execution)), (.executing, .polled(let execution)), (.polling, .polled(let execution)):
+            return observe(execution, in: state, now: now, countsAsPoll: outcome.isPoll)
+
+        case (.reserved, .failed(let error)), (.accountReady, .failed(let error)):
+            return beforeExecute(error, state: state)
+
+        case (.executing, .executeFailed(let error)):
+            return executeFailed(error, state: state, now: now)
+
+        case (.executing, .failed(let error)), (.polling, .failed(let error)):
+            return pollFailed(error, state: state, now: now)
+
+        default:
+            // An outcome that does not belong to the phase (a stale result after a lost lease, a
+            // programming error): change nothing; a finished payout stays finished.
+            if current.phase == .finished { return Decision(state: current, emitsEvent: false, ledger: .none, schedule: .done) }
+            return Decision(state: current, emitsEvent: false, ledger: .none, schedule: .after(milliseconds: policy.retryBaseDelayMilliseconds))
+        }
+    }
+
+    // MARK: - Outcomes by step
+
+    private func observe(_ execution: PayoutExecution, in current: PayoutState, now: Int64, countsAsPoll: Bool) -> Decision {
+        var state = current
+        state.phase = .polling
+        state.pollingSince = state.pollingSince ?? now
+        if countsAsPoll { state.polls += 1 }
+        state.providerStatus = execution.status.rawValue
+        state.providerTransactionID = execution.providerTransactionID ?? state.providerTransactionID
+
+        switch execution.status {
+        case .completed:
+            // Post what Dollr debited when it reports it in the wallet's currency; the hold is the
+            // best estimate otherwise.
+            let debited = execution.payerAmount.currency == state.currency ? execution.payerAmount.minorUnits : (state.holdMinor ?? state.command.amountMinor)
+            state.debitedMinor = debited
+            return finish(state, .completed, nil, ledger: state.holdMinor == nil ? .none : .post(debitedMinor: debited))
+        case .failed:
+            let detail = execution.walletMessage ?? execution.gatewayMessage ?? "Dollr reports the payout FAILED"
+            return finish(state, .failed, PayoutReason(.providerFailed, detail), ledger: state.holdMinor == nil ? .none : .void)
+        default:
+            if now - state.pollingSince! >= policy.pollBudgetMilliseconds {
+                return requiresReview(state, "still \(execution.status) at Dollr after the polling budget")
+            }
+            let published: PayoutStatus = execution.status == .pending ? .pending : .processing
+            let changed = published != state.status
+            state.status = published
+            return Decision(state: state, emitsEvent: changed, ledger: .none, schedule: .after(milliseconds: pollDelay(afterPolls: state.polls)))
+        }
+    }
+
+    private func beforeExecute(_ error: DollrError, state current: PayoutState) -> Decision {
+        let release: LedgerOperation = current.holdMinor == nil ? .none : .void
+        switch error {
+        case .validation(let issues):
+            return finish(current, .failed, PayoutReason(.providerRejected, "Dollr refused the request: \(issues.map(\.description).joined(separator: "; "))"), ledger: release)
+        case .notFound:
+            return finish(current, .failed, PayoutReason(.providerRejected, "Dollr does not know payout account \(current.payoutAccountID.map(String.init) ?? "?")"), ledger: release)
+        case .forbidden(let detail):
+            var decision = finish(current, .failed, PayoutReason(.merchantNotVerified, "Dollr refused the merchant (403): \(detail)"), ledger: release)
+            decision.alert = .merchantNotVerified
+            return decision
+        case .passcodeRejected:
+            var decision = finish(current, .failed, PayoutReason(.passcodeRejected, "Dollr refused the merchant passcode"), ledger: release)
+            decision.alert = .passcodeRejected
+            return decision
+        default:
+            return retryLater(current, error)
+        }
+    }
+
+    private func executeFailed(_ error: DollrError, state current: PayoutState, now: Int64) -> Decision {
+        var state = current
+        let release: LedgerOperation = current.holdMinor == nil ? .none : .void
+        switch error {
+        case .duplicateReference, .outcomeUnknown, .invalidResponse, .unexpectedStatus, .server:
+            // Dollr may have (or certainly has) the execution: find out by polling, never by executing.
+            state.phase = .polling
+            state.pollingSince = state.pollingSince ?? now
+            return Decision(state: state, emitsEvent: false, ledger: .none,
+                            schedule: .after(milliseconds: error == .duplicateReference ? 0 : policy.pollInitialDelayMilliseconds))
+        case .sessionExpired, .notFound:
+            guard state.executeAttempts < policy.maximumExecuteAttempts else {
+                return finish(state, .failed, PayoutReason(.providerRejected, "no session could be executed after \(state.executeAttempts) attempts"), ledger: release)
+            }
+            state.sessionID = nil
+            state.phase = .accountReady
+            return Decision(state: state, emitsEvent: false, ledger: .none, schedule: .now)
+        case .passcodeRejected:
+            var decision = finish(state, .failed, PayoutReason(.passcodeRejected, "Dollr refused the merchant passcode"), ledger: release)
+            decision.alert = .passcodeRejected
+            return decision
+        case .forbidden(let detail):
+            var decision = finish(state, .failed, PayoutReason(.merchantNotVerified, "Dollr refused the merchant (403): \(detail)"), ledger: release)
+            decision.alert = .merchantNotVerified
+            return decision
+        case .validation(let issues):
+            return finish(state, .failed, PayoutReason(.providerRejected, "Dollr refused the execution: \(issues.map(\.description).joined(separator: "; "))"), ledger: release)
+        case .rateLimited, .connectionFailed, .cancelled, .unauthorized:
+            // Not processed by Dollr: the same session may be executed again later.
+            state.phase = .sessionReady
+            return retryLater(state, error)
+        }
+    }
+
+    private func pollFailed(_ error: DollrError, state current: PayoutState, now: Int64) -> Decision {
+        var state = current
+        if error == .notFound {
+            // Dollr does not know the reference_id: the execute never landed. Execute again with the
+            // same reference_id from a fresh session; if it did land meanwhile, Dollr answers 422
+            // duplicate and we are back to polling.
+            state.sessionID = nil
+            state.phase = state.payoutAccountID == nil ? .reserved : .accountReady
+            return Decision(state: state, emitsEvent: false, ledger: .none, schedule: .now)
+        }
+        state.pollingSince = state.pollingSince ?? now
+        if now - state.pollingSince! >= policy.pollBudgetMilliseconds {
+            return requiresReview(state, "outcome unknown after the polling budget: \(error)")
+        }
+        return retryLater(state, error)
+    }
+
+    // MARK: - Helpers
+
+    private func finish(_ current: PayoutState, _ status: PayoutStatus, _ reason: PayoutReason?, ledger: LedgerOperation) -> Decision {
+        var state = current
+        state.phase = .finished
+        state.status = status
+        state.reason = reason
+        return Decision(state: state, emitsEvent: true, ledger: ledger, schedule: .done)
+    }
+
+    private func requiresReview(_ current: PayoutState, _ message: String) -> Decision {
+        // The hold stays: money may have left the wallet; an operator reconciles with Dollr.
+        finish(current, .requiresReview, PayoutReason(.providerFailed, message), ledger: .none)
+    }
+
+    private func retryLater(_ current: PayoutState, _ error: DollrError) -> Decision {
+        var state = current
+        state.transientFailures += 1
+        let delay: Int64
+        var alert: EngineAlert? = .providerUnavailable
+        switch error {
+        case .rateLimited(let retryAfter):
+            delay = max(retryAfter.milliseconds, policy.retryBaseDelayMilliseconds)
+            alert = .rateLimited(retryAfterMilliseconds: delay)
+        case .unauthorized:
+            delay = backoff(state.transientFailures)
+            alert = .credentialsRejected
+        default:
+            delay = backoff(state.transientFailures)
+        }
+        return Decision(state: state, emitsEvent: false, ledger: .none, schedule: .after(milliseconds: delay), alert: alert)
+    }
+
+    func backoff(_ failures: Int) -> Int64 {
+        let exponent = min(max(failures - 1, 0), 20)
+        return min(policy.retryBaseDelayMilliseconds << exponent, policy.retryMaximumDelayMilliseconds)
+    }
+
+    func pollDelay(afterPolls polls: Int) -> Int64 {
+        var delay = policy.pollInitialDelayMilliseconds
+        for _ in 0..<max(polls, 0) {
+            delay = delay * policy.pollGrowthPercent / 100
+            if delay >= policy.pollMaximumDelayMilliseconds { return policy.pollMaximumDelayMilliseconds }
+        }
+        return min(delay, policy.pollMaximumDelayMilliseconds)
+    }
+
+    func fallbackFee(for amountMinor: Int64) -> Int64 {
+        let proportional = (amountMinor * policy.fallbackFeeBasisPoints + 9_999) / 10_000  // rounded up
+        return max(proportional, policy.fallbackFeeMinimumMinor)
+    }
+}
+
+extension Decision {
+    init(state: PayoutState, emitsEvent: Bool, ledger: LedgerOperation, schedule: Schedule, alert: EngineAlert? = nil) {
+        self.init(state: state, emitsEvent: emitsEvent, ledger: ledger, schedule: schedule, alert: alert, followUp: nil)
+    }
+
+    init(state: PayoutState, emitsEvent: Bool, ledger: LedgerOperation, schedule: Schedule, followUp: EngineAction?) {
+        self.init(state: state, emitsEvent: emitsEvent, ledger: ledger, schedule: schedule, alert: nil, followUp: followUp)
+    }
+}
+
+extension ActionOutcome {
+    var isTransientFailure: Bool {
+        let error: DollrError
+        switch self {
+        case .failed(let e), .executeFailed(let e): error = e
+        default: return false
+        }
+        switch error {
+        case .rateLimited, .server, .connectionFailed, .outcomeUnknown, .invalidResponse, .unexpectedStatus, .cancelled, .unauthorized: return true
+        default: return false
+        }
+    }
+
+    var isPoll: Bool { if case .polled = self { true } else { false } }
+}
+
+extension Duration {
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}
