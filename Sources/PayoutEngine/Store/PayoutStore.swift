@@ -63,6 +63,11 @@ public protocol PayoutStore: Sendable {
 
     /// Counts of payouts by public status (for metrics and the demo summary).
     func countsByStatus() async throws(StoreError) -> [String: Int]
+
+    /// Releases the store's resources (database handles, connection pool). Idempotent; every
+    /// other call fails after it. Call it before the process exits so PostgreSQL connections
+    /// end cleanly instead of being reset.
+    func close() async
 }
 
 // MARK: - Records

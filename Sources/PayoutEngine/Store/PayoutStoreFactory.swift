@@ -1,0 +1,24 @@
+public import Logging
+
+/// Opens the store a URL names. The store is not migrated: call `migrate()` next.
+///
+/// - `sqlite:///absolute/path.db` (optionally `?synchronous=full|normal`, default `full`)
+/// - `sqlite::memory:` (private in-memory database; tests)
+/// - `postgres://user:password@host:port/database` or `postgresql://…`, optionally with
+///   `?sslmode=disable|prefer|require|verify-full` (default `prefer`), `pool_size=N` (default 20)
+///   and `connect_timeout=S` seconds (default 10). Opening connects once, so a wrong address,
+///   password or database name fails here with a precise message.
+///
+/// The password never appears in logs or errors.
+public enum PayoutStoreFactory {
+    public static func open(url: String, logger: Logger) async throws(StoreError) -> any PayoutStore {
+        switch try StoreLocation.parse(url) {
+        case .sqliteMemory:
+            return try await SQLitePayoutStore.open(path: nil, synchronous: .full, logger: logger)
+        case .sqliteFile(let path, let synchronous):
+            return try await SQLitePayoutStore.open(path: path, synchronous: synchronous, logger: logger)
+        case .postgres(let location):
+            return try await PostgresPayoutStore.open(location, logger: logger)
+        }
+    }
+}

@@ -1,0 +1,170 @@
+/// The payout store's schema history. Append new migrations; never edit an applied one.
+///
+/// Money is always an integer count of minor units (`INTEGER` in SQLite, `BIGINT` in PostgreSQL):
+/// no column anywhere is REAL, DOUBLE or floating NUMERIC. SQLite tables are `STRICT` so a stray
+/// floating value is refused instead of being stored with type affinity.
+enum StoreSchema {
+    static let migrations: [StoreMigration] = [initial]
+
+    static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }
+
+    // MARK: - Version 1
+
+    private static let initial = StoreMigration(
+        version: 1,
+        name: "payouts, events, outbox, wallets, holds",
+        sqlite: [
+            """
+            CREATE TABLE payouts (
+                reference_id TEXT NOT NULL PRIMARY KEY,
+                fingerprint TEXT NOT NULL,
+                amount_minor INTEGER NOT NULL,
+                currency TEXT NOT NULL,
+                status TEXT NOT NULL,
+                is_final INTEGER NOT NULL CHECK (is_final IN (0, 1)),
+                reason_code TEXT,
+                state TEXT NOT NULL,
+                sequence INTEGER NOT NULL,
+                attempts INTEGER NOT NULL,
+                next_attempt_at INTEGER NOT NULL,
+                lease_owner TEXT,
+                lease_expires_at INTEGER,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL
+            ) STRICT
+            """,
+            // Serves claimDue: unfinished payouts by due time. Partial, so finished payouts (the
+            // vast majority over time) cost nothing to skip.
+            "CREATE INDEX payouts_due ON payouts (next_attempt_at, reference_id) WHERE is_final = 0",
+            "CREATE INDEX payouts_status ON payouts (status)",
+            """
+            CREATE TABLE payout_events (
+                reference_id TEXT NOT NULL,
+                sequence INTEGER NOT NULL CHECK (sequence >= 0),
+                status TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                occurred_at INTEGER NOT NULL,
+                PRIMARY KEY (reference_id, sequence)
+            ) STRICT, WITHOUT ROWID
+            """,
+            // Events are facts already (or about to be) published: they never change.
+            """
+            CREATE TRIGGER payout_events_immutable BEFORE UPDATE ON payout_events
+            BEGIN SELECT RAISE(ABORT, 'payout_events are immutable'); END
+            """,
+            """
+            CREATE TABLE outbox (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                reference_id TEXT NOT NULL,
+                sequence INTEGER NOT NULL,
+                enqueued_at INTEGER NOT NULL,
+                claimed_by TEXT,
+                claim_expires_at INTEGER,
+                sent_at INTEGER,
+                FOREIGN KEY (reference_id, sequence) REFERENCES payout_events (reference_id, sequence)
+            ) STRICT
+            """,
+            // The relay scans unsent entries by id and, for each, asks for the oldest unsent entry
+            // of its reference_id; both are served by partial indexes that shrink as entries are sent.
+            "CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_at IS NULL",
+            "CREATE INDEX outbox_unsent_by_reference ON outbox (reference_id, id) WHERE sent_at IS NULL",
+            """
+            CREATE TABLE wallets (
+                wallet_id TEXT NOT NULL PRIMARY KEY,
+                currency TEXT NOT NULL UNIQUE,
+                balance_minor INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL
+            ) STRICT
+            """,
+            """
+            CREATE TABLE holds (
+                reference_id TEXT NOT NULL PRIMARY KEY REFERENCES payouts (reference_id),
+                wallet_id TEXT NOT NULL REFERENCES wallets (wallet_id),
+                amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+                state TEXT NOT NULL CHECK (state IN ('pending', 'posted', 'voided')),
+                settled_minor INTEGER CHECK (settled_minor IS NULL OR settled_minor >= 0),
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL
+            ) STRICT
+            """,
+            // Covering index for "sum of pending holds of a wallet", computed on every hold.
+            "CREATE INDEX holds_pending ON holds (wallet_id, amount_minor) WHERE state = 'pending'",
+        ],
+        postgres: [
+            """
+            CREATE TABLE payouts (
+                reference_id TEXT NOT NULL PRIMARY KEY,
+                fingerprint TEXT NOT NULL,
+                amount_minor BIGINT NOT NULL,
+                currency TEXT NOT NULL,
+                status TEXT NOT NULL,
+                is_final BOOLEAN NOT NULL,
+                reason_code TEXT,
+                state TEXT NOT NULL,
+                sequence INTEGER NOT NULL,
+                attempts INTEGER NOT NULL,
+                next_attempt_at BIGINT NOT NULL,
+                lease_owner TEXT,
+                lease_expires_at BIGINT,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX payouts_due ON payouts (next_attempt_at, reference_id) WHERE NOT is_final",
+            "CREATE INDEX payouts_status ON payouts (status)",
+            """
+            CREATE TABLE payout_events (
+                reference_id TEXT NOT NULL,
+                sequence INTEGER NOT NULL CHECK (sequence >= 0),
+                status TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                occurred_at BIGINT NOT NULL,
+                PRIMARY KEY (reference_id, sequence)
+            )
+            """,
+            """
+            CREATE FUNCTION payout_events_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'payout_events are immutable'; END
+            $$
+            """,
+            """
+            CREATE TRIGGER payout_events_immutable BEFORE UPDATE ON payout_events
+            FOR EACH ROW EXECUTE FUNCTION payout_events_immutable()
+            """,
+            """
+            CREATE TABLE outbox (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                reference_id TEXT NOT NULL,
+                sequence INTEGER NOT NULL,
+                enqueued_at BIGINT NOT NULL,
+                claimed_by TEXT,
+                claim_expires_at BIGINT,
+                sent_at BIGINT,
+                FOREIGN KEY (reference_id, sequence) REFERENCES payout_events (reference_id, sequence)
+            )
+            """,
+            "CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_at IS NULL",
+            "CREATE INDEX outbox_unsent_by_reference ON outbox (reference_id, id) WHERE sent_at IS NULL",
+            """
+            CREATE TABLE wallets (
+                wallet_id TEXT NOT NULL PRIMARY KEY,
+                currency TEXT NOT NULL UNIQUE,
+                balance_minor BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE holds (
+                reference_id TEXT NOT NULL PRIMARY KEY REFERENCES payouts (reference_id),
+                wallet_id TEXT NOT NULL REFERENCES wallets (wallet_id),
+                amount_minor BIGINT NOT NULL CHECK (amount_minor > 0),
+                state TEXT NOT NULL CHECK (state IN ('pending', 'posted', 'voided')),
+                settled_minor BIGINT CHECK (settled_minor IS NULL OR settled_minor >= 0),
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX holds_pending ON holds (wallet_id) INCLUDE (amount_minor) WHERE state = 'pending'",
+        ]
+    )
+}

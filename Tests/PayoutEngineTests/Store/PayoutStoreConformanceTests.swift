@@ -1,0 +1,156 @@
+import PayoutEngine
+import Testing
+
+/// The one conformance suite every `PayoutStore` passes, run against SQLite and a real PostgreSQL.
+/// Split over several files by topic (intake, leases and transitions, ledger, outbox, concurrency).
+@Suite("PayoutStore conformance")
+struct PayoutStoreConformance {
+    // MARK: - Schema
+
+    @Test(arguments: StoreKind.allCases)
+    func migrateIsIdempotent(kind: StoreKind) async throws {
+        try await withStore(kind) { fixture in
+            let store = fixture.store
+            #expect(try await store.accept([command("m-1")], now: t0) == [.accepted])
+            try await store.migrate()
+            try await store.migrate()
+            #expect(try await store.payout(referenceID: "m-1")?.status == "ACCEPTED")
+            #expect(try await store.events(referenceID: "m-1").map(\.sequence) == [1])
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func concurrentMigrationsFromTwoStores(kind: StoreKind) async throws {
+        let url = try await freshDatabaseURL(kind)
+        let first = try await PayoutStoreFactory.open(url: url, logger: quietLogger)
+        let second = try await PayoutStoreFactory.open(url: url, logger: quietLogger)
+        async let a: Void = first.migrate()
+        async let b: Void = second.migrate()
+        _ = try await (a, b)
+        #expect(try await first.accept([command("m-2")], now: t0) == [.accepted])
+        #expect(try await second.payout(referenceID: "m-2") != nil)
+        await first.close()
+        await second.close()
+    }
+
+    // MARK: - Intake
+
+    @Test(arguments: StoreKind.allCases)
+    func acceptRecordsNewPayoutAndItsEvent(kind: StoreKind) async throws {
+        try await withStore(kind) { fixture in
+            let store = fixture.store
+            #expect(try await store.accept([command("a-1", amount: 2_500)], now: t0 + 5) == [.accepted])
+            let payout = try #require(try await store.payout(referenceID: "a-1"))
+            #expect(payout.amountMinor == 2_500)
+            #expect(payout.currency == "XAF")
+            #expect(payout.status == "ACCEPTED")
+            #expect(!payout.isFinal)
+            #expect(payout.sequence == 1)
+            #expect(payout.attempts == 0)
+            #expect(payout.nextAttemptAt == t0 + 5)
+            #expect(payout.leaseOwner == nil && payout.leaseExpiresAt == nil)
+            #expect(payout.createdAt == t0 + 5 && payout.updatedAt == t0 + 5)
+            #expect(payout.state == #"{"step":"accepted"}"#)
+            let events = try await store.events(referenceID: "a-1")
+            #expect(events == [StoredEvent(referenceID: "a-1", sequence: 1, status: "ACCEPTED", payload: #"{"id":"a-1:1"}"#, occurredAt: t0)])
+            #expect(try await store.outboxBacklog() == 1)
+            #expect(try await store.accept([], now: t0) == [])
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func duplicatesAndConflictsAcrossBatches(kind: StoreKind) async throws {
+        try await withStore(kind) { fixture in
+            let store = fixture.store
+            #expect(try await store.accept([command("a-2")], now: t0) == [.accepted])
+            #expect(try await store.accept([command("a-2")], now: t0 + 1) == [.duplicate(latestStatus: "ACCEPTED")])
+            #expect(try await store.outboxBacklog() == 2)
+            let before = try await store.payout(referenceID: "a-2")
+            #expect(try await store.accept([command("a-2", amount: 999)], now: t0 + 2) == [.conflict])
+            #expect(try await store.payout(referenceID: "a-2") == before)
+            #expect(try await store.outboxBacklog() == 2)
+            #expect(try await store.events(referenceID: "a-2").count == 1)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func duplicatesAndConflictsWithinOneBatch(kind: StoreKind) async throws {
+        try await withStore(kind) { fixture in
+            let outcomes = try await fixture.store.accept(
+                [command("b-1"), command("b-1"), command("b-1", recipient: "+237600000999"), command("b-2"), rejection("b-1")],
+                now: t0
+            )
+            #expect(outcomes == [.accepted, .duplicate(latestStatus: "ACCEPTED"), .conflict, .accepted, .conflict])
+            #expect(try await fixture.store.outboxBacklog() == 3)
+            #expect(try await fixture.store.events(referenceID: "b-1").map(\.sequence) == [1])
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func duplicateReenqueuesTheLatestEvent(kind: StoreKind) async throws {
+        try await withStore(kind) { fixture in
+            let store = fixture.store
+            _ = try await store.accept([command("d-1")], now: t0)
+            try await drainOutbox(store)
+            let claimed = try #require(try await claimOnly("d-1", store, owner: "w"))
+            _ = try await store.commit(transition(claimed, owner: "w", status: "PROCESSING", eventCount: 2), now: t0)
+            try await drainOutbox(store)
+            #expect(try await store.accept([command("d-1")], now: t0 + 1) == [.duplicate(latestStatus: "PROCESSING")])
+            let republished = try await drainOutbox(store)
+            #expect(republished.map(\.event.eventID) == ["d-1:3"])
+            #expect(try await store.events(referenceID: "d-1").map(\.sequence) == [1, 2, 3])
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func rejectionsAreRecordedOnceAndDoNotReserveTheReference(kind: StoreKind) async throws {
+        try await withStore(kind) { fixture in
+            let store = fixture.store
+            #expect(try await store.accept([rejection("r-1", reason: "FIRST")], now: t0) == [.rejected])
+            #expect(try await store.payout(referenceID: "r-1") == nil)
+            // A later rejection re-enqueues the first event, unchanged.
+            #expect(try await store.accept([rejection("r-1", reason: "SECOND")], now: t0 + 1) == [.rejected])
+            let events = try await store.events(referenceID: "r-1")
+            #expect(events.map(\.sequence) == [0])
+            #expect(events.first?.payload.contains("FIRST") == true)
+            let published = try await drainOutbox(store)
+            #expect(published.map(\.event.eventID) == ["r-1:0", "r-1:0"])
+            #expect(published.allSatisfy { $0.event.payload.contains("FIRST") })
+
+            // The reference is still free for a valid command…
+            #expect(try await store.accept([command("r-1")], now: t0 + 2) == [.accepted])
+            #expect(try await store.events(referenceID: "r-1").map(\.sequence) == [0, 1])
+            // …and once it exists, a rejection for it is a conflict that enqueues nothing.
+            #expect(try await store.accept([rejection("r-1")], now: t0 + 3) == [.conflict])
+            #expect(try await drainOutbox(store).map(\.event.eventID) == ["r-1:1"])
+            #expect(try await store.payout(referenceID: "r-1")?.status == "ACCEPTED")
+        }
+    }
+
+    // MARK: - Queries
+
+    @Test(arguments: StoreKind.allCases)
+    func queriesOnUnknownReferences(kind: StoreKind) async throws {
+        try await withStore(kind) { (fixture: StoreFixture) async throws in
+            #expect(try await fixture.store.payout(referenceID: "nope") == nil)
+            #expect(try await fixture.store.events(referenceID: "nope") == [])
+            #expect(try await fixture.store.hold(referenceID: "nope") == nil)
+            #expect(try await fixture.store.countsByStatus() == [:])
+            #expect(try await fixture.store.wallets() == [])
+            #expect(try await fixture.store.outboxBacklog() == 0)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func countsByStatus(kind: StoreKind) async throws {
+        try await withStore(kind) { fixture in
+            let store = fixture.store
+            _ = try await store.accept((1...5).map { command("c-\($0)") } + [rejection("c-x")], now: t0)
+            let claimed = try await store.claimDue(owner: "w", limit: 2, leaseMilliseconds: minute, now: t0)
+            #expect(claimed.count == 2)
+            _ = try await store.commit(transition(claimed[0], owner: "w", status: "COMPLETED", isFinal: true), now: t0)
+            _ = try await store.commit(transition(claimed[1], owner: "w", status: "PENDING"), now: t0)
+            #expect(try await store.countsByStatus() == ["ACCEPTED": 3, "COMPLETED": 1, "PENDING": 1])
+        }
+    }
+}

@@ -1,0 +1,252 @@
+import Foundation
+import Synchronization
+
+/// A real PostgreSQL server for the tests of one test process: started lazily on first use on
+/// 127.0.0.1 and a free port, in a fresh temporary directory, with a random password
+/// (scram-sha-256) so clients exercise real authentication. `fsync` is off: the data is disposable.
+///
+/// Tests isolate themselves with ``createDatabase()``, which makes a new database per call, so they
+/// can run in parallel against the one server.
+///
+/// Lifetime: the server runs under a small shell watchdog whose stdin is a pipe held by this
+/// process. When the test process exits — normally, by crash or by SIGKILL — the kernel closes
+/// the pipe, the watchdog reads end-of-file, stops PostgreSQL and deletes the directory. Nothing
+/// survives the run.
+///
+/// PostgreSQL refuses to run as root; as root the watchdog (and so initdb and the server) runs as
+/// the `postgres` system user. The binaries are Debian's (`/usr/lib/postgresql/<version>/bin`,
+/// newest version); when they are missing the tests fail and say how to install them.
+public actor PostgresTestServer {
+    public static let shared = PostgresTestServer()
+
+    public struct Instance: Sendable {
+        public let host = "127.0.0.1"
+        public let port: Int
+        public let user = "postgres"
+        public let password: String
+        public let binDirectory: String
+        public let directory: String
+    }
+
+    public struct SetupError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    private var starting: Task<Instance, any Error>?
+    /// The watchdog and the write end of its stdin: kept for the life of the process.
+    private var watchdog: (process: Process, stdin: Pipe)?
+
+    public init() {}
+
+    /// The running server, started on first call.
+    public func instance() async throws -> Instance {
+        if let starting { return try await starting.value }
+        let task = Task { try await self.start() }
+        starting = task
+        return try await task.value
+    }
+
+    /// Creates an empty database and returns its URL (`postgres://postgres:…@127.0.0.1:port/name`).
+    public func createDatabase(prefix: String = "t") async throws -> String {
+        let server = try await instance()
+        let name = "\(prefix)_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased())"
+        let result = try await Self.run(
+            "\(server.binDirectory)/createdb",
+            ["-h", server.host, "-p", "\(server.port)", "-U", server.user, name],
+            environment: ["PGPASSWORD": server.password]
+        )
+        guard result.status == 0 else { throw SetupError(description: "createdb \(name) failed (\(result.status)): \(result.stderr)") }
+        return "postgres://\(server.user):\(server.password)@\(server.host):\(server.port)/\(name)?sslmode=disable"
+    }
+
+    // MARK: - Starting
+
+    private func start() async throws -> Instance {
+        let bin = try Self.findBinaries()
+        Self.sweepStaleDirectories(bin: bin)
+        var template = Array("/tmp/payout-pg-XXXXXX".utf8CString)
+        guard let created = mkdtemp(&template) else { throw SetupError(description: "mkdtemp failed: errno \(errno)") }
+        let directory = String(cString: created)
+        let password = "pw-\(UUID().uuidString)"
+        try password.write(toFile: "\(directory)/password", atomically: true, encoding: .utf8)
+        try "\(getpid())".write(toFile: "\(directory)/owner-pid", atomically: true, encoding: .utf8)
+        let asRoot = getuid() == 0
+        if asRoot {
+            let chown = try await Self.run("/bin/chown", ["-R", "postgres:postgres", directory], environment: [:])
+            guard chown.status == 0 else { throw SetupError(description: "chown of \(directory) to postgres failed: \(chown.stderr)") }
+        }
+
+        // A free port can be taken by someone else before the server binds it: try a few.
+        var lastFailure = ""
+        attempts: for _ in 0..<5 {
+            let port = try Self.freePort()
+            switch try await launch(bin: bin, directory: directory, port: port, asRoot: asRoot) {
+            case .ready:
+                return Instance(port: port, password: password, binDirectory: bin, directory: directory)
+            case .failed(let output):
+                lastFailure = output
+                if !output.contains("could not bind") && !output.contains("Address already in use") { break attempts }
+            }
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+        throw SetupError(description: "PostgreSQL test server did not start:\n\(lastFailure)")
+    }
+
+    private enum LaunchResult { case ready, failed(String) }
+
+    private func launch(bin: String, directory: String, port: Int, asRoot: Bool) async throws -> LaunchResult {
+        // $1 bin directory, $2 temporary directory, $3 port. Runs until stdin reaches end-of-file.
+        let script = #"""
+            set -u
+            bin="$1"; dir="$2"; port="$3"
+            cleanup() { "$bin/pg_ctl" -D "$dir/data" stop -m immediate >/dev/null 2>&1; rm -rf "$dir"; }
+            if [ ! -f "$dir/data/PG_VERSION" ]; then
+              if ! "$bin/initdb" -D "$dir/data" -U postgres --auth-host=scram-sha-256 --auth-local=trust \
+                   --pwfile="$dir/password" -E UTF8 --no-locale >"$dir/initdb.log" 2>&1; then
+                cat "$dir/initdb.log" >&2; rm -rf "$dir"; exit 1
+              fi
+            fi
+            if ! "$bin/pg_ctl" -D "$dir/data" -w -t 60 -l "$dir/server.log" \
+                 -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=500 -c shared_buffers=64MB" \
+                 start >/dev/null 2>&1; then
+              cat "$dir/server.log" >&2; exit 1
+            fi
+            trap cleanup EXIT
+            trap 'exit 0' INT TERM HUP
+            echo READY
+            read -r _ || true
+            """#
+        let process = Process()
+        let arguments = ["-c", script, "postgres-test-server", bin, directory, "\(port)"]
+        if asRoot {
+            process.executableURL = URL(fileURLWithPath: "/sbin/runuser")
+            process.arguments = ["-u", "postgres", "--", "/bin/bash"] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = arguments
+        }
+        let stdin = Pipe(), stdout = Pipe()
+        let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("pg-server-\(UUID().uuidString).err")
+        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errorFile) }
+        let errorHandle = try FileHandle(forWritingTo: errorFile)
+        defer { try? errorHandle.close() }
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = errorHandle
+        // stdout is read by a plain thread with blocking reads until end-of-file (see `run` for
+        // why not a readabilityHandler).
+        let output = Recorder<String>()
+        let reader = UncheckedBox(stdout.fileHandleForReading)
+        try process.run()
+        Thread {
+            while true {
+                let chunk = reader.value.availableData
+                if chunk.isEmpty { output.append("<eof>"); return }
+                output.append(String(decoding: chunk, as: UTF8.self))
+            }
+        }.start()
+        try await withDeadline(.seconds(120), "PostgreSQL test server start") {
+            await output.wait { chunks in
+                let text = chunks.joined()
+                return text.contains("READY") || text.contains("<eof>")
+            }
+        }
+        if output.elements.joined().contains("READY") {
+            watchdog = (process, stdin)
+            return .ready
+        }
+        process.waitUntilExit()
+        return .failed((try? String(contentsOf: errorFile, encoding: .utf8)) ?? "")
+    }
+
+    // MARK: - Helpers
+
+    /// Runs a short command to completion, its stderr captured through a file. Deliberately no
+    /// pipe `readabilityHandler`: with many short-lived children, corelibs-foundation can close a
+    /// pipe while libdispatch still watches its descriptor, and a reused descriptor then crashes
+    /// libdispatch's event loop.
+    private static func run(_ executable: String, _ arguments: [String], environment: [String: String]) async throws -> (status: Int32, stderr: String) {
+        let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("pg-cmd-\(UUID().uuidString).err")
+        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errorFile) }
+        let errorHandle = try FileHandle(forWritingTo: errorFile)
+        defer { try? errorHandle.close() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errorHandle
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do { try process.run() } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
+        let stderr = (try? String(contentsOf: errorFile, encoding: .utf8)) ?? ""
+        return (status, stderr)
+    }
+
+    /// The newest `/usr/lib/postgresql/<version>/bin` holding `initdb` and `pg_ctl`.
+    private static func findBinaries() throws -> String {
+        let root = "/usr/lib/postgresql"
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        let candidates = versions
+            .compactMap { version -> (Int, String)? in
+                let bin = "\(root)/\(version)/bin"
+                guard let number = Int(version), FileManager.default.isExecutableFile(atPath: "\(bin)/initdb"),
+                      FileManager.default.isExecutableFile(atPath: "\(bin)/pg_ctl") else { return nil }
+                return (number, bin)
+            }
+            .sorted { $0.0 > $1.0 }
+        guard let newest = candidates.first else {
+            throw SetupError(description: """
+                PostgreSQL server binaries (initdb, pg_ctl) not found under \(root)/*/bin. \
+                Run scripts/test, which installs the postgresql package (or scripts/install-dependencies --test).
+                """)
+        }
+        return newest.1
+    }
+
+    /// Removes directories left by a test process that died while its watchdog could not clean up
+    /// (the watchdog itself killed): their owner process is gone.
+    private static func sweepStaleDirectories(bin: String) {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/tmp")) ?? []
+        for entry in entries where entry.hasPrefix("payout-pg-") {
+            let directory = "/tmp/\(entry)"
+            guard let text = try? String(contentsOfFile: "\(directory)/owner-pid", encoding: .utf8),
+                  let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+                  kill(pid, 0) != 0, errno == ESRCH
+            else { continue }
+            if let pidText = try? String(contentsOfFile: "\(directory)/data/postmaster.pid", encoding: .utf8),
+               let line = pidText.split(separator: "\n").first, let serverPID = Int32(line) {
+                kill(serverPID, SIGQUIT)
+            }
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+
+    /// A port the kernel considers free right now on 127.0.0.1.
+    private static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw SetupError(description: "socket() failed: errno \(errno)") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { throw SetupError(description: "bind() failed: errno \(errno)") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard named == 0 else { throw SetupError(description: "getsockname() failed: errno \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
