@@ -8,8 +8,7 @@ public final class ChildProcess: Sendable {
     private let stderrChunks = Recorder<Data>()
     private let exit = Recorder<Int32>()
     private let stdoutClosed = Recorder<Bool>()
-    // Process is not Sendable; it is only touched at start and through its thread-safe
-    // terminate/interrupt/processIdentifier calls below.
+    // Process is not Sendable; after start it is only read (pid, status) and waited on.
     private let process: UncheckedBox<Process>
 
     /// The `payout-worker` binary built next to the test bundle.
@@ -27,39 +26,41 @@ public final class ChildProcess: Sendable {
         process.standardError = err
         self.process = UncheckedBox(process)
 
-        let lines = stdoutLines
-        let stdoutClosed = stdoutClosed
-        let pending = Mutex(Data())
-        out.fileHandleForReading.readabilityHandler = { handle in
-            let chunk = handle.availableData
-            if chunk.isEmpty {
-                handle.readabilityHandler = nil
-                // A last line without a newline is still a line.
-                let rest = pending.withLock { buffer -> Data in defer { buffer = Data() }; return buffer }
-                if !rest.isEmpty { lines.append(String(decoding: rest, as: UTF8.self)) }
-                stdoutClosed.append(true)
-                return
-            }
-            let complete = pending.withLock { buffer -> [String] in
-                buffer.append(chunk)
-                var result: [String] = []
-                while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                    result.append(String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self))
-                    buffer.removeSubrange(buffer.startIndex...newline)
-                }
-                return result
-            }
-            if !complete.isEmpty { lines.append(complete) }
-        }
-        let stderrChunks = stderrChunks
-        err.fileHandleForReading.readabilityHandler = { handle in
-            let chunk = handle.availableData
-            if chunk.isEmpty { handle.readabilityHandler = nil; return }
-            stderrChunks.append(chunk)
-        }
-        let exit = exit
-        process.terminationHandler = { exit.append($0.terminationStatus) }
         try process.run()
+        // Pipes are drained and the exit awaited with blocking calls on dedicated threads:
+        // Foundation's dispatch-driven readabilityHandler crashed libdispatch under heavy
+        // process churn on Linux, and a plain thread is all a test child needs.
+        let lines = stdoutLines, stdoutClosed = stdoutClosed, stderrChunks = stderrChunks, exit = exit
+        let outHandle = UncheckedBox(out.fileHandleForReading), errHandle = UncheckedBox(err.fileHandleForReading)
+        Thread.detachNewThread {
+            var pending = Data()
+            while true {
+                let chunk = outHandle.value.availableData
+                if chunk.isEmpty { break }
+                pending.append(chunk)
+                var complete: [String] = []
+                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                    complete.append(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
+                    pending.removeSubrange(pending.startIndex...newline)
+                }
+                if !complete.isEmpty { lines.append(complete) }
+            }
+            // A last line without a newline is still a line.
+            if !pending.isEmpty { lines.append(String(decoding: pending, as: UTF8.self)) }
+            stdoutClosed.append(true)
+        }
+        Thread.detachNewThread {
+            while true {
+                let chunk = errHandle.value.availableData
+                if chunk.isEmpty { break }
+                stderrChunks.append(chunk)
+            }
+        }
+        let waiting = self.process
+        Thread.detachNewThread {
+            waiting.value.waitUntilExit()
+            exit.append(waiting.value.terminationStatus)
+        }
     }
 
     /// Everything the process wrote to stderr so far.

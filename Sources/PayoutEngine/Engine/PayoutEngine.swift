@@ -129,7 +129,8 @@ public final class PayoutEngine: Sendable {
         }
     }
 
-    /// Stops claiming; payouts in flight finish their current step, commit it, and are parked
+    /// Stops claiming, for good (a stop that arrives before ``run()`` starts still counts);
+    /// payouts in flight finish their current step, commit it, and are parked
     /// (lease released) so that another worker, or this one restarted, resumes them.
     public func stop() {
         stopping.store(true, ordering: .relaxed)

@@ -1,0 +1,209 @@
+import DollrClient
+import DollrSandbox
+import Foundation
+import PayoutEngine
+import Synchronization
+import TestSupport
+import Testing
+
+@Suite("Payout engine against the sandbox")
+struct PayoutEngineTests {
+    @Test("a payout runs to COMPLETED: held, executed once, posted with what Dollr debited", arguments: StoreKind.allCases)
+    func happyPath(kind: StoreKind) async throws {
+        try await EngineHarness.run(kind) { h in
+            try await h.store.setWallet(id: "1", currency: "USD", balanceMinor: 100_000, now: 0)
+            let reference = UUID()
+            let results = try await h.engine().intake([Commands.record(reference, amount: "25.00")])
+            #expect(results == [.accepted(referenceID: reference)])
+            try await h.runUntilFinal(h.engine(), [reference])
+
+            let events = try await h.store.events(referenceID: reference.uuidString.lowercased())
+            #expect(events.first?.status == "ACCEPTED" && events.last?.status == "COMPLETED")
+            #expect(events.map(\.sequence) == Array(1...events.count), "sequences are gapless and ordered")
+            #expect(events.allSatisfy { !$0.payload.contains("231771234567") }, "no phone number in an event")
+            let execution = try #require(h.sandboxExecution(reference))
+            #expect(execution.executeCalls == 1 && execution.status == .completed)
+            let debited = try #require(execution.debited)
+            #expect(debited == Money(minorUnits: 2_525, currency: .usd), "25.00 + 1% fee")
+            let hold = try #require(try await h.store.hold(referenceID: reference.uuidString.lowercased()))
+            #expect(hold.state == .posted && hold.settledMinor == debited.minorUnits)
+            let wallet = try #require(try await h.store.wallets().first)
+            #expect(wallet.balanceMinor == 100_000 - 2_525 && wallet.heldMinor == 0)
+            let last = events.last!.payload
+            #expect(last.contains(#""amount":"25.00""#) && last.contains(#""status":"COMPLETED""#) && last.contains(#""reason":null"#))
+        }
+    }
+
+    @Test("every reason code is reached, each before or without a second execution", arguments: StoreKind.allCases)
+    func reasonCodes(kind: StoreKind) async throws {
+        try await EngineHarness.run(kind) { h in
+            let engine = h.engine()  // for intake and health; each payout runs on a fresh engine (stop() is final)
+            var lastRunner = h.engine()
+            func pay(_ record: IntakeRecord, _ reference: UUID) async throws -> StoredPayout {
+                #expect(try await engine.intake([record]).first?.isAccepted == true)
+                lastRunner = h.engine()
+                try await h.runUntilFinal(lastRunner, [reference])
+                return try #require(try await h.store.payout(referenceID: reference.uuidString.lowercased()))
+            }
+
+            // No LRD wallet declared: the default policy fails it before Dollr hears of it.
+            let unknown = UUID()
+            var payout = try await pay(Commands.record(unknown, amount: "500.00", currency: "LRD"), unknown)
+            #expect(payout.status == "FAILED" && payout.reasonCode == "WALLET_BALANCE_UNKNOWN")
+            #expect(h.sandboxExecution(unknown) == nil)
+
+            try await h.store.setWallet(id: "1", currency: "USD", balanceMinor: 100, now: 0)
+            let poor = UUID()
+            payout = try await pay(Commands.record(poor, amount: "5.00"), poor)
+            #expect(payout.reasonCode == "INSUFFICIENT_FUNDS" && h.sandboxExecution(poor) == nil)
+            #expect(try await h.store.hold(referenceID: poor.uuidString.lowercased()) == nil)
+
+            try await h.store.setWallet(id: "1", currency: "USD", balanceMinor: 1_000_000, now: 0)
+            h.server.sandbox.merchantVerified = false
+            let unverified = UUID()
+            payout = try await pay(Commands.record(unverified), unverified)
+            #expect(payout.reasonCode == "MERCHANT_NOT_VERIFIED" && lastRunner.health.merchantNotVerified && lastRunner.health.isDegraded)
+            #expect(try await h.store.hold(referenceID: unverified.uuidString.lowercased())?.state == .voided)
+            h.server.sandbox.merchantVerified = true
+
+            h.server.sandbox.updateFaults { $0.pProviderFailed = 1 }
+            let failing = UUID()
+            payout = try await pay(Commands.record(failing), failing)
+            #expect(payout.reasonCode == "PROVIDER_FAILED" && h.sandboxExecution(failing)?.executeCalls == 1)
+            #expect(try await h.store.hold(referenceID: failing.uuidString.lowercased())?.state == .voided)
+            h.server.sandbox.updateFaults { $0.pProviderFailed = 0 }
+
+            let noAccount = UUID()
+            payout = try await pay(Commands.record(noAccount, account: 987_654), noAccount)
+            #expect(payout.reasonCode == "PROVIDER_REJECTED" && h.sandboxExecution(noAccount) == nil)
+
+            // A wrong passcode in the worker's configuration.
+            var credentials = h.server.sandbox.configuration.merchant
+            credentials.passcode = Secret("000000")
+            let badClient = DollrClient(configuration: DollrConfiguration(baseURL: h.server.baseURL, credentials: credentials), logger: quietLogger)
+            let badEngine = h.engine(client: badClient)
+            let wrongPasscode = UUID()
+            #expect(try await badEngine.intake([Commands.record(wrongPasscode)]).first?.isAccepted == true)
+            try await h.runUntilFinal(badEngine, [wrongPasscode])
+            payout = try #require(try await h.store.payout(referenceID: wrongPasscode.uuidString.lowercased()))
+            #expect(payout.reasonCode == "PASSCODE_REJECTED" && badEngine.health.passcodeRejected)
+            try await badClient.shutdown()
+
+            // Invalid but answerable: REJECTED as event 0, and the reference_id stays free.
+            let invalid = UUID()
+            let rejected = try await engine.intake([Commands.record(invalid, amount: "-1")])
+            guard case .rejected(let id, let rejection)? = rejected.first else { Issue.record("expected a rejection"); return }
+            #expect(id == invalid && rejection.field == "amount")
+            #expect(try await h.statuses(invalid) == ["REJECTED"])
+            #expect(try await h.store.payout(referenceID: invalid.uuidString.lowercased()) == nil)
+            #expect(try await engine.intake([Commands.record(invalid)]).first?.isAccepted == true, "a corrected command is accepted")
+        }
+    }
+
+    @Test("duplicates: identical ones cause nothing new, conflicting ones leave the original alone", arguments: StoreKind.allCases)
+    func duplicates(kind: StoreKind) async throws {
+        try await EngineHarness.run(kind) { h in
+            try await h.store.setWallet(id: "1", currency: "USD", balanceMinor: 1_000_000, now: 0)
+            let engine = h.engine()
+            let reference = UUID()
+            // 50 identical commands racing through intake from separate tasks.
+            let results = try await withThrowingTaskGroup(of: [IntakeResult].self) { group in
+                for _ in 0..<50 { group.addTask { try await engine.intake([Commands.record(reference)]) } }
+                return try await group.reduce(into: [IntakeResult]()) { $0 += $1 }
+            }
+            #expect(results.filter(\.isAccepted).count == 1)
+            #expect(results.filter { if case .duplicate = $0 { true } else { false } }.count == 49)
+            try await h.runUntilFinal(engine, [reference])
+            #expect(h.sandboxExecution(reference)?.executeCalls == 1)
+
+            // After completion: an identical duplicate re-emits COMPLETED; a different amount is a conflict.
+            let before = try await h.store.outboxBacklog()
+            #expect(try await engine.intake([Commands.record(reference)]) == [.duplicate(referenceID: reference, latestStatus: "COMPLETED")])
+            #expect(try await h.store.outboxBacklog() == before + 1)
+            #expect(try await engine.intake([Commands.record(reference, amount: "11.00")]) == [.conflict(referenceID: reference)])
+            let payout = try #require(try await h.store.payout(referenceID: reference.uuidString.lowercased()))
+            #expect(payout.amountMinor == 1_000 && payout.status == "COMPLETED")
+            #expect(h.sandboxExecution(reference)?.executeCalls == 1)
+        }
+    }
+
+    @Test("200 concurrent payouts of 1-5 against a wallet of 100 never overdraw it", arguments: StoreKind.allCases)
+    func noOverdraw(kind: StoreKind) async throws {
+        try await EngineHarness.run(kind) { h in
+            // The sandbox wallet and our declared balance agree: Dollr itself would fail an overdraft.
+            _ = h.server.sandbox.setWalletBalance(Money(minorUnits: 10_000, currency: .usd))
+            try await h.store.setWallet(id: "1", currency: "USD", balanceMinor: 10_000, now: 0)
+            let references = (0..<200).map { _ in UUID() }
+            let records = references.enumerated().map { Commands.record($1, amount: "\($0 % 5 + 1).00") }
+            let first = h.engine(), second = h.engine()
+            #expect(try await first.intake(records).allSatisfy(\.isAccepted))
+            // Two engines share the store, as two worker processes would.
+            let other = Task { await second.run() }
+            try await h.runUntilFinal(first, references, within: .seconds(120))
+            second.stop()
+            await other.value
+
+            let ledger = h.server.sandbox.ledgerSnapshot()
+            let sandboxDebits = ledger.executions.compactMap(\.debited).reduce(0) { $0 + $1.minorUnits }
+            let sandboxBalance = try #require(ledger.wallet(.usd)).balance.minorUnits
+            #expect(sandboxBalance >= 0 && sandboxBalance == 10_000 - sandboxDebits)
+            #expect(ledger.executions.allSatisfy { $0.executeCalls == 1 && $0.status != .failed }, "Dollr never had to refuse for funds")
+            let wallet = try #require(try await h.store.wallets().first)
+            #expect(wallet.balanceMinor == sandboxBalance, "our ledger and Dollr's agree")
+            #expect(wallet.heldMinor == 0 && wallet.availableMinor >= 0)
+            let counts = try await h.store.countsByStatus()
+            #expect(counts["COMPLETED", default: 0] + counts["FAILED", default: 0] == 200)
+            #expect(counts["COMPLETED", default: 0] == ledger.executions.count)
+        }
+    }
+
+    @Test("a crash at any recovery point is resumed by another engine with at most one execution", arguments: StoreKind.allCases)
+    func crashAtEveryRecoveryPoint(kind: StoreKind) async throws {
+        try await EngineHarness.run(kind) { h in
+            try await h.store.setWallet(id: "1", currency: "USD", balanceMinor: 10_000_000, now: 0)
+            // A dry run counts the recovery points a payout passes through.
+            let points = Recorder<String>()
+            let counting = h.engine { point, phase, _ in points.append("\(point)@\(phase)") }
+            let dry = UUID()
+            _ = try await counting.intake([Commands.record(dry)])
+            try await h.runUntilFinal(counting, [dry])
+            let total = points.elements.count
+            #expect(total >= 12, "passes through every step: \(points.elements)")
+
+            for crashAt in 1...total {
+                let reference = UUID()
+                let hits = Mutex(0)
+                let crashing = h.engine(leaseMilliseconds: 5_000) { _, _, _ in
+                    let hit = hits.withLock { $0 += 1; return $0 }
+                    if hit == crashAt { throw SimulatedCrash() }
+                }
+                #expect(try await crashing.intake([Commands.record(reference)]).first?.isAccepted == true)
+                try await crashing.drainDue()  // stops dead at the chosen point, keeping its lease
+                // Another worker whose clock is past the dead one's lease takes over.
+                let successor = h.engine(clockOffset: 6_000)
+                try await h.runUntilFinal(successor, [reference])
+
+                let context = "crash at \(points.elements[crashAt - 1]) (#\(crashAt))"
+                let statuses = try await h.statuses(reference)
+                #expect(statuses.filter { ["COMPLETED", "FAILED", "REQUIRES_REVIEW"].contains($0) } == ["COMPLETED"], "\(context): \(statuses)")
+                #expect(h.sandboxExecution(reference)?.executeCalls == 1, "\(context)")
+                #expect(try await h.store.hold(referenceID: reference.uuidString.lowercased())?.state == .posted, "\(context)")
+            }
+        }
+    }
+
+    @Test("an execute whose response is lost is resolved by polling, not by executing again", arguments: StoreKind.allCases)
+    func lostExecuteResponse(kind: StoreKind) async throws {
+        try await EngineHarness.run(kind, sandbox: { $0.faults.pLostResponse = 1; $0.faults.hangMs = 400 },
+                                    client: { $0.requestTimeout = .milliseconds(200) }) { h in
+            try await h.store.setWallet(id: "1", currency: "USD", balanceMinor: 1_000_000, now: 0)
+            let reference = UUID()
+            let engine = h.engine()
+            _ = try await engine.intake([Commands.record(reference)])
+            try await h.runUntilFinal(engine, [reference])
+            #expect(try await h.statuses(reference).last == "COMPLETED")
+            let execution = try #require(h.sandboxExecution(reference))
+            #expect(execution.executeCalls == 1 && execution.status == .completed)
+        }
+    }
+}
