@@ -5,6 +5,7 @@ import PackageDescription
 //   Crdkafka (C, librdkafka) -> Kafka (no payout knowledge)
 //   DollrClient (HTTP client, money, secrets) -> DollrSandbox (a faithful fake Dollr)
 //   PayoutEngine (store, state machine, ledger, outbox; no Kafka) on DollrClient
+//   PayoutWorker (runtime: Kafka intake, outbox relay, dead letters, admin HTTP, metrics) on all of them
 //   PayoutWorkerCLI: the one `payout-worker` executable with subcommands.
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -26,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // librdkafka 2.0.2 from Debian (`librdkafka-dev`), headers rdkafka.h and rdkafka_mock.h.
@@ -75,6 +78,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "PayoutWorker",
+            dependencies: [
+                "Kafka",
+                "DollrClient",
+                "PayoutEngine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "PayoutWorkerCLI",
             dependencies: [
@@ -82,6 +99,7 @@ let package = Package(
                 "DollrClient",
                 "DollrSandbox",
                 "PayoutEngine",
+                "PayoutWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -105,6 +123,19 @@ let package = Package(
                 "PayoutEngine",
                 "DollrClient",
                 "DollrSandbox",
+                "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PayoutWorkerTests",
+            dependencies: [
+                "PayoutWorker",
+                "PayoutEngine",
+                "DollrClient",
+                "DollrSandbox",
+                "Kafka",
                 "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],

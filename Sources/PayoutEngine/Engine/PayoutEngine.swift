@@ -21,6 +21,7 @@ public final class PayoutEngine: Sendable {
     private let logger: Logger
     private let clock: StoreClock
     private let crashHook: CrashHook?
+    private let observer: (any EngineObserver)?
     private let wakeup = Wakeup()
     private let healthTracker = HealthTracker()
     private let stopping = Atomic<Bool>(false)
@@ -32,6 +33,7 @@ public final class PayoutEngine: Sendable {
         configuration: EngineConfiguration,
         logger: Logger,
         clock: StoreClock = .system,
+        observer: (any EngineObserver)? = nil,
         crashHook: CrashHook? = nil
     ) {
         self.store = store
@@ -42,6 +44,7 @@ public final class PayoutEngine: Sendable {
         self.logger = logger
         self.clock = clock
         self.crashHook = crashHook
+        self.observer = observer
     }
 
     public var health: EngineHealth { healthTracker.snapshot }
@@ -195,6 +198,9 @@ public final class PayoutEngine: Sendable {
                 state = decision.state
                 healthTracker.record(decision.alert, now: now, succeeded: !outcome.isTransientFailure)
                 if case .executed = outcome { healthTracker.recordExecuted() }
+                if decision.schedule == .done, decision.emitsEvent {
+                    observer?.payoutFinished(status: state.status, reason: state.reason?.code)
+                }
                 if decision.emitsEvent {
                     logger.info("payout status", metadata: [
                         "reference_id": "\(stored.referenceID)", "status": "\(state.status.rawValue)",
@@ -242,6 +248,19 @@ public final class PayoutEngine: Sendable {
     }
 
     private func perform(_ action: EngineAction) async -> ActionOutcome {
+        guard let observer, let name = action.callName else { return await performCall(action) }
+        let started = ContinuousClock.now
+        let outcome = await performCall(action)
+        let result: String
+        switch outcome {
+        case .failed(let error), .executeFailed(let error): result = DollrErrorKind.of(error)
+        default: result = "ok"
+        }
+        observer.providerCallFinished(call: name, outcome: result, duration: ContinuousClock.now - started)
+        return outcome
+    }
+
+    private func performCall(_ action: EngineAction) async -> ActionOutcome {
         switch action {
         case .predictFee(nil):
             return .feePredicted(payerAmount: nil)
@@ -263,6 +282,20 @@ public final class PayoutEngine: Sendable {
             do { return .polled(try await dollr.payoutStatus(referenceID: referenceID)) } catch { return .failed(error) }
         case .none:
             return .failed(.cancelled)
+        }
+    }
+}
+
+extension EngineAction {
+    /// The Dollr call this action makes, as metrics name it; `nil` for local steps.
+    var callName: String? {
+        switch self {
+        case .predictFee(let query): query == nil ? nil : "predict_fee"
+        case .createAccount: "create_account"
+        case .createSession: "create_session"
+        case .execute: "execute"
+        case .pollStatus: "status"
+        case .markExecuting, .none: nil
         }
     }
 }

@@ -1,0 +1,30 @@
+import DollrClient
+/// What the engine reports as it works, for metrics. Calls are made inline: keep them cheap.
+public protocol EngineObserver: Sendable {
+    /// A Dollr call finished. `call` is `predict_fee`, `create_account`, `create_session`,
+    /// `execute` or `status`; `outcome` is `ok` or the error's kind (`rate_limited`, `unknown`, ...).
+    func providerCallFinished(call: String, outcome: String, duration: Duration)
+    /// A payout reached a final status.
+    func payoutFinished(status: PayoutStatus, reason: PayoutReason.Code?)
+}
+
+/// Metric label for a Dollr error.
+enum DollrErrorKind {
+    static func of(_ error: DollrError) -> String {
+        switch error {
+        case .unauthorized: "unauthorized"
+        case .forbidden: "forbidden"
+        case .validation: "validation"
+        case .duplicateReference: "duplicate"
+        case .sessionExpired: "session_expired"
+        case .passcodeRejected: "passcode_rejected"
+        case .notFound: "not_found"
+        case .rateLimited: "rate_limited"
+        case .server: "server_error"
+        case .outcomeUnknown: "unknown"
+        case .connectionFailed: "connection_failed"
+        case .invalidResponse, .unexpectedStatus: "invalid_response"
+        case .cancelled: "cancelled"
+        }
+    }
+}
