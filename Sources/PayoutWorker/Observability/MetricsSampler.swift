@@ -1,0 +1,36 @@
+import Kafka
+import Logging
+import PayoutEngine
+import ServiceLifecycle
+
+/// Refreshes the gauges that are read from state rather than counted as they happen: payouts by
+/// status, outbox backlog, wallet availability, consumer lag, payouts in flight.
+struct MetricsSampler: Service {
+    let store: any PayoutStore
+    let engine: PayoutEngine
+    let consumer: KafkaConsumer
+    let metrics: WorkerMetrics
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await sample()
+                try await Task.sleep(for: interval)
+            }
+        }
+    }
+
+    func sample() async {
+        metrics.inFlight(engine.inFlightCount)
+        metrics.consumerLag(consumer.lag)
+        do {
+            metrics.payoutsByStatus(try await store.countsByStatus())
+            metrics.outboxBacklog(try await store.outboxBacklog())
+            metrics.walletAvailable(try await store.wallets())
+        } catch {
+            logger.debug("sampling the store failed", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import Kafka
+import Logging
+import PayoutEngine
+import ServiceLifecycle
+import Synchronization
+
+/// Reads `payouts.commands` and records each batch durably through the engine; only then stores
+/// the batch's offsets. Invalid and conflicting records go to the dead-letter topic first.
+/// Slow payouts never block a partition: intake only records, the engine executes from the store.
+/// When Dollr rate-limits or is unreachable, intake pauses its partitions and resumes by itself.
+final class IntakeService: Service, Sendable {
+    let consumer: KafkaConsumer
+    private let engine: PayoutEngine
+    private let producer: KafkaProducer
+    private let configuration: WorkerConfiguration
+    private let metrics: WorkerMetrics
+    private let logger: Logger
+    private let gate: IntakeGate
+    private let worker: String
+    private let joinedFlag: JoinFlag
+
+    /// Whether the consumer has had its first assignment (the group is joined), for readiness.
+    var hasJoined: Bool { joinedFlag.value.load(ordering: .relaxed) }
+
+    init(configuration: WorkerConfiguration, worker: String, engine: PayoutEngine, producer: KafkaProducer,
+         metrics: WorkerMetrics, logger: Logger) throws {
+        var consumerConfiguration = KafkaConsumerConfiguration(
+            bootstrapServers: configuration.kafka.brokers, groupID: configuration.kafka.groupID,
+            topics: [configuration.kafka.commandsTopic])
+        consumerConfiguration.groupInstanceID = configuration.kafka.groupInstanceID
+        consumerConfiguration.bufferCapacity = max(2, configuration.intakeBatchSize * 4)
+        consumerConfiguration.properties = configuration.kafka.properties.merging(configuration.kafka.consumerProperties) { $1 }
+        let gate = IntakeGate()
+        let joinedFlag = JoinFlag()
+        self.consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger) { event in
+            switch event {
+            case .assigned: joinedFlag.value.store(true, ordering: .relaxed)
+            case .revoked:
+                // Let the batch in progress finish and store its offsets before the commit.
+                await gate.waitForBatchesInProgress()
+            case .lost: break
+            }
+        }
+        self.engine = engine
+        self.producer = producer
+        self.configuration = configuration
+        self.metrics = metrics
+        self.logger = logger
+        self.gate = gate
+        self.worker = worker
+        self.joinedFlag = joinedFlag
+    }
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            await consumeUntilClosed()
+        } onGracefulShutdown: {
+            // Closing runs the final revoke (waiting for the batch in progress), commits and leaves
+            // the group; the loop then sees the end of the message sequence.
+            Task { await self.consumer.close() }
+        }
+        await consumer.close()
+    }
+
+    private func consumeUntilClosed() async {
+        var paused = false
+        while true {
+            paused = await throttleIfProviderStruggles(paused: paused)
+            let batch: [KafkaMessage]
+            do {
+                batch = try await consumer.nextBatch(maxCount: configuration.intakeBatchSize)
+            } catch {
+                logger.error("consumer failed", metadata: ["error": "\(error)"])
+                return
+            }
+            if batch.isEmpty { return }
+            gate.begin()
+            await record(batch)
+            gate.end()
+        }
+    }
+
+    /// Records a batch and stores its offsets. Store and dead-letter failures are retried (the
+    /// batch must not be skipped); the offsets are stored only when everything is durable.
+    private func record(_ batch: [KafkaMessage]) async {
+        metrics.commandsConsumed(batch.count)
+        var attempt = 0
+        while true {
+            do {
+                let results = try await engine.intake(batch.map { IntakeRecord(key: $0.key, value: $0.value) })
+                metrics.intakeResults(results)
+                try await deadLetter(zip(batch, results).compactMap { message, result in
+                    DeadLetters.reason(for: result).map { (message, $0.0, $0.1) }
+                })
+                break
+            } catch {
+                attempt += 1
+                logger.warning("intake batch failed; retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                try? await Task.sleep(for: .milliseconds(min(100 << min(attempt, 6), 5_000)))
+                if Task.isCancelled { return }
+            }
+        }
+        do {
+            try consumer.storeOffsets(batch)
+        } catch {
+            // Partitions revoked meanwhile: their next owner re-reads, and intake is idempotent.
+            logger.debug("offsets not stored", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func deadLetter(_ items: [(KafkaMessage, PayoutReason.Code, String)]) async throws {
+        guard !items.isEmpty else { return }
+        let records = items.map { message, reason, detail in
+            DeadLetters.record(for: message, reason: reason, detail: detail, topic: configuration.kafka.deadLetterTopic, worker: worker)
+        }
+        let results = await producer.sendAll(records)
+        for result in results { _ = try result.get() }
+        for (_, reason, _) in items { metrics.deadLettered(reason: reason.rawValue) }
+        logger.notice("records dead-lettered", metadata: ["count": "\(items.count)"])
+    }
+
+    /// Pauses the partitions while Dollr asks us to wait (429) or is unreachable, so commands wait
+    /// in Kafka instead of piling up as payouts that cannot move. Payouts are never failed for it.
+    private func throttleIfProviderStruggles(paused: Bool) async -> Bool {
+        let health = engine.health
+        let now = StoreClock.system.now()
+        let limited = (health.rateLimitedUntil ?? 0) > now
+        if limited || health.providerUnavailable {
+            if !paused {
+                consumer.pause(consumer.assignment)
+                logger.notice("Dollr is rate limiting or unavailable: pausing intake")
+            }
+            let wait = limited ? min(max(health.rateLimitedUntil! - now, 50), 5_000) : 500
+            try? await Task.sleep(for: .milliseconds(wait))
+            return true
+        }
+        if paused {
+            consumer.resume(consumer.assignment)
+            logger.notice("resuming intake")
+        }
+        return false
+    }
+}
+
+/// Shared between the rebalance handler (created before the service) and the service.
+private final class JoinFlag: Sendable {
+    let value = Atomic<Bool>(false)
+}

@@ -1,0 +1,25 @@
+import Kafka
+import PayoutEngine
+
+/// A status event as a Kafka record in the CloudEvents Kafka binding, binary mode: the event body
+/// is the value, attributes are `ce_`-prefixed headers, the key is the reference_id (so all events
+/// of a payout land on one partition, in order).
+enum StatusEventRecord {
+    static let type = "payout.status.v1"
+
+    static func record(_ event: StoredEvent, topic: String, source: String) -> KafkaProducerRecord {
+        KafkaProducerRecord(
+            topic: topic,
+            key: Array(event.referenceID.utf8),
+            value: Array(event.payload.utf8),
+            headers: [
+                KafkaHeader(name: "ce_specversion", string: "1.0"),
+                KafkaHeader(name: "ce_id", string: event.eventID),
+                KafkaHeader(name: "ce_type", string: type),
+                KafkaHeader(name: "ce_source", string: source),
+                KafkaHeader(name: "ce_time", string: Timestamp.rfc3339(milliseconds: event.occurredAt)),
+                KafkaHeader(name: "ce_subject", string: event.referenceID),
+                KafkaHeader(name: "content-type", string: "application/json"),
+            ])
+    }
+}
