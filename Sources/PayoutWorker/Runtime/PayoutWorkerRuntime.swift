@@ -1,0 +1,110 @@
+import DollrClient
+import Foundation
+import Kafka
+public import Logging
+public import PayoutEngine
+import ServiceLifecycle
+
+/// One worker process: Kafka intake, the engine, the outbox relay, metrics and the admin server,
+/// composed in one `ServiceGroup`.
+///
+/// Shutdown runs in reverse order of start: intake first (stop taking records, finish the batch,
+/// commit, leave the group), then the engine (in-flight payouts commit their step and are parked),
+/// then the relay (publish what the outbox still holds), then the rest; finally the producer is
+/// flushed and every client closed. The whole sequence is bounded by `shutdownTimeout`.
+public final class PayoutWorkerRuntime: Sendable {
+    public let configuration: WorkerConfiguration
+    public let workerID: String
+    public let store: any PayoutStore
+    public let engine: PayoutEngine
+    public let metrics: WorkerMetrics
+    private let dollr: DollrClient
+    private let producer: KafkaProducer
+    private let intake: IntakeService
+    private let group: ServiceGroup
+    private let logger: Logger
+
+    /// Opens the store (running migrations), the Dollr client and the Kafka clients. Throws with
+    /// a precise message if any of them cannot start; nothing is left half-started.
+    public init(configuration: WorkerConfiguration, logger: Logger, handleSignals: Bool = true) async throws {
+        self.configuration = configuration
+        self.logger = logger
+        let workerID = configuration.workerID ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+        self.workerID = workerID
+
+        let store = try await PayoutStoreFactory.open(url: configuration.storeURL, logger: logger)
+        do {
+            try await store.migrate()
+        } catch {
+            await store.close()
+            throw error
+        }
+        self.store = store
+
+        let dollr = DollrClient(
+            configuration: DollrConfiguration(
+                baseURL: configuration.dollr.baseURL, credentials: configuration.dollr.credentials,
+                connectTimeout: configuration.dollr.connectTimeout, requestTimeout: configuration.dollr.requestTimeout,
+                maxConcurrentRequests: configuration.dollr.maxConcurrentRequests),
+            logger: logger)
+        self.dollr = dollr
+
+        let metrics = WorkerMetrics()
+        self.metrics = metrics
+        var engineConfiguration = EngineConfiguration(owner: workerID)
+        engineConfiguration.maximumInFlight = configuration.engine.maximumInFlight
+        engineConfiguration.leaseMilliseconds = configuration.engine.leaseMilliseconds
+        engineConfiguration.policy = configuration.engine.policy
+        engineConfiguration.commandPolicy = configuration.commands
+        let engine = PayoutEngine(store: store, dollr: dollr, configuration: engineConfiguration, logger: logger, observer: metrics)
+        self.engine = engine
+
+        do {
+            var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: configuration.kafka.brokers)
+            producerConfiguration.properties = configuration.kafka.properties.merging(configuration.kafka.producerProperties) { $1 }
+            let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
+            self.producer = producer
+            let intake = try IntakeService(configuration: configuration, worker: workerID, engine: engine, producer: producer, metrics: metrics, logger: logger)
+            self.intake = intake
+            let relay = OutboxRelay(store: store, producer: producer, configuration: configuration, owner: workerID, metrics: metrics, logger: logger)
+            let sampler = MetricsSampler(store: store, engine: engine, consumer: intake.consumer, metrics: metrics, interval: .seconds(5), logger: logger)
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+            services += Self.adminServices(configuration: configuration, metrics: metrics, readiness: Self.readiness(store: store, engine: engine, intake: intake), logger: logger)
+            services += [.init(service: sampler), .init(service: relay), .init(service: EngineService(engine: engine)), .init(service: intake)]
+            var groupConfiguration = ServiceGroupConfiguration(
+                services: services, gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [], logger: logger)
+            groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownTimeout
+            self.group = ServiceGroup(configuration: groupConfiguration)
+        } catch {
+            try? await dollr.shutdown()
+            await store.close()
+            throw error
+        }
+    }
+
+    /// Runs until graceful shutdown (a signal, or ``shutdown()``), then releases every client.
+    public func run() async throws {
+        logger.info("payout-worker running", metadata: [
+            "worker": "\(workerID)", "brokers": "\(configuration.kafka.brokers)", "group": "\(configuration.kafka.groupID)",
+        ])
+        var failure: (any Error)?
+        do {
+            try await group.run()
+        } catch {
+            failure = error
+        }
+        await producer.close()
+        try? await dollr.shutdown()
+        await store.close()
+        logger.info("payout-worker stopped", metadata: ["worker": "\(workerID)"])
+        if let failure { throw failure }
+    }
+
+    /// Starts a graceful shutdown, as SIGTERM would.
+    public func shutdown() async {
+        await group.triggerGracefulShutdown()
+    }
+
+    /// Whether the intake consumer has joined its group.
+    public var hasJoinedGroup: Bool { intake.hasJoined }
+}
