@@ -142,8 +142,13 @@ struct FaultMappingTests {
         let configuration = SandboxHarness.configuration { $0.faults.hangMs = 1000 }
         try await SandboxHarness.run(sandbox: configuration, client: { $0.requestTimeout = .milliseconds(300) }) {
             server, client in
-            let account = try await client.makeAccount()
-            let session = try await client.createPayoutSession(
+            // Only the faulty call uses the 300 ms timeout; everything around it uses the default,
+            // 30 s, far above what an ordinary call takes even on a loaded machine.
+            let checker = DollrClient(
+                configuration: DollrConfiguration(baseURL: server.baseURL, credentials: configuration.merchant),
+                logger: SandboxHarness.quiet)
+            let account = try await checker.makeAccount()
+            let session = try await checker.createPayoutSession(
                 CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00")))
             server.sandbox.updateFaults { $0.pHang = 1 }
             let referenceID = UUID()
@@ -154,7 +159,8 @@ struct FaultMappingTests {
             }
             server.sandbox.updateFaults { $0.pHang = 0 }
             #expect(server.sandbox.counters.hangs == 1)
-            await #expect(throws: DollrError.notFound) { try await client.payoutStatus(referenceID: referenceID) }
+            await #expect(throws: DollrError.notFound) { try await checker.payoutStatus(referenceID: referenceID) }
+            try await checker.shutdown()
         }
     }
 
@@ -162,8 +168,13 @@ struct FaultMappingTests {
         let configuration = SandboxHarness.configuration { $0.faults.hangMs = 1000 }
         try await SandboxHarness.run(sandbox: configuration, client: { $0.requestTimeout = .milliseconds(300) }) {
             server, client in
-            let account = try await client.makeAccount()
-            let session = try await client.createPayoutSession(
+            // Only the faulty call uses the 300 ms timeout; everything around it uses the default,
+            // 30 s, far above what an ordinary call takes even on a loaded machine.
+            let checker = DollrClient(
+                configuration: DollrConfiguration(baseURL: server.baseURL, credentials: configuration.merchant),
+                logger: SandboxHarness.quiet)
+            let account = try await checker.makeAccount()
+            let session = try await checker.createPayoutSession(
                 CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00")))
             server.sandbox.updateFaults { $0.pLostResponse = 1 }
             let referenceID = UUID()
@@ -171,12 +182,13 @@ struct FaultMappingTests {
                 sessionID: session.id, payoutAccountID: account.id, referenceID: referenceID)
             await #expect(throws: DollrError.outcomeUnknown(.timeout)) { try await client.executePayout(request) }
             server.sandbox.updateFaults { $0.pLostResponse = 0 }
-            let status = try await client.payoutStatus(referenceID: referenceID)
+            let status = try await checker.payoutStatus(referenceID: referenceID)
             #expect(status.referenceID == referenceID)
             let entry = try #require(server.sandbox.ledgerSnapshot().execution(referenceID.uuidString))
             #expect(entry.executeCalls == 1)
             #expect(entry.accepted)
-            await #expect(throws: DollrError.duplicateReference) { try await client.executePayout(request) }
+            await #expect(throws: DollrError.duplicateReference) { try await checker.executePayout(request) }
+            try await checker.shutdown()
         }
     }
 
