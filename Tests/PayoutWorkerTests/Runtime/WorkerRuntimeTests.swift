@@ -1,0 +1,88 @@
+import DollrClient
+import Foundation
+import Kafka
+import PayoutEngine
+import PayoutWorker
+import TestSupport
+import Testing
+
+@Suite("Worker runtime end to end")
+struct WorkerRuntimeTests {
+    @Test("commands in, one final CloudEvents status per payout out, duplicates re-emitted, bad records dead-lettered")
+    func endToEnd() async throws {
+        let env = try await RuntimeEnvironment.start()
+        let runtime = try await PayoutWorkerRuntime(configuration: env.configuration, logger: quietLogger, handleSignals: false)
+        try await runtime.store.setWallet(id: "1", currency: "USD", balanceMinor: 10_000_000, now: 0)
+        let running = Task { try await runtime.run() }
+
+        let statuses = Recorder<KafkaMessage>(), deadLetters = Recorder<KafkaMessage>()
+        let (statusReader, statusTask) = try env.subscribe("payouts.status", into: statuses)
+        let (dlqReader, dlqTask) = try env.subscribe("payouts.commands.dlq", into: deadLetters)
+
+        let references = (0..<60).map { _ in UUID() }
+        let producer = try env.producer()
+        var records = references.map { Commands.record($0) }
+        records.append(KafkaProducerRecord(topic: "payouts.commands", key: nil, value: Array("{not json".utf8)))
+        records.append(Commands.record(references[0], amount: "99.00"))  // conflicting duplicate
+        #expect(await producer.sendAll(records).allSatisfy { (try? $0.get()) != nil })
+
+        let keys = Set(references.map { $0.uuidString.lowercased() })
+        try await withDeadline(.seconds(90), "a final status for every payout") {
+            await statuses.wait { messages in
+                Set(messages.filter { ["COMPLETED", "FAILED"].contains($0.json["status"] as? String) }.compactMap { $0.json["reference_id"] as? String }) == keys
+            }
+        }
+        try await withDeadline(.seconds(60), "two dead letters") { await deadLetters.wait { $0.count == 2 } }
+
+        // An identical duplicate after completion re-emits the final event with the same id.
+        #expect(await producer.sendAll([Commands.record(references[1])]).allSatisfy { (try? $0.get()) != nil })
+        let reference1 = references[1].uuidString.lowercased()
+        try await withDeadline(.seconds(60), "re-emitted event") {
+            await statuses.wait { $0.filter { $0.header("ce_subject") == reference1 && $0.json["status"] as? String == "COMPLETED" }.count == 2 }
+        }
+
+        let all = statuses.elements
+        for message in all {
+            let body = message.json
+            let reference = try #require(body["reference_id"] as? String)
+            let sequence = try #require(body["sequence"] as? Int)
+            #expect(message.keyString == reference, "keyed by reference_id")
+            #expect(message.header("ce_specversion") == "1.0")
+            #expect(message.header("ce_id") == "\(reference):\(sequence)")
+            #expect(message.header("ce_type") == "payout.status.v1")
+            #expect(message.header("ce_source") == "payout-worker")
+            #expect(message.header("ce_subject") == reference)
+            #expect(message.header("content-type") == "application/json")
+            #expect(message.header("ce_time")?.hasSuffix("Z") == true)
+            #expect(!String(decoding: message.value ?? [], as: UTF8.self).contains("231771234567"), "no phone in events")
+        }
+        for reference in keys {
+            let sequences = all.filter { $0.header("ce_subject") == reference }.compactMap { $0.json["sequence"] as? Int }
+            #expect(sequences == sequences.sorted(), "events of \(reference) in sequence order")
+            #expect(sequences.first == 1)
+        }
+        let completed = all.filter { $0.header("ce_subject") == reference1 && $0.json["status"] as? String == "COMPLETED" }
+        #expect(Set(completed.map { $0.header("ce_id") }).count == 1, "a re-emitted event keeps its id")
+
+        let reasons = deadLetters.elements.compactMap { $0.header("dlq.reason") }.sorted()
+        #expect(reasons == ["IDEMPOTENCY_CONFLICT", "VALIDATION_ERROR"])
+        for letter in deadLetters.elements {
+            #expect(letter.header("dlq.original.topic") == "payouts.commands")
+            #expect(letter.header("dlq.original.partition") != nil && letter.header("dlq.original.offset") != nil)
+            #expect(letter.headers.allSatisfy { !($0.stringValue ?? "").contains("231771234567") }, "no phone in dead-letter headers")
+        }
+        let conflict = try #require(deadLetters.elements.first { $0.header("dlq.reason") == "IDEMPOTENCY_CONFLICT" })
+        #expect(conflict.value == Commands.record(references[0], amount: "99.00").value, "the original value is kept")
+
+        // Ground truth: each payout executed exactly once at Dollr.
+        let ledger = env.sandbox.sandbox.ledgerSnapshot()
+        #expect(keys.allSatisfy { ledger.execution($0)?.executeCalls == 1 })
+
+        await runtime.shutdown()
+        try await running.value
+        await statusReader.close(); await dlqReader.close()
+        _ = try? await statusTask.value; _ = try? await dlqTask.value
+        await producer.close()
+        await env.stop()
+    }
+}
