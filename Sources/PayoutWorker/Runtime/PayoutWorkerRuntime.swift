@@ -23,6 +23,7 @@ public final class PayoutWorkerRuntime: Sendable {
     private let intake: IntakeService
     private let group: ServiceGroup
     private let logger: Logger
+    private let boundAdminPort = AdminPort()
 
     /// Opens the store (running migrations), the Dollr client and the Kafka clients. Throws with
     /// a precise message if any of them cannot start; nothing is left half-started.
@@ -69,7 +70,9 @@ public final class PayoutWorkerRuntime: Sendable {
             let relay = OutboxRelay(store: store, producer: producer, configuration: configuration, owner: workerID, metrics: metrics, logger: logger)
             let sampler = MetricsSampler(store: store, engine: engine, consumer: intake.consumer, metrics: metrics, interval: .seconds(5), logger: logger)
             var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
-            services += Self.adminServices(configuration: configuration, metrics: metrics, readiness: Self.readiness(store: store, engine: engine, intake: intake), logger: logger)
+            services += Self.adminServices(
+                configuration: configuration, metrics: metrics, readiness: Self.readiness(store: store, engine: engine, intake: intake),
+                port: boundAdminPort, logger: logger)
             services += [.init(service: sampler), .init(service: relay), .init(service: EngineService(engine: engine)), .init(service: intake)]
             var groupConfiguration = ServiceGroupConfiguration(
                 services: services, gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [], logger: logger)
@@ -103,6 +106,12 @@ public final class PayoutWorkerRuntime: Sendable {
     /// Starts a graceful shutdown, as SIGTERM would.
     public func shutdown() async {
         await group.triggerGracefulShutdown()
+    }
+
+    /// The admin server's port once it listens (useful with port 0), else `nil`.
+    public var adminPort: Int? {
+        let port = boundAdminPort.value.load(ordering: .relaxed)
+        return port == 0 ? nil : port
     }
 
     /// Whether the intake consumer has joined its group.
