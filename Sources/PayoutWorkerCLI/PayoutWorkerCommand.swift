@@ -9,6 +9,8 @@ struct PayoutWorkerCommand: AsyncParsableCommand {
         subcommands: [
             BrokerCommand.self,
             SandboxCommand.self,
+            WalletsCommand.self,
+            PayoutsCommand.self,
         ]
     )
 }
