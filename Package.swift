@@ -145,6 +145,7 @@ let package = Package(
             name: "PayoutWorkerCLITests",
             dependencies: [
                 "Kafka",
+                "PayoutEngine",
                 "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -10,6 +10,8 @@ struct PayoutWorkerCommand: AsyncParsableCommand {
             DemoCommand.self,
             BrokerCommand.self,
             SandboxCommand.self,
+            WalletsCommand.self,
+            PayoutsCommand.self,
         ]
     )
 }

@@ -1,0 +1,115 @@
+import DollrClient
+import struct Foundation.URL
+import struct Foundation.URLComponents
+
+/// Checks on single values. Each names what is expected and never quotes the text it was given:
+/// a URL may carry a password, a phone number is personal data, a secret is a secret.
+enum ConfigurationRules {
+    static func notEmpty(_ text: String) throws(RuleViolation) {
+        guard !text.allSatisfy(\.isWhitespace) else { throw RuleViolation("must not be empty or blank") }
+    }
+
+    /// `host:port[,host:port...]`, as librdkafka's `bootstrap.servers` takes it (a missing port means 9092).
+    static func brokers(_ text: String) throws(RuleViolation) {
+        for (position, entry) in text.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
+            guard !entry.isEmpty, !entry.contains(where: \.isWhitespace) else {
+                throw RuleViolation("entry \(position + 1) must be host:port, without spaces or empty entries")
+            }
+            // The port follows the last ':'; a bracketed IPv6 address without a port ends in ']'.
+            if let colon = entry.lastIndex(of: ":") {
+                let port = entry[entry.index(after: colon)...]
+                guard port.contains("]") || Int(port).map({ (1...65535).contains($0) }) == true else {
+                    throw RuleViolation("entry \(position + 1) must end in a port from 1 to 65535")
+                }
+            }
+        }
+    }
+
+    /// Kafka's legal topic names: 1 to 249 of `[a-zA-Z0-9._-]`, and not `.` or `..`.
+    static func topic(_ text: String) throws(RuleViolation) {
+        let legal = text.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
+                true
+            default: false
+            }
+        }
+        guard (1...249).contains(text.utf8.count), legal, text != ".", text != ".." else {
+            throw RuleViolation("must be a Kafka topic name: 1 to 249 of a-z A-Z 0-9 . _ -")
+        }
+    }
+
+    /// An absolute `http` or `https` URL with a host.
+    static func httpURL(_ text: String) throws(RuleViolation) -> URL {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = url.host, !host.isEmpty
+        else {
+            throw RuleViolation("must be an absolute http:// or https:// URL with a host")
+        }
+        return url
+    }
+
+    /// The store URL's shape: `sqlite:///absolute/path.db`, `sqlite::memory:` or
+    /// `postgres://user:password@host:port/database`. The store checks its parameters when it opens.
+    static func storeURL(_ text: String) throws(RuleViolation) {
+        if text == "sqlite::memory:" { return }
+        if text.hasPrefix("sqlite:") {
+            guard text.hasPrefix("sqlite:///"), text.count > "sqlite:///".count else {
+                throw RuleViolation("a sqlite URL must be sqlite:///absolute/path.db (three slashes) or sqlite::memory:")
+            }
+            return
+        }
+        guard text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") else {
+            throw RuleViolation(
+                "scheme must be sqlite or postgres: sqlite:///absolute/path.db or postgres://user:password@host:port/database")
+        }
+        guard let components = URLComponents(string: text), let host = components.host, !host.isEmpty,
+            components.path.count > 1
+        else {
+            throw RuleViolation(
+                "a postgres URL must be postgres://user:password@host:port/database (percent-encode special characters)")
+        }
+        if let port = components.port, !(1...65535).contains(port) {
+            throw RuleViolation("the postgres port must be from 1 to 65535")
+        }
+    }
+
+    static func phone(_ text: String) throws(RuleViolation) -> PhoneNumber {
+        do {
+            return try PhoneNumber(text)
+        } catch {
+            throw RuleViolation(error.description)
+        }
+    }
+
+    static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+    static func logLevel(_ text: String) throws(RuleViolation) {
+        guard Self.logLevels.contains(text) else {
+            throw RuleViolation("must be one of \(Self.logLevels.joined(separator: ", "))")
+        }
+    }
+
+    static func currency(_ text: String, subkey: String? = nil) throws(RuleViolation) -> CurrencyCode {
+        do {
+            return try CurrencyCode(text)
+        } catch {
+            throw RuleViolation("\(error.description) (ISO 4217, e.g. USD)", subkey: subkey)
+        }
+    }
+
+    /// Exact decimal text of an amount above zero, with at most the currency's minor digits.
+    static func positiveAmount(_ text: String, _ currency: CurrencyCode, subkey: String) throws(RuleViolation) -> Money {
+        let amount: Money
+        do {
+            amount = try Money(parsing: text, currency: currency)
+        } catch .notANumber {
+            throw RuleViolation("expected a plain decimal such as \"10000.00\"", subkey: subkey)
+        } catch {
+            throw RuleViolation(error.description, subkey: subkey)
+        }
+        guard !amount.isZero else { throw RuleViolation("must be greater than 0", subkey: subkey) }
+        return amount
+    }
+}

@@ -1,0 +1,115 @@
+import DollrClient
+import PayoutEngine
+
+extension WorkerConfiguration {
+    /// Every key of the configuration file, with its environment variable where it has one.
+    /// The README's configuration table lists the same keys; a test keeps the two in step.
+    static var settings: [ConfigurationSetting] {
+        typealias S = ConfigurationSetting
+        let positive = 1...Int.max
+        let positiveMilliseconds = 1...Int64.max
+        return [
+            // MARK: kafka
+            .text("kafka.brokers", "PAYOUT_KAFKA_BROKERS", \.kafka.brokers, rule: ConfigurationRules.brokers),
+            .text("kafka.group_id", "PAYOUT_KAFKA_GROUP_ID", \.kafka.groupID),
+            .optionalText("kafka.group_instance_id", "PAYOUT_KAFKA_GROUP_INSTANCE_ID", \.kafka.groupInstanceID),
+            .text("kafka.commands_topic", "PAYOUT_KAFKA_COMMANDS_TOPIC", \.kafka.commandsTopic, rule: ConfigurationRules.topic),
+            .text("kafka.status_topic", "PAYOUT_KAFKA_STATUS_TOPIC", \.kafka.statusTopic, rule: ConfigurationRules.topic),
+            .text(
+                "kafka.dead_letter_topic", "PAYOUT_KAFKA_DEAD_LETTER_TOPIC", \.kafka.deadLetterTopic,
+                rule: ConfigurationRules.topic),
+            .properties("kafka.properties", \.kafka.properties),
+            .properties("kafka.consumer_properties", \.kafka.consumerProperties),
+            .properties("kafka.producer_properties", \.kafka.producerProperties),
+
+            // MARK: dollr
+            S(path: "dollr.base_url", environment: "DOLLR_BASE_URL") { (configuration, raw) throws(RuleViolation) in
+                configuration.dollr.baseURL = try ConfigurationRules.httpURL(try raw.string())
+            },
+            .text("dollr.client_id", "DOLLR_CLIENT_ID", \.dollr.credentials.clientID),
+            S(path: "dollr.client_secret", environment: "DOLLR_CLIENT_SECRET") { (configuration, raw) throws(RuleViolation) in
+                let secret = try raw.string()
+                try ConfigurationRules.notEmpty(secret)
+                configuration.dollr.credentials.clientSecret = Secret(secret)
+            },
+            S(path: "dollr.passcode", environment: "MERCHANT_PASSCODE") { (configuration, raw) throws(RuleViolation) in
+                let passcode = try raw.string()
+                try ConfigurationRules.notEmpty(passcode)
+                configuration.dollr.credentials.passcode = Secret(passcode)
+            },
+            S(path: "dollr.passcode_phone", environment: "MERCHANT_PASSCODE_PHONE") {
+                (configuration, raw) throws(RuleViolation) in
+                configuration.dollr.credentials.passcodePhone = try ConfigurationRules.phone(try raw.string())
+            },
+            .milliseconds("dollr.connect_timeout_ms", nil, positiveMilliseconds, \.dollr.connectTimeout),
+            .milliseconds("dollr.request_timeout_ms", nil, positiveMilliseconds, \.dollr.requestTimeout),
+            .integer("dollr.max_concurrent_requests", nil, positive, \.dollr.maxConcurrentRequests),
+
+            // MARK: admin
+            .text("admin.host", "PAYOUT_ADMIN_HOST", \.admin.host),
+            .integer("admin.port", "PAYOUT_ADMIN_PORT", 0...65535, \.admin.port),
+
+            // MARK: process
+            .text("store_url", "PAYOUT_STORE_URL", \.storeURL, rule: ConfigurationRules.storeURL),
+            .optionalText("worker_id", "PAYOUT_WORKER_ID", \.workerID),
+            .integer("intake_batch_size", nil, positive, \.intakeBatchSize),
+            .integer("relay_batch_size", nil, positive, \.relayBatchSize),
+            .text("event_source", nil, \.eventSource),
+            .milliseconds("shutdown_timeout_ms", nil, positiveMilliseconds, \.shutdownTimeout),
+            .flag("json_logs", "PAYOUT_JSON_LOGS", \.jsonLogs),
+            .text("log_level", "PAYOUT_LOG_LEVEL", \.logLevel, rule: ConfigurationRules.logLevel),
+
+            // MARK: engine
+            .integer("engine.maximum_in_flight", "PAYOUT_MAX_IN_FLIGHT", positive, \.engine.maximumInFlight),
+            .integer("engine.lease_ms", nil, positiveMilliseconds, \.engine.leaseMilliseconds),
+            .integer("engine.poll_initial_delay_ms", nil, positiveMilliseconds, \.engine.policy.pollInitialDelayMilliseconds),
+            .integer("engine.poll_growth_percent", nil, 100...1_000, \.engine.policy.pollGrowthPercent),
+            .integer("engine.poll_maximum_delay_ms", nil, positiveMilliseconds, \.engine.policy.pollMaximumDelayMilliseconds),
+            .integer("engine.poll_budget_ms", nil, positiveMilliseconds, \.engine.policy.pollBudgetMilliseconds),
+            .integer("engine.retry_base_delay_ms", nil, positiveMilliseconds, \.engine.policy.retryBaseDelayMilliseconds),
+            .integer(
+                "engine.retry_maximum_delay_ms", nil, positiveMilliseconds, \.engine.policy.retryMaximumDelayMilliseconds),
+            .integer("engine.fallback_fee_basis_points", nil, 0...10_000, \.engine.policy.fallbackFeeBasisPoints),
+            .integer("engine.fallback_fee_minimum_minor", nil, 0...Int64.max, \.engine.policy.fallbackFeeMinimumMinor),
+            .integer("engine.maximum_execute_attempts", nil, positive, \.engine.policy.maximumExecuteAttempts),
+            S(path: "engine.wallet_without_balance", environment: nil) { (configuration, raw) throws(RuleViolation) in
+                switch try raw.string() {
+                case "fail": configuration.engine.policy.walletWithoutBalance = .fail
+                case "execute_unchecked": configuration.engine.policy.walletWithoutBalance = .executeUnchecked
+                default: throw RuleViolation("must be fail or execute_unchecked")
+                }
+            },
+
+            // MARK: commands
+            S(path: "commands.allowed_currencies", environment: nil) { (configuration, raw) throws(RuleViolation) in
+                var currencies: Set<CurrencyCode> = []
+                for (position, element) in try raw.array().enumerated() {
+                    guard case .string(let code) = element else {
+                        throw RuleViolation("expected a currency code string, got \(element.typeName)", subkey: "\(position)")
+                    }
+                    currencies.insert(try ConfigurationRules.currency(code, subkey: "\(position)"))
+                }
+                guard !currencies.isEmpty else { throw RuleViolation("must name at least one currency") }
+                configuration.commands.allowedCurrencies = currencies
+            },
+            S(path: "commands.maximum_amounts", environment: nil) { (configuration, raw) throws(RuleViolation) in
+                var maximums: [CurrencyCode: Money] = [:]
+                for member in try raw.object().members {
+                    let currency = try ConfigurationRules.currency(member.key, subkey: member.key)
+                    let text: String
+                    switch member.value {
+                    case .string(let string): text = string
+                    case .number(let literal) where DecimalText.plain(fromJSONNumber: literal) != nil:
+                        text = DecimalText.plain(fromJSONNumber: literal)!
+                    default:
+                        throw RuleViolation("expected a decimal string such as \"10000.00\"", subkey: member.key)
+                    }
+                    let amount = try ConfigurationRules.positiveAmount(text, currency, subkey: member.key)
+                    maximums[currency] = amount
+                }
+                configuration.commands.maximumAmounts = maximums
+            },
+            .integer("commands.maximum_record_bytes", nil, 1...(64 * 1024 * 1024), \.commands.maximumRecordBytes),
+        ]
+    }
+}

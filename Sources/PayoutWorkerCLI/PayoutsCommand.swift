@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// `payout-worker payouts`: what the store knows about payouts, for operators.
+struct PayoutsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "payouts",
+        abstract: "Inspects payouts in the configured store.",
+        subcommands: [PayoutsShowCommand.self]
+    )
+}

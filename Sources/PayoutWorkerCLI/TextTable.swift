@@ -1,0 +1,34 @@
+/// Left-aligned columns separated by two spaces, header first: readable in a terminal and easy to
+/// `awk`. Numbers are right-aligned so that amounts line up on the decimal point.
+struct TextTable {
+    enum Alignment { case left, right }
+
+    let columns: [(title: String, alignment: Alignment)]
+    private(set) var rows: [[String]] = []
+
+    init(_ columns: [(title: String, alignment: Alignment)]) {
+        self.columns = columns
+    }
+
+    mutating func append(_ row: [String]) {
+        precondition(row.count == self.columns.count, "a row needs one cell per column")
+        self.rows.append(row)
+    }
+
+    var lines: [String] {
+        let all = [self.columns.map(\.title)] + self.rows
+        let widths = self.columns.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        return all.map { row in
+            var cells: [String] = []
+            for (column, cell) in row.enumerated() {
+                let padding = String(repeating: " ", count: widths[column] - cell.count)
+                let isLast = column == row.count - 1
+                switch self.columns[column].alignment {
+                case .left: cells.append(isLast ? cell : cell + padding)
+                case .right: cells.append(padding + cell)
+                }
+            }
+            return cells.joined(separator: "  ")
+        }
+    }
+}
