@@ -1,5 +1,6 @@
 public import ArgumentParser
 import Logging
+import PayoutWorker
 
 /// Logging flags shared by every subcommand. Logs always go to stderr: stdout is for the
 /// machine-readable lines subcommands promise (bootstrap servers, listen address, summaries).
@@ -9,7 +10,8 @@ struct LoggingOptions: ParsableArguments {
 
     /// Installs the process-wide handler (once) and returns a logger at the chosen level.
     func bootstrap(label: String) -> Logger {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        // The worker's handler for every subcommand: phone and account numbers masked everywhere.
+        WorkerLogging.bootstrap(json: false, level: level)
         var logger = Logger(label: label)
         logger.logLevel = level
         return logger

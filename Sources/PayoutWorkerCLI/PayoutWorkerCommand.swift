@@ -7,6 +7,7 @@ struct PayoutWorkerCommand: AsyncParsableCommand {
         commandName: "payout-worker",
         abstract: "Executes payout commands from Kafka exactly once against the Dollr mobile-money API.",
         subcommands: [
+            RunCommand.self,
             DemoCommand.self,
             BrokerCommand.self,
             SandboxCommand.self,

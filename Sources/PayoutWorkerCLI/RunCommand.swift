@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PayoutWorker
+
+/// `payout-worker run`: the service. Configuration from `--config FILE` and the environment;
+/// invalid settings stop start-up with the key named, before anything connects.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Runs the payout worker: Kafka intake, payout execution, status events, admin HTTP.",
+        discussion: "Settings: config/payout-worker.example.json documents every key and its environment variable. "
+            + "SIGTERM or SIGINT drains and exits 0.")
+
+    @Option(name: .customLong("config"), help: "JSON configuration file.")
+    var configFile: String?
+
+    func run() async throws {
+        let configuration: WorkerConfiguration
+        do {
+            configuration = try WorkerConfigurationLoader.load(file: configFile, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            FileHandle.standardError.write(Data("payout-worker: \(error)\n".utf8))
+            throw ExitCode(78)  // EX_CONFIG
+        }
+        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        WorkerLogging.bootstrap(json: configuration.jsonLogs, level: level)
+        var logger = Logger(label: "payout-worker")
+        logger.logLevel = level
+        do {
+            let runtime = try await PayoutWorkerRuntime(configuration: configuration, logger: logger)
+            try await runtime.run()
+        } catch {
+            logger.critical("payout-worker failed", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+    }
+}

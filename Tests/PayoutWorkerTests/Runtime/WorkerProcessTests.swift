@@ -1,0 +1,118 @@
+import DollrClient
+import Foundation
+import Kafka
+import PayoutEngine
+import PayoutWorker
+import TestSupport
+import Testing
+
+/// The worker as users deploy it: `payout-worker run` processes, configured by a file and the
+/// environment, stopped by signals.
+@Suite("payout-worker run as a process")
+struct WorkerProcessTests {
+    static func startWorker(_ env: RuntimeEnvironment, id: String, storeURL: String, directory: URL) throws -> ChildProcess {
+        // Short leases and session timeouts, so a killed worker's work moves on within seconds.
+        let file = directory.appendingPathComponent("\(id).json")
+        let config = #"""
+        {"kafka": {"consumer_properties": {"session.timeout.ms": "6000", "heartbeat.interval.ms": "500"}},
+         "engine": {"lease_ms": 3000, "poll_initial_delay_ms": 50, "poll_maximum_delay_ms": 300, "retry_base_delay_ms": 50},
+         "dollr": {"request_timeout_ms": 2000},
+         "shutdown_timeout_ms": 20000}
+        """#
+        try Data(config.utf8).write(to: file)
+        return try ChildProcess(ChildProcess.payoutWorkerBinary, arguments: ["run", "--config", file.path], environment: [
+            "PAYOUT_KAFKA_BROKERS": env.cluster.bootstrapServers,
+            "PAYOUT_STORE_URL": storeURL,
+            "DOLLR_BASE_URL": env.sandbox.baseURL.absoluteString,
+            "PAYOUT_ADMIN_PORT": "0",
+            "PAYOUT_WORKER_ID": id,
+            "PAYOUT_LOG_LEVEL": "warning",
+        ])
+    }
+
+    /// Final statuses seen per reference_id (re-emitted events, which repeat an id, counted once).
+    static func finals(_ messages: [KafkaMessage]) -> [String: Set<String>] {
+        var finals: [String: Set<String>] = [:]
+        for message in messages {
+            guard let status = message.json["status"] as? String, ["COMPLETED", "FAILED", "REQUIRES_REVIEW"].contains(status),
+                  let id = message.header("ce_id"), let reference = message.header("ce_subject") else { continue }
+            finals[reference, default: []].insert(id)
+        }
+        return finals
+    }
+
+    @Test("SIGTERM drains: exit 0, nothing lost, a restarted worker finishes every payout exactly once")
+    func sigtermDrainLosesNothing() async throws {
+        let env = try await RuntimeEnvironment.start()
+        env.sandbox.sandbox.updateFaults { $0.processingMs = 300 }
+        let storeURL = env.configuration.storeURL
+        let store = try await PayoutStoreFactory.open(url: storeURL, logger: quietLogger)
+        try await store.migrate()
+        try await store.setWallet(id: "1", currency: "USD", balanceMinor: 100_000_000, now: 0)
+
+        let statuses = Recorder<KafkaMessage>()
+        let (reader, readerTask) = try env.subscribe("payouts.status", into: statuses)
+        let first = try Self.startWorker(env, id: "w1", storeURL: storeURL, directory: env.directory)
+        let references = (0..<300).map { _ in UUID() }
+        let producer = try env.producer()
+        #expect(await producer.sendAll(references.map { Commands.record($0) }).allSatisfy { (try? $0.get()) != nil })
+        try await withDeadline(.seconds(90), "work under way") { await statuses.wait { msgs in Self.finals(msgs).count >= 30 } }
+
+        first.signal(SIGTERM)
+        #expect(try await first.waitForExit(within: .seconds(60)) == 0, "graceful exit: \(first.stderr.suffix(1500))")
+        // Every command consumed before the stop is recorded; none is held by a lease.
+        for reference in references {
+            if let payout = try await store.payout(referenceID: reference.uuidString.lowercased()), !payout.isFinal {
+                #expect(payout.leaseOwner == nil || (payout.leaseExpiresAt ?? 0) <= StoreClock.system.now() + 3_000, "parked, not held")
+            }
+        }
+
+        let second = try Self.startWorker(env, id: "w2", storeURL: storeURL, directory: env.directory)
+        let keys = Set(references.map { $0.uuidString.lowercased() })
+        try await withDeadline(.seconds(120), "every payout final") { await statuses.wait { msgs in Set(Self.finals(msgs).keys) == keys } }
+        let finals = Self.finals(statuses.elements)
+        #expect(finals.values.allSatisfy { $0.count == 1 }, "one final status each")
+        let ledger = env.sandbox.sandbox.ledgerSnapshot()
+        #expect(keys.allSatisfy { ledger.execution($0)?.executeCalls == 1 }, "each executed exactly once")
+        second.signal(SIGTERM)
+        #expect(try await second.waitForExit(within: .seconds(60)) == 0)
+
+        await reader.close(); _ = try? await readerTask.value
+        await producer.close(); await store.close()
+        await env.stop()
+    }
+
+    @Test("two workers on PostgreSQL in one group, one killed midway: every payout executed exactly once and answered")
+    func killedWorkerOnPostgres() async throws {
+        let env = try await RuntimeEnvironment.start()
+        env.sandbox.sandbox.updateFaults { $0.processingMs = 200 }
+        let storeURL = try await PostgresTestServer.shared.createDatabase()
+        let store = try await PayoutStoreFactory.open(url: storeURL, logger: quietLogger)
+        try await store.migrate()
+        try await store.setWallet(id: "1", currency: "USD", balanceMinor: 100_000_000, now: 0)
+
+        let statuses = Recorder<KafkaMessage>()
+        let (reader, readerTask) = try env.subscribe("payouts.status", into: statuses)
+        let doomed = try Self.startWorker(env, id: "w1", storeURL: storeURL, directory: env.directory)
+        let survivor = try Self.startWorker(env, id: "w2", storeURL: storeURL, directory: env.directory)
+        let references = (0..<400).map { _ in UUID() }
+        let producer = try env.producer()
+        #expect(await producer.sendAll(references.map { Commands.record($0) }).allSatisfy { (try? $0.get()) != nil })
+        try await withDeadline(.seconds(90), "work under way") { await statuses.wait { msgs in Self.finals(msgs).count >= 60 } }
+
+        doomed.signal(SIGKILL)
+        _ = try await doomed.waitForExit()
+        let keys = Set(references.map { $0.uuidString.lowercased() })
+        try await withDeadline(.seconds(150), "every payout final") { await statuses.wait { msgs in Set(Self.finals(msgs).keys) == keys } }
+        #expect(Self.finals(statuses.elements).values.allSatisfy { $0.count == 1 }, "one final status each")
+        let ledger = env.sandbox.sandbox.ledgerSnapshot()
+        #expect(keys.allSatisfy { ledger.execution($0)?.executeCalls == 1 }, "each executed exactly once")
+        #expect(try await store.wallets().allSatisfy { $0.heldMinor == 0 })
+
+        survivor.signal(SIGTERM)
+        #expect(try await survivor.waitForExit(within: .seconds(60)) == 0)
+        await reader.close(); _ = try? await readerTask.value
+        await producer.close(); await store.close()
+        await env.stop()
+    }
+}
