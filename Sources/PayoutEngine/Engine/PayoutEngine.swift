@@ -173,6 +173,13 @@ public final class PayoutEngine: Sendable {
                 followUp = nil
                 if case .none = action { return }
                 let isCall = action != .markExecuting
+                if isCall, let deadline = stored.leaseExpiresAt, deadline - clock.now() < configuration.providerCallTimeoutMilliseconds {
+                    // The call could outlive the lease (this worker was slow to get here): leave the
+                    // payout to be claimed again, from its committed recovery point, with a fresh lease.
+                    logger.notice("lease too short for the next Dollr call; the payout will be claimed again",
+                                  metadata: ["reference_id": "\(stored.referenceID)", "phase": "\(state.phase)"])
+                    return
+                }
                 if isCall { try await crashHook?(.beforeCall, state.phase, stored.referenceID) }
                 let outcome = await perform(action)
                 if isCall { try await crashHook?(.afterCall, state.phase, stored.referenceID) }

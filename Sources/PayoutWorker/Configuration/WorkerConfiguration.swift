@@ -29,7 +29,8 @@ public struct WorkerConfiguration: Sendable {
         public var credentials = MerchantCredentials.sandboxDefaults
         public var connectTimeout: Duration = .seconds(5)
         public var requestTimeout: Duration = .seconds(30)
-        public var maxConcurrentRequests = 64
+        /// Also caps the payouts in flight (`engine.maximumInFlight`): each makes one call at a time.
+        public var maxConcurrentRequests = 256
         public init() {}
     }
 

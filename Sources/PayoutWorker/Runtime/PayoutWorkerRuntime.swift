@@ -53,8 +53,11 @@ public final class PayoutWorkerRuntime: Sendable {
         let metrics = WorkerMetrics()
         self.metrics = metrics
         var engineConfiguration = EngineConfiguration(owner: workerID)
-        engineConfiguration.maximumInFlight = configuration.engine.maximumInFlight
+        // A payout in flight makes one Dollr call at a time; more payouts in flight than the client
+        // may call concurrently would only queue inside the client, eating into their leases.
+        engineConfiguration.maximumInFlight = min(configuration.engine.maximumInFlight, configuration.dollr.maxConcurrentRequests)
         engineConfiguration.leaseMilliseconds = configuration.engine.leaseMilliseconds
+        engineConfiguration.providerCallTimeoutMilliseconds = configuration.dollr.requestTimeout.wholeMilliseconds
         engineConfiguration.policy = configuration.engine.policy
         engineConfiguration.commandPolicy = configuration.commands
         let engine = PayoutEngine(store: store, dollr: dollr, configuration: engineConfiguration, logger: logger, observer: metrics)
@@ -116,4 +119,11 @@ public final class PayoutWorkerRuntime: Sendable {
 
     /// Whether the intake consumer has joined its group.
     public var hasJoinedGroup: Bool { intake.hasJoined }
+}
+
+extension Duration {
+    var wholeMilliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
 }

@@ -13,6 +13,8 @@ struct EngineHarness: Sendable {
     let server: SandboxServer
     let client: DollrClient
     let fixture: StoreFixture
+    /// The client's request timeout, which the engine must know to keep calls inside leases.
+    let callTimeoutMilliseconds: Int64
     var store: any PayoutStore { fixture.store }
 
     static func sandboxConfiguration(_ adjust: (inout SandboxConfiguration) -> Void = { _ in }) -> SandboxConfiguration {
@@ -44,6 +46,7 @@ struct EngineHarness: Sendable {
         configuration.policy = Self.policy()
         configuration.idleCheck = .milliseconds(10)
         configuration.leaseMilliseconds = leaseMilliseconds
+        configuration.providerCallTimeoutMilliseconds = callTimeoutMilliseconds
         let clock = StoreClock { StoreClock.system.now() + clockOffset }
         return PayoutEngine(store: store, dollr: client ?? self.client, configuration: configuration, logger: quietLogger, clock: clock, crashHook: crashHook)
     }
@@ -81,12 +84,14 @@ struct EngineHarness: Sendable {
         let configuration = sandboxConfiguration(adjust)
         let server = try await SandboxServer.start(configuration: configuration, logger: quietLogger)
         var clientConfiguration = DollrConfiguration(baseURL: server.baseURL, credentials: configuration.merchant)
-        clientConfiguration.requestTimeout = .seconds(5)
+        clientConfiguration.requestTimeout = .seconds(3)
         adjustClient(&clientConfiguration)
         let client = DollrClient(configuration: clientConfiguration, logger: quietLogger)
         do {
             try await withStore(kind) { fixture in
-                try await body(EngineHarness(server: server, client: client, fixture: fixture))
+                let timeout = clientConfiguration.requestTimeout.components
+                try await body(EngineHarness(server: server, client: client, fixture: fixture,
+                                             callTimeoutMilliseconds: timeout.seconds * 1000 + timeout.attoseconds / 1_000_000_000_000_000))
             }
         } catch {
             try? await client.shutdown()
