@@ -85,4 +85,33 @@ struct WorkerRuntimeTests {
         await producer.close()
         await env.stop()
     }
+
+    @Test("while Dollr rate-limits, payouts wait instead of failing, and finish once it stops")
+    func rateLimitedPayoutsWait() async throws {
+        let env = try await RuntimeEnvironment.start()
+        env.sandbox.sandbox.updateFaults { $0.p429 = 1; $0.retryAfterSeconds = 1 }
+        let runtime = try await PayoutWorkerRuntime(configuration: env.configuration, logger: quietLogger, handleSignals: false)
+        try await runtime.store.setWallet(id: "1", currency: "USD", balanceMinor: 10_000_000, now: 0)
+        let running = Task { try await runtime.run() }
+        let references = (0..<20).map { _ in UUID() }
+        let producer = try env.producer()
+        #expect(await producer.sendAll(references.map { Commands.record($0) }).allSatisfy { (try? $0.get()) != nil })
+
+        let engine = runtime.engine, store = runtime.store
+        try await eventually("the engine notices the rate limit", within: .seconds(60)) { engine.health.rateLimitedUntil != nil }
+        try await eventually("every command recorded", within: .seconds(60)) { (try? await store.countsByStatus())?.values.reduce(0, +) == 20 }
+        #expect(try await store.countsByStatus()["FAILED", default: 0] == 0, "a 429 never fails a payout")
+        #expect(env.sandbox.sandbox.ledgerSnapshot().executions.isEmpty)
+
+        env.sandbox.sandbox.updateFaults { $0.p429 = 0 }
+        try await eventually("every payout completed once the limit lifts", within: .seconds(90)) {
+            (try? await store.countsByStatus())?["COMPLETED"] == 20
+        }
+        let ledger = env.sandbox.sandbox.ledgerSnapshot()
+        #expect(references.allSatisfy { ledger.execution($0.uuidString.lowercased())?.executeCalls == 1 })
+        await runtime.shutdown()
+        try await running.value
+        await producer.close()
+        await env.stop()
+    }
 }
