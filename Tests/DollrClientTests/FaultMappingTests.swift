@@ -144,9 +144,7 @@ struct FaultMappingTests {
             server, client in
             // Only the faulty call uses the 300 ms timeout; everything around it uses the default,
             // 30 s, far above what an ordinary call takes even on a loaded machine.
-            let checker = DollrClient(
-                configuration: DollrConfiguration(baseURL: server.baseURL, credentials: configuration.merchant),
-                logger: SandboxHarness.quiet)
+            let checker = SandboxHarness.defaultClient(for: server, configuration)
             let account = try await checker.makeAccount()
             let session = try await checker.createPayoutSession(
                 CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00")))
@@ -170,9 +168,7 @@ struct FaultMappingTests {
             server, client in
             // Only the faulty call uses the 300 ms timeout; everything around it uses the default,
             // 30 s, far above what an ordinary call takes even on a loaded machine.
-            let checker = DollrClient(
-                configuration: DollrConfiguration(baseURL: server.baseURL, credentials: configuration.merchant),
-                logger: SandboxHarness.quiet)
+            let checker = SandboxHarness.defaultClient(for: server, configuration)
             let account = try await checker.makeAccount()
             let session = try await checker.createPayoutSession(
                 CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00")))

@@ -6,15 +6,8 @@ struct ConsumerGroupTests {
     @Test("a group of two sees every keyed message exactly once, in order per key")
     func groupOfTwoSeesEverything() async throws {
         let env = try KafkaTestEnvironment()
-        try await env.cluster.createTopic("orders", partitions: 6)
-        let eventsA = Recorder<KafkaRebalanceEvent>(), eventsB = Recorder<KafkaRebalanceEvent>()
-        let a = try env.consumer(group: "g", topics: ["orders"], rebalanceHandler: eventsA.handler)
-        let b = try env.consumer(group: "g", topics: ["orders"], rebalanceHandler: eventsB.handler)
-        // Produce only once both members hold three partitions each, so no rebalance overlaps the reads.
-        try await withDeadline(.seconds(60), "both members assigned") {
-            await eventsA.waitForAssignment(count: 3)
-            await eventsB.waitForAssignment(count: 3)
-        }
+        let group = try await env.twoMembers(topic: "orders", partitions: 6)
+        let (a, b) = (group.a, group.b)
         let seenA = Observed(), seenB = Observed(), seen = Observed()
         drain(a, into: seenA, seen)
         drain(b, into: seenB, seen)
@@ -46,14 +39,8 @@ struct ConsumerGroupTests {
     @Test("a member leaving hands its partitions over and no message is lost")
     func memberLeavingLosesNothing() async throws {
         let env = try KafkaTestEnvironment()
-        try await env.cluster.createTopic("orders", partitions: 4)
-        let eventsA = Recorder<KafkaRebalanceEvent>(), eventsB = Recorder<KafkaRebalanceEvent>()
-        let a = try env.consumer(group: "g", topics: ["orders"], rebalanceHandler: eventsA.handler)
-        let b = try env.consumer(group: "g", topics: ["orders"], rebalanceHandler: eventsB.handler)
-        try await withDeadline(.seconds(60), "both members assigned") {
-            await eventsA.waitForAssignment(count: 2)
-            await eventsB.waitForAssignment(count: 2)
-        }
+        let group = try await env.twoMembers(topic: "orders", partitions: 4)
+        let (a, b, eventsA, eventsB) = (group.a, group.b, group.eventsA, group.eventsB)
         let seenB = Observed(), seen = Observed()
         drain(a, into: seen)
         drain(b, into: seenB, seen)
@@ -121,14 +108,8 @@ struct ConsumerGroupTests {
     @Test("a member closing while another runs commits its final offsets: the other re-reads nothing")
     func closeCommitsFinalOffsets() async throws {
         let env = try KafkaTestEnvironment()
-        try await env.cluster.createTopic("orders", partitions: 4)
-        let eventsA = Recorder<KafkaRebalanceEvent>(), eventsB = Recorder<KafkaRebalanceEvent>()
-        let a = try env.consumer(group: "g", topics: ["orders"], rebalanceHandler: eventsA.handler)
-        let b = try env.consumer(group: "g", topics: ["orders"], rebalanceHandler: eventsB.handler)
-        try await withDeadline(.seconds(60), "both members assigned") {
-            await eventsA.waitForAssignment(count: 2)
-            await eventsB.waitForAssignment(count: 2)
-        }
+        let group = try await env.twoMembers(topic: "orders", partitions: 4)
+        let (a, b, eventsA, eventsB) = (group.a, group.b, group.eventsA, group.eventsB)
         let seenA = Observed(), seenB = Observed(), seen = Observed()
         drain(a, into: seenA, seen)
         drain(b, into: seenB, seen)

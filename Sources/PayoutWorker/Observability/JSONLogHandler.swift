@@ -27,13 +27,7 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var merged = self.metadata
-        if let provided = self.metadataProvider?.get() { merged.merge(provided) { $1 } }
-        if let explicit = event.metadata { merged.merge(explicit) { $1 } }
-        if let error = event.error {
-            merged["error.message"] = "\(error)"
-            merged["error.type"] = "\(String(reflecting: type(of: error)))"
-        }
+        let merged = LogEventMetadata.merged(self.metadata, provider: self.metadataProvider, event: event)
         var output = self.output
         output.write(Self.line(time: LogTimestamp.now(), level: event.level, label: self.label,
                                message: event.message.description, metadata: merged))

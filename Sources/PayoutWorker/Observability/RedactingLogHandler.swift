@@ -33,14 +33,8 @@ public struct RedactingLogHandler<Wrapped: LogHandler>: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var merged = self.metadata
-        if let provided = self.metadataProvider?.get() { merged.merge(provided) { $1 } }
-        if let explicit = event.metadata { merged.merge(explicit) { $1 } }
         // An error's description may quote what it failed on; it goes through the same masking as metadata.
-        if let error = event.error {
-            merged["error.message"] = "\(error)"
-            merged["error.type"] = "\(String(reflecting: type(of: error)))"
-        }
+        let merged = LogEventMetadata.merged(self.metadata, provider: self.metadataProvider, event: event)
         var redacted = event
         redacted.error = nil
         redacted.message = "\(self.escaped(LogRedaction.redact(event.message.description)))"

@@ -18,6 +18,11 @@ enum SandboxHarness {
 
     static let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 
+    /// A second client on the default 30 s timeout, for calls around a deliberately short-timed one.
+    static func defaultClient(for server: SandboxServer, _ configuration: SandboxConfiguration) -> DollrClient {
+        DollrClient(configuration: DollrConfiguration(baseURL: server.baseURL, credentials: configuration.merchant), logger: quiet)
+    }
+
     static func run(
         sandbox configuration: SandboxConfiguration = SandboxHarness.configuration(),
         client adjust: (inout DollrConfiguration) -> Void = { _ in },

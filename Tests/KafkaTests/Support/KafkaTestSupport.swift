@@ -41,6 +41,27 @@ struct KafkaTestEnvironment {
     }
 }
 
+/// Two members of one group on a new topic, returned once each holds half the partitions, so no
+/// rebalance overlaps what the test does next.
+struct TwoMembers {
+    let a: KafkaConsumer, b: KafkaConsumer
+    let eventsA: Recorder<KafkaRebalanceEvent>, eventsB: Recorder<KafkaRebalanceEvent>
+}
+
+extension KafkaTestEnvironment {
+    func twoMembers(topic: String, partitions: Int) async throws -> TwoMembers {
+        try await cluster.createTopic(topic, partitions: partitions)
+        let eventsA = Recorder<KafkaRebalanceEvent>(), eventsB = Recorder<KafkaRebalanceEvent>()
+        let a = try consumer(group: "g", topics: [topic], rebalanceHandler: eventsA.handler)
+        let b = try consumer(group: "g", topics: [topic], rebalanceHandler: eventsB.handler)
+        try await withDeadline(.seconds(60), "both members assigned") {
+            await eventsA.waitForAssignment(count: partitions / 2)
+            await eventsB.waitForAssignment(count: partitions / 2)
+        }
+        return TwoMembers(a: a, b: b, eventsA: eventsA, eventsB: eventsB)
+    }
+}
+
 /// Keyed records `key-<n % keys>` with value `<n>`, so order per key can be checked from values.
 func numberedRecords(topic: String, count: Int, keys: Int, from start: Int = 0) -> [KafkaProducerRecord] {
     (start..<(start + count)).map { n in
