@@ -30,6 +30,24 @@ struct WorkerProcessTests {
         ])
     }
 
+    /// A migrated store with a USD wallet large enough for every payout of the test.
+    static func storeWithWallet(_ url: String) async throws -> any PayoutStore {
+        let store = try await PayoutStoreFactory.open(url: url, logger: quietLogger)
+        try await store.migrate()
+        try await store.setWallet(id: "1", currency: "USD", balanceMinor: 100_000_000, now: 0)
+        return store
+    }
+
+    /// Ground truth from the sandbox: each reference_id reached Dollr in exactly one execute call.
+    static func expectExecutedExactlyOnce(_ keys: Set<String>, _ env: RuntimeEnvironment) {
+        let ledger = env.sandbox.sandbox.ledgerSnapshot()
+        let odd = keys.compactMap { key -> String? in
+            guard let execution = ledger.execution(key) else { return "\(key): never executed" }
+            return execution.executeCalls == 1 ? nil : "\(key): \(execution.executeCalls) execute calls, accepted \(execution.accepted)"
+        }
+        #expect(odd.isEmpty, "each executed exactly once; \(odd.count) not: \(odd.prefix(3))")
+    }
+
     /// Final statuses seen per reference_id (re-emitted events, which repeat an id, counted once).
     static func finals(_ messages: [KafkaMessage]) -> [String: Set<String>] {
         var finals: [String: Set<String>] = [:]
@@ -46,9 +64,7 @@ struct WorkerProcessTests {
         let env = try await RuntimeEnvironment.start()
         env.sandbox.sandbox.updateFaults { $0.processingMs = 300 }
         let storeURL = env.configuration.storeURL
-        let store = try await PayoutStoreFactory.open(url: storeURL, logger: quietLogger)
-        try await store.migrate()
-        try await store.setWallet(id: "1", currency: "USD", balanceMinor: 100_000_000, now: 0)
+        let store = try await Self.storeWithWallet(storeURL)
 
         let statuses = Recorder<KafkaMessage>()
         let (reader, readerTask) = try env.subscribe("payouts.status", into: statuses)
@@ -72,8 +88,7 @@ struct WorkerProcessTests {
         try await withDeadline(.seconds(120), "every payout final") { await statuses.wait { msgs in Set(Self.finals(msgs).keys) == keys } }
         let finals = Self.finals(statuses.elements)
         #expect(finals.values.allSatisfy { $0.count == 1 }, "one final status each")
-        let ledger = env.sandbox.sandbox.ledgerSnapshot()
-        #expect(keys.allSatisfy { ledger.execution($0)?.executeCalls == 1 }, "each executed exactly once")
+        Self.expectExecutedExactlyOnce(keys, env)
         second.signal(SIGTERM)
         #expect(try await second.waitForExit(within: .seconds(60)) == 0)
 
@@ -87,9 +102,7 @@ struct WorkerProcessTests {
         let env = try await RuntimeEnvironment.start()
         env.sandbox.sandbox.updateFaults { $0.processingMs = 200 }
         let storeURL = try await PostgresTestServer.shared.createDatabase()
-        let store = try await PayoutStoreFactory.open(url: storeURL, logger: quietLogger)
-        try await store.migrate()
-        try await store.setWallet(id: "1", currency: "USD", balanceMinor: 100_000_000, now: 0)
+        let store = try await Self.storeWithWallet(storeURL)
 
         let statuses = Recorder<KafkaMessage>()
         let (reader, readerTask) = try env.subscribe("payouts.status", into: statuses)
@@ -105,12 +118,7 @@ struct WorkerProcessTests {
         let keys = Set(references.map { $0.uuidString.lowercased() })
         try await withDeadline(.seconds(150), "every payout final") { await statuses.wait { msgs in Set(Self.finals(msgs).keys) == keys } }
         #expect(Self.finals(statuses.elements).values.allSatisfy { $0.count == 1 }, "one final status each")
-        let ledger = env.sandbox.sandbox.ledgerSnapshot()
-        let odd = keys.compactMap { key -> String? in
-            guard let execution = ledger.execution(key) else { return "\(key): never executed" }
-            return execution.executeCalls == 1 ? nil : "\(key): \(execution.executeCalls) execute calls, accepted \(execution.accepted), \(execution.status?.rawValue ?? "-")"
-        }
-        #expect(odd.isEmpty, "each executed exactly once: \(odd.count) not: \(odd.prefix(3))")
+        Self.expectExecutedExactlyOnce(keys, env)
         #expect(try await store.wallets().allSatisfy { $0.heldMinor == 0 })
 
         survivor.signal(SIGTERM)
