@@ -44,6 +44,9 @@ struct DemoCommand: AsyncParsableCommand {
             try await cluster.createTopic(topic, partitions: 6)
         }
         var sandboxConfiguration = SandboxConfiguration(seed: seed)
+        // The same four variables as the worker and the sandbox, so one environment makes both sides
+        // agree (and a test can run the demo with recognisable secrets and scan what it prints).
+        sandboxConfiguration.merchant = try MerchantCredentials.fromEnvironment(ProcessInfo.processInfo.environment, defaults: .sandboxDefaults)
         sandboxConfiguration.faults.pendingMs = 200
         sandboxConfiguration.faults.processingMs = 800
         let sandbox = try await SandboxServer.start(configuration: sandboxConfiguration, logger: logger)

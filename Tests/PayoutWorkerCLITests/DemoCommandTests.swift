@@ -15,4 +15,22 @@ struct DemoCommandTests {
         #expect(output.contains("COMPLETED"))
         #expect(output.contains("INSUFFICIENT_FUNDS"), "the declared wallets are too small for every payout")
     }
+
+    @Test("at trace level, the demo logs no client secret, passcode, token or recipient phone")
+    func demoLogsNoSecrets() async throws {
+        let secret = "SECRET-c13ar-Xq9", passcode = "748291", merchantPhone = "231779990001"
+        let demo = try ChildProcess(
+            ChildProcess.payoutWorkerBinary, arguments: ["demo", "--commands", "40", "--seed", "3", "--log-level", "trace"],
+            environment: ["DOLLR_CLIENT_SECRET": secret, "MERCHANT_PASSCODE": passcode, "MERCHANT_PASSCODE_PHONE": merchantPhone])
+        let status = try await demo.waitForExit(within: .seconds(180))
+        let everything = demo.stderr + demo.stdoutLines.elements.joined(separator: "\n")
+        #expect(status == 0, "demo failed: \(everything.suffix(2000))")
+        #expect(everything.count > 10_000, "trace logging was on")
+        #expect(!everything.contains(secret))
+        #expect(!everything.contains(passcode))
+        #expect(!everything.contains(merchantPhone))
+        // The workload's recipients are 2317 + 8 digits; access tokens are sbx_ + 64 hex digits.
+        #expect(everything.firstMatch(of: /2317\d{8}/) == nil, "a recipient phone reached the output")
+        #expect(everything.firstMatch(of: /sbx_[0-9a-f]{16,}/) == nil, "an access token reached the output")
+    }
 }
