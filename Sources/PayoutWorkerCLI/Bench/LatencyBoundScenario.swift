@@ -1,0 +1,69 @@
+import Foundation
+
+/// latency-bound: every sandbox call takes 100 ms and an execution stays PROCESSING for 1 s. With
+/// the first status poll configured at exactly the processing time, a payout needs
+/// T = 4 calls x 100 ms (fee prediction, session, execute, status) + 1,000 ms = 1.5 s, so a worker
+/// that keeps L payouts moving is bounded by L / T. A payout waiting for its poll is parked and
+/// holds no in-flight slot, so the slots themselves allow up to L / (4 x 100 ms); both are reported.
+enum LatencyBoundScenario {
+    static let latencyMs = 100
+    static let processingMs = 1_000
+    static let callsPerPayout = 4
+
+    static func run(environment: BenchEnvironment, inFlight: Int, payouts: Int, singlePayouts: Int) async throws -> BenchFigures {
+        environment.sandbox.sandbox.updateFaults {
+            $0.latencyMs = latencyMs
+            $0.pendingMs = 0
+            $0.processingMs = processingMs
+        }
+        defer { environment.sandbox.sandbox.updateFaults { $0.latencyMs = 0; $0.processingMs = 0 } }
+        let wide = try await measure(environment: environment, name: "latency-bound", inFlight: inFlight, payouts: payouts, warmUp: min(inFlight, 200))
+        let single = try await measure(environment: environment, name: "latency-bound-1", inFlight: 1, payouts: singlePayouts, warmUp: 1)
+        let perPayoutSeconds = Double(callsPerPayout * latencyMs + processingMs) / 1000
+        let slotSeconds = Double(callsPerPayout * latencyMs) / 1000
+        let bound = Double(inFlight) / perPayoutSeconds
+        return BenchFigures(scenario: "latency-bound", values: [
+            .init("in_flight_limit", Double(inFlight), unit: ""),
+            .init("payouts", Double(payouts), unit: ""),
+            .init("payouts_per_second", wide.rate, unit: "/s"),
+            .init("bound_per_second", bound, unit: "/s"),
+            .init("ratio_to_bound", wide.rate / bound, unit: "x"),
+            .init("slot_bound_per_second", Double(inFlight) / slotSeconds, unit: "/s"),
+            .init("ratio_to_slot_bound", wide.rate / (Double(inFlight) / slotSeconds), unit: "x"),
+            .init("latency_p50_ms", wide.p50, unit: "ms"),
+            .init("sandbox_calls_per_payout", wide.callsPerPayout, unit: ""),
+            .init("in_flight_1_payouts_per_second", single.rate, unit: "/s"),
+            .init("ratio_to_in_flight_1", single.rate > 0 ? wide.rate / single.rate : 0, unit: "x"),
+        ], notes: [
+            "latency-bound: bound = in-flight limit / T, T = \(callsPerPayout) calls x \(latencyMs) ms + \(processingMs) ms processing (first poll at \(processingMs) ms) = \(perPayoutSeconds) s; "
+                + "slot bound = limit / (\(callsPerPayout) x \(latencyMs) ms), since a payout waiting for its poll is parked and frees its slot",
+        ])
+    }
+
+    private struct Result {
+        var rate: Double
+        var p50: Double
+        var callsPerPayout: Double
+    }
+
+    private static func measure(environment: BenchEnvironment, name: String, inFlight: Int, payouts: Int, warmUp: Int) async throws -> Result {
+        let run = try await RuntimeRun(environment: environment, name: name) { configuration in
+            configuration.engine.maximumInFlight = inFlight
+            configuration.dollr.maxConcurrentRequests = max(inFlight, 1)
+            configuration.engine.policy.pollInitialDelayMilliseconds = Int64(processingMs)
+            configuration.engine.policy.pollGrowthPercent = 100
+            configuration.engine.policy.pollMaximumDelayMilliseconds = Int64(processingMs)
+        }
+        do {
+            _ = try await run.measure(count: warmUp, timeout: .seconds(120))
+            let burst = try await run.measure(count: payouts, timeout: .seconds(600))
+            try await run.stop()
+            return Result(
+                rate: RunStatistics.steadyRate(burst.finals), p50: RunStatistics.percentile(0.5, of: burst.latenciesMs),
+                callsPerPayout: Double(burst.sandboxCalls) / Double(payouts))
+        } catch {
+            try? await run.stop()
+            throw error
+        }
+    }
+}
