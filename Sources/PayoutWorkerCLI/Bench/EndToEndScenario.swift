@@ -22,14 +22,14 @@ enum EndToEndScenario {
             let latencies = burst.latenciesMs
             return BenchFigures(scenario: "end-to-end", values: [
                 .init("payouts", Double(payouts), unit: ""),
-                .init("payouts_per_second", RunStatistics.steadyRate(burst.finals), unit: "/s"),
+                .init("payouts_per_second", RunStatistics.rate(burst.finals, since: burst.started), unit: "/s"),
                 .init("burst_payouts_per_second", RunStatistics.burstRate(burst.finals, since: burst.started), unit: "/s"),
                 .init("latency_p50_ms", RunStatistics.percentile(0.5, of: latencies), unit: "ms"),
                 .init("latency_p99_ms", RunStatistics.percentile(0.99, of: latencies), unit: "ms"),
                 .init("cpu_seconds_per_1000", burst.cpuSeconds * 1000 / Double(payouts), unit: "s"),
                 .init("sandbox_calls_per_payout", Double(burst.sandboxCalls) / Double(payouts), unit: ""),
                 .init("completed", Double(burst.completed), unit: ""),
-            ], notes: [
+            ], notes: burst.otherFinals.sorted { $0.key < $1.key }.map { "end-to-end: \($0.value) payouts ended \($0.key)" } + [
                 "end-to-end: all payouts published at once; latency = publish start to final event read from the status topic, so p50 includes queueing behind the burst",
                 "end-to-end: payouts/s is the steady rate from the 10th-percentile final event to the last; CPU is the whole process (worker, embedded broker and sandbox)",
             ])

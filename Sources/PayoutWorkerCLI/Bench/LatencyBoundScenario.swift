@@ -2,13 +2,13 @@ import Foundation
 
 /// latency-bound: every sandbox call takes 100 ms and an execution stays PROCESSING for 1 s. With
 /// the first status poll configured at exactly the processing time, a payout needs
-/// T = 4 calls x 100 ms (fee prediction, session, execute, status) + 1,000 ms = 1.5 s, so a worker
+/// T = 5 calls x 100 ms (fee prediction, account, session, execute, status) + 1,000 ms = 1.5 s, so a worker
 /// that keeps L payouts moving is bounded by L / T. A payout waiting for its poll is parked and
-/// holds no in-flight slot, so the slots themselves allow up to L / (4 x 100 ms); both are reported.
+/// holds no in-flight slot, so the slots themselves allow up to L / (5 x 100 ms); both are reported.
 enum LatencyBoundScenario {
     static let latencyMs = 100
     static let processingMs = 1_000
-    static let callsPerPayout = 4
+    static let callsPerPayout = 5
 
     static func run(environment: BenchEnvironment, inFlight: Int, payouts: Int, singlePayouts: Int) async throws -> BenchFigures {
         environment.sandbox.sandbox.updateFaults {
@@ -59,7 +59,7 @@ enum LatencyBoundScenario {
             let burst = try await run.measure(count: payouts, timeout: .seconds(600))
             try await run.stop()
             return Result(
-                rate: RunStatistics.steadyRate(burst.finals), p50: RunStatistics.percentile(0.5, of: burst.latenciesMs),
+                rate: RunStatistics.rate(burst.finals, since: burst.started), p50: RunStatistics.percentile(0.5, of: burst.latenciesMs),
                 callsPerPayout: Double(burst.sandboxCalls) / Double(payouts))
         } catch {
             try? await run.stop()

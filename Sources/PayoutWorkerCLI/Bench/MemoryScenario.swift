@@ -46,7 +46,7 @@ enum MemoryScenario {
         defer { if child.isRunning { kill(pid, SIGKILL) } }
         let idleKiB = try await idleResidentSet(pid: pid)
 
-        let (records, references) = BenchCommands.records(count: payouts, topic: commands)
+        let (records, references) = BenchCommands.records(count: payouts, topic: commands, executable: true)
         try await environment.produce(records)
         _ = try await watcher.waitForFinals(of: references, timeout: .seconds(600))
         let peakKiB = ProcessUsage.statusKiB("VmHWM", pid: String(pid)) ?? 0

@@ -10,7 +10,14 @@ enum RunStatistics {
         guard sorted.count >= 2 else { return 0 }
         let low = min(sorted.count / 10, sorted.count - 2)
         let seconds = (sorted[sorted.count - 1] - sorted[low]).seconds
-        return seconds > 0 ? Double(sorted.count - 1 - low) / seconds : 0
+        // A tiny run may see every final event in one fetch: no interval to divide by.
+        return seconds > 0.001 ? Double(sorted.count - 1 - low) / seconds : 0
+    }
+
+    /// The steady rate, or the whole-burst rate when the run is too small to have a steady part.
+    static func rate(_ finals: [ContinuousClock.Instant], since start: ContinuousClock.Instant) -> Double {
+        let steady = steadyRate(finals)
+        return steady > 0 ? steady : burstRate(finals, since: start)
     }
 
     /// Whole-burst rate: payouts over the time from the first command produced to the last final event.

@@ -13,6 +13,8 @@ final class RuntimeRun: Sendable {
         var completed: Int
         var cpuSeconds: Double
         var sandboxCalls: Int
+        /// Finals other than COMPLETED so far in this run, by status and reason.
+        var otherFinals: [String: Int]
         /// Command-to-final-event latency of each payout, in milliseconds (the burst's start to its event).
         var latenciesMs: [Double] { finals.map { ($0 - started).seconds * 1000 } }
     }
@@ -47,7 +49,7 @@ final class RuntimeRun: Sendable {
 
     /// Publishes `count` fresh payouts at once and waits for every final event.
     func measure(count: Int, timeout: Duration) async throws -> Burst {
-        let (records, references) = BenchCommands.records(count: count, topic: configuration.kafka.commandsTopic)
+        let (records, references) = BenchCommands.records(count: count, topic: configuration.kafka.commandsTopic, executable: true)
         let cpuBefore = ProcessUsage.cpuSeconds()
         let callsBefore = environment.sandbox.sandbox.counters.requests
         let completedBefore = watcher.snapshot.completed
@@ -57,7 +59,7 @@ final class RuntimeRun: Sendable {
         let cpu = ProcessUsage.cpuSeconds() - cpuBefore
         let calls = environment.sandbox.sandbox.counters.requests - callsBefore
         let completed = watcher.snapshot.completed - completedBefore
-        return Burst(started: started, finals: finals, completed: completed, cpuSeconds: cpu, sandboxCalls: calls)
+        return Burst(started: started, finals: finals, completed: completed, cpuSeconds: cpu, sandboxCalls: calls, otherFinals: watcher.snapshot.otherFinals)
     }
 
     func stop() async throws {

@@ -10,6 +10,8 @@ final class StatusWatcher: Sendable {
         var finals: [String: ContinuousClock.Instant] = [:]
         var completed = 0
         var accepted = 0
+        /// Final events other than COMPLETED, by status and reason code.
+        var otherFinals: [String: Int] = [:]
         /// ACCEPTED events seen when the first final event arrived.
         var acceptedAtFirstFinal: Int?
     }
@@ -33,17 +35,18 @@ final class StatusWatcher: Sendable {
                     guard let value = message.value,
                           let object = try? JSONSerialization.jsonObject(with: Data(value)) as? [String: Any],
                           let reference = object["reference_id"] as? String, let status = object["status"] as? String else { return nil }
-                    return (reference, status)
+                    let reason = (object["reason"] as? [String: Any])?["code"] as? String
+                    return (reference, reason.map { "\(status) \($0)" } ?? status)
                 }
                 box.state.withLock { state in
                     for (reference, status) in parsed {
-                        switch status {
+                        switch String(status.prefix { $0 != " " }) {
                         case "ACCEPTED": state.accepted += 1
                         case "COMPLETED", "FAILED", "REJECTED", "REQUIRES_REVIEW":
                             if state.acceptedAtFirstFinal == nil { state.acceptedAtFirstFinal = state.accepted }
                             if state.finals[reference] == nil {
                                 state.finals[reference] = now
-                                if status == "COMPLETED" { state.completed += 1 }
+                                if status == "COMPLETED" { state.completed += 1 } else { state.otherFinals[status, default: 0] += 1 }
                             }
                         default: break
                         }
