@@ -31,6 +31,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Payouts in flight for memory.")
     var memoryPayouts: Int?
 
+    @Option(help: "Consumer buffer of raw, intake and duplicates (default: the runtime's, 4 x 500 records).")
+    var consumerBuffer: Int?
+
     @Option(help: "In-flight limit of the latency-bound run.")
     var inFlight = 256
 
@@ -54,7 +57,7 @@ struct BenchCommand: AsyncParsableCommand {
         let memoryPayouts = self.memoryPayouts ?? (smoke ? 50 : 10_000)
         let selected: Set<Scenario> = scenario == .all ? Set(Scenario.allCases).subtracting([.all]) : [scenario]
 
-        let environment = try await BenchEnvironment.start(storeOverride: store, logger: logger)
+        let environment = try await BenchEnvironment.start(storeOverride: store, consumerBuffer: consumerBuffer, logger: logger)
         var figures: [BenchFigures] = []
         func record(_ scenario: BenchFigures) {
             figures.append(scenario)
@@ -88,7 +91,7 @@ struct BenchCommand: AsyncParsableCommand {
             if selected.contains(.latencyBound) {
                 let latencyBound = try await LatencyBoundScenario.run(
                     environment: environment, inFlight: smoke ? min(inFlight, 16) : inFlight,
-                    payouts: smoke ? 40 : max(2_000, inFlight * 8), singlePayouts: smoke ? 3 : 8)
+                    payouts: smoke ? 40 : max(2_000, inFlight * 32), singlePayouts: smoke ? 3 : 8)
                 record(latencyBound)
             }
             if selected.contains(.memory) {
@@ -104,7 +107,7 @@ struct BenchCommand: AsyncParsableCommand {
         let report = BenchReport(figures: figures, context: [
             "records": "\(records)", "payouts": "\(payouts)", "memory_payouts": "\(memoryPayouts)",
             "store": store == nil ? "sqlite" : "postgres", "smoke": "\(smoke)",
-            "cores": "\(ProcessInfo.processInfo.activeProcessorCount)",
+            "consumer_buffer": consumerBuffer.map { "\($0)" } ?? "2000", "cores": "\(ProcessInfo.processInfo.activeProcessorCount)",
         ])
         for line in report.lines { StandardOutput.writeLine(line) }
         if let json { try report.writeJSON(to: json) }

@@ -13,19 +13,22 @@ final class BenchEnvironment: Sendable {
     let logger: Logger
     /// `--store`: a PostgreSQL URL, or nil for one SQLite file per scenario.
     let storeOverride: String?
+    /// `--consumer-buffer`: the layer scenarios' consumer buffer; nil means the runtime's (4 x 500).
+    let consumerBuffer: Int?
     /// 12 partitions keep 200,000 compact commands (~170 bytes on the log) near 2.8 MiB per
     /// partition, under the embedded broker's 5 MiB cap.
     static let partitions = 12
 
-    private init(cluster: EmbeddedKafkaCluster, sandbox: SandboxServer, directory: URL, logger: Logger, storeOverride: String?) {
+    private init(cluster: EmbeddedKafkaCluster, sandbox: SandboxServer, directory: URL, logger: Logger, storeOverride: String?, consumerBuffer: Int?) {
         self.cluster = cluster
         self.sandbox = sandbox
         self.directory = directory
         self.logger = logger
         self.storeOverride = storeOverride
+        self.consumerBuffer = consumerBuffer
     }
 
-    static func start(storeOverride: String?, logger: Logger) async throws -> BenchEnvironment {
+    static func start(storeOverride: String?, consumerBuffer: Int?, logger: Logger) async throws -> BenchEnvironment {
         let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: logger)
         var sandboxConfiguration = SandboxConfiguration(seed: 2026)
         sandboxConfiguration.faults.latencyMs = 0
@@ -34,7 +37,7 @@ final class BenchEnvironment: Sendable {
         let sandbox = try await SandboxServer.start(configuration: sandboxConfiguration, logger: logger)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("payout-worker-bench-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        return BenchEnvironment(cluster: cluster, sandbox: sandbox, directory: directory, logger: logger, storeOverride: storeOverride)
+        return BenchEnvironment(cluster: cluster, sandbox: sandbox, directory: directory, logger: logger, storeOverride: storeOverride, consumerBuffer: consumerBuffer)
     }
 
     /// The store URL for one scenario: its own SQLite file, or the shared `--store` URL.

@@ -17,7 +17,7 @@ enum TopicPass {
         body: ([KafkaMessage]) async throws -> Void
     ) async throws -> Timing {
         var configuration = KafkaConsumerConfiguration(bootstrapServers: environment.cluster.bootstrapServers, groupID: group, topics: [topic])
-        configuration.bufferCapacity = max(2, batchSize * 4)
+        configuration.bufferCapacity = environment.consumerBuffer ?? max(2, batchSize * 4)  // the runtime: 4 x intake_batch_size
         configuration.statisticsInterval = nil
         let consumer = try KafkaConsumer(configuration: configuration, logger: environment.logger)
         var seen = 0
