@@ -1,0 +1,51 @@
+import Foundation
+import Kafka
+import Logging
+
+/// One pass over a pre-produced topic by a fresh consumer group: every batch goes through `body`,
+/// then its offsets are stored; the stored offsets are committed at the end. The clock starts at
+/// the first batch, so the group join (about 3 s in the embedded broker) is not measured.
+enum TopicPass {
+    struct Timing {
+        var records: Int
+        var seconds: Double
+        var perSecond: Double { seconds > 0 ? Double(records) / seconds : 0 }
+    }
+
+    static func run(
+        environment: BenchEnvironment, topic: String, group: String, expected: Int, batchSize: Int = 500,
+        body: ([KafkaMessage]) async throws -> Void
+    ) async throws -> Timing {
+        var configuration = KafkaConsumerConfiguration(bootstrapServers: environment.cluster.bootstrapServers, groupID: group, topics: [topic])
+        configuration.bufferCapacity = environment.consumerBuffer ?? max(2, batchSize * 4)  // the runtime: 4 x intake_batch_size
+        configuration.statisticsInterval = nil
+        let consumer = try KafkaConsumer(configuration: configuration, logger: environment.logger)
+        var seen = 0
+        var started: ContinuousClock.Instant?
+        do {
+            while seen < expected {
+                let batch = try await consumer.nextBatch(maxCount: batchSize)
+                if batch.isEmpty { break }
+                if started == nil { started = .now }
+                try await body(batch)
+                try consumer.storeOffsets(batch)
+                seen += batch.count
+            }
+            try await consumer.commit()
+        } catch {
+            await consumer.close()
+            throw error
+        }
+        let elapsed = started.map { ContinuousClock.now - $0 } ?? .zero
+        await consumer.close()
+        guard seen == expected else { throw CommandFailure("\(topic): read \(seen) records, expected \(expected)") }
+        return Timing(records: seen, seconds: elapsed.seconds)
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (whole, attoseconds) = components
+        return Double(whole) + Double(attoseconds) / 1e18
+    }
+}

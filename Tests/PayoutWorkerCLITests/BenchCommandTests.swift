@@ -1,0 +1,38 @@
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("payout-worker bench")
+struct BenchCommandTests {
+    /// Every scenario's figure that must come out positive (no timing thresholds: CI machines vary).
+    static let positiveFigures: [String: [String]] = [
+        "raw": ["commands_per_second"],
+        "intake": ["commands_per_second", "ratio_to_raw"],
+        "duplicates": ["commands_per_second", "ratio_to_raw"],
+        "end-to-end": ["payouts_per_second", "latency_p50_ms", "latency_p99_ms", "cpu_seconds_per_1000", "completed"],
+        "latency-bound": ["payouts_per_second", "bound_per_second", "ratio_to_bound", "in_flight_1_payouts_per_second", "ratio_to_in_flight_1"],
+        "memory": ["peak_rss_mib", "in_flight_at_peak", "completed"],
+    ]
+
+    @Test("--smoke --scenario all writes every scenario's figures as JSON")
+    func smokeRunWritesEveryScenario() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let bench = try ChildProcess(ChildProcess.payoutWorkerBinary, arguments: ["bench", "--smoke", "--scenario", "all", "--json", file.path])
+        let status = try await bench.waitForExit(within: .seconds(300))
+        let output = bench.stdoutLines.elements.joined(separator: "\n")
+        try #require(status == 0, "bench failed:\n\(output)\n\(bench.stderr.suffix(3000))")
+
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any]
+        let scenarios = try #require(object?["scenarios"] as? [String: [String: Any]])
+        for (scenario, names) in Self.positiveFigures {
+            let figures = try #require(scenarios[scenario], "no \(scenario) in the JSON")
+            for name in names {
+                let value = figures[name] as? Double ?? 0
+                #expect(value > 0, "\(scenario).\(name) is \(value)")
+            }
+        }
+        #expect(scenarios["duplicates"]?["sandbox_calls"] as? Double == 0, "a replayed command reached the sandbox")
+        #expect(output.contains("latency-bound"))
+    }
+}
