@@ -39,6 +39,8 @@ struct PayoutState: Sendable, Hashable, Codable {
     var providerTransactionID: String?
     var debitedMinor: Int64?
     var executeAttempts = 0
+    /// When the latest execute was (or was about to be) sent.
+    var executeSentAt: Int64?
     /// When the first status poll happened; the polling budget counts from here.
     var pollingSince: Int64?
     var polls = 0

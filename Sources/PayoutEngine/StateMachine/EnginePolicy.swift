@@ -16,6 +16,10 @@ public struct EnginePolicy: Sendable, Hashable {
     public var fallbackFeeMinimumMinor: Int64 = 100
     /// Sessions that expire before execute are replaced; after this many executes, give up.
     public var maximumExecuteAttempts = 5
+    /// After an execute was sent, Dollr's 404 for the reference_id counts as "never landed" only
+    /// once this long has passed since sending: a request that timed out on our side may still be
+    /// on its way to Dollr. Until then the status is polled again. (Twice the request timeout.)
+    public var notFoundGraceMilliseconds: Int64 = 60_000
     public var walletWithoutBalance: WalletWithoutBalancePolicy = .fail
 
     public init() {}

@@ -104,6 +104,7 @@ struct PayoutStateMachine: Sendable {
         case (.sessionReady, .markedExecuting):
             state.phase = .executing
             state.executeAttempts += 1
+            state.executeSentAt = now
             return Decision(state: state, emitsEvent: false, ledger: .none, schedule: .now, followUp: .execute(executeRequest(for: state)))
 
         case (.executing, .executed(let execution)), (.executing, .polled(let execution)), (.polling, .polled(let execution)):
@@ -213,6 +214,10 @@ struct PayoutStateMachine: Sendable {
 
     private func pollFailed(_ error: DollrError, state current: PayoutState, now: Int64) -> Decision {
         var state = current
+        if error == .notFound, let sentAt = state.executeSentAt, now - sentAt < policy.notFoundGraceMilliseconds {
+            // Too early to conclude: an execute that timed out here may still be reaching Dollr.
+            return retryLater(state, error)
+        }
         if error == .notFound {
             // Dollr does not know the reference_id: the execute never landed. Execute again with the
             // same reference_id from a fresh session; if it did land meanwhile, Dollr answers 422

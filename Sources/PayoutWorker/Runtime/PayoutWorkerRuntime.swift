@@ -58,6 +58,7 @@ public final class PayoutWorkerRuntime: Sendable {
         engineConfiguration.maximumInFlight = min(configuration.engine.maximumInFlight, configuration.dollr.maxConcurrentRequests)
         engineConfiguration.leaseMilliseconds = configuration.engine.leaseMilliseconds
         engineConfiguration.providerCallTimeoutMilliseconds = configuration.dollr.requestTimeout.wholeMilliseconds
+        engineConfiguration.policy.notFoundGraceMilliseconds = 2 * configuration.dollr.requestTimeout.wholeMilliseconds
         engineConfiguration.policy = configuration.engine.policy
         engineConfiguration.commandPolicy = configuration.commands
         let engine = PayoutEngine(store: store, dollr: dollr, configuration: engineConfiguration, logger: logger, observer: metrics)

@@ -31,6 +31,7 @@ struct EngineHarness: Sendable {
         policy.pollMaximumDelayMilliseconds = 100
         policy.retryBaseDelayMilliseconds = 15
         policy.retryMaximumDelayMilliseconds = 100
+        policy.notFoundGraceMilliseconds = 300
         return policy
     }
 

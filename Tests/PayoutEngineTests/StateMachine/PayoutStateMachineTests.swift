@@ -165,9 +165,15 @@ struct PayoutStateMachineTests {
         #expect(lenient.state.phase == .reserved && lenient.state.holdMinor == nil && lenient.schedule == .now)
     }
 
-    @Test("Dollr's 404 for the reference means it never landed: execute again from a new session")
+    @Test("Dollr's 404 for the reference means it never landed, once the execute cannot still be on its way")
     func notFoundReExecutes() {
-        let decision = Self.machine.apply(.failed(.notFound), to: Self.state(in: .executing), now: 1_000)
+        let executing = Self.state(in: .executing)
+        let sentAt = executing.executeSentAt!
+        let grace = EnginePolicy().notFoundGraceMilliseconds
+        let early = Self.machine.apply(.failed(.notFound), to: executing, now: sentAt + grace - 1)
+        #expect(early.state.phase == .executing && !early.emitsEvent, "within the grace period: poll again")
+        guard case .after = early.schedule else { Issue.record("expected a later poll"); return }
+        let decision = Self.machine.apply(.failed(.notFound), to: executing, now: sentAt + grace)
         #expect(decision.state.phase == .accountReady && decision.state.sessionID == nil && decision.ledger == .none)
     }
 
