@@ -139,15 +139,7 @@ struct FaultMappingTests {
     }
 
     @Test func hangIsOutcomeUnknownTimeoutAndNothingLanded() async throws {
-        let configuration = SandboxHarness.configuration { $0.faults.hangMs = 1000 }
-        try await SandboxHarness.run(sandbox: configuration, client: { $0.requestTimeout = .milliseconds(300) }) {
-            server, client in
-            // Only the faulty call uses the 300 ms timeout; everything around it uses the default,
-            // 30 s, far above what an ordinary call takes even on a loaded machine.
-            let checker = SandboxHarness.defaultClient(for: server, configuration)
-            let account = try await checker.makeAccount()
-            let session = try await checker.createPayoutSession(
-                CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00")))
+        try await SandboxHarness.runShortTimedExecute { server, client, checker, account, session in
             server.sandbox.updateFaults { $0.pHang = 1 }
             let referenceID = UUID()
             await #expect(throws: DollrError.outcomeUnknown(.timeout)) {
@@ -158,20 +150,11 @@ struct FaultMappingTests {
             server.sandbox.updateFaults { $0.pHang = 0 }
             #expect(server.sandbox.counters.hangs == 1)
             await #expect(throws: DollrError.notFound) { try await checker.payoutStatus(referenceID: referenceID) }
-            try await checker.shutdown()
         }
     }
 
     @Test func lostResponseIsOutcomeUnknownButTheExecutionExists() async throws {
-        let configuration = SandboxHarness.configuration { $0.faults.hangMs = 1000 }
-        try await SandboxHarness.run(sandbox: configuration, client: { $0.requestTimeout = .milliseconds(300) }) {
-            server, client in
-            // Only the faulty call uses the 300 ms timeout; everything around it uses the default,
-            // 30 s, far above what an ordinary call takes even on a loaded machine.
-            let checker = SandboxHarness.defaultClient(for: server, configuration)
-            let account = try await checker.makeAccount()
-            let session = try await checker.createPayoutSession(
-                CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00")))
+        try await SandboxHarness.runShortTimedExecute { server, client, checker, account, session in
             server.sandbox.updateFaults { $0.pLostResponse = 1 }
             let referenceID = UUID()
             let request = ExecutePayoutRequest(
@@ -184,7 +167,6 @@ struct FaultMappingTests {
             #expect(entry.executeCalls == 1)
             #expect(entry.accepted)
             await #expect(throws: DollrError.duplicateReference) { try await checker.executePayout(request) }
-            try await checker.shutdown()
         }
     }
 

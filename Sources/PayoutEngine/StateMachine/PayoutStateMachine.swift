@@ -255,7 +255,7 @@ struct PayoutStateMachine: Sendable {
         var alert: EngineAlert? = .providerUnavailable
         switch error {
         case .rateLimited(let retryAfter):
-            delay = max(retryAfter.milliseconds, policy.retryBaseDelayMilliseconds)
+            delay = max(retryAfter.wholeMilliseconds, policy.retryBaseDelayMilliseconds)
             alert = .rateLimited(retryAfterMilliseconds: delay)
         case .unauthorized:
             delay = backoff(state.transientFailures)
@@ -312,9 +312,3 @@ extension ActionOutcome {
     var isPoll: Bool { if case .polled = self { true } else { false } }
 }
 
-extension Duration {
-    var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    }
-}

@@ -215,7 +215,7 @@ public enum WorkerConfigurationLoader {
             throw ConfigurationError(
                 .settings, key: "engine.lease_ms",
                 reason: "must be longer than dollr.request_timeout_ms "
-                    + "(\(configuration.engine.leaseMilliseconds) <= \(Self.milliseconds(requestTimeout))), "
+                    + "(\(configuration.engine.leaseMilliseconds) <= \(requestTimeout.wholeMilliseconds)), "
                     + "or a live worker could lose a payout's lease in the middle of a Dollr call")
         }
         let kafka = configuration.kafka
@@ -241,9 +241,5 @@ public enum WorkerConfigurationLoader {
                 allowed.contains($0.key)
             }
         }
-    }
-
-    private static func milliseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 }

@@ -28,7 +28,7 @@ final class OutboxRelay: Service, Sendable {
         var idle: Duration = .milliseconds(5)
         while !Task.isCancelled {
             let published = await publishRound()
-            if isShuttingDown {
+            if Task.isShuttingDownGracefully {
                 // Publish what is left (final statuses of parked payouts included), then stop.
                 if published == 0 { return }
                 continue
@@ -42,8 +42,6 @@ final class OutboxRelay: Service, Sendable {
             }
         }
     }
-
-    private var isShuttingDown: Bool { Task.isShuttingDownGracefully }
 
     /// One claim-publish-mark round; returns how many events went out.
     func publishRound() async -> Int {

@@ -121,10 +121,3 @@ public final class PayoutWorkerRuntime: Sendable {
     /// Whether the intake consumer has joined its group.
     public var hasJoinedGroup: Bool { intake.hasJoined }
 }
-
-extension Duration {
-    var wholeMilliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    }
-}

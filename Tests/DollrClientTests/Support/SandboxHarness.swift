@@ -18,6 +18,23 @@ enum SandboxHarness {
 
     static let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 
+    /// For faults that make execute outlive a 300 ms timeout: `client` has that timeout, while
+    /// `checker` (default 30 s, far above what an ordinary call takes even on a loaded machine)
+    /// made the account and session and serves the calls around the faulty one.
+    static func runShortTimedExecute(
+        _ body: (SandboxServer, DollrClient, DollrClient, PaymentAccount, PayoutSession) async throws -> Void
+    ) async throws {
+        let configuration = SandboxHarness.configuration { $0.faults.hangMs = 1000 }
+        try await run(sandbox: configuration, client: { $0.requestTimeout = .milliseconds(300) }) { server, client in
+            let checker = defaultClient(for: server, configuration)
+            let account = try await checker.makeAccount()
+            let session = try await checker.createPayoutSession(
+                CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00")))
+            try await body(server, client, checker, account, session)
+            try await checker.shutdown()
+        }
+    }
+
     /// A second client on the default 30 s timeout, for calls around a deliberately short-timed one.
     static func defaultClient(for server: SandboxServer, _ configuration: SandboxConfiguration) -> DollrClient {
         DollrClient(configuration: DollrConfiguration(baseURL: server.baseURL, credentials: configuration.merchant), logger: quiet)
