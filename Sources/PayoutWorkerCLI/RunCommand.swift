@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import PayoutWorker
+import UnixSignals
 
 /// `payout-worker run`: the service. Configuration from `--config FILE` and the environment;
 /// invalid settings stop start-up with the key named, before anything connects.
@@ -27,8 +28,20 @@ struct RunCommand: AsyncParsableCommand {
         WorkerLogging.bootstrap(json: configuration.jsonLogs, level: level)
         var logger = Logger(label: "payout-worker")
         logger.logLevel = level
+        // Trapped before anything starts: a SIGTERM that arrives while the store, the Dollr client
+        // and the Kafka clients are still opening (an orchestrator stopping a pod that just
+        // started) is kept and drains the runtime as soon as it exists, instead of killing the
+        // process mid-start with the default disposition.
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         do {
-            let runtime = try await PayoutWorkerRuntime(configuration: configuration, logger: logger)
+            let runtime = try await PayoutWorkerRuntime(configuration: configuration, logger: logger, handleSignals: false)
+            let forwarding = Task {
+                for await signal in signals {
+                    logger.info("shutting down", metadata: ["signal": "\(signal)"])
+                    await runtime.shutdown()
+                }
+            }
+            defer { forwarding.cancel() }
             try await runtime.run()
         } catch {
             logger.critical("payout-worker failed", metadata: ["error": "\(error)"])

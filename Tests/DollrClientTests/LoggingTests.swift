@@ -44,18 +44,19 @@ struct LoggingTests {
             var wrong = client.configuration
             wrong.credentials.passcode = Secret("111111")
             let other = DollrClient(configuration: wrong, logger: capture.logger("client-wrong-passcode"))
-            let second = try await other.createPayoutSession(
-                CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00"))
-            )
-            do throws(DollrError) {
-                _ = try await other.executePayout(
-                    ExecutePayoutRequest(sessionID: second.id, payoutAccountID: account.id, referenceID: UUID())
+            try await SandboxHarness.withShutdown(other) { other in
+                let second = try await other.createPayoutSession(
+                    CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00"))
                 )
-            } catch {
-                errorTexts.append("\(error)")
+                do throws(DollrError) {
+                    _ = try await other.executePayout(
+                        ExecutePayoutRequest(sessionID: second.id, payoutAccountID: account.id, referenceID: UUID())
+                    )
+                } catch {
+                    errorTexts.append("\(error)")
+                }
+                tokens += server.sandbox.issuedTokens
             }
-            tokens += server.sandbox.issuedTokens
-            try await other.shutdown()
         }
         let lines = capture.all
         // The test is only meaningful if the code paths above logged something from both sides.

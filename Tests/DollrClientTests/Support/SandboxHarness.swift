@@ -26,12 +26,25 @@ enum SandboxHarness {
     ) async throws {
         let configuration = SandboxHarness.configuration { $0.faults.hangMs = 1000 }
         try await run(sandbox: configuration, client: { $0.requestTimeout = .milliseconds(300) }) { server, client in
-            let checker = defaultClient(for: server, configuration)
-            let account = try await checker.makeAccount()
-            let session = try await checker.createPayoutSession(
-                CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00")))
-            try await body(server, client, checker, account, session)
-            try await checker.shutdown()
+            try await withShutdown(defaultClient(for: server, configuration)) { checker in
+                let account = try await checker.makeAccount()
+                let session = try await checker.createPayoutSession(
+                    CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00")))
+                try await body(server, client, checker, account, session)
+            }
+        }
+    }
+
+    /// Runs `body` with `client` and shuts the client down however `body` ends, so a failing
+    /// expectation is reported as such instead of as AsyncHTTPClient's deinit assertion.
+    static func withShutdown<T>(_ client: DollrClient, _ body: (DollrClient) async throws -> T) async throws -> T {
+        do {
+            let result = try await body(client)
+            try await client.shutdown()
+            return result
+        } catch {
+            try? await client.shutdown()
+            throw error
         }
     }
 

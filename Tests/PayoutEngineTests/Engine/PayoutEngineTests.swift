@@ -81,13 +81,18 @@ struct PayoutEngineTests {
             var credentials = h.server.sandbox.configuration.merchant
             credentials.passcode = Secret("000000")
             let badClient = DollrClient(configuration: DollrConfiguration(baseURL: h.server.baseURL, credentials: credentials), logger: quietLogger)
-            let badEngine = h.engine(client: badClient)
             let wrongPasscode = UUID()
-            #expect(try await badEngine.intake([Commands.record(wrongPasscode)]).first?.isAccepted == true)
-            try await h.runUntilFinal(badEngine, [wrongPasscode])
+            let badEngine = h.engine(client: badClient)
+            do {
+                #expect(try await badEngine.intake([Commands.record(wrongPasscode)]).first?.isAccepted == true)
+                try await h.runUntilFinal(badEngine, [wrongPasscode])
+            } catch {
+                try? await badClient.shutdown()  // else AsyncHTTPClient's deinit check hides the failure
+                throw error
+            }
+            try await badClient.shutdown()
             payout = try #require(try await h.store.payout(referenceID: wrongPasscode.uuidString.lowercased()))
             #expect(payout.reasonCode == "PASSCODE_REJECTED" && badEngine.health.passcodeRejected)
-            try await badClient.shutdown()
 
             // Invalid but answerable: REJECTED as event 0, and the reference_id stays free.
             let invalid = UUID()

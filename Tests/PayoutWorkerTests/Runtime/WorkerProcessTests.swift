@@ -10,7 +10,24 @@ import Testing
 /// environment, stopped by signals.
 @Suite("payout-worker run as a process")
 struct WorkerProcessTests {
-    static func startWorker(_ env: RuntimeEnvironment, id: String, storeURL: String, directory: URL) throws -> ChildProcess {
+    /// A started `payout-worker run`, and the admin port it serves /healthz on.
+    struct Worker {
+        var process: ChildProcess
+        var adminPort: Int
+
+        /// Waits until the admin server answers: the runtime is running and signals are trapped.
+        func waitUntilLive() async throws {
+            try await eventually("worker \(adminPort) live", within: .seconds(60)) {
+                (try? await HTTPProbe.get(port: adminPort, "/healthz"))?.status == 200
+            }
+        }
+
+        func signal(_ signal: Int32) { process.signal(signal) }
+        func waitForExit(within limit: Duration = .seconds(60)) async throws -> Int32 { try await process.waitForExit(within: limit) }
+        var stderr: String { process.stderr }
+    }
+
+    static func startWorker(_ env: RuntimeEnvironment, id: String, storeURL: String, directory: URL) throws -> Worker {
         // Short leases and session timeouts, so a killed worker's work moves on within seconds.
         let file = directory.appendingPathComponent("\(id).json")
         let config = #"""
@@ -20,14 +37,16 @@ struct WorkerProcessTests {
          "shutdown_timeout_ms": 20000}
         """#
         try Data(config.utf8).write(to: file)
-        return try ChildProcess(ChildProcess.payoutWorkerBinary, arguments: ["run", "--config", file.path], environment: [
+        let adminPort = try freeLoopbackPort()
+        let process = try ChildProcess(ChildProcess.payoutWorkerBinary, arguments: ["run", "--config", file.path], environment: [
             "PAYOUT_KAFKA_BROKERS": env.cluster.bootstrapServers,
             "PAYOUT_STORE_URL": storeURL,
             "DOLLR_BASE_URL": env.sandbox.baseURL.absoluteString,
-            "PAYOUT_ADMIN_PORT": "0",
+            "PAYOUT_ADMIN_PORT": "\(adminPort)",
             "PAYOUT_WORKER_ID": id,
             "PAYOUT_LOG_LEVEL": "warning",
         ])
+        return Worker(process: process, adminPort: adminPort)
     }
 
     /// A migrated store with a USD wallet large enough for every payout of the test.
@@ -89,8 +108,12 @@ struct WorkerProcessTests {
         let finals = Self.finals(statuses.elements)
         #expect(finals.values.allSatisfy { $0.count == 1 }, "one final status each")
         Self.expectExecutedExactlyOnce(keys, env)
+        // The first worker may have finished everything while draining; stop the second only
+        // once it is running, which is what this test is about (a stop during start-up is kept
+        // and honoured too, but the process cannot trap before its `main` runs).
+        try await second.waitUntilLive()
         second.signal(SIGTERM)
-        #expect(try await second.waitForExit(within: .seconds(60)) == 0)
+        #expect(try await second.waitForExit(within: .seconds(60)) == 0, "graceful exit: \(second.stderr.suffix(1500))")
 
         await reader.close(); _ = try? await readerTask.value
         await producer.close(); await store.close()
@@ -121,8 +144,9 @@ struct WorkerProcessTests {
         Self.expectExecutedExactlyOnce(keys, env)
         #expect(try await store.wallets().allSatisfy { $0.heldMinor == 0 })
 
+        try await survivor.waitUntilLive()
         survivor.signal(SIGTERM)
-        #expect(try await survivor.waitForExit(within: .seconds(60)) == 0)
+        #expect(try await survivor.waitForExit(within: .seconds(60)) == 0, "graceful exit: \(survivor.stderr.suffix(1500))")
         await reader.close(); _ = try? await readerTask.value
         await producer.close(); await store.close()
         await env.stop()
