@@ -100,6 +100,7 @@ let package = Package(
                 "DollrSandbox",
                 "PayoutEngine",
                 "PayoutWorker",
+                "LocalPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -107,9 +108,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // A disposable PostgreSQL on loopback (Debian's binaries), for the tests and `chaos`.
+        .target(
+            name: "LocalPostgres",
+            swiftSettings: swiftSettings
+        ),
         // Helpers shared by the test targets: waiting on events, deadlines, child processes.
         .target(
             name: "TestSupport",
+            dependencies: ["LocalPostgres"],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
@@ -125,6 +132,7 @@ let package = Package(
                 "DollrClient",
                 "DollrSandbox",
                 "TestSupport",
+                "LocalPostgres",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -138,6 +146,7 @@ let package = Package(
                 "DollrSandbox",
                 "Kafka",
                 "TestSupport",
+                "LocalPostgres",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -1,9 +1,10 @@
 import Foundation
+import LocalPostgres
 import Logging
 import PayoutEngine
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 @Suite("PayoutStoreFactory")
 struct PayoutStoreFactoryTests {
@@ -44,7 +45,7 @@ struct PayoutStoreFactoryTests {
     }
 
     @Test func postgresConnectionFailuresAreImmediateAndNeverShowThePassword() async throws {
-        let server = try await PostgresTestServer.shared.instance()
+        let server = try await LocalPostgresServer.shared.instance()
         let logs = LogCapture()
         let wrong = "postgres://postgres:wrong-secret@127.0.0.1:\(server.port)/postgres?sslmode=disable"
         let denied = await #expect(throws: StoreError.self) { _ = try await PayoutStoreFactory.open(url: wrong, logger: logs.logger) }
@@ -58,7 +59,7 @@ struct PayoutStoreFactoryTests {
         #expect(absent?.description.contains(server.password) == false)
 
         // A full session at trace level: the password appears in no log line.
-        let url = try await PostgresTestServer.shared.createDatabase()
+        let url = try await LocalPostgresServer.shared.createDatabase()
         let store = try await PayoutStoreFactory.open(url: url, logger: logs.logger)
         try await store.migrate()
         _ = try await store.accept([command("log-1")], now: t0)
@@ -69,7 +70,7 @@ struct PayoutStoreFactoryTests {
     }
 
     @Test func postgresURLAcceptsBothSchemes() async throws {
-        let url = try await PostgresTestServer.shared.createDatabase()
+        let url = try await LocalPostgresServer.shared.createDatabase()
         let alternative = url.replacingOccurrences(of: "postgres://", with: "postgresql://") + "&pool_size=2&connect_timeout=5"
         let store = try await PayoutStoreFactory.open(url: alternative, logger: quietLogger)
         try await store.migrate()

@@ -1,8 +1,9 @@
 import Foundation
+import LocalPostgres
 import Logging
 import PayoutEngine
-import Testing
 import TestSupport
+import Testing
 
 /// The store implementations the conformance suite runs against.
 enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
@@ -37,7 +38,7 @@ func freshDatabaseURL(_ kind: StoreKind) async throws -> String {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         return "sqlite://\(directory.path)/\(UUID().uuidString).db"
     case .postgres:
-        return try await PostgresTestServer.shared.createDatabase()
+        return try await LocalPostgresServer.shared.createDatabase()
     }
 }
 

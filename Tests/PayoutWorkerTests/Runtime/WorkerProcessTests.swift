@@ -1,6 +1,7 @@
 import DollrClient
 import Foundation
 import Kafka
+import LocalPostgres
 import PayoutEngine
 import PayoutWorker
 import TestSupport
@@ -37,7 +38,7 @@ struct WorkerProcessTests {
          "shutdown_timeout_ms": 20000}
         """#
         try Data(config.utf8).write(to: file)
-        let adminPort = try freeLoopbackPort()
+        let adminPort = try LoopbackPort.free()
         let process = try ChildProcess(ChildProcess.payoutWorkerBinary, arguments: ["run", "--config", file.path], environment: [
             "PAYOUT_KAFKA_BROKERS": env.cluster.bootstrapServers,
             "PAYOUT_STORE_URL": storeURL,
@@ -124,7 +125,7 @@ struct WorkerProcessTests {
     func killedWorkerOnPostgres() async throws {
         let env = try await RuntimeEnvironment.start()
         env.sandbox.sandbox.updateFaults { $0.processingMs = 200 }
-        let storeURL = try await PostgresTestServer.shared.createDatabase()
+        let storeURL = try await LocalPostgresServer.shared.createDatabase()
         let store = try await Self.storeWithWallet(storeURL)
 
         let statuses = Recorder<KafkaMessage>()

@@ -1,23 +1,23 @@
 import Foundation
-import Synchronization
 
-/// A real PostgreSQL server for the tests of one test process: started lazily on first use on
-/// 127.0.0.1 and a free port, in a fresh temporary directory, with a random password
-/// (scram-sha-256) so clients exercise real authentication. `fsync` is off: the data is disposable.
+/// A real, disposable PostgreSQL server for one process (the tests, `payout-worker chaos`):
+/// started lazily on first use on 127.0.0.1 and a free port, in a fresh temporary directory, with
+/// a random password (scram-sha-256) so clients exercise real authentication. `fsync` is off: the
+/// data is thrown away.
 ///
-/// Tests isolate themselves with ``createDatabase()``, which makes a new database per call, so they
-/// can run in parallel against the one server.
+/// Users isolate themselves with ``createDatabase(prefix:)``, which makes a new database per call,
+/// so they can run in parallel against the one server.
 ///
 /// Lifetime: the server runs under a small shell watchdog whose stdin is a pipe held by this
-/// process. When the test process exits — normally, by crash or by SIGKILL — the kernel closes
-/// the pipe, the watchdog reads end-of-file, stops PostgreSQL and deletes the directory. Nothing
+/// process. When this process exits — normally, by crash or by SIGKILL — the kernel closes the
+/// pipe, the watchdog reads end-of-file, stops PostgreSQL and deletes the directory. Nothing
 /// survives the run.
 ///
 /// PostgreSQL refuses to run as root; as root the watchdog (and so initdb and the server) runs as
 /// the `postgres` system user. The binaries are Debian's (`/usr/lib/postgresql/<version>/bin`,
-/// newest version); when they are missing the tests fail and say how to install them.
-public actor PostgresTestServer {
-    public static let shared = PostgresTestServer()
+/// newest version); when they are missing the error says how to install them.
+public actor LocalPostgresServer {
+    public static let shared = LocalPostgresServer()
 
     public struct Instance: Sendable {
         public let host = "127.0.0.1"
@@ -79,7 +79,7 @@ public actor PostgresTestServer {
         // A free port can be taken by someone else before the server binds it: try a few.
         var lastFailure = ""
         attempts: for _ in 0..<5 {
-            let port = try Self.freePort()
+            let port = try LoopbackPort.free()
             switch try await launch(bin: bin, directory: directory, port: port, asRoot: asRoot) {
             case .ready:
                 return Instance(port: port, password: password, binDirectory: bin, directory: directory)
@@ -89,7 +89,7 @@ public actor PostgresTestServer {
             }
         }
         try? FileManager.default.removeItem(atPath: directory)
-        throw SetupError(description: "PostgreSQL test server did not start:\n\(lastFailure)")
+        throw SetupError(description: "PostgreSQL did not start:\n\(lastFailure)")
     }
 
     private enum LaunchResult { case ready, failed(String) }
@@ -134,25 +134,22 @@ public actor PostgresTestServer {
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = errorHandle
-        // stdout is read by a plain thread with blocking reads until end-of-file (see `run` for
-        // why not a readabilityHandler).
-        let output = Recorder<String>()
-        let reader = UncheckedBox(stdout.fileHandleForReading)
+        // stdout is read by a plain thread with blocking reads until READY or end-of-file (see
+        // `run` for why not a readabilityHandler). pg_ctl's own `-t 60` bounds the wait.
+        let reader = ReadEnd(handle: stdout.fileHandleForReading)
         try process.run()
-        Thread {
-            while true {
-                let chunk = reader.value.availableData
-                if chunk.isEmpty { output.append("<eof>"); return }
-                output.append(String(decoding: chunk, as: UTF8.self))
-            }
-        }.start()
-        try await withDeadline(.seconds(120), "PostgreSQL test server start") {
-            await output.wait { chunks in
-                let text = chunks.joined()
-                return text.contains("READY") || text.contains("<eof>")
-            }
+        let ready: Bool = await withCheckedContinuation { continuation in
+            Thread {
+                var text = ""
+                while true {
+                    let chunk = reader.handle.availableData
+                    if chunk.isEmpty { continuation.resume(returning: false); return }
+                    text += String(decoding: chunk, as: UTF8.self)
+                    if text.contains("READY") { continuation.resume(returning: true); return }
+                }
+            }.start()
         }
-        if output.elements.joined().contains("READY") {
+        if ready {
             watchdog = (process, stdin)
             return .ready
         }
@@ -228,25 +225,9 @@ public actor PostgresTestServer {
             try? FileManager.default.removeItem(atPath: directory)
         }
     }
+}
 
-    /// A port the kernel considers free right now on 127.0.0.1.
-    private static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw SetupError(description: "socket() failed: errno \(errno)") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0 else { throw SetupError(description: "bind() failed: errno \(errno)") }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        guard named == 0 else { throw SetupError(description: "getsockname() failed: errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
+/// The read end of the watchdog's stdout, read only by the one thread `launch` starts.
+private struct ReadEnd: @unchecked Sendable {
+    let handle: FileHandle
 }
