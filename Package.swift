@@ -166,6 +166,7 @@ let package = Package(
             dependencies: [
                 "DollrClient",
                 "DollrSandbox",
+                "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,6 +1,7 @@
 import DollrClient
 import DollrSandbox
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("Typed outcomes for every failure the sandbox can produce")
@@ -167,6 +168,30 @@ struct FaultMappingTests {
             #expect(entry.executeCalls == 1)
             #expect(entry.accepted)
             await #expect(throws: DollrError.duplicateReference) { try await checker.executePayout(request) }
+        }
+    }
+
+    @Test func pausedSandboxHoldsCallsUntilResumedAndCountsRefusedDuplicates() async throws {
+        try await SandboxHarness.run { server, client in
+            let account = try await client.makeAccount()
+            let session = try await client.createPayoutSession(
+                CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00")))
+            let request = ExecutePayoutRequest(sessionID: session.id, payoutAccountID: account.id, referenceID: UUID())
+            let requestsBefore = server.sandbox.counters.requests
+            server.sandbox.pause()
+            let held = Task { try await client.executePayout(request) }
+            // The call reached the sandbox and is parked there: nothing was executed while paused.
+            try await eventually("execute reached the paused sandbox") { server.sandbox.counters.requests > requestsBefore }
+            #expect(server.sandbox.ledgerSnapshot().execution(request.referenceID.uuidString) == nil)
+            server.sandbox.resume()
+            _ = try await held.value
+            let second = try await client.createPayoutSession(
+                CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00")))
+            await #expect(throws: DollrError.duplicateReference) {
+                try await client.executePayout(ExecutePayoutRequest(sessionID: second.id, payoutAccountID: account.id, referenceID: request.referenceID))
+            }
+            let entry = try #require(server.sandbox.ledgerSnapshot().execution(request.referenceID.uuidString))
+            #expect(entry.accepted && entry.executeCalls == 2 && entry.duplicateExecuteCalls == 1 && !entry.refusedForFunds)
         }
     }
 

@@ -12,6 +12,7 @@ import Hummingbird
 /// | `POST /_sandbox/tokens/expire` | | `{"expired":N}`: every issued token now gets 401 |
 /// | `PATCH /_sandbox/merchant` | `{"merchant_verified":false}` | `{"merchant_verified":...}` |
 /// | `POST /_sandbox/clock/advance` | `{"ms":60000}` | `{"advanced_ms":...}`: expiry and settlement move on |
+/// | `POST /_sandbox/pause`, `POST /_sandbox/resume` | | `{"paused":...}`: API calls are held until resumed |
 struct AdminRoutes: Sendable {
     let sandbox: Sandbox
 
@@ -60,6 +61,14 @@ struct AdminRoutes: Sendable {
                 self.sandbox.merchantVerified = verified
                 return SandboxResponse.json(200, ["merchant_verified": .bool(verified)])
             }
+        }
+        router.post("/_sandbox/pause") { _, _ in
+            self.sandbox.pause()
+            return SandboxResponse.json(200, ["paused": .bool(true)])
+        }
+        router.post("/_sandbox/resume") { _, _ in
+            self.sandbox.resume()
+            return SandboxResponse.json(200, ["paused": .bool(false)])
         }
         router.post("/_sandbox/clock/advance") { request, _ in
             try await self.withBody(request) { body in

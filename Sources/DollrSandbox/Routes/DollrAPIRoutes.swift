@@ -36,6 +36,7 @@ struct DollrAPIRoutes: Sendable {
         _ handler: () async throws -> Response
     ) async throws -> Response {
         self.sandbox.count { $0.requests += 1 }
+        await self.sandbox.pauseGate.pass()
         let (latency, decision) = self.sandbox.faults.decide()
         if latency > .zero { try await Task.sleep(for: latency) }
         switch decision {

@@ -11,6 +11,7 @@ public final class Sandbox: Sendable {
     let ledger: SandboxLedger
     let tokens = TokenStore()
     let faults: FaultInjector
+    let pauseGate = PauseGate()
     let logger: Logger
     private let requestCounters = Mutex(SandboxCounters())
     private let verified: Mutex<Bool>
@@ -36,6 +37,20 @@ public final class Sandbox: Sendable {
             return []
         }
     }
+
+    /// Stops answering Dollr API calls (admin calls still work) until ``resume()``: requests are
+    /// held open, then processed in full.
+    public func pause() {
+        self.pauseGate.pause()
+        self.logger.info("sandbox paused")
+    }
+
+    public func resume() {
+        self.pauseGate.resume()
+        self.logger.info("sandbox resumed")
+    }
+
+    public var isPaused: Bool { self.pauseGate.isPaused }
 
     /// Sets a wallet's balance, creating the wallet if the merchant had none in that currency.
     @discardableResult

@@ -51,10 +51,17 @@ struct ExecutionRecord {
 
     var referenceID: String
     var executeCalls = 0
+    /// Execute calls refused because this reference was already accepted.
+    var duplicateExecuteCalls = 0
     var terms: Terms?
     var outcome: Outcome?
 
     var accepted: Bool { self.terms != nil }
+
+    var refusedForFunds: Bool {
+        if case .failedForFunds? = self.outcome { return true }
+        return false
+    }
 
     /// Total taken from the wallet: amount + fee once completed, zero otherwise.
     var debited: Money? {

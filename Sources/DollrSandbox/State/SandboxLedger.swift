@@ -142,6 +142,7 @@ final class SandboxLedger: Sendable {
             }
             if state.executions[command.referenceID]!.accepted {
                 state.duplicateExecutes += 1
+                state.executions[command.referenceID]!.duplicateExecuteCalls += 1
                 return .rejected(
                     [
                         ValidationIssue(
@@ -232,7 +233,9 @@ final class SandboxLedger: Sendable {
                 return SandboxExecution(
                     referenceID: referenceID,
                     executeCalls: record.executeCalls,
+                    duplicateExecuteCalls: record.duplicateExecuteCalls,
                     accepted: record.accepted,
+                    refusedForFunds: record.refusedForFunds,
                     status: record.status(at: now),
                     amount: record.terms?.amount,
                     debited: record.debited

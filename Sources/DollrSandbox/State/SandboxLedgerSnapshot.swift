@@ -18,7 +18,12 @@ public struct SandboxExecution: Sendable, Hashable {
     public let referenceID: String
     /// Every execute call with this reference, accepted or not (a duplicate counts).
     public let executeCalls: Int
+    /// Execute calls Dollr refused as duplicates because this reference was already accepted:
+    /// its own `reference_id` guard, the last line of defence against paying twice.
+    public let duplicateExecuteCalls: Int
     public let accepted: Bool
+    /// Settled FAILED because the wallet could not cover amount + fee when it was due.
+    public let refusedForFunds: Bool
     /// `nil` when never accepted.
     public let status: ExecutionStatus?
     public let amount: Money?
@@ -28,7 +33,9 @@ public struct SandboxExecution: Sendable, Hashable {
     var json: JSONObject {
         [
             "reference_id": .string(self.referenceID), "execute_calls": .integer(self.executeCalls),
-            "accepted": .bool(self.accepted), "status": self.status.map { .string($0.rawValue) } ?? .null,
+            "duplicate_execute_calls": .integer(self.duplicateExecuteCalls),
+            "accepted": .bool(self.accepted), "refused_for_funds": .bool(self.refusedForFunds),
+            "status": self.status.map { .string($0.rawValue) } ?? .null,
             "amount": self.amount.map { .string($0.description) } ?? .null,
             "currency": self.amount.map { .string($0.currency.code) } ?? .null,
             "debited": self.debited.map { .string($0.description) } ?? .null,
@@ -40,12 +47,19 @@ public struct SandboxExecution: Sendable, Hashable {
 public struct SandboxLedgerSnapshot: Sendable, Hashable {
     public let wallets: [SandboxWallet]
     public let executions: [SandboxExecution]
+    private let index: [String: Int]
+
+    init(wallets: [SandboxWallet], executions: [SandboxExecution]) {
+        self.wallets = wallets
+        self.executions = executions
+        self.index = Dictionary(executions.enumerated().map { ($1.referenceID, $0) }) { first, _ in first }
+    }
 
     public func wallet(_ currency: CurrencyCode) -> SandboxWallet? {
         self.wallets.first { $0.balance.currency == currency }
     }
 
     public func execution(_ referenceID: String) -> SandboxExecution? {
-        self.executions.first { $0.referenceID == referenceID.lowercased() }
+        self.index[referenceID.lowercased()].map { self.executions[$0] }
     }
 }
