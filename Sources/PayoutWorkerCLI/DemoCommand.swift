@@ -65,20 +65,16 @@ struct DemoCommand: AsyncParsableCommand {
         configuration.engine.policy.pollInitialDelayMilliseconds = 250
         configuration.engine.policy.pollMaximumDelayMilliseconds = 1_000
 
-        let workload = DemoWorkload(total: commands, topic: configuration.kafka.commandsTopic, seed: seed)
+        let workload = CommandWorkload(total: commands, topic: configuration.kafka.commandsTopic, seed: seed)
         let runtime = try await PayoutWorkerRuntime(configuration: configuration, logger: logger, handleSignals: false)
-        // Declare balances so that roughly one payout in ten cannot be covered: those must fail
-        // with INSUFFICIENT_FUNDS before they ever reach Dollr.
-        var need: [CurrencyCode: Int64] = [:]
-        for item in workload.uniquePayouts { need[item.amount!.currency, default: 0] += item.amount!.minorUnits * 101 / 100 }
-        for (index, (currency, total)) in need.sorted(by: { $0.key < $1.key }).enumerated() {
-            try await runtime.store.setWallet(id: String(index + 1), currency: currency.code, balanceMinor: total * 9 / 10, now: StoreClock.system.now())
+        for (index, wallet) in workload.walletsTooSmallForAll.enumerated() {
+            try await runtime.store.setWallet(id: String(index + 1), currency: wallet.currency.code, balanceMinor: wallet.balanceMinor, now: StoreClock.system.now())
         }
         let walletsBefore = try await runtime.store.wallets()
         let running = Task { try await runtime.run() }
 
         // Downstream subscribers: plain consumers on the status and dead-letter topics.
-        let observer = DemoObserver()
+        let observer = DownstreamObserver()
         let statusReader = try KafkaConsumer(
             configuration: KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupID: "demo-status-reader", topics: [configuration.kafka.statusTopic]),
             logger: logger)

@@ -14,6 +14,7 @@ struct PayoutWorkerCommand: AsyncParsableCommand {
             WalletsCommand.self,
             PayoutsCommand.self,
             BenchCommand.self,
+            ChaosCommand.self,
         ]
     )
 }

@@ -11,7 +11,7 @@ final class DemoConsole {
 
     func step(_ text: String) { write("• \(text)\n") }
 
-    func progress(answered: Int, of total: Int, snapshot: DemoObserver.Snapshot, expectedDeadLetters: Int) {
+    func progress(answered: Int, of total: Int, snapshot: DownstreamObserver.Snapshot, expectedDeadLetters: Int) {
         var byStatus: [String: Int] = [:]
         for (_, finals) in snapshot.finals { if let first = finals.first { byStatus[first, default: 0] += 1 } }
         let width = 30

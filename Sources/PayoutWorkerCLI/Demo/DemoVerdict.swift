@@ -16,7 +16,7 @@ struct DemoVerdict {
     var checks: [(String, Bool)] = []
 
     static func check(
-        workload: DemoWorkload, observer: DemoObserver.Snapshot, ledger: SandboxLedgerSnapshot,
+        workload: CommandWorkload, observer: DownstreamObserver.Snapshot, ledger: SandboxLedgerSnapshot,
         storeURL: String, walletsBefore: [WalletBalance], logger: Logger
     ) async throws -> DemoVerdict {
         var verdict = DemoVerdict()

@@ -1,0 +1,206 @@
+import ArgumentParser
+import DollrClient
+import DollrSandbox
+import Foundation
+import Kafka
+import LocalPostgres
+import Logging
+import PayoutEngine
+import PayoutWorker
+
+/// `payout-worker chaos`: the reliability proof. An embedded Kafka, the Dollr sandbox with its
+/// faults on, a PostgreSQL store and several `payout-worker run` processes in one consumer group;
+/// a seeded workload with duplicates, conflicts and invalid records against wallets too small for
+/// all of it; workers SIGKILLed and restarted, the broker taken down, the sandbox paused. Then
+/// the invariants, checked against the sandbox's ledger, the topics and the store.
+struct ChaosCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chaos",
+        abstract: "Runs worker processes under crashes and faults, then checks that nothing was paid twice, lost or overdrawn.",
+        discussion: "Prints one line of figures on stdout and exits 1 if any invariant is violated. Same seed, same workload and fault schedule.")
+
+    @Option(help: "Seed of the workload and the fault schedule.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Commands to publish (duplicates, conflicts and invalid records included).")
+    var commands = 20_000
+
+    @Option(help: "Worker processes in the consumer group.")
+    var workers = 3
+
+    @Option(help: "Seconds of fault injection; commands are published over the first half.")
+    var duration = 60
+
+    @Option(name: .customLong("settle-timeout"), help: "Seconds to wait for every answer once the faults stop.")
+    var settleTimeout = 180
+
+    @Option(help: "PostgreSQL URL of an empty database; by default a disposable PostgreSQL is started on loopback.")
+    var store: String?
+
+    @Option(help: "Keep worker logs and the topics' contents in this directory (default: a temporary one, kept only on violation).")
+    var artifacts: String?
+
+    @Option(name: .customLong("worker-log-level"), help: "Log level of the worker processes.")
+    var workerLogLevel: Logger.Level = .info
+
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard (100...90_000).contains(commands) else { throw ValidationError("--commands must be between 100 and 90000") }
+        guard (1...16).contains(workers) else { throw ValidationError("--workers must be between 1 and 16") }
+        guard (5...3_600).contains(duration) else { throw ValidationError("--duration must be between 5 and 3600 seconds") }
+        guard settleTimeout >= 10 else { throw ValidationError("--settle-timeout must be at least 10 seconds") }
+    }
+
+    func run() async throws {
+        var logger = logging.bootstrap(label: "payout-worker.chaos")
+        if logging.level == .info { logger.logLevel = .warning }  // progress lines are the output
+        let started = ContinuousClock.now
+        let progress = ChaosProgress(started: started)
+        let directory = try Self.makeDirectory(artifacts)
+
+        progress.say("starting embedded Kafka, Dollr sandbox, PostgreSQL")
+        let topics = WorkerConfiguration().kafka
+        // The run's own Kafka clients and broker report every outage it causes: expected, so quiet.
+        var kafkaLogger = logger
+        if logging.level == .info { kafkaLogger.logLevel = .critical }
+        let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: kafkaLogger)
+        try await cluster.createTopic(topics.commandsTopic, partitions: 6)
+        try await cluster.createTopic(topics.statusTopic, partitions: 6)
+        try await cluster.createTopic(topics.deadLetterTopic, partitions: 3)
+        var sandboxConfiguration = SandboxConfiguration(seed: seed)
+        sandboxConfiguration.merchant = try MerchantCredentials.fromEnvironment(ProcessInfo.processInfo.environment, defaults: .sandboxDefaults)
+        ChaosFaults.off(&sandboxConfiguration.faults)
+        let sandbox = try await SandboxServer.start(configuration: sandboxConfiguration, logger: logger)
+        let storeURL: String
+        if let store { storeURL = store } else { storeURL = try await LocalPostgresServer.shared.createDatabase(prefix: "chaos") }
+        let payouts = try await PayoutStoreFactory.open(url: storeURL, logger: logger)
+        try await payouts.migrate()
+
+        // Both ledgers open with the same balances, too small for every payout.
+        let workload = CommandWorkload(total: commands, topic: topics.commandsTopic, seed: seed, mix: .chaos)
+        let opening = workload.walletsTooSmallForAll
+        for (index, wallet) in opening.enumerated() {
+            try await payouts.setWallet(id: String(index + 1), currency: wallet.currency.code, balanceMinor: wallet.balanceMinor, now: StoreClock.system.now())
+            sandbox.sandbox.setWalletBalance(Money(minorUnits: wallet.balanceMinor, currency: wallet.currency))
+        }
+
+        let configFile = directory.appendingPathComponent("worker.json")
+        try Data(ChaosFaults.workerConfiguration(logLevel: workerLogLevel.rawValue).utf8).write(to: configFile)
+        var environment = ProcessInfo.processInfo.environment
+        environment["PAYOUT_KAFKA_BROKERS"] = cluster.bootstrapServers
+        environment["PAYOUT_STORE_URL"] = storeURL
+        environment["DOLLR_BASE_URL"] = sandbox.baseURL.absoluteString
+        environment["PAYOUT_ADMIN_PORT"] = "0"
+        environment["PAYOUT_LOG_LEVEL"] = nil
+        let fleet = WorkerFleet(
+            count: workers, executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath(),
+            arguments: ["run", "--config", configFile.path], environment: environment, logDirectory: directory)
+        for slot in 0..<workers { try await fleet.start(slot) }
+
+        let downstream = try DownstreamReaders(bootstrapServers: cluster.bootstrapServers, topics: topics, keepRecords: artifacts != nil, logger: kafkaLogger)
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: kafkaLogger)
+
+        let schedule = ChaosSchedule(seed: seed, seconds: duration, workers: workers)
+        progress.say("\(workload.items.count) commands (\(workload.count(.payout)) payouts, \(workload.count(.duplicate)) duplicates, "
+            + "\(workload.count(.conflict)) conflicting, \(workload.count(.rejected) + workload.count(.garbage)) invalid), \(workers) workers, "
+            + "\(duration) s of faults: \(schedule.kills) kills, \(schedule.brokerOutages) broker outages, \(schedule.sandboxPauses) sandbox pauses")
+        sandbox.sandbox.updateFaults { ChaosFaults.on(&$0) }
+        let chaosStart = ContinuousClock.now
+        let publishing = Task { try await Self.publish(workload, with: producer, over: .seconds(duration), from: chaosStart) }
+        var executed: [ChaosSchedule.Action] = []
+        for step in schedule.steps {
+            try await Task.sleep(until: chaosStart + .milliseconds(step.atMilliseconds))  // the schedule's clock
+            switch step.action {
+            case .kill(let slot): if await fleet.kill(slot) { executed.append(step.action) }
+            case .restart(let slot): try await fleet.start(slot)
+            case .brokerDown: try await cluster.setBrokerDown(1)
+            case .brokerUp: try await cluster.setBrokerUp(1)
+            case .pauseSandbox: sandbox.sandbox.pause()
+            case .resumeSandbox: sandbox.sandbox.resume()
+            }
+            progress.tick(downstream.observer.snapshot, workload: workload)
+        }
+        try await Task.sleep(until: chaosStart + .seconds(duration))
+
+        // Calm again: every fault off, every worker up; the run must now settle by itself.
+        sandbox.sandbox.updateFaults { ChaosFaults.off(&$0) }
+        sandbox.sandbox.resume()
+        try await cluster.setBrokerUp(1)
+        for slot in 0..<workers { try await fleet.start(slot) }
+        try await publishing.value
+        progress.say("faults off; waiting up to \(settleTimeout) s for every answer")
+        let deadline = ContinuousClock.now + .seconds(settleTimeout)
+        while !Self.answered(workload, downstream.observer.snapshot), ContinuousClock.now < deadline {
+            progress.tick(downstream.observer.snapshot, workload: workload)
+            try await Task.sleep(for: .milliseconds(250))  // polling the observer's counts, not synchronising
+        }
+
+        let exits = await fleet.stopAll(within: .seconds(30))
+        await downstream.close()
+        await producer.close()
+        let verdict = try await ChaosVerdict.check(
+            workload: workload, downstream: downstream.observer.snapshot, ledger: sandbox.sandbox.ledgerSnapshot(),
+            store: payouts, opening: opening, workerExits: exits)
+        let counters = sandbox.sandbox.counters
+        let faults = counters.rateLimited + counters.serverErrors + counters.hangs + counters.lostResponses
+            + sandbox.sandbox.ledgerSnapshot().executions.filter { $0.status == .failed && !$0.refusedForFunds }.count
+        await payouts.close()
+        await sandbox.stop()
+        await cluster.shutdown()
+        try downstream.writeRecords(to: directory)
+
+        let figures: [(String, Int)] = [
+            ("seed", Int(truncatingIfNeeded: seed)), ("commands", workload.items.count), ("payouts", workload.count(.payout)),
+            ("duplicates", workload.count(.duplicate)), ("conflicts", workload.count(.conflict)),
+            ("invalid", workload.count(.rejected) + workload.count(.garbage)), ("workers", workers),
+            ("kills", await fleet.kills), ("broker_outages", schedule.brokerOutages), ("sandbox_pauses", schedule.sandboxPauses),
+            ("faults", faults),
+        ] + verdict.figures + [("elapsed_s", Int((ContinuousClock.now - started).components.seconds)), ("violations", verdict.violations.count)]
+        for violation in verdict.violations { FileHandle.standardError.write(Data("VIOLATION \(violation)\n".utf8)) }
+        print("chaos " + figures.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
+        if verdict.violations.isEmpty && artifacts == nil {
+            try? FileManager.default.removeItem(at: directory)
+        } else {
+            FileHandle.standardError.write(Data("worker logs and topic contents: \(directory.path)\n".utf8))
+        }
+        if !verdict.violations.isEmpty { throw ExitCode(1) }
+    }
+
+    /// Everything answered: a final status for each payout, REJECTED for each invalid command
+    /// with a reference_id, a dead letter for each unreadable or conflicting record.
+    static func answered(_ workload: CommandWorkload, _ snapshot: DownstreamObserver.Snapshot) -> Bool {
+        workload.items.allSatisfy { item in
+            switch item.kind {
+            case .payout, .rejected: snapshot.finals[item.referenceID!] != nil
+            case .duplicate: true
+            case .garbage, .conflict: snapshot.deadLetterValues[String(decoding: item.record.value ?? [], as: UTF8.self)] != nil
+            }
+        }
+    }
+
+    /// The main wave in 20 slices over the first half of the fault phase, the delayed wave (late
+    /// duplicates, conflicting commands) at three quarters.
+    static func publish(_ workload: CommandWorkload, with producer: KafkaProducer, over duration: Duration, from start: ContinuousClock.Instant) async throws {
+        let main = workload.items.filter { $0.wave == .main }.map(\.record)
+        let slices = 20
+        let size = (main.count + slices - 1) / slices
+        for (index, first) in stride(from: 0, to: main.count, by: size).enumerated() {
+            try await Task.sleep(until: start + duration / 2 * index / slices)
+            try check(await producer.sendAll(Array(main[first..<min(first + size, main.count)])))
+        }
+        try await Task.sleep(until: start + duration * 3 / 4)
+        try check(await producer.sendAll(workload.items.filter { $0.wave == .delayed }.map(\.record)))
+    }
+
+    private static func check(_ results: [Result<KafkaDeliveryReport, KafkaError>]) throws {
+        for result in results { _ = try result.get() }
+    }
+
+    private static func makeDirectory(_ path: String?) throws -> URL {
+        let directory = path.map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("payout-worker-chaos-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+}

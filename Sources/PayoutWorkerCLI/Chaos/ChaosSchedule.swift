@@ -1,0 +1,48 @@
+/// The faults a chaos run injects and when, drawn from the seed alone: the same seed gives the
+/// same schedule (which worker is killed when, when the broker and the sandbox stop, and the
+/// sandbox's own fault generator), so a failing run can be replayed.
+struct ChaosSchedule {
+    enum Action: Equatable {
+        case kill(slot: Int)
+        case restart(slot: Int)
+        case brokerDown, brokerUp
+        case pauseSandbox, resumeSandbox
+    }
+
+    struct Step {
+        var atMilliseconds: Int
+        var action: Action
+    }
+
+    let steps: [Step]
+
+    var kills: Int { steps.filter { if case .kill = $0.action { true } else { false } }.count }
+    var brokerOutages: Int { steps.filter { $0.action == .brokerDown }.count }
+    var sandboxPauses: Int { steps.filter { $0.action == .pauseSandbox }.count }
+
+    /// Over `seconds` of faults: a worker SIGKILLed every 2-6 s and restarted 0.5-3 s later; one
+    /// broker outage (2-5 s) and one sandbox pause (2-6 s) per 30 s, at least one of each.
+    init(seed: UInt64, seconds: Int, workers: Int) {
+        var random = SeededRandom(seed: seed ^ 0xC4A0_5C4E_D01E)
+        let end = seconds * 1000
+        var steps: [Step] = []
+        var at = random.next(in: 1500...3000)
+        while at < end {
+            let slot = random.next(upperBound: workers)
+            steps.append(Step(atMilliseconds: at, action: .kill(slot: slot)))
+            steps.append(Step(atMilliseconds: min(end, at + random.next(in: 500...3000)), action: .restart(slot: slot)))
+            at += random.next(in: 2000...6000)
+        }
+        let rounds = max(1, seconds / 30)
+        for round in 0..<rounds {
+            let window = (end / rounds * round)..<(end / rounds * (round + 1))
+            let outage = window.lowerBound + random.next(upperBound: max(1, window.count * 2 / 3))
+            steps.append(Step(atMilliseconds: outage, action: .brokerDown))
+            steps.append(Step(atMilliseconds: min(end, outage + random.next(in: 2000...5000)), action: .brokerUp))
+            let pause = window.lowerBound + random.next(upperBound: max(1, window.count * 2 / 3))
+            steps.append(Step(atMilliseconds: pause, action: .pauseSandbox))
+            steps.append(Step(atMilliseconds: min(end, pause + random.next(in: 2000...6000)), action: .resumeSandbox))
+        }
+        self.steps = steps.enumerated().sorted { ($0.element.atMilliseconds, $0.offset) < ($1.element.atMilliseconds, $1.offset) }.map(\.element)
+    }
+}

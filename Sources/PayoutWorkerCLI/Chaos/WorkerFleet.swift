@@ -1,0 +1,116 @@
+import Foundation
+
+/// `payout-worker run` processes in one consumer group, as a deployment runs them: each slot
+/// keeps its worker id across restarts (a StatefulSet pod restarted under the same name), and
+/// appends its output to its own log file.
+actor WorkerFleet {
+    struct Slot {
+        var process: Process?
+        var generation = 0
+        /// Exit statuses by generation, filled in as processes end.
+        var exits: [Int: Int32] = [:]
+    }
+
+    let count: Int
+    private let executable: URL
+    private let arguments: [String]
+    private let environment: [String: String]
+    private let logDirectory: URL
+    private var slots: [Slot]
+    private var exitWaiters: [(slot: Int, generation: Int, continuation: CheckedContinuation<Int32, Never>)] = []
+    private(set) var kills = 0
+    private(set) var starts = 0
+
+    init(count: Int, executable: URL, arguments: [String], environment: [String: String], logDirectory: URL) {
+        self.count = count
+        self.executable = executable
+        self.arguments = arguments
+        self.environment = environment
+        self.logDirectory = logDirectory
+        self.slots = Array(repeating: Slot(), count: count)
+    }
+
+    static func workerID(_ slot: Int) -> String { "chaos-worker-\(slot + 1)" }
+
+    func logFile(_ slot: Int) -> URL { logDirectory.appendingPathComponent("\(Self.workerID(slot)).log") }
+
+    func isRunning(_ slot: Int) -> Bool { slots[slot].process != nil }
+
+    var running: [Int] { (0..<count).filter { slots[$0].process != nil } }
+
+    /// Starts the slot's worker unless one is running.
+    func start(_ slot: Int) throws {
+        guard slots[slot].process == nil else { return }
+        let log = logFile(slot)
+        if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
+        let handle = try FileHandle(forWritingTo: log)
+        try handle.seekToEnd()
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        var environment = environment
+        environment["PAYOUT_WORKER_ID"] = Self.workerID(slot)
+        process.environment = environment
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = handle
+        process.standardError = handle
+        slots[slot].generation += 1
+        let generation = slots[slot].generation
+        process.terminationHandler = { [weak self] ended in
+            let status = ended.terminationStatus
+            Task { await self?.ended(slot: slot, generation: generation, status: status) }
+        }
+        try process.run()
+        try? handle.close()  // the child holds its own descriptor
+        slots[slot].process = process
+        starts += 1
+    }
+
+    /// SIGKILLs the slot's worker, if running; returns whether one was killed.
+    @discardableResult
+    func kill(_ slot: Int) -> Bool {
+        guard let process = slots[slot].process else { return false }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        slots[slot].process = nil
+        kills += 1
+        return true
+    }
+
+    /// Sends SIGTERM to every running worker and waits for each to exit (SIGKILL after `limit`);
+    /// returns the exit status of each one stopped.
+    func stopAll(within limit: Duration) async -> [Int32] {
+        var statuses: [Int32] = []
+        let stopping = (0..<count).compactMap { slot -> (slot: Int, generation: Int, pid: Int32)? in
+            guard let process = slots[slot].process else { return nil }
+            Foundation.kill(process.processIdentifier, SIGTERM)
+            return (slot, slots[slot].generation, process.processIdentifier)
+        }
+        for worker in stopping {
+            let exit = await withTaskGroup(of: Int32?.self) { group in
+                group.addTask { await self.exit(of: worker.slot, generation: worker.generation) }
+                group.addTask { try? await Task.sleep(for: limit); return nil }
+                let first = await group.next()!
+                // Past the limit: kill it, so that the exit the group still waits for comes.
+                if first == nil { Foundation.kill(worker.pid, SIGKILL) }
+                group.cancelAll()
+                return first
+            }
+            statuses.append(exit ?? -SIGKILL)
+            slots[worker.slot].process = nil
+        }
+        return statuses
+    }
+
+    private func exit(of slot: Int, generation: Int) async -> Int32 {
+        if let status = slots[slot].exits[generation] { return status }
+        return await withCheckedContinuation { exitWaiters.append((slot, generation, $0)) }
+    }
+
+    private func ended(slot: Int, generation: Int, status: Int32) {
+        slots[slot].exits[generation] = status
+        if slots[slot].generation == generation { slots[slot].process = nil }
+        let ready = exitWaiters.filter { $0.slot == slot && $0.generation == generation }
+        exitWaiters.removeAll { $0.slot == slot && $0.generation == generation }
+        for waiter in ready { waiter.continuation.resume(returning: status) }
+    }
+}

@@ -1,0 +1,119 @@
+import DollrClient
+import Foundation
+import Kafka
+
+/// The commands a demo or chaos run publishes: a realistic mix with every kind of trouble
+/// upstream causes. Same seed, same records.
+struct CommandWorkload {
+    enum Kind: String, CaseIterable { case payout, duplicate, conflict, rejected, garbage }
+
+    /// When a record is published: with the bulk, or seconds later (a duplicate replayed by an
+    /// upstream retry, a conflicting command sent after its original).
+    enum Wave { case main, delayed }
+
+    struct Item {
+        var kind: Kind
+        var record: KafkaProducerRecord
+        /// The reference_id the record carries, if any.
+        var referenceID: String?
+        var amount: Money?
+        var wave = Wave.main
+    }
+
+    /// Shares of each kind, in per mille of the total (at least one of each).
+    struct Mix {
+        var duplicates: Int
+        var conflicts: Int
+        var rejected: Int
+        var garbage: Int
+        /// Per cent of duplicates published in the delayed wave.
+        var delayedDuplicates = 0
+        /// Per cent of duplicates published without a key, so they land on any partition and
+        /// race their original through another consumer.
+        var keylessDuplicates = 0
+
+        /// ~8% identical duplicates, one conflicting duplicate, ~2% invalid but answerable, ~2% garbage.
+        static let demo = Mix(duplicates: 80, conflicts: 0, rejected: 20, garbage: 20)
+        /// 10% identical duplicates (some delayed, some keyless), 1% conflicting, 1% invalid.
+        static let chaos = Mix(duplicates: 100, conflicts: 10, rejected: 5, garbage: 5, delayedDuplicates: 30, keylessDuplicates: 30)
+    }
+
+    var items: [Item] = []
+
+    var uniquePayouts: [Item] { items.filter { $0.kind == .payout } }
+    func count(_ kind: Kind) -> Int { items.filter { $0.kind == kind }.count }
+
+    /// `total` records; payouts are 85% USD, 15% LRD.
+    init(total: Int, topic: String, seed: UInt64, mix: Mix = .demo) {
+        var random = SeededRandom(seed: seed)
+        let share = { (perMille: Int) in max(1, total * perMille / 1000) }
+        let garbage = share(mix.garbage), rejected = share(mix.rejected), duplicates = share(mix.duplicates), conflicts = share(mix.conflicts)
+        let payouts = max(conflicts, total - garbage - rejected - duplicates - conflicts)
+        for index in 0..<payouts {
+            let usd = random.next(upperBound: 100) < 85
+            let currency: CurrencyCode = usd ? .usd : .lrd
+            let minor = usd ? Int64(100 + random.next(upperBound: 19_900)) : Int64(10_000 + random.next(upperBound: 990_000))
+            let amount = Money(minorUnits: minor, currency: currency)
+            let reference = Self.uuid(&random)
+            let phone = "2317\(String(format: "%08d", random.next(upperBound: 100_000_000)))"
+            let value = Self.command(reference: reference, amount: amount.description, currency: currency.code, phone: phone, name: "Recipient \(index)")
+            items.append(Item(kind: .payout, record: KafkaProducerRecord(topic: topic, key: reference, value: Array(value.utf8)), referenceID: reference, amount: amount))
+        }
+        let originals = items
+        for _ in 0..<duplicates {
+            var copy = originals[random.next(upperBound: originals.count)]
+            copy.kind = .duplicate
+            if random.chance(mix.keylessDuplicates) { copy.record.key = nil }
+            if random.chance(mix.delayedDuplicates) { copy.wave = .delayed }
+            items.insert(copy, at: random.next(upperBound: items.count + 1))
+        }
+        // Same reference_id (and key, so the same partition, after its original), different
+        // amount: must not touch the original. Each conflict picks a different original.
+        var pool = Array(originals.indices)
+        for _ in 0..<conflicts {
+            var conflict = originals[pool.remove(at: random.next(upperBound: pool.count))]
+            let amount = conflict.amount!
+            let changed = String(decoding: conflict.record.value!, as: UTF8.self).replacingOccurrences(
+                of: "\"amount\":\"\(amount.description)\"",
+                with: "\"amount\":\"\(Money(minorUnits: amount.minorUnits + 1, currency: amount.currency).description)\"")
+            conflict.kind = .conflict
+            conflict.record.value = Array(changed.utf8)
+            conflict.wave = .delayed
+            items.append(conflict)
+        }
+        for _ in 0..<rejected {
+            let reference = Self.uuid(&random)
+            let value = Self.command(reference: reference, amount: "12.345", currency: "USD", phone: "231770000000", name: "Bad Amount")
+            items.insert(Item(kind: .rejected, record: KafkaProducerRecord(topic: topic, key: reference, value: Array(value.utf8)), referenceID: reference),
+                         at: random.next(upperBound: items.count + 1))
+        }
+        // Unanswerable records, each unique so that its dead letter can be found again.
+        for index in 0..<garbage {
+            let junk = [#"{"amount":"10.00","n":\#(index)}"#, "not json at all \(index)", "[1,2,\(index)]",
+                        #"{"reference_id":"not-a-uuid-\#(index)","amount":"1.00"}"#]
+            items.insert(Item(kind: .garbage, record: KafkaProducerRecord(topic: topic, key: nil, value: Array(junk[index % junk.count].utf8))),
+                         at: random.next(upperBound: items.count + 1))
+        }
+    }
+
+    static func command(reference: String, amount: String, currency: String, phone: String, name: String) -> String {
+        #"{"reference_id":"\#(reference)","amount":"\#(amount)","currency":"\#(currency)","recipient":{"account_name":"\#(name)","party_id":42,"phone":"\#(phone)","provider":"MTN_MOMO_LBR","method":"MTN_MOMO_LBR","country_code":"LR"},"metadata":{"source":"demo"}}"#
+    }
+
+    static func uuid(_ random: inout SeededRandom) -> String {
+        var bytes = (0..<16).map { _ in UInt8(truncatingIfNeeded: random.next(upperBound: 256)) }
+        bytes[6] = (bytes[6] & 0x0F) | 0x40
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        let hex = bytes.map { String(format: "%02x", $0) }.joined()
+        let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
+        return parts.joined(separator: "-")
+    }
+
+    /// Wallet balances that cover about nine payouts in ten of each currency (amount plus about
+    /// 1% fees): the rest must fail with INSUFFICIENT_FUNDS before they ever reach Dollr.
+    var walletsTooSmallForAll: [(currency: CurrencyCode, balanceMinor: Int64)] {
+        var need: [CurrencyCode: Int64] = [:]
+        for item in uniquePayouts { need[item.amount!.currency, default: 0] += item.amount!.minorUnits * 101 / 100 }
+        return need.sorted { $0.key < $1.key }.map { ($0.key, $0.value * 9 / 10) }
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Kafka
+import Synchronization
+
+/// What downstream sees: status events and dead letters, read with plain consumers, as a
+/// subscriber would. Delivery is at least once (a relay killed between a send and its
+/// bookkeeping sends again), so an event is identified by (reference_id, sequence) and counted
+/// once; order is violated only when an event arrives that is older than one already seen.
+final class DownstreamObserver: Sendable {
+    struct Snapshot {
+        /// Statuses of the distinct final events per reference_id, in order of arrival.
+        var finals: [String: [String]] = [:]
+        /// Sequences seen per reference_id.
+        var sequences: [String: Set<Int>] = [:]
+        /// Events received, repeats included.
+        var events = 0
+        /// Events received again: redelivered by a relay that restarted, or re-emitted for an
+        /// identical duplicate command.
+        var repeated = 0
+        var outOfOrder = 0
+        var missingHeaders = 0
+        var deadLetters = 0
+        var deadLetterReasons: [String: Int] = [:]
+        /// The reason of each distinct dead-lettered value (the original record's bytes, as text).
+        var deadLetterValues: [String: String] = [:]
+
+        /// References with a sequence number missing: an event was lost. An accepted payout's
+        /// events start at 1 (ACCEPTED); a rejection is event 0.
+        var gaps: Int {
+            sequences.values.filter { seen in
+                guard let newest = seen.max() else { return false }
+                return seen.count != newest + (seen.contains(0) ? 1 : 0)
+            }.count
+        }
+    }
+
+    static let finalStatuses: Set = ["COMPLETED", "FAILED", "REJECTED", "REQUIRES_REVIEW"]
+    static let cloudEventHeaders = ["ce_specversion", "ce_id", "ce_type", "ce_source", "ce_time", "ce_subject", "content-type"]
+    private let state = Mutex(Snapshot())
+
+    var snapshot: Snapshot { state.withLock { $0 } }
+
+    func observeStatus(_ message: KafkaMessage) {
+        guard let value = message.value,
+              let body = try? JSONSerialization.jsonObject(with: Data(value)) as? [String: Any],
+              let reference = body["reference_id"] as? String, let status = body["status"] as? String,
+              let sequence = body["sequence"] as? Int
+        else {
+            state.withLock { $0.missingHeaders += 1 }  // not a status event at all
+            return
+        }
+        let headersOK = Self.cloudEventHeaders.allSatisfy { message.headers.last(named: $0) != nil }
+            && message.headers.last(named: "ce_id")?.stringValue == "\(reference):\(sequence)"
+        state.withLock { snapshot in
+            snapshot.events += 1
+            if !headersOK { snapshot.missingHeaders += 1 }
+            var seen = snapshot.sequences[reference, default: []]
+            guard seen.insert(sequence).inserted else {
+                snapshot.repeated += 1
+                return
+            }
+            if let newest = snapshot.sequences[reference]?.max(), sequence < newest { snapshot.outOfOrder += 1 }
+            snapshot.sequences[reference] = seen
+            if Self.finalStatuses.contains(status) { snapshot.finals[reference, default: []].append(status) }
+        }
+    }
+
+    func observeDeadLetter(_ message: KafkaMessage) {
+        let reason = message.headers.last(named: "dlq.reason")?.stringValue ?? "?"
+        let value = message.value.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        state.withLock {
+            $0.deadLetters += 1
+            $0.deadLetterReasons[reason, default: 0] += 1
+            $0.deadLetterValues[value] = reason
+        }
+    }
+}

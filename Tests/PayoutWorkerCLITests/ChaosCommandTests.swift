@@ -1,0 +1,48 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The short chaos soak CI runs on every submission (the long one is in the README): worker
+/// processes killed and restarted, the broker down, the sandbox paused and faulty, and every
+/// invariant checked by the command itself against the sandbox's ledger and the topics. Run with
+/// recognisable secrets at trace level, so the same run proves none of them leaks.
+@Suite("payout-worker chaos")
+struct ChaosCommandTests {
+    @Test("a short soak with kills and faults: every invariant holds, and no secret or phone reaches a log, event or dead letter")
+    func shortSoak() async throws {
+        let secret = "SECRET-ch405-Zz8", passcode = "615243", merchantPhone = "231779990002"
+        let artifacts = FileManager.default.temporaryDirectory.appendingPathComponent("chaos-test-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: artifacts) }
+        let chaos = try ChildProcess(
+            ChildProcess.payoutWorkerBinary,
+            arguments: ["chaos", "--seed", "11", "--commands", "300", "--workers", "3", "--duration", "15", "--settle-timeout", "120",
+                        "--artifacts", artifacts.path, "--worker-log-level", "trace", "--log-level", "trace"],
+            environment: ["DOLLR_CLIENT_SECRET": secret, "MERCHANT_PASSCODE": passcode, "MERCHANT_PASSCODE_PHONE": merchantPhone])
+        let status = try await chaos.waitForExit(within: .seconds(300))
+        let line = chaos.stdoutLines.elements.last ?? ""
+        #expect(status == 0, "chaos failed: \(line)\n\(chaos.stderr.split(separator: "\n").filter { $0.hasPrefix("VIOLATION") }.joined(separator: "\n"))")
+        let figures = Dictionary(line.split(separator: " ").dropFirst().compactMap { pair -> (String, Int)? in
+            let parts = pair.split(separator: "=")
+            guard parts.count == 2, let value = Int(parts[1]) else { return nil }
+            return (String(parts[0]), value)
+        }) { first, _ in first }
+        #expect(figures["violations"] == 0)
+        #expect(figures["kills", default: 0] >= 2, "workers were killed: \(line)")
+        #expect(figures["faults", default: 0] > 0 && figures["broker_outages", default: 0] >= 1 && figures["sandbox_pauses", default: 0] >= 1)
+        #expect(figures["completed", default: 0] > 0 && figures["dead_letters", default: 0] > 0)
+
+        // Every worker log (trace), the run's own output, every status event and every
+        // dead-letter header, scanned for the secrets and for phone numbers.
+        var everything = chaos.stderr + line
+        for file in try FileManager.default.contentsOfDirectory(atPath: artifacts.path) where file.hasSuffix(".log") || file.hasSuffix(".jsonl") {
+            everything += try String(contentsOf: artifacts.appendingPathComponent(file), encoding: .utf8)
+        }
+        #expect(everything.count > 100_000, "trace logs and topic contents were captured")
+        #expect(everything.contains("payout.status.v1") && everything.contains("dlq.reason"), "status events and dead letters were captured")
+        #expect(!everything.contains(secret))
+        #expect(!everything.contains(passcode))
+        #expect(!everything.contains(merchantPhone))
+        #expect(everything.firstMatch(of: /2317\d{8}/) == nil, "a recipient phone reached a log, an event or a dead-letter header")
+        #expect(everything.firstMatch(of: /sbx_[0-9a-f]{16,}/) == nil, "an access token reached a log")
+    }
+}
