@@ -90,7 +90,7 @@ struct DemoCommand: AsyncParsableCommand {
             + "\(workload.count(.conflict)) conflicting, \(workload.count(.rejected)) invalid, \(workload.count(.garbage)) unreadable)")
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: logger)
         let delivered = await producer.sendAll(workload.items.map(\.record))
-        guard delivered.allSatisfy({ (try? $0.get()) != nil }) else { throw DemoFailure("the embedded broker refused commands") }
+        guard delivered.allSatisfy({ (try? $0.get()) != nil }) else { throw RunFailure("the embedded broker refused commands") }
 
         let answerable = Set(workload.items.filter { $0.kind == .payout || $0.kind == .rejected }.compactMap(\.referenceID))
         let expectedDeadLetters = workload.count(.garbage) + workload.count(.conflict)
@@ -122,7 +122,8 @@ struct DemoCommand: AsyncParsableCommand {
     }
 }
 
-struct DemoFailure: Error, CustomStringConvertible {
+/// A demo or chaos run that could not go on, with what to look at.
+struct RunFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }

@@ -105,9 +105,18 @@ struct ChaosCommand: AsyncParsableCommand {
         progress.say("\(workload.items.count) commands (\(workload.count(.payout)) payouts, \(workload.count(.duplicate)) duplicates, "
             + "\(workload.count(.conflict)) conflicting, \(workload.count(.rejected) + workload.count(.garbage)) invalid), \(workers) workers, "
             + "\(duration) s of faults: \(schedule.kills) kills, \(schedule.brokerOutages) broker outages, \(schedule.sandboxPauses) sandbox pauses")
+        // Faults start once the group has formed and the first payouts come out: a broker outage
+        // during the very first join would otherwise spend a short run before anything runs.
+        let slices = Self.slices(workload)
+        try Self.check(await producer.sendAll(slices[0]))
+        let warmUp = ContinuousClock.now + .seconds(120)
+        while downstream.observer.snapshot.events == 0 {
+            guard ContinuousClock.now < warmUp else { throw RunFailure("no status event within 120 s of start: see \(directory.path)") }
+            try await Task.sleep(for: .milliseconds(100))  // polling the observer's count
+        }
         sandbox.sandbox.updateFaults { ChaosFaults.on(&$0) }
         let chaosStart = ContinuousClock.now
-        let publishing = Task { try await Self.publish(workload, with: producer, over: .seconds(duration), from: chaosStart) }
+        let publishing = Task { try await Self.publish(slices.dropFirst(), with: producer, over: .seconds(duration), from: chaosStart) }
         var executed: [ChaosSchedule.Action] = []
         for step in schedule.steps {
             try await Task.sleep(until: chaosStart + .milliseconds(step.atMilliseconds))  // the schedule's clock
@@ -179,18 +188,24 @@ struct ChaosCommand: AsyncParsableCommand {
         }
     }
 
-    /// The main wave in 20 slices over the first half of the fault phase, the delayed wave (late
-    /// duplicates, conflicting commands) at three quarters.
-    static func publish(_ workload: CommandWorkload, with producer: KafkaProducer, over duration: Duration, from start: ContinuousClock.Instant) async throws {
+    /// The main wave in 20 slices, then the delayed wave (late duplicates, conflicting commands).
+    static func slices(_ workload: CommandWorkload) -> [[KafkaProducerRecord]] {
         let main = workload.items.filter { $0.wave == .main }.map(\.record)
-        let slices = 20
-        let size = (main.count + slices - 1) / slices
-        for (index, first) in stride(from: 0, to: main.count, by: size).enumerated() {
-            try await Task.sleep(until: start + duration / 2 * index / slices)
-            try check(await producer.sendAll(Array(main[first..<min(first + size, main.count)])))
+        let size = (main.count + 19) / 20
+        return stride(from: 0, to: main.count, by: size).map { Array(main[$0..<min($0 + size, main.count)]) }
+            + [workload.items.filter { $0.wave == .delayed }.map(\.record)]
+    }
+
+    /// The remaining main slices spread over the first half of the fault phase, the delayed
+    /// wave at three quarters.
+    static func publish(_ slices: ArraySlice<[KafkaProducerRecord]>, with producer: KafkaProducer, over duration: Duration, from start: ContinuousClock.Instant) async throws {
+        let main = slices.dropLast()
+        for (index, slice) in main.enumerated() {
+            try await Task.sleep(until: start + duration / 2 * index / main.count)
+            try check(await producer.sendAll(slice))
         }
         try await Task.sleep(until: start + duration * 3 / 4)
-        try check(await producer.sendAll(workload.items.filter { $0.wave == .delayed }.map(\.record)))
+        try check(await producer.sendAll(slices.last ?? []))
     }
 
     private static func check(_ results: [Result<KafkaDeliveryReport, KafkaError>]) throws {
@@ -204,3 +219,4 @@ struct ChaosCommand: AsyncParsableCommand {
         return directory
     }
 }
+

@@ -14,12 +14,15 @@ final class DownstreamReaders: Sendable {
     private let kept: KeptRecords?
 
     init(bootstrapServers: String, topics: WorkerConfiguration.Kafka, keepRecords: Bool, logger: Logger) throws {
-        let status = try KafkaConsumer(
-            configuration: KafkaConsumerConfiguration(bootstrapServers: bootstrapServers, groupID: "chaos-status-reader", topics: [topics.statusTopic]),
-            logger: logger)
-        let deadLetters = try KafkaConsumer(
-            configuration: KafkaConsumerConfiguration(bootstrapServers: bootstrapServers, groupID: "chaos-dlq-reader", topics: [topics.deadLetterTopic]),
-            logger: logger)
+        // A short session: after a broker outage the group waits out the old member's session
+        // before it rebalances, and the default 45 s would stall the readers that long.
+        func reader(_ group: String, _ topic: String) throws -> KafkaConsumer {
+            var configuration = KafkaConsumerConfiguration(bootstrapServers: bootstrapServers, groupID: group, topics: [topic])
+            configuration.properties = ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]
+            return try KafkaConsumer(configuration: configuration, logger: logger)
+        }
+        let status = try reader("chaos-status-reader", topics.statusTopic)
+        let deadLetters = try reader("chaos-dlq-reader", topics.deadLetterTopic)
         let kept = keepRecords ? KeptRecords() : nil
         let observer = observer
         consumers = [status, deadLetters]
