@@ -8,6 +8,8 @@ public struct EngineHealth: Sendable, Hashable {
     public var credentialsRejected = false
     /// Epoch milliseconds until which Dollr asked us to hold off (429 Retry-After).
     public var rateLimitedUntil: Int64?
+    /// Dollr failed to answer (5xx, timeout, connection refused) within the last few seconds
+    /// (``HealthTracker/unavailableWindowMilliseconds``) and has not answered since.
     public var providerUnavailable = false
 
     /// Payouts cannot succeed until an operator acts.
@@ -15,23 +17,44 @@ public struct EngineHealth: Sendable, Hashable {
 }
 
 final class HealthTracker: Sendable {
-    private let state = Mutex(EngineHealth())
+    /// How long one failure to reach Dollr counts as "unavailable" without newer evidence. Only a
+    /// Dollr call can clear the flag, and a worker with nothing in flight makes none: a sticky
+    /// flag kept such a worker's intake paused for good, its partitions starving (found by
+    /// `payout-worker chaos`). Past the window, intake takes commands again, and their calls
+    /// refresh the flag if Dollr is still down.
+    static let unavailableWindowMilliseconds: Int64 = 5_000
 
-    var snapshot: EngineHealth { state.withLock { $0 } }
+    private struct State {
+        var health = EngineHealth()
+        var lastUnavailableAt: Int64?
+    }
+
+    private let state = Mutex(State())
+
+    func snapshot(now: Int64) -> EngineHealth {
+        state.withLock { state in
+            var health = state.health
+            if let at = state.lastUnavailableAt, now - at >= Self.unavailableWindowMilliseconds { health.providerUnavailable = false }
+            return health
+        }
+    }
 
     func record(_ alert: EngineAlert?, now: Int64, succeeded: Bool) {
-        state.withLock { health in
+        state.withLock { state in
             switch alert {
-            case .merchantNotVerified?: health.merchantNotVerified = true
-            case .passcodeRejected?: health.passcodeRejected = true
-            case .credentialsRejected?: health.credentialsRejected = true
-            case .rateLimited(let delay)?: health.rateLimitedUntil = now + delay
-            case .providerUnavailable?: health.providerUnavailable = true
+            case .merchantNotVerified?: state.health.merchantNotVerified = true
+            case .passcodeRejected?: state.health.passcodeRejected = true
+            case .credentialsRejected?: state.health.credentialsRejected = true
+            case .rateLimited(let delay)?: state.health.rateLimitedUntil = now + delay
+            case .providerUnavailable?:
+                state.health.providerUnavailable = true
+                state.lastUnavailableAt = now
             case nil:
                 guard succeeded else { return }
-                health.credentialsRejected = false
-                health.providerUnavailable = false
-                if let until = health.rateLimitedUntil, until <= now { health.rateLimitedUntil = nil }
+                state.health.credentialsRejected = false
+                state.health.providerUnavailable = false
+                state.lastUnavailableAt = nil
+                if let until = state.health.rateLimitedUntil, until <= now { state.health.rateLimitedUntil = nil }
             }
         }
     }
@@ -39,9 +62,9 @@ final class HealthTracker: Sendable {
     /// A payout went through execute: the merchant, passcode and credentials are fine again.
     func recordExecuted() {
         state.withLock {
-            $0.merchantNotVerified = false
-            $0.passcodeRejected = false
-            $0.credentialsRejected = false
+            $0.health.merchantNotVerified = false
+            $0.health.passcodeRejected = false
+            $0.health.credentialsRejected = false
         }
     }
 }

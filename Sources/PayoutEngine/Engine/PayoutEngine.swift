@@ -47,7 +47,7 @@ public final class PayoutEngine: Sendable {
         self.observer = observer
     }
 
-    public var health: EngineHealth { healthTracker.snapshot }
+    public var health: EngineHealth { healthTracker.snapshot(now: clock.now()) }
 
     /// Payouts this instance is advancing right now.
     public var inFlightCount: Int { inFlight.load(ordering: .relaxed) }

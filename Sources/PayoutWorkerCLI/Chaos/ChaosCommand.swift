@@ -65,8 +65,10 @@ struct ChaosCommand: AsyncParsableCommand {
         var kafkaLogger = logger
         if logging.level == .info { kafkaLogger.logLevel = .critical }
         let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: kafkaLogger)
-        try await cluster.createTopic(topics.commandsTopic, partitions: 6)
-        try await cluster.createTopic(topics.statusTopic, partitions: 6)
+        // Enough partitions to stay under the embedded broker's 5 MiB per partition on long runs
+        // (a command is about 350 bytes; each payout has about four status events).
+        try await cluster.createTopic(topics.commandsTopic, partitions: max(6, commands / 8_000))
+        try await cluster.createTopic(topics.statusTopic, partitions: max(6, commands / 2_000))
         try await cluster.createTopic(topics.deadLetterTopic, partitions: 3)
         var sandboxConfiguration = SandboxConfiguration(seed: seed)
         sandboxConfiguration.merchant = try MerchantCredentials.fromEnvironment(ProcessInfo.processInfo.environment, defaults: .sandboxDefaults)
