@@ -29,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Tests only: property-based generators and seeded, shrinking checks for Swift Testing.
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // librdkafka 2.0.2 from Debian (`librdkafka-dev`), headers rdkafka.h and rdkafka_mock.h.
@@ -107,9 +109,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Helpers shared by the test targets: waiting on events, deadlines, child processes.
+        // Helpers shared by the test targets: waiting on events, deadlines, child processes, seeded properties.
         .target(
             name: "TestSupport",
+            dependencies: [
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
@@ -126,6 +131,7 @@ let package = Package(
                 "DollrSandbox",
                 "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -139,6 +145,7 @@ let package = Package(
                 "Kafka",
                 "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings
         ),
