@@ -29,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Tests only: property-based generators and seeded, shrinking checks for Swift Testing.
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // librdkafka 2.0.2 from Debian (`librdkafka-dev`), headers rdkafka.h and rdkafka_mock.h.
@@ -113,10 +115,13 @@ let package = Package(
             name: "LocalPostgres",
             swiftSettings: swiftSettings
         ),
-        // Helpers shared by the test targets: waiting on events, deadlines, child processes.
+        // Helpers shared by the test targets: waiting on events, deadlines, child processes, seeded properties.
         .target(
             name: "TestSupport",
-            dependencies: ["LocalPostgres"],
+            dependencies: [
+                "LocalPostgres",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
@@ -134,6 +139,7 @@ let package = Package(
                 "TestSupport",
                 "LocalPostgres",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -148,6 +154,7 @@ let package = Package(
                 "TestSupport",
                 "LocalPostgres",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -11,6 +11,11 @@ package struct JSONObject: Sendable, Hashable, ExpressibleByDictionaryLiteral {
         self.members = []
     }
 
+    /// Members whose names are already unique (the parser's own index ensures it).
+    init(members: [Member]) {
+        self.members = members
+    }
+
     package init(dictionaryLiteral elements: (String, JSONValue)...) {
         self.members = elements.map { Member(key: $0.0, value: $0.1) }
     }

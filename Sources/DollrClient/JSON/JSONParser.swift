@@ -1,5 +1,17 @@
 /// A strict RFC 8259 parser producing ``JSONValue``; numbers stay text, nesting depth is bounded.
+///
+/// The parser recurses once per nested array or object, so the depth limit is also what keeps
+/// hostile input (100,000 `[`) from overflowing the stack: it is checked before each descent.
 package struct JSONParser {
+    /// What to do when an object names a member twice.
+    package enum DuplicateNames: Sendable {
+        /// The last one wins, as in Python's `json` (Dollr's responses, our own files).
+        case lastWins
+        /// The document is refused: readers that keep the first one would see another value, so
+        /// a command with two `amount`s cannot be trusted for either.
+        case refuse
+    }
+
     package struct Error: Swift.Error, Sendable, Hashable, CustomStringConvertible {
         package var offset: Int
         package var reason: String
@@ -9,15 +21,20 @@ package struct JSONParser {
     private let bytes: [UInt8]
     private var index = 0
     private let maximumDepth: Int
+    private let duplicateNames: DuplicateNames
 
-    private init(bytes: [UInt8], maximumDepth: Int) {
+    private init(bytes: [UInt8], maximumDepth: Int, duplicateNames: DuplicateNames) {
         self.bytes = bytes
         self.maximumDepth = maximumDepth
+        self.duplicateNames = duplicateNames
     }
 
     /// Parses one complete JSON document; trailing non-whitespace is an error.
-    package static func parse(_ bytes: [UInt8], maximumDepth: Int = 32) throws(Error) -> JSONValue {
-        var parser = JSONParser(bytes: bytes, maximumDepth: maximumDepth)
+    /// - Parameter maximumDepth: the most arrays and objects nested in one another (the root counts).
+    package static func parse(
+        _ bytes: [UInt8], maximumDepth: Int = 32, duplicateNames: DuplicateNames = .lastWins
+    ) throws(Error) -> JSONValue {
+        var parser = JSONParser(bytes: bytes, maximumDepth: maximumDepth, duplicateNames: duplicateNames)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
@@ -33,12 +50,16 @@ package struct JSONParser {
 
     // MARK: Values
 
+    /// `depth` counts the arrays and objects around the value.
     private mutating func parseValue(depth: Int) throws(Error) -> JSONValue {
-        guard depth <= self.maximumDepth else { throw self.error("nesting too deep") }
         guard let byte = self.peek() else { throw self.error("unexpected end of input") }
         switch byte {
-        case UInt8(ascii: "{"): return .object(try self.parseObject(depth: depth))
-        case UInt8(ascii: "["): return .array(try self.parseArray(depth: depth))
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            guard depth < self.maximumDepth else {
+                throw self.error("arrays and objects nested deeper than \(self.maximumDepth) levels")
+            }
+            return byte == UInt8(ascii: "{")
+                ? .object(try self.parseObject(depth: depth + 1)) : .array(try self.parseArray(depth: depth + 1))
         case UInt8(ascii: "\""): return .string(try self.parseString())
         case UInt8(ascii: "t"):
             try self.expectLiteral("true")
@@ -54,29 +75,43 @@ package struct JSONParser {
         }
     }
 
+    /// Members are collected with an index of their names, so an object of many members costs
+    /// linear time (a 1 MiB body of distinct names must not take minutes).
     private mutating func parseObject(depth: Int) throws(Error) -> JSONObject {
         self.index += 1
-        var object = JSONObject()
+        var members: [JSONObject.Member] = []
+        var positions: [String: Int] = [:]
         self.skipWhitespace()
         if self.peek() == UInt8(ascii: "}") {
             self.index += 1
-            return object
+            return JSONObject(members: members)
         }
         while true {
             self.skipWhitespace()
             guard self.peek() == UInt8(ascii: "\"") else { throw self.error("expected a member name") }
+            let nameOffset = self.index
             let key = try self.parseString()
             self.skipWhitespace()
             guard self.peek() == UInt8(ascii: ":") else { throw self.error("expected ':'") }
             self.index += 1
             self.skipWhitespace()
-            object[key] = try self.parseValue(depth: depth + 1)
+            let value = try self.parseValue(depth: depth)
+            if let position = positions[key] {
+                guard self.duplicateNames == .lastWins else {
+                    // The name itself is not repeated: in a command it may be anything upstream sent.
+                    throw Error(offset: nameOffset, reason: "duplicate member name")
+                }
+                members[position].value = value
+            } else {
+                positions[key] = members.count
+                members.append(JSONObject.Member(key: key, value: value))
+            }
             self.skipWhitespace()
             switch self.peek() {
             case UInt8(ascii: ","): self.index += 1
             case UInt8(ascii: "}"):
                 self.index += 1
-                return object
+                return JSONObject(members: members)
             default: throw self.error("expected ',' or '}'")
             }
         }
@@ -92,7 +127,7 @@ package struct JSONParser {
         }
         while true {
             self.skipWhitespace()
-            elements.append(try self.parseValue(depth: depth + 1))
+            elements.append(try self.parseValue(depth: depth))
             self.skipWhitespace()
             switch self.peek() {
             case UInt8(ascii: ","): self.index += 1

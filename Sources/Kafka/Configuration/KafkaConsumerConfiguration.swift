@@ -45,6 +45,13 @@ public struct KafkaConsumerConfiguration: Sendable {
         "rebalance_cb": "rebalances are handled by the consumer",
     ]
 
+    /// Checks the configuration as ``KafkaConsumer/init(configuration:logger:rebalanceHandler:)``
+    /// would, without creating a consumer, so an application can refuse a bad property before it
+    /// opens anything else.
+    public func validate() throws(KafkaError) {
+        try RDKafkaConfig.check(librdkafkaProperties())
+    }
+
     func librdkafkaProperties() throws(KafkaError) -> [String: String] {
         for key in properties.keys {
             if let reason = Self.reservedKeys[key] { throw .configuration(key: key, reason: "cannot be overridden: \(reason)") }

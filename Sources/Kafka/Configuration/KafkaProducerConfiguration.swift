@@ -22,6 +22,12 @@ public struct KafkaProducerConfiguration: Sendable {
         self.bootstrapServers = bootstrapServers
     }
 
+    /// Checks the configuration as ``KafkaProducer/init(configuration:logger:)`` would, without
+    /// creating a producer, so an application can refuse a bad property before it opens anything else.
+    public func validate() throws(KafkaError) {
+        try RDKafkaConfig.check(librdkafkaProperties())
+    }
+
     func librdkafkaProperties() -> [String: String] {
         var result: [String: String] = [
             "bootstrap.servers": bootstrapServers,

@@ -18,6 +18,12 @@ enum RDKafkaConfig {
         return conf
     }
 
+    /// Runs librdkafka's own checks of every property (known name, value of the right type and
+    /// range) without creating a client: nothing connects, no thread starts.
+    static func check(_ properties: [String: String]) throws(KafkaError) {
+        rd_kafka_conf_destroy(try make(properties))
+    }
+
     /// Creates a client handle, taking ownership of `conf` (librdkafka frees it on success; we free it on failure).
     static func newHandle(type: rd_kafka_type_t, conf: OpaquePointer) throws(KafkaError) -> RDKafkaHandle {
         var errorBuffer = [CChar](repeating: 0, count: 512)

@@ -31,7 +31,8 @@ public struct CommandDecoder: Sendable {
         }
         let document: JSONValue
         do {
-            document = try JSONParser.parse(value, maximumDepth: 16)
+            // A command nests two levels (recipient, metadata); 16 leaves room for unknown fields.
+            document = try JSONParser.parse(value, maximumDepth: 16, duplicateNames: .refuse)
         } catch {
             throw CommandRejection(referenceID: nil, field: nil, message: "record value is not JSON: \(error)")
         }
@@ -87,7 +88,10 @@ public struct CommandDecoder: Sendable {
         guard case .string(let text) = value else {
             throw CommandRejection(referenceID: nil, field: "reference_id", message: "must be a string, not a \(value.typeName)")
         }
-        guard text.utf8.count == 36, let uuid = UUID(uuidString: text) else {
+        // Checked byte by byte first: Foundation's parser on Linux is sscanf-like and takes
+        // " a805636b-d80e-4f3f-8d15-673bbd7e670" (a leading blank, 11 digits at the end) as
+        // another UUID, so two texts would name one payout and Dollr would see neither.
+        guard Self.isCanonicalUUIDText(text), let uuid = UUID(uuidString: text) else {
             throw CommandRejection(referenceID: nil, field: "reference_id", message: "must be a UUID (8-4-4-4-12 hex digits)")
         }
         // Version 4 (random) with the RFC 4122 variant, as Dollr documents for reference_id.
@@ -96,6 +100,20 @@ public struct CommandDecoder: Sendable {
             throw CommandRejection(referenceID: nil, field: "reference_id", message: "must be a version 4 UUID")
         }
         return uuid
+    }
+
+    /// 8-4-4-4-12 ASCII hex digits (either case) with hyphens between, and nothing else.
+    private static func isCanonicalUUIDText(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 36 else { return false }
+        return bytes.indices.allSatisfy { index in
+            switch bytes[index] {
+            case UInt8(ascii: "-"): [8, 13, 18, 23].contains(index)
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"), UInt8(ascii: "A")...UInt8(ascii: "F"):
+                ![8, 13, 18, 23].contains(index)
+            default: false
+            }
+        }
     }
 
     private func readCurrency(_ object: JSONObject, _ reject: (String?, String) -> CommandRejection) throws(CommandRejection) -> CurrencyCode {
@@ -191,14 +209,19 @@ public struct CommandDecoder: Sendable {
     }
 }
 
-/// RFC 3339 `date-time` syntax check (`2026-11-25T12:00:00Z`, `...T12:00:00.123+01:00`).
+/// RFC 3339 `date-time` check (`2026-11-25T12:00:00Z`, `...T12:00:00.123+01:00`): the syntax, and
+/// each field within its range (month 01-12, day 01-31, hour 00-23, minute 00-59, second 00-60).
 enum RFC3339 {
     static func isValid(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
         func digits(_ range: Range<Int>) -> Bool { range.upperBound <= bytes.count && bytes[range].allSatisfy { $0 >= 48 && $0 <= 57 } }
         func byte(_ index: Int, _ char: Character) -> Bool { index < bytes.count && bytes[index] == char.asciiValue! }
-        guard digits(0..<4), byte(4, "-"), digits(5..<7), byte(7, "-"), digits(8..<10),
-              byte(10, "T") || byte(10, "t"), digits(11..<13), byte(13, ":"), digits(14..<16), byte(16, ":"), digits(17..<19)
+        func twoDigits(at index: Int, in allowed: ClosedRange<Int>) -> Bool {
+            digits(index..<(index + 2)) && allowed.contains(Int(bytes[index] - 48) * 10 + Int(bytes[index + 1] - 48))
+        }
+        guard digits(0..<4), byte(4, "-"), twoDigits(at: 5, in: 1...12), byte(7, "-"), twoDigits(at: 8, in: 1...31),
+              byte(10, "T") || byte(10, "t"), twoDigits(at: 11, in: 0...23), byte(13, ":"), twoDigits(at: 14, in: 0...59),
+              byte(16, ":"), twoDigits(at: 17, in: 0...60)
         else { return false }
         var index = 19
         if byte(index, ".") {
@@ -209,6 +232,7 @@ enum RFC3339 {
         }
         if byte(index, "Z") || byte(index, "z") { return index + 1 == bytes.count }
         guard byte(index, "+") || byte(index, "-") else { return false }
-        return digits((index + 1)..<(index + 3)) && byte(index + 3, ":") && digits((index + 4)..<(index + 6)) && index + 6 == bytes.count
+        return twoDigits(at: index + 1, in: 0...23) && byte(index + 3, ":") && twoDigits(at: index + 4, in: 0...59)
+            && index + 6 == bytes.count
     }
 }

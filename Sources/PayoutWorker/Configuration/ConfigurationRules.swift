@@ -1,6 +1,6 @@
 import DollrClient
-import struct Foundation.URL
-import struct Foundation.URLComponents
+import Foundation
+import Kafka
 
 /// Checks on single values. Each names what is expected and never quotes the text it was given:
 /// a URL may carry a password, a phone number is personal data, a secret is a secret.
@@ -96,6 +96,19 @@ enum ConfigurationRules {
             return try CurrencyCode(text)
         } catch {
             throw RuleViolation("\(error.description) (ISO 4217, e.g. USD)", subkey: subkey)
+        }
+    }
+
+    /// A librdkafka property librdkafka itself accepts (a known name, a value of its type and range),
+    /// checked at load so that a bad one stops start-up with its key named, before anything opens.
+    /// librdkafka quotes enumeration values in its reasons; those quotes are blanked.
+    static func librdkafkaProperty(_ name: String, _ value: String, subkey: String?) throws(RuleViolation) {
+        do {
+            try LibrdkafkaProperty.check(name: name, value: value)
+        } catch {
+            guard case .configuration(_, let reason) = error else { throw RuleViolation("\(error)", subkey: subkey) }
+            let blanked = value.isEmpty ? reason : reason.replacingOccurrences(of: "\"\(value)\"", with: "\"…\"")
+            throw RuleViolation("librdkafka refuses it: \(blanked.trimmingCharacters(in: .whitespacesAndNewlines))", subkey: subkey)
         }
     }
 

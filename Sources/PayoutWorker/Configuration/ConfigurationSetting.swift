@@ -162,14 +162,17 @@ extension ConfigurationSetting {
             var properties: [String: String] = [:]
             for member in try raw.object().members {
                 guard !member.key.isEmpty else { throw RuleViolation("property names must not be empty") }
+                let text: String
                 switch member.value {
-                case .string(let text): properties[member.key] = text
-                case .number(let literal): properties[member.key] = literal
-                case .bool(let flag): properties[member.key] = flag ? "true" : "false"
+                case .string(let string): text = string
+                case .number(let literal): text = literal
+                case .bool(let flag): text = flag ? "true" : "false"
                 default:
                     throw RuleViolation(
                         "expected a string, number or boolean, got \(member.value.typeName)", subkey: member.key)
                 }
+                try ConfigurationRules.librdkafkaProperty(member.key, text, subkey: member.key)
+                properties[member.key] = text
             }
             configuration[keyPath: keyPath] = properties
         }

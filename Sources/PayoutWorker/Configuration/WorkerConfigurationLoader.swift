@@ -138,6 +138,11 @@ public enum WorkerConfigurationLoader {
                         .environment, key: name, reason: "needs a property name, e.g. \(Self.kafkaPropertyPrefix)SECURITY_PROTOCOL")
                 }
                 let property = suffix.lowercased().replacingOccurrences(of: "_", with: ".")
+                do {
+                    try ConfigurationRules.librdkafkaProperty(property, value, subkey: nil)
+                } catch {
+                    throw ConfigurationError(.environment, key: name, reason: error.reason)
+                }
                 configuration.kafka.properties[property] = value
                 // The environment wins over the file, also over its consumer- and producer-only maps.
                 configuration.kafka.consumerProperties[property] = nil

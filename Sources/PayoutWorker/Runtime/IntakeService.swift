@@ -22,17 +22,22 @@ final class IntakeService: Service, Sendable {
     /// Whether the consumer has had its first assignment (the group is joined), for readiness.
     var hasJoined: Bool { joinedFlag.value.load(ordering: .relaxed) }
 
-    init(configuration: WorkerConfiguration, worker: String, engine: PayoutEngine, producer: KafkaProducer,
-         metrics: WorkerMetrics, logger: Logger) throws {
+    /// The intake consumer's settings: the group, the commands topic, and the file's properties.
+    static func consumerConfiguration(_ configuration: WorkerConfiguration) -> KafkaConsumerConfiguration {
         var consumerConfiguration = KafkaConsumerConfiguration(
             bootstrapServers: configuration.kafka.brokers, groupID: configuration.kafka.groupID,
             topics: [configuration.kafka.commandsTopic])
         consumerConfiguration.groupInstanceID = configuration.kafka.groupInstanceID
         consumerConfiguration.bufferCapacity = max(2, configuration.intakeBatchSize * 4)
         consumerConfiguration.properties = configuration.kafka.properties.merging(configuration.kafka.consumerProperties) { $1 }
+        return consumerConfiguration
+    }
+
+    init(configuration: WorkerConfiguration, worker: String, engine: PayoutEngine, producer: KafkaProducer,
+         metrics: WorkerMetrics, logger: Logger) throws {
         let gate = IntakeGate()
         let joinedFlag = JoinFlag()
-        self.consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger) { event in
+        self.consumer = try KafkaConsumer(configuration: Self.consumerConfiguration(configuration), logger: logger) { event in
             switch event {
             case .assigned: joinedFlag.value.store(true, ordering: .relaxed)
             case .revoked:

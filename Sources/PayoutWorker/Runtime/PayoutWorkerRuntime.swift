@@ -33,6 +33,13 @@ public final class PayoutWorkerRuntime: Sendable {
         let workerID = configuration.workerID ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
         self.workerID = workerID
 
+        // librdkafka checks the Kafka settings first, without a client: a bad property must not
+        // leave a created and migrated store behind.
+        var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: configuration.kafka.brokers)
+        producerConfiguration.properties = configuration.kafka.properties.merging(configuration.kafka.producerProperties) { $1 }
+        try producerConfiguration.validate()
+        try IntakeService.consumerConfiguration(configuration).validate()
+
         let store = try await PayoutStoreFactory.open(url: configuration.storeURL, logger: logger)
         do {
             try await store.migrate()
@@ -66,8 +73,6 @@ public final class PayoutWorkerRuntime: Sendable {
         self.engine = engine
 
         do {
-            var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: configuration.kafka.brokers)
-            producerConfiguration.properties = configuration.kafka.properties.merging(configuration.kafka.producerProperties) { $1 }
             let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
             self.producer = producer
             let intake = try IntakeService(configuration: configuration, worker: workerID, engine: engine, producer: producer, metrics: metrics, logger: logger)

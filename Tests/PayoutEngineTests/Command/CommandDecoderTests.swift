@@ -2,6 +2,7 @@
 import DollrClient
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("Command decoding")
 struct CommandDecoderTests {
@@ -92,7 +93,8 @@ struct CommandDecoderTests {
 
     @Test("arbitrary bytes never crash and never decode into a payout by accident")
     func fuzz() {
-        var generator = SystemRandomNumberGenerator()
+        // Seeded, so a failure reproduces (PROPERTY_SEED explores other inputs).
+        var generator = SeededProperty.random(seed: SeededProperty.seed(9), case: 0)
         let seeds: [[UInt8]] = [Self.json(), Array(#"{"reference_id":"3f2b8c1e-8d4a-4c6e-9b1a-2f7d5e6c8a90","amount":1}"#.utf8)]
         var decoded = 0
         for round in 0..<3_000 {
