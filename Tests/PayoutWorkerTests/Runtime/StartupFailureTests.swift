@@ -1,4 +1,5 @@
 import Foundation
+import LocalPostgres
 import Kafka
 import PayoutWorker
 import Testing
@@ -35,7 +36,7 @@ struct StartupFailureTests {
         defer { scratch.remove() }
         let process = try ChildProcess(ChildProcess.payoutWorkerBinary, arguments: ["run"], environment: [
             "PAYOUT_STORE_URL": "sqlite://\(scratch.path("payouts.db"))",
-            "PAYOUT_ADMIN_PORT": "\(try freeLoopbackPort())",
+            "PAYOUT_ADMIN_PORT": "\(try LoopbackPort.free())",
             "PAYOUT_KAFKA_PROPERTY_QUEUE_BUFFERING_MAX_MS": "soon",
         ])
         #expect(try await process.waitForExit(within: .seconds(30)) == 78, "\(process.stderr)")
