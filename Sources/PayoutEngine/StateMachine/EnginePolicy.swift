@@ -18,7 +18,9 @@ public struct EnginePolicy: Sendable, Hashable {
     public var maximumExecuteAttempts = 5
     /// After an execute was sent, Dollr's 404 for the reference_id counts as "never landed" only
     /// once this long has passed since sending: a request that timed out on our side may still be
-    /// on its way to Dollr. Until then the status is polled again. (Twice the request timeout.)
+    /// on its way to Dollr, or queued there. Until then the status is polled again. Dollr's own
+    /// reference_id guard refuses a second execute that races a late first one; this grace keeps
+    /// us from leaning on it.
     public var notFoundGraceMilliseconds: Int64 = 60_000
     public var walletWithoutBalance: WalletWithoutBalancePolicy = .fail
 

@@ -72,6 +72,7 @@ extension WorkerConfiguration {
             .integer("engine.fallback_fee_basis_points", nil, 0...10_000, \.engine.policy.fallbackFeeBasisPoints),
             .integer("engine.fallback_fee_minimum_minor", nil, 0...Int64.max, \.engine.policy.fallbackFeeMinimumMinor),
             .integer("engine.maximum_execute_attempts", nil, positive, \.engine.policy.maximumExecuteAttempts),
+            .integer("engine.not_found_grace_ms", nil, positiveMilliseconds, \.engine.policy.notFoundGraceMilliseconds),
             S(path: "engine.wallet_without_balance", environment: nil) { (configuration, raw) throws(RuleViolation) in
                 switch try raw.string() {
                 case "fail": configuration.engine.policy.walletWithoutBalance = .fail

@@ -223,6 +223,13 @@ public enum WorkerConfigurationLoader {
                     + "(\(configuration.engine.leaseMilliseconds) <= \(requestTimeout.wholeMilliseconds)), "
                     + "or a live worker could lose a payout's lease in the middle of a Dollr call")
         }
+        guard Duration.milliseconds(policy.notFoundGraceMilliseconds) >= requestTimeout * 2 else {
+            throw ConfigurationError(
+                .settings, key: "engine.not_found_grace_ms",
+                reason: "must be at least twice dollr.request_timeout_ms "
+                    + "(\(policy.notFoundGraceMilliseconds) < 2 × \(requestTimeout.wholeMilliseconds)), "
+                    + "or an execute that timed out on our side and lands late could be sent again")
+        }
         let kafka = configuration.kafka
         let topics = [
             ("kafka.commands_topic", kafka.commandsTopic), ("kafka.status_topic", kafka.statusTopic),

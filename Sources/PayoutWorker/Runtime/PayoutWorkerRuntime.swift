@@ -66,8 +66,6 @@ public final class PayoutWorkerRuntime: Sendable {
         engineConfiguration.leaseMilliseconds = configuration.engine.leaseMilliseconds
         engineConfiguration.providerCallTimeoutMilliseconds = configuration.dollr.requestTimeout.wholeMilliseconds
         engineConfiguration.policy = configuration.engine.policy
-        // A 404 means "never landed" only once a timed-out execute can no longer be in flight.
-        engineConfiguration.policy.notFoundGraceMilliseconds = 2 * configuration.dollr.requestTimeout.wholeMilliseconds
         engineConfiguration.commandPolicy = configuration.commands
         let engine = PayoutEngine(store: store, dollr: dollr, configuration: engineConfiguration, logger: logger, observer: metrics)
         self.engine = engine

@@ -36,7 +36,7 @@ enum ChaosFaults {
         {"kafka": {"properties": {"reconnect.backoff.max.ms": "1000"},
                    "consumer_properties": {"session.timeout.ms": "6000", "heartbeat.interval.ms": "500"}},
          "engine": {"lease_ms": 4000, "poll_initial_delay_ms": 200, "poll_maximum_delay_ms": 1000, "poll_budget_ms": 60000,
-                    "retry_base_delay_ms": 100, "retry_maximum_delay_ms": 2000},
+                    "retry_base_delay_ms": 100, "retry_maximum_delay_ms": 2000, "not_found_grace_ms": 8000},
          "dollr": {"request_timeout_ms": 2000, "connect_timeout_ms": 1000},
          "shutdown_timeout_ms": 15000,
          "log_level": "\#(logLevel)"}

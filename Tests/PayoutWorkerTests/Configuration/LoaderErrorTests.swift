@@ -34,6 +34,7 @@ struct LoaderErrorTests {
         .file(#"{"engine":{"poll_growth_percent":50}}"#, "engine.poll_growth_percent", "from 100 to 1000"),
         .file(#"{"engine":{"fallback_fee_basis_points":10001}}"#, "engine.fallback_fee_basis_points", "from 0 to 10000"),
         .file(#"{"engine":{"maximum_execute_attempts":0}}"#, "engine.maximum_execute_attempts", "at least 1"),
+        .file(#"{"engine":{"not_found_grace_ms":50000},"dollr":{"request_timeout_ms":30000}}"#, "engine.not_found_grace_ms", "twice"),
         .file(#"{"engine":{"wallet_without_balance":"allow"}}"#, "engine.wallet_without_balance", "fail or execute_unchecked"),
         .file(#"{"engine":5}"#, "engine", "expected an object, got number"),
         .file(#"{"admin":{"port":70000}}"#, "admin.port", "from 0 to 65535"),
