@@ -53,6 +53,8 @@ struct ExecutionRecord {
     var executeCalls = 0
     /// Execute calls refused because this reference was already accepted.
     var duplicateExecuteCalls = 0
+    /// The error type of each refused execute call, in order.
+    var refusals: [String] = []
     var terms: Terms?
     var outcome: Outcome?
 

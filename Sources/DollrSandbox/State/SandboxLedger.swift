@@ -130,7 +130,7 @@ final class SandboxLedger: Sendable {
         now: ContinuousClock.Instant,
         fate: (pending: Duration, processing: Duration, providerFails: Bool)
     ) -> ExecuteOutcome {
-        self.state.withLock { state in
+        let outcome = self.state.withLock { state -> ExecuteOutcome in
             Self.settle(&state, upTo: now)
             if state.executions[command.referenceID] == nil {
                 state.executions[command.referenceID] = ExecutionRecord(referenceID: command.referenceID)
@@ -211,6 +211,10 @@ final class SandboxLedger: Sendable {
             Self.settle(&state, upTo: now)
             return .accepted(state.executions[command.referenceID]!)
         }
+        if case .rejected(let issues, _) = outcome {
+            self.state.withLock { $0.executions[command.referenceID]?.refusals.append(issues.first?.type ?? "unknown") }
+        }
+        return outcome
     }
 
     /// The accepted execution with this reference, settled as of `now`.
@@ -234,6 +238,7 @@ final class SandboxLedger: Sendable {
                     referenceID: referenceID,
                     executeCalls: record.executeCalls,
                     duplicateExecuteCalls: record.duplicateExecuteCalls,
+                    refusals: record.refusals,
                     accepted: record.accepted,
                     refusedForFunds: record.refusedForFunds,
                     status: record.status(at: now),

@@ -21,6 +21,9 @@ public struct SandboxExecution: Sendable, Hashable {
     /// Execute calls Dollr refused as duplicates because this reference was already accepted:
     /// its own `reference_id` guard, the last line of defence against paying twice.
     public let duplicateExecuteCalls: Int
+    /// The error type of each refused execute call, in order (`value_error.duplicate`,
+    /// `value_error.session_expired`, ...).
+    public let refusals: [String]
     public let accepted: Bool
     /// Settled FAILED because the wallet could not cover amount + fee when it was due.
     public let refusedForFunds: Bool
@@ -34,6 +37,7 @@ public struct SandboxExecution: Sendable, Hashable {
         [
             "reference_id": .string(self.referenceID), "execute_calls": .integer(self.executeCalls),
             "duplicate_execute_calls": .integer(self.duplicateExecuteCalls),
+            "refusals": .array(self.refusals.map { .string($0) }),
             "accepted": .bool(self.accepted), "refused_for_funds": .bool(self.refusedForFunds),
             "status": self.status.map { .string($0.rawValue) } ?? .null,
             "amount": self.amount.map { .string($0.description) } ?? .null,
