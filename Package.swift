@@ -120,6 +120,7 @@ let package = Package(
             name: "TestSupport",
             dependencies: [
                 "LocalPostgres",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             path: "Tests/TestSupport",

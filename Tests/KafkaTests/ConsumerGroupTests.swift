@@ -1,4 +1,5 @@
 import Kafka
+import TestSupport
 import Testing
 
 @Suite("Consumer groups over the embedded broker")
@@ -71,13 +72,14 @@ struct ConsumerGroupTests {
         let seenA = Observed(), seen = Observed()
         let consumerA = ConsumerBox()
         let stillAssignedDuringRevoke = Recorder<Bool>()
+        let logsA = LogCapture()
         // A stores nothing while it reads; only when told of a revoke does it "finish" its work and
         // store the offsets of everything it has seen, which must then be committed before B starts.
         let a = try env.consumer(group: "g", topics: ["orders"], rebalanceHandler: { event in
             guard case .revoked(let partitions) = event, let consumer = consumerA.value else { return }
             stillAssignedDuringRevoke.append(partitions.isSubset(of: consumer.assignment))
             try? consumer.storeOffsets(seenA.elements.filter { partitions.contains($0.topicPartition) })
-        })
+        }, logger: logsA.logger("consumer-a"))
         consumerA.value = a
         drain(a, into: seenA, seen, storeOffsets: false)
 
@@ -97,9 +99,19 @@ struct ConsumerGroupTests {
             await seen.wait { Set($0.map(\.number)).count == 2400 }
         }
         #expect(stillAssignedDuringRevoke.elements == [true])
-        // Nothing A finished before the hand-over was read again by B.
+        // Nothing A finished before the hand-over was read again by B. Kafka accepts the revoke
+        // handler's commit from the current generation during a rebalance; librdkafka 2.0.2's mock
+        // refuses any commit while its (eager) group is rebalancing, which a loaded machine can
+        // make overlap. Only then is a re-read the mock's doing, and recorded as a known issue.
         let firstRound = Set(0..<2000)
-        #expect(seenB.elements.filter { firstRound.contains($0.number) }.isEmpty)
+        let reread = seenB.elements.filter { firstRound.contains($0.number) }
+        if logsA.all.contains(where: { $0.contains("rebalance in progress") }) {
+            withKnownIssue("the mock broker refused the revoke commit (rebalance in progress)", isIntermittent: true) {
+                #expect(reread.isEmpty)
+            }
+        } else {
+            #expect(reread.isEmpty)
+        }
         await a.close()
         await b.close()
         await producer.close()

@@ -29,6 +29,7 @@ struct KafkaTestEnvironment {
         group: String,
         topics: [String],
         rebalanceHandler: KafkaRebalanceHandler? = nil,
+        logger: Logger? = nil,
         _ configure: (inout KafkaConsumerConfiguration) -> Void = { _ in }
     ) throws -> KafkaConsumer {
         var configuration = KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupID: group, topics: topics)
@@ -37,7 +38,7 @@ struct KafkaTestEnvironment {
         configuration.properties["session.timeout.ms"] = "6000"
         configuration.properties["heartbeat.interval.ms"] = "500"
         configure(&configuration)
-        return try KafkaConsumer(configuration: configuration, logger: testLogger, rebalanceHandler: rebalanceHandler)
+        return try KafkaConsumer(configuration: configuration, logger: logger ?? testLogger, rebalanceHandler: rebalanceHandler)
     }
 }
 

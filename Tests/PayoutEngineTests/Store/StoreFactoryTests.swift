@@ -48,25 +48,25 @@ struct PayoutStoreFactoryTests {
         let server = try await LocalPostgresServer.shared.instance()
         let logs = LogCapture()
         let wrong = "postgres://postgres:wrong-secret@127.0.0.1:\(server.port)/postgres?sslmode=disable"
-        let denied = await #expect(throws: StoreError.self) { _ = try await PayoutStoreFactory.open(url: wrong, logger: logs.logger) }
+        let denied = await #expect(throws: StoreError.self) { _ = try await PayoutStoreFactory.open(url: wrong, logger: logs.logger()) }
         #expect(denied?.kind == .connection)
         #expect(denied?.message.contains("28P01") == true, "\(denied?.message ?? "")")
         #expect(denied?.description.contains("wrong-secret") == false)
 
         let missing = "postgres://postgres:\(server.password)@127.0.0.1:\(server.port)/no_such_db?sslmode=disable"
-        let absent = await #expect(throws: StoreError.self) { _ = try await PayoutStoreFactory.open(url: missing, logger: logs.logger) }
+        let absent = await #expect(throws: StoreError.self) { _ = try await PayoutStoreFactory.open(url: missing, logger: logs.logger()) }
         #expect(absent?.message.contains("3D000") == true, "\(absent?.message ?? "")")
         #expect(absent?.description.contains(server.password) == false)
 
         // A full session at trace level: the password appears in no log line.
         let url = try await LocalPostgresServer.shared.createDatabase()
-        let store = try await PayoutStoreFactory.open(url: url, logger: logs.logger)
+        let store = try await PayoutStoreFactory.open(url: url, logger: logs.logger())
         try await store.migrate()
         _ = try await store.accept([command("log-1")], now: t0)
         _ = try await store.claimDue(owner: "w", limit: 1, leaseMilliseconds: minute, now: t0)
         await store.close()
-        #expect(!logs.lines.isEmpty)
-        #expect(logs.lines.allSatisfy { !$0.contains(server.password) && !$0.contains("wrong-secret") })
+        #expect(!logs.all.isEmpty)
+        #expect(logs.all.allSatisfy { !$0.contains(server.password) && !$0.contains("wrong-secret") })
     }
 
     @Test func postgresURLAcceptsBothSchemes() async throws {
@@ -76,35 +76,5 @@ struct PayoutStoreFactoryTests {
         try await store.migrate()
         #expect(try await store.outboxBacklog() == 0)
         await store.close()
-    }
-}
-
-/// Collects every log line (message and metadata) at trace level.
-final class LogCapture: Sendable {
-    private let recorded = Mutex<[String]>([])
-
-    var lines: [String] { recorded.withLock { $0 } }
-
-    var logger: Logger {
-        var logger = Logger(label: "capture") { _ in Handler(capture: self) }
-        logger.logLevel = .trace
-        return logger
-    }
-
-    private struct Handler: LogHandler {
-        let capture: LogCapture
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-            let error = event.error.map { " error: \($0)" } ?? ""
-            capture.recorded.withLock { $0.append("\(event.level) \(event.message) \(merged)\(error)") }
-        }
     }
 }
