@@ -153,13 +153,15 @@ struct ChaosCommand: AsyncParsableCommand {
         let verdict = try await ChaosVerdict.check(
             workload: workload, downstream: downstream.observer.snapshot, ledger: sandbox.sandbox.ledgerSnapshot(),
             store: payouts, opening: opening, workerExits: exits)
+        let ledger = sandbox.sandbox.ledgerSnapshot()
         let counters = sandbox.sandbox.counters
         let faults = counters.rateLimited + counters.serverErrors + counters.hangs + counters.lostResponses
-            + sandbox.sandbox.ledgerSnapshot().executions.filter { $0.status == .failed && !$0.refusedForFunds }.count
+            + ledger.executions.filter { $0.status == .failed && !$0.refusedForFunds }.count
         await payouts.close()
         await sandbox.stop()
         await cluster.shutdown()
         try downstream.writeRecords(to: directory)
+        try Self.writeRefusedExecutes(ledger, to: directory)
 
         let figures: [(String, Int)] = [
             ("seed", Int(truncatingIfNeeded: seed)), ("commands", workload.items.count), ("payouts", workload.count(.payout)),
@@ -208,6 +210,15 @@ struct ChaosCommand: AsyncParsableCommand {
         }
         try await Task.sleep(until: start + duration * 3 / 4)
         try check(await producer.sendAll(slices.last ?? []))
+    }
+
+    /// `sandbox-refused-executes.jsonl`: every reference_id with an execute Dollr refused, and why,
+    /// for a reader who wants to know how each came about (grep the worker logs for the id).
+    private static func writeRefusedExecutes(_ ledger: SandboxLedgerSnapshot, to directory: URL) throws {
+        let lines = ledger.executions.filter { !$0.refusals.isEmpty }.map { execution in
+            #"{"reference_id":"\#(execution.referenceID)","execute_calls":\#(execution.executeCalls),"accepted":\#(execution.accepted),"refusals":[\#(execution.refusals.map { "\"\($0)\"" }.joined(separator: ","))]}"#
+        }
+        try Data(lines.map { $0 + "\n" }.joined().utf8).write(to: directory.appendingPathComponent("sandbox-refused-executes.jsonl"))
     }
 
     private static func check(_ results: [Result<KafkaDeliveryReport, KafkaError>]) throws {
