@@ -46,7 +46,7 @@ struct ChaosCommand: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
-        guard (100...90_000).contains(commands) else { throw ValidationError("--commands must be between 100 and 90000") }
+        guard (100...200_000).contains(commands) else { throw ValidationError("--commands must be between 100 and 200000") }
         guard (1...16).contains(workers) else { throw ValidationError("--workers must be between 1 and 16") }
         guard (5...3_600).contains(duration) else { throw ValidationError("--duration must be between 5 and 3600 seconds") }
         guard settleTimeout >= 10 else { throw ValidationError("--settle-timeout must be at least 10 seconds") }
