@@ -101,7 +101,9 @@ struct ChaosCommand: AsyncParsableCommand {
         for slot in 0..<workers { try await fleet.start(slot) }
 
         let downstream = try DownstreamReaders(bootstrapServers: cluster.bootstrapServers, topics: topics, keepRecords: artifacts != nil, logger: kafkaLogger)
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: kafkaLogger)
+        var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
+        producerConfiguration.deliveryTimeout = .seconds(120)  // outlasts any outage of the schedule
+        let producer = try KafkaProducer(configuration: producerConfiguration, logger: kafkaLogger)
 
         let schedule = ChaosSchedule(seed: seed, seconds: duration, workers: workers)
         progress.say("\(workload.items.count) commands (\(workload.count(.payout)) payouts, \(workload.count(.duplicate)) duplicates, "
@@ -110,7 +112,7 @@ struct ChaosCommand: AsyncParsableCommand {
         // Faults start once the group has formed and the first payouts come out: a broker outage
         // during the very first join would otherwise spend a short run before anything runs.
         let slices = Self.slices(workload)
-        try Self.check(await producer.sendAll(slices[0]))
+        try await Self.send(slices[0], with: producer)
         let warmUp = ContinuousClock.now + .seconds(120)
         while downstream.observer.snapshot.events == 0 {
             guard ContinuousClock.now < warmUp else { throw RunFailure("no status event within 120 s of start: see \(directory.path)") }
@@ -206,10 +208,10 @@ struct ChaosCommand: AsyncParsableCommand {
         let main = slices.dropLast()
         for (index, slice) in main.enumerated() {
             try await Task.sleep(until: start + duration / 2 * index / main.count)
-            try check(await producer.sendAll(slice))
+            try await send(slice, with: producer)
         }
         try await Task.sleep(until: start + duration * 3 / 4)
-        try check(await producer.sendAll(slices.last ?? []))
+        try await send(slices.last ?? [], with: producer)
     }
 
     /// `sandbox-refused-executes.jsonl`: every reference_id with an execute Dollr refused, and why,
@@ -221,8 +223,20 @@ struct ChaosCommand: AsyncParsableCommand {
         try Data(lines.map { $0 + "\n" }.joined().utf8).write(to: directory.appendingPathComponent("sandbox-refused-executes.jsonl"))
     }
 
-    private static func check(_ results: [Result<KafkaDeliveryReport, KafkaError>]) throws {
-        for result in results { _ = try result.get() }
+    /// Sends until every record is delivered, as an upstream service retrying its publishes
+    /// would; a record sent twice is one more identical duplicate.
+    static func send(_ records: [KafkaProducerRecord], with producer: KafkaProducer) async throws {
+        var pending = records
+        for attempt in 1...5 {
+            let results = await producer.sendAll(pending)
+            pending = zip(pending, results).compactMap { record, result in (try? result.get()) == nil ? record : nil }
+            if pending.isEmpty { return }
+            if attempt == 5, let failure = results.lazy.compactMap({ result -> KafkaError? in
+                if case .failure(let error) = result { return error } else { return nil }
+            }).first {
+                throw failure
+            }
+        }
     }
 
     private static func makeDirectory(_ path: String?) throws -> URL {

@@ -5,7 +5,7 @@ import Foundation
 /// appends its output to its own log file.
 actor WorkerFleet {
     struct Slot {
-        var process: Process?
+        var pid: pid_t?
         var generation = 0
         /// Exit statuses by generation, filled in as processes end.
         var exits: [Int: Int32] = [:]
@@ -34,44 +34,29 @@ actor WorkerFleet {
 
     func logFile(_ slot: Int) -> URL { logDirectory.appendingPathComponent("\(Self.workerID(slot)).log") }
 
-    func isRunning(_ slot: Int) -> Bool { slots[slot].process != nil }
-
-    var running: [Int] { (0..<count).filter { slots[$0].process != nil } }
+    func isRunning(_ slot: Int) -> Bool { slots[slot].pid != nil }
 
     /// Starts the slot's worker unless one is running.
     func start(_ slot: Int) throws {
-        guard slots[slot].process == nil else { return }
-        let log = logFile(slot)
-        if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
-        let handle = try FileHandle(forWritingTo: log)
-        try handle.seekToEnd()
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
+        guard slots[slot].pid == nil else { return }
         var environment = environment
         environment["PAYOUT_WORKER_ID"] = Self.workerID(slot)
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = handle
-        process.standardError = handle
         slots[slot].generation += 1
         let generation = slots[slot].generation
-        process.terminationHandler = { [weak self] ended in
-            let status = ended.terminationStatus
+        slots[slot].pid = try ChildSpawner.spawn(
+            executable.path, arguments: arguments, environment: environment, logPath: logFile(slot).path
+        ) { [weak self] status in
             Task { await self?.ended(slot: slot, generation: generation, status: status) }
         }
-        try process.run()
-        try? handle.close()  // the child holds its own descriptor
-        slots[slot].process = process
         starts += 1
     }
 
     /// SIGKILLs the slot's worker, if running; returns whether one was killed.
     @discardableResult
     func kill(_ slot: Int) -> Bool {
-        guard let process = slots[slot].process else { return false }
-        Foundation.kill(process.processIdentifier, SIGKILL)
-        slots[slot].process = nil
+        guard let pid = slots[slot].pid else { return false }
+        Foundation.kill(pid, SIGKILL)
+        slots[slot].pid = nil
         kills += 1
         return true
     }
@@ -81,9 +66,9 @@ actor WorkerFleet {
     func stopAll(within limit: Duration) async -> [Int32] {
         var statuses: [Int32] = []
         let stopping = (0..<count).compactMap { slot -> (slot: Int, generation: Int, pid: Int32)? in
-            guard let process = slots[slot].process else { return nil }
-            Foundation.kill(process.processIdentifier, SIGTERM)
-            return (slot, slots[slot].generation, process.processIdentifier)
+            guard let pid = slots[slot].pid else { return nil }
+            Foundation.kill(pid, SIGTERM)
+            return (slot, slots[slot].generation, pid)
         }
         for worker in stopping {
             let exit = await withTaskGroup(of: Int32?.self) { group in
@@ -96,7 +81,7 @@ actor WorkerFleet {
                 return first
             }
             statuses.append(exit ?? -SIGKILL)
-            slots[worker.slot].process = nil
+            slots[worker.slot].pid = nil
         }
         return statuses
     }
@@ -108,7 +93,7 @@ actor WorkerFleet {
 
     private func ended(slot: Int, generation: Int, status: Int32) {
         slots[slot].exits[generation] = status
-        if slots[slot].generation == generation { slots[slot].process = nil }
+        if slots[slot].generation == generation { slots[slot].pid = nil }
         let ready = exitWaiters.filter { $0.slot == slot && $0.generation == generation }
         exitWaiters.removeAll { $0.slot == slot && $0.generation == generation }
         for waiter in ready { waiter.continuation.resume(returning: status) }
