@@ -35,11 +35,23 @@ struct RunCommand: AsyncParsableCommand {
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         do {
             let runtime = try await PayoutWorkerRuntime(configuration: configuration, logger: logger, handleSignals: false)
+            let deadline = configuration.shutdownTimeout + .seconds(10)
+            let logger = logger
             let forwarding = Task {
+                var stopping: Task<Void, Never>?
                 for await signal in signals {
                     logger.info("shutting down", metadata: ["signal": "\(signal)"])
                     await runtime.shutdown()
+                    // The drain is bounded by shutdown_timeout, but a dependency that ignores
+                    // cancellation (a flush to a broker that is gone, a store that no longer
+                    // answers) must not keep the process alive: a stop always ends it.
+                    stopping = stopping ?? Task {
+                        guard (try? await Task.sleep(for: deadline)) != nil else { return }
+                        logger.critical("graceful shutdown overran shutdown_timeout_ms by 10 s; exiting", metadata: ["exit": "70"])
+                        Foundation.exit(70)  // EX_SOFTWARE
+                    }
                 }
+                stopping?.cancel()
             }
             defer { forwarding.cancel() }
             try await runtime.run()
