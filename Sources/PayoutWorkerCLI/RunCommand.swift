@@ -11,7 +11,7 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Runs the payout worker: Kafka intake, payout execution, status events, admin HTTP.",
         discussion: "Settings: config/payout-worker.example.json documents every key and its environment variable. "
-            + "SIGTERM or SIGINT drains and exits 0.")
+            + "SIGTERM or SIGINT drains and exits 0 (70 if the drain overruns shutdown_timeout_ms by 10 s).")
 
     @Option(name: .customLong("config"), help: "JSON configuration file.")
     var configFile: String?
