@@ -100,86 +100,92 @@ struct ChaosCommand: AsyncParsableCommand {
             arguments: ["run", "--config", configFile.path], environment: environment, logDirectory: directory)
         for slot in 0..<workers { try await fleet.start(slot) }
 
-        let downstream = try DownstreamReaders(bootstrapServers: cluster.bootstrapServers, topics: topics, keepRecords: artifacts != nil, logger: kafkaLogger)
-        var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
-        producerConfiguration.deliveryTimeout = .seconds(120)  // outlasts any outage of the schedule
-        let producer = try KafkaProducer(configuration: producerConfiguration, logger: kafkaLogger)
+        // Whatever ends the run early, no worker process outlives it.
+        do {
+            let downstream = try DownstreamReaders(bootstrapServers: cluster.bootstrapServers, topics: topics, keepRecords: artifacts != nil, logger: kafkaLogger)
+            var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
+            producerConfiguration.deliveryTimeout = .seconds(120)  // outlasts any outage of the schedule
+            let producer = try KafkaProducer(configuration: producerConfiguration, logger: kafkaLogger)
 
-        let schedule = ChaosSchedule(seed: seed, seconds: duration, workers: workers)
-        progress.say("\(workload.items.count) commands (\(workload.count(.payout)) payouts, \(workload.count(.duplicate)) duplicates, "
-            + "\(workload.count(.conflict)) conflicting, \(workload.count(.rejected) + workload.count(.garbage)) invalid), \(workers) workers, "
-            + "\(duration) s of faults: \(schedule.kills) kills, \(schedule.brokerOutages) broker outages, \(schedule.sandboxPauses) sandbox pauses")
-        // Faults start once the group has formed and the first payouts come out: a broker outage
-        // during the very first join would otherwise spend a short run before anything runs.
-        let slices = Self.slices(workload)
-        try await Self.send(slices[0], with: producer)
-        let warmUp = ContinuousClock.now + .seconds(120)
-        while downstream.observer.snapshot.events == 0 {
-            guard ContinuousClock.now < warmUp else { throw RunFailure("no status event within 120 s of start: see \(directory.path)") }
-            try await Task.sleep(for: .milliseconds(100))  // polling the observer's count
-        }
-        sandbox.sandbox.updateFaults { ChaosFaults.on(&$0) }
-        let chaosStart = ContinuousClock.now
-        let publishing = Task { try await Self.publish(slices.dropFirst(), with: producer, over: .seconds(duration), from: chaosStart) }
-        var executed: [ChaosSchedule.Action] = []
-        for step in schedule.steps {
-            try await Task.sleep(until: chaosStart + .milliseconds(step.atMilliseconds))  // the schedule's clock
-            switch step.action {
-            case .kill(let slot): if await fleet.kill(slot) { executed.append(step.action) }
-            case .restart(let slot): try await fleet.start(slot)
-            case .brokerDown: try await cluster.setBrokerDown(1)
-            case .brokerUp: try await cluster.setBrokerUp(1)
-            case .pauseSandbox: sandbox.sandbox.pause()
-            case .resumeSandbox: sandbox.sandbox.resume()
+            let schedule = ChaosSchedule(seed: seed, seconds: duration, workers: workers)
+            progress.say("\(workload.items.count) commands (\(workload.count(.payout)) payouts, \(workload.count(.duplicate)) duplicates, "
+                + "\(workload.count(.conflict)) conflicting, \(workload.count(.rejected) + workload.count(.garbage)) invalid), \(workers) workers, "
+                + "\(duration) s of faults: \(schedule.kills) kills, \(schedule.brokerOutages) broker outages, \(schedule.sandboxPauses) sandbox pauses")
+            // Faults start once the group has formed and the first payouts come out: a broker outage
+            // during the very first join would otherwise spend a short run before anything runs.
+            let slices = Self.slices(workload)
+            try await Self.send(slices[0], with: producer)
+            let warmUp = ContinuousClock.now + .seconds(120)
+            while downstream.observer.snapshot.events == 0 {
+                guard ContinuousClock.now < warmUp else { throw RunFailure("no status event within 120 s of start: see \(directory.path)") }
+                try await Task.sleep(for: .milliseconds(100))  // polling the observer's count
             }
-            progress.tick(downstream.observer.snapshot, workload: workload)
-        }
-        try await Task.sleep(until: chaosStart + .seconds(duration))
+            sandbox.sandbox.updateFaults { ChaosFaults.on(&$0) }
+            let chaosStart = ContinuousClock.now
+            let publishing = Task { try await Self.publish(slices.dropFirst(), with: producer, over: .seconds(duration), from: chaosStart) }
+            var executed: [ChaosSchedule.Action] = []
+            for step in schedule.steps {
+                try await Task.sleep(until: chaosStart + .milliseconds(step.atMilliseconds))  // the schedule's clock
+                switch step.action {
+                case .kill(let slot): if await fleet.kill(slot) { executed.append(step.action) }
+                case .restart(let slot): try await fleet.start(slot)
+                case .brokerDown: try await cluster.setBrokerDown(1)
+                case .brokerUp: try await cluster.setBrokerUp(1)
+                case .pauseSandbox: sandbox.sandbox.pause()
+                case .resumeSandbox: sandbox.sandbox.resume()
+                }
+                progress.tick(downstream.observer.snapshot, workload: workload)
+            }
+            try await Task.sleep(until: chaosStart + .seconds(duration))
 
-        // Calm again: every fault off, every worker up; the run must now settle by itself.
-        sandbox.sandbox.updateFaults { ChaosFaults.off(&$0) }
-        sandbox.sandbox.resume()
-        try await cluster.setBrokerUp(1)
-        for slot in 0..<workers { try await fleet.start(slot) }
-        try await publishing.value
-        progress.say("faults off; waiting up to \(settleTimeout) s for every answer")
-        let deadline = ContinuousClock.now + .seconds(settleTimeout)
-        while !Self.answered(workload, downstream.observer.snapshot), ContinuousClock.now < deadline {
-            progress.tick(downstream.observer.snapshot, workload: workload)
-            try await Task.sleep(for: .milliseconds(250))  // polling the observer's counts, not synchronising
-        }
+            // Calm again: every fault off, every worker up; the run must now settle by itself.
+            sandbox.sandbox.updateFaults { ChaosFaults.off(&$0) }
+            sandbox.sandbox.resume()
+            try await cluster.setBrokerUp(1)
+            for slot in 0..<workers { try await fleet.start(slot) }
+            try await publishing.value
+            progress.say("faults off; waiting up to \(settleTimeout) s for every answer")
+            let deadline = ContinuousClock.now + .seconds(settleTimeout)
+            while !Self.answered(workload, downstream.observer.snapshot), ContinuousClock.now < deadline {
+                progress.tick(downstream.observer.snapshot, workload: workload)
+                try await Task.sleep(for: .milliseconds(250))  // polling the observer's counts, not synchronising
+            }
 
-        let exits = await fleet.stopAll(within: .seconds(30))
-        await downstream.close()
-        await producer.close()
-        let verdict = try await ChaosVerdict.check(
-            workload: workload, downstream: downstream.observer.snapshot, ledger: sandbox.sandbox.ledgerSnapshot(),
-            store: payouts, opening: opening, workerExits: exits)
-        let ledger = sandbox.sandbox.ledgerSnapshot()
-        let counters = sandbox.sandbox.counters
-        let faults = counters.rateLimited + counters.serverErrors + counters.hangs + counters.lostResponses
-            + ledger.executions.filter { $0.status == .failed && !$0.refusedForFunds }.count
-        await payouts.close()
-        await sandbox.stop()
-        await cluster.shutdown()
-        try downstream.writeRecords(to: directory)
-        try Self.writeRefusedExecutes(ledger, to: directory)
+            let exits = await fleet.stopAll(within: .seconds(30))
+            await downstream.close()
+            await producer.close()
+            let verdict = try await ChaosVerdict.check(
+                workload: workload, downstream: downstream.observer.snapshot, ledger: sandbox.sandbox.ledgerSnapshot(),
+                store: payouts, opening: opening, workerExits: exits)
+            let ledger = sandbox.sandbox.ledgerSnapshot()
+            let counters = sandbox.sandbox.counters
+            let faults = counters.rateLimited + counters.serverErrors + counters.hangs + counters.lostResponses
+                + ledger.executions.filter { $0.status == .failed && !$0.refusedForFunds }.count
+            await payouts.close()
+            await sandbox.stop()
+            await cluster.shutdown()
+            try downstream.writeRecords(to: directory)
+            try Self.writeRefusedExecutes(ledger, to: directory)
 
-        let figures: [(String, Int)] = [
-            ("seed", Int(truncatingIfNeeded: seed)), ("commands", workload.items.count), ("payouts", workload.count(.payout)),
-            ("duplicates", workload.count(.duplicate)), ("conflicts", workload.count(.conflict)),
-            ("invalid", workload.count(.rejected) + workload.count(.garbage)), ("workers", workers),
-            ("kills", await fleet.kills), ("broker_outages", schedule.brokerOutages), ("sandbox_pauses", schedule.sandboxPauses),
-            ("faults", faults),
-        ] + verdict.figures + [("elapsed_s", Int((ContinuousClock.now - started).components.seconds)), ("violations", verdict.violations.count)]
-        for violation in verdict.violations { FileHandle.standardError.write(Data("VIOLATION \(violation)\n".utf8)) }
-        print("chaos " + figures.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
-        if verdict.violations.isEmpty && artifacts == nil {
-            try? FileManager.default.removeItem(at: directory)
-        } else {
-            FileHandle.standardError.write(Data("worker logs and topic contents: \(directory.path)\n".utf8))
+            let figures: [(String, Int)] = [
+                ("seed", Int(truncatingIfNeeded: seed)), ("commands", workload.items.count), ("payouts", workload.count(.payout)),
+                ("duplicates", workload.count(.duplicate)), ("conflicts", workload.count(.conflict)),
+                ("invalid", workload.count(.rejected) + workload.count(.garbage)), ("workers", workers),
+                ("kills", await fleet.kills), ("broker_outages", schedule.brokerOutages), ("sandbox_pauses", schedule.sandboxPauses),
+                ("faults", faults),
+            ] + verdict.figures + [("elapsed_s", Int((ContinuousClock.now - started).components.seconds)), ("violations", verdict.violations.count)]
+            for violation in verdict.violations { FileHandle.standardError.write(Data("VIOLATION \(violation)\n".utf8)) }
+            print("chaos " + figures.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
+            if verdict.violations.isEmpty && artifacts == nil {
+                try? FileManager.default.removeItem(at: directory)
+            } else {
+                FileHandle.standardError.write(Data("worker logs and topic contents: \(directory.path)\n".utf8))
+            }
+            if !verdict.violations.isEmpty { throw ExitCode(1) }
+        } catch {
+            _ = await fleet.stopAll(within: .seconds(30))
+            throw error
         }
-        if !verdict.violations.isEmpty { throw ExitCode(1) }
     }
 
     /// Everything answered: a final status for each payout, REJECTED for each invalid command
