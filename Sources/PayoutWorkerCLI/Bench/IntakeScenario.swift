@@ -14,6 +14,8 @@ enum IntakeScenario {
             .init("records", Double(timing.records), unit: ""),
             .init("seconds", timing.seconds, unit: "s"),
             .init("commands_per_second", timing.perSecond, unit: "/s"),
+            .init("waiting_for_kafka_seconds", timing.waitingSeconds, unit: "s"),
+            .init("store_seconds", timing.bodySeconds, unit: "s"),
         ]
         if let raw, raw > 0 { values.append(.init("ratio_to_raw", timing.perSecond / raw, unit: "x")) }
         return BenchFigures(scenario: "intake", values: values)
