@@ -12,6 +12,9 @@ enum TopicPass {
         /// Of `seconds`: waiting for the next batch from the consumer, and inside `body`.
         var waitingSeconds: Double = 0
         var bodySeconds: Double = 0
+        /// CPU seconds of the whole process (consumer, store, embedded broker) over the same span.
+        var cpuSeconds: Double = 0
+        var cpuSecondsPer1000: Double { records > 0 ? cpuSeconds * 1000 / Double(records) : 0 }
         var perSecond: Double { seconds > 0 ? Double(records) / seconds : 0 }
     }
 
@@ -25,6 +28,7 @@ enum TopicPass {
         let consumer = try KafkaConsumer(configuration: configuration, logger: environment.logger)
         var seen = 0
         var started: ContinuousClock.Instant?
+        var cpuAtStart = 0.0
         var waiting = Duration.zero, inBody = Duration.zero
         do {
             while seen < expected {
@@ -32,7 +36,12 @@ enum TopicPass {
                 let batch = try await consumer.nextBatch(maxCount: batchSize)
                 if batch.isEmpty { break }
                 let received = ContinuousClock.now
-                if started == nil { started = received } else { waiting += received - asked }
+                if started == nil {
+                    started = received
+                    cpuAtStart = ProcessUsage.cpuSeconds()
+                } else {
+                    waiting += received - asked
+                }
                 try await body(batch)
                 inBody += ContinuousClock.now - received
                 try consumer.storeOffsets(batch)
@@ -44,9 +53,10 @@ enum TopicPass {
             throw error
         }
         let elapsed = started.map { ContinuousClock.now - $0 } ?? .zero
+        let cpu = ProcessUsage.cpuSeconds() - cpuAtStart
         await consumer.close()
         guard seen == expected else { throw CommandFailure("\(topic): read \(seen) records, expected \(expected)") }
-        return Timing(records: seen, seconds: elapsed.seconds, waitingSeconds: waiting.seconds, bodySeconds: inBody.seconds)
+        return Timing(records: seen, seconds: elapsed.seconds, waitingSeconds: waiting.seconds, bodySeconds: inBody.seconds, cpuSeconds: cpu)
     }
 }
 
