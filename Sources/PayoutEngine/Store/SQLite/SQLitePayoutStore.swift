@@ -17,6 +17,10 @@ import Synchronization
 final class SQLitePayoutStore: PayoutStore {
     private let database: Mutex<(any DatabaseWriter)?>
     private let logger: Logger
+    /// The writer connection's page cache, in KiB (32 MiB).
+    static let writerCacheKiB = 32_768
+    /// Reference ids looked up per statement at intake (SQLite allows 32,766 parameters).
+    private static let lookupChunk = 500
 
     private init(writer: any DatabaseWriter, logger: Logger) {
         self.database = Mutex(writer)
@@ -33,6 +37,12 @@ final class SQLitePayoutStore: PayoutStore {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue.uppercased())")
+            if !db.configuration.readonly {
+                // The writer's page cache. An intake batch touches a few random leaf pages per
+                // record in each reference_id index (UUIDs); with SQLite's default 2 MiB those were
+                // evicted and read back within the same batch. Grows only as pages are used.
+                try db.execute(sql: "PRAGMA cache_size = -\(Self.writerCacheKiB)")
+            }
         }
         let settings = configuration
         let result: Result<any DatabaseWriter, any Error> = await offCooperativePool {
@@ -86,7 +96,6 @@ final class SQLitePayoutStore: PayoutStore {
                 VALUES (?, ?, ?, ?, ?, 0, NULL, ?, ?, 0, ?, NULL, NULL, ?, ?)
                 ON CONFLICT (reference_id) DO NOTHING
                 """)
-            let existing = try db.cachedStatement(sql: "SELECT fingerprint, sequence, status FROM payouts WHERE reference_id = ?")
             let insertEvent = try db.cachedStatement(sql: """
                 INSERT INTO payout_events (reference_id, sequence, status, payload, occurred_at) VALUES (?, ?, ?, ?, ?)
                 """)
@@ -95,38 +104,62 @@ final class SQLitePayoutStore: PayoutStore {
                 ON CONFLICT (reference_id, sequence) DO NOTHING
                 """)
             let enqueue = try db.cachedStatement(sql: "INSERT INTO outbox (reference_id, sequence, enqueued_at) VALUES (?, ?, ?)")
-            let payoutExists = try db.cachedStatement(sql: "SELECT 1 FROM payouts WHERE reference_id = ?")
+            // One lookup per chunk of the batch instead of a failed insert plus a select per
+            // duplicate: a replay storm is mostly reads. Kept up to date as the batch inserts, so a
+            // reference_id repeated within the batch is a duplicate of its first occurrence.
+            struct Known { var fingerprint: String; var sequence: Int; var status: String }
+            var known: [String: Known] = [:]
+            var references = Set<String>()
+            for item in items {
+                switch item {
+                case .command(let payout): references.insert(payout.referenceID)
+                case .rejection(let referenceID, _): references.insert(referenceID)
+                }
+            }
+            let sortedReferences = references.sorted()
+            for start in stride(from: 0, to: sortedReferences.count, by: Self.lookupChunk) {
+                let chunk = Array(sortedReferences[start..<min(start + Self.lookupChunk, sortedReferences.count)])
+                // Not cached: the last chunk's size varies from batch to batch.
+                let lookup = try db.makeStatement(sql: """
+                    SELECT reference_id, fingerprint, sequence, status FROM payouts
+                    WHERE reference_id IN (\(databaseQuestionMarks(count: chunk.count)))
+                    """)
+                let rows = try Row.fetchCursor(lookup, arguments: StatementArguments(chunk))
+                while let row = try rows.next() {
+                    known[row[0]] = Known(fingerprint: row[1], sequence: row[2], status: row[3])
+                }
+            }
 
             var outcomes: [IntakeOutcome] = []
             outcomes.reserveCapacity(items.count)
             for item in items {
                 switch item {
                 case .command(let payout):
+                    if let existing = known[payout.referenceID] {
+                        if existing.fingerprint == payout.fingerprint {
+                            try enqueue.execute(arguments: [payout.referenceID, existing.sequence, now])
+                            outcomes.append(.duplicate(latestStatus: existing.status))
+                        } else {
+                            outcomes.append(.conflict)
+                        }
+                        continue
+                    }
                     let event = payout.acceptedEvent
                     try insertPayout.execute(arguments: [
                         payout.referenceID, payout.fingerprint, payout.amountMinor, payout.currency, event.status,
                         payout.state, event.sequence, now, now, now,
                     ])
-                    if db.changesCount == 1 {
-                        try insertEvent.execute(arguments: [payout.referenceID, event.sequence, event.status, event.payload, event.occurredAt])
-                        try enqueue.execute(arguments: [payout.referenceID, event.sequence, now])
-                        outcomes.append(.accepted)
-                        continue
+                    guard db.changesCount == 1 else {
+                        // The lookup ran in this same write transaction: nobody can have inserted it since.
+                        throw StoreError(.corrupt, "payout \(payout.referenceID) conflicts on insert but was not found")
                     }
-                    guard let row = try Row.fetchOne(existing, arguments: [payout.referenceID]) else {
-                        throw StoreError(.corrupt, "payout \(payout.referenceID) conflicts on insert but cannot be read")
-                    }
-                    let fingerprint: String = row[0]
-                    if fingerprint == payout.fingerprint {
-                        let sequence: Int = row[1]
-                        try enqueue.execute(arguments: [payout.referenceID, sequence, now])
-                        outcomes.append(.duplicate(latestStatus: row[2]))
-                    } else {
-                        outcomes.append(.conflict)
-                    }
+                    try insertEvent.execute(arguments: [payout.referenceID, event.sequence, event.status, event.payload, event.occurredAt])
+                    try enqueue.execute(arguments: [payout.referenceID, event.sequence, now])
+                    known[payout.referenceID] = Known(fingerprint: payout.fingerprint, sequence: event.sequence, status: event.status)
+                    outcomes.append(.accepted)
                 case .rejection(let referenceID, let event):
                     // A rejection never touches an existing payout: same id, different content.
-                    if try Row.fetchOne(payoutExists, arguments: [referenceID]) != nil {
+                    if known[referenceID] != nil {
                         outcomes.append(.conflict)
                         continue
                     }
