@@ -3,18 +3,24 @@ import Testing
 
 @Suite("Flow control")
 struct FlowControlTests {
-    @Test("a small buffer pauses fetching and resumes without losing or reordering messages")
-    func backpressure() async throws {
+    @Test("a small buffer holds fetching back and resumes without losing or reordering messages",
+          arguments: [Duration.zero, .seconds(1)])
+    func backpressure(grace: Duration) async throws {
         let env = try KafkaTestEnvironment()
         try await env.cluster.createTopic("t", partitions: 3)
         let producer = try env.producer()
         #expect(await producer.sendAll(numberedRecords(topic: "t", count: 900, keys: 30)).allSatisfy { (try? $0.get()) != nil })
 
-        // Each pause drops librdkafka's prefetched data and each resume fetches again, so a small
-        // buffer against 900 records exercises some 30 pause/resume cycles.
+        // With no grace, a full buffer pauses every partition at once: each pause drops librdkafka's
+        // prefetched data and each resume fetches again, so a small buffer against 900 records
+        // exercises some 30 pause/resume cycles. With a grace, the poll thread waits for room
+        // instead and librdkafka keeps its prefetch.
         let capacity = 60
         let events = Recorder<KafkaRebalanceEvent>()
-        let consumer = try env.consumer(group: "g", topics: ["t"], rebalanceHandler: events.handler) { $0.bufferCapacity = capacity }
+        let consumer = try env.consumer(group: "g", topics: ["t"], rebalanceHandler: events.handler) {
+            $0.bufferCapacity = capacity
+            $0.backpressureGrace = grace
+        }
         try await withDeadline(.seconds(60), "assigned") { await events.waitForAssignment(count: 3) }
         try await eventually("buffer filled") { consumer.bufferedCount >= capacity }
 
@@ -33,6 +39,39 @@ struct FlowControlTests {
         for (key, messages) in Dictionary(grouping: seen, by: \.keyString) {
             #expect(messages.map(\.number) == messages.map(\.number).sorted(), "order of \(key)")
         }
+        await consumer.close()
+        await producer.close()
+    }
+
+    @Test("the buffer is bounded in bytes too")
+    func byteBound() async throws {
+        let env = try KafkaTestEnvironment()
+        try await env.cluster.createTopic("t", partitions: 2)
+        let producer = try env.producer()
+        let value = [UInt8](repeating: 0x61, count: 1_000)
+        let records = (0..<300).map { KafkaProducerRecord(topic: "t", partition: Int32($0 % 2), key: nil, value: value) }
+        #expect(await producer.sendAll(records).allSatisfy { (try? $0.get()) != nil })
+
+        let byteCapacity = 20_000
+        let events = Recorder<KafkaRebalanceEvent>()
+        let consumer = try env.consumer(group: "g", topics: ["t"], rebalanceHandler: events.handler) {
+            $0.bufferCapacityBytes = byteCapacity
+        }
+        try await withDeadline(.seconds(60), "assigned") { await events.waitForAssignment(count: 2) }
+        try await eventually("buffer filled") { consumer.bufferedBytes >= byteCapacity }
+
+        var seen = 0
+        var peak = 0
+        while seen < 300 {
+            let batch = try await withDeadline(.seconds(30), "next batch") { try await consumer.nextBatch(maxCount: 3) }
+            peak = max(peak, consumer.bufferedBytes + batch.count * value.count)
+            seen += batch.count
+            try consumer.storeOffsets(batch)
+        }
+        // One poll batch (a quarter of the bound, plus the message that crossed it) may land after
+        // the buffer reports full.
+        #expect(peak <= byteCapacity + byteCapacity / 4 + 2 * value.count, "buffer stayed bounded (peak \(peak) bytes)")
+        #expect(seen == 300)
         await consumer.close()
         await producer.close()
     }

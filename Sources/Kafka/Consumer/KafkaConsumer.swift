@@ -73,6 +73,9 @@ public final class KafkaConsumer: Sendable {
     /// Messages fetched but not yet taken by the application.
     public var bufferedCount: Int { client.buffer.count }
 
+    /// Bytes of keys, values and headers fetched but not yet taken by the application.
+    public var bufferedBytes: Int { client.buffer.byteCount }
+
     /// Leaves the group: the handler sees the final revoke, stored offsets are committed, the
     /// handle is destroyed. Safe to call more than once.
     public func close() async {

@@ -1,14 +1,18 @@
+import Dispatch
 import Synchronization
 
 /// The bounded hand-off between the poll thread (producer side) and the application (consumer side).
 ///
-/// The poll thread never blocks on it: when the buffer reaches capacity it raises
-/// ``isBackpressureActive`` and the poll thread pauses fetching instead, so the group session and
-/// rebalances keep being served. The flag drops once the application has drained half the buffer.
+/// Bounded both in messages (`capacity`) and in bytes of keys, values and headers
+/// (`byteCapacity`). When either is reached it raises ``isBackpressureActive``; the poll thread
+/// then stops taking messages from librdkafka (see ``waitForRoom(until:)``), and only if the
+/// application stays stalled does it pause fetching. The flag drops once the application has
+/// drained half of the buffer (in messages and in bytes): the low-water mark.
 final class MessageBuffer: Sendable {
     private struct State {
         var messages: [KafkaMessage] = []
         var head = 0
+        var bytes = 0
         var waiter: CheckedContinuation<Void, Never>?
         var finished: KafkaError?? = nil
         var backpressure = false
@@ -24,24 +28,58 @@ final class MessageBuffer: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Signalled when back-pressure drops (and by ``wakePollThread()``), for the poll thread
+    /// blocked in ``waitForRoom(until:)``. Extra signals only cause an extra re-check.
+    private let room = DispatchSemaphore(value: 0)
     let capacity: Int
+    let byteCapacity: Int
 
-    init(capacity: Int) {
+    init(capacity: Int, byteCapacity: Int = .max) {
         self.capacity = capacity
+        self.byteCapacity = byteCapacity
     }
 
     var isBackpressureActive: Bool { state.withLock { $0.backpressure } }
     var count: Int { state.withLock { $0.count } }
+    var byteCount: Int { state.withLock { $0.bytes } }
+
+    /// The bytes a message holds in the buffer, as counted against `byteCapacity`.
+    static func size(of message: KafkaMessage) -> Int {
+        var size = (message.key?.count ?? 0) + (message.value?.count ?? 0)
+        for header in message.headers { size += header.name.utf8.count + (header.value?.count ?? 0) }
+        return size
+    }
+
+    private func isFull(_ state: State) -> Bool {
+        state.count >= capacity || state.bytes >= byteCapacity
+    }
+
+    private func isAtLowWater(_ state: State) -> Bool {
+        state.count * 2 <= capacity && state.bytes <= byteCapacity / 2
+    }
 
     /// Appends a polled batch, wakes a waiting reader, and raises back-pressure when full.
     func append(_ batch: [KafkaMessage]) {
+        let added = batch.reduce(0) { $0 + Self.size(of: $1) }
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             state.messages.append(contentsOf: batch)
-            if state.count >= capacity { state.backpressure = true }
+            state.bytes += added
+            if isFull(state) { state.backpressure = true }
             defer { state.waiter = nil }
             return state.waiter
         }
         waiter?.resume()
+    }
+
+    /// Blocks the calling thread (the poll thread, never a task) until back-pressure drops, the
+    /// deadline passes, or ``wakePollThread()`` is called. The caller re-checks what it waits for.
+    func waitForRoom(until deadline: DispatchTime) {
+        _ = room.wait(timeout: deadline)
+    }
+
+    /// Ends a ``waitForRoom(until:)`` early (close, pause and resume requests).
+    func wakePollThread() {
+        room.signal()
     }
 
     /// Drops buffered messages of partitions that are being revoked: the new owner will read them
@@ -52,7 +90,8 @@ final class MessageBuffer: Sendable {
             let kept = state.messages[state.head...].filter { !partitions.contains($0.topicPartition) }
             state.messages = kept
             state.head = 0
-            if state.count * 2 <= capacity { state.backpressure = false }
+            state.bytes = kept.reduce(0) { $0 + Self.size(of: $1) }
+            if isAtLowWater(state) { state.backpressure = false }
         }
     }
 
@@ -81,11 +120,13 @@ final class MessageBuffer: Sendable {
                     if state.head == state.messages.count {
                         state.messages.removeAll(keepingCapacity: true)
                         state.head = 0
+                        state.bytes = 0
                     } else {
+                        state.bytes -= taken.reduce(0) { $0 + Self.size(of: $1) }
                         state.compactIfWorthIt()
                     }
                     var resumed = false
-                    if state.backpressure && state.count * 2 <= capacity {
+                    if state.backpressure && isAtLowWater(state) {
                         state.backpressure = false
                         resumed = true
                     }

@@ -22,6 +22,10 @@ final class RDKafkaConsumerClient: Sendable {
     /// State only the poll thread touches. Kept in a class so the thread can mutate it without locks.
     private final class PollThreadState {
         var paused: Set<KafkaTopicPartition> = []
+        /// Whether `paused` currently includes the back-pressure pause of every assigned partition.
+        var pausedForBackpressure = false
+        /// When the buffer was found full and the poll thread started waiting for room.
+        var fullSince: DispatchTime?
         var topicNames: [OpaquePointer: String] = [:]
     }
 
@@ -53,7 +57,7 @@ final class RDKafkaConsumerClient: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.rebalanceHandler = rebalanceHandler
-        let buffer = MessageBuffer(capacity: configuration.bufferCapacity)
+        let buffer = MessageBuffer(capacity: configuration.bufferCapacity, byteCapacity: configuration.bufferCapacityBytes)
         self.buffer = buffer
         let properties = try configuration.librdkafkaProperties()
         let conf = try RDKafkaConfig.make(properties)
@@ -188,6 +192,7 @@ final class RDKafkaConsumerClient: Sendable {
     }
 
     private func wakePollThread() {
+        buffer.wakePollThread()
         lifetime.use { rd_kafka_queue_yield(consumerQueue.pointer) }
     }
 
@@ -197,21 +202,26 @@ final class RDKafkaConsumerClient: Sendable {
         let local = PollThreadState()
         let pollTimeout = Int32(configuration.pollTimeout.milliseconds)
         let maxBatch = max(1, min(1024, configuration.bufferCapacity / 4))
+        let maxBatchBytes = max(1, configuration.bufferCapacityBytes / 4)
         var batch: [KafkaMessage] = []
         batch.reserveCapacity(maxBatch)
 
         while !shared.withLock({ $0.closeRequested }) {
+            if waitForRoom(local) { continue }
             reconcilePauses(local)
             rebalanced.store(false, ordering: .relaxed)
             var timeout = pollTimeout
-            while batch.count < maxBatch, let message = rd_kafka_consumer_poll(handle.pointer, timeout) {
+            var batchBytes = 0
+            while batch.count < maxBatch, batchBytes < maxBatchBytes, let message = rd_kafka_consumer_poll(handle.pointer, timeout) {
                 timeout = 0
                 defer { rd_kafka_message_destroy(message) }
                 if message.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR {
                     logConsumeError(message)
                     continue
                 }
-                batch.append(Self.copy(message, topicNames: &local.topicNames))
+                let copied = Self.copy(message, topicNames: &local.topicNames)
+                batchBytes += MessageBuffer.size(of: copied)
+                batch.append(copied)
             }
             if rebalanced.load(ordering: .relaxed) {
                 // Messages polled before a revoke in this same batch must not reach the application.
@@ -253,6 +263,26 @@ final class RDKafkaConsumerClient: Sendable {
         waiters.forEach { $0.resume() }
     }
 
+    /// While the buffer is full, waits (without polling) for the application to drain it to the
+    /// low-water mark, so librdkafka keeps its prefetched messages and nothing is fetched twice.
+    /// Returns true after a wait, so the loop re-checks close and pause requests. Returns false
+    /// when there is room, or when the application has been stalled for `backpressureGrace`: the
+    /// caller then pauses every partition and keeps polling, so rebalances are still served.
+    private func waitForRoom(_ local: PollThreadState) -> Bool {
+        guard buffer.isBackpressureActive else {
+            local.fullSince = nil
+            return false
+        }
+        if local.pausedForBackpressure { return false }
+        let now = DispatchTime.now()
+        let since = local.fullSince ?? now
+        local.fullSince = since
+        let deadline = since + .milliseconds(Int(configuration.backpressureGrace.milliseconds))
+        guard now < deadline else { return false }
+        buffer.waitForRoom(until: deadline)
+        return true
+    }
+
     /// Applies the pause set the application and back-pressure ask for, on the poll thread only.
     private func reconcilePauses(_ local: PollThreadState) {
         let backpressure = buffer.isBackpressureActive
@@ -275,6 +305,7 @@ final class RDKafkaConsumerClient: Sendable {
             logger.debug("resumed partitions", metadata: ["partitions": "\(toResume.sorted())"])
         }
         local.paused = desired
+        local.pausedForBackpressure = backpressure
     }
 
     /// Runs inside `rd_kafka_consumer_poll` / `rd_kafka_consumer_close` on the poll thread.

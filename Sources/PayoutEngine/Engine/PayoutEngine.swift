@@ -62,13 +62,17 @@ public final class PayoutEngine: Sendable {
         let planned: [Planned] = records.map { record in
             switch decoder.decode(key: record.key, value: record.value) {
             case .success(let command):
-                var state = PayoutState(command: command, now: now)
-                state.status = .accepted
-                let accepted = NewEvent(sequence: 1, status: PayoutStatus.accepted.rawValue,
-                                        payload: StatusEventPayload.build(state: state, sequence: 1, occurredAt: now), occurredAt: now)
+                // Built only if the store does not know the reference_id (not for a duplicate).
                 return .item(.command(NewPayout(
                     referenceID: command.referenceKey, fingerprint: command.fingerprint, amountMinor: command.amount.minorUnits,
-                    currency: command.amount.currency.code, state: state.encoded(), acceptedEvent: accepted)), command.referenceID, nil)
+                    currency: command.amount.currency.code, acceptedEventSequence: 1
+                ) {
+                    var state = PayoutState(command: command, now: now)
+                    state.status = .accepted
+                    let accepted = NewEvent(sequence: 1, status: PayoutStatus.accepted.rawValue,
+                                            payload: StatusEventPayload.build(state: state, sequence: 1, occurredAt: now), occurredAt: now)
+                    return (state.encoded(), accepted)
+                }), command.referenceID, nil)
             case .failure(let rejection):
                 guard let referenceID = rejection.referenceID else { return .invalid(rejection) }
                 let key = referenceID.uuidString.lowercased()

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// Durable state of the payout engine: payouts, their status events, the outbox that publishes
 /// them, and the wallet ledger. Two implementations pass one conformance suite: SQLite (embedded,
@@ -168,17 +169,84 @@ public struct NewPayout: Sendable, Hashable {
     public var fingerprint: String
     public var amountMinor: Int64
     public var currency: String
-    public var state: String
+    /// The state document and the ACCEPTED event, built on first use: a store reads them only for
+    /// a reference_id it does not know yet, so a duplicate never pays for building them.
+    private var content: NewPayoutContent
+
+    public var state: String {
+        get { content.value.state }
+        set { content = NewPayoutContent(state: newValue, acceptedEvent: acceptedEvent) }
+    }
+
+    /// The ACCEPTED event's sequence, known without building the event.
+    public var acceptedEventSequence: Int { content.sequence }
+
     /// The ACCEPTED event (sequence 1).
-    public var acceptedEvent: NewEvent
+    public var acceptedEvent: NewEvent {
+        get { content.value.acceptedEvent }
+        set { content = NewPayoutContent(state: state, acceptedEvent: newValue) }
+    }
 
     public init(referenceID: String, fingerprint: String, amountMinor: Int64, currency: String, state: String, acceptedEvent: NewEvent) {
         self.referenceID = referenceID
         self.fingerprint = fingerprint
         self.amountMinor = amountMinor
         self.currency = currency
-        self.state = state
-        self.acceptedEvent = acceptedEvent
+        self.content = NewPayoutContent(state: state, acceptedEvent: acceptedEvent)
+    }
+
+    /// State and event are built by `build`, at most once, when a store first reads them; the
+    /// event it builds must have `acceptedEventSequence`.
+    init(referenceID: String, fingerprint: String, amountMinor: Int64, currency: String, acceptedEventSequence: Int,
+         build: @escaping @Sendable () -> (state: String, acceptedEvent: NewEvent)) {
+        self.referenceID = referenceID
+        self.fingerprint = fingerprint
+        self.amountMinor = amountMinor
+        self.currency = currency
+        self.content = NewPayoutContent(sequence: acceptedEventSequence, build: build)
+    }
+
+    public static func == (lhs: NewPayout, rhs: NewPayout) -> Bool {
+        lhs.referenceID == rhs.referenceID && lhs.fingerprint == rhs.fingerprint && lhs.amountMinor == rhs.amountMinor
+            && lhs.currency == rhs.currency && lhs.state == rhs.state && lhs.acceptedEvent == rhs.acceptedEvent
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(referenceID)
+        hasher.combine(fingerprint)
+        hasher.combine(amountMinor)
+        hasher.combine(currency)
+        hasher.combine(state)
+        hasher.combine(acceptedEvent)
+    }
+}
+
+/// A ``NewPayout``'s state and ACCEPTED event, given or built once on first read (by any thread).
+private final class NewPayoutContent: Sendable {
+    let sequence: Int
+    private let build: (@Sendable () -> (state: String, acceptedEvent: NewEvent))?
+    private let built: Mutex<(state: String, acceptedEvent: NewEvent)?>
+
+    init(state: String, acceptedEvent: NewEvent) {
+        sequence = acceptedEvent.sequence
+        build = nil
+        built = Mutex((state, acceptedEvent))
+    }
+
+    init(sequence: Int, build: @escaping @Sendable () -> (state: String, acceptedEvent: NewEvent)) {
+        self.sequence = sequence
+        self.build = build
+        built = Mutex(nil)
+    }
+
+    var value: (state: String, acceptedEvent: NewEvent) {
+        built.withLock { built in
+            if let built { return built }
+            let value = build!()
+            precondition(value.acceptedEvent.sequence == sequence, "built ACCEPTED event has another sequence than declared")
+            built = value
+            return value
+        }
     }
 }
 

@@ -7,8 +7,8 @@ enum TransitionRules {
         for item in items {
             switch item {
             case .command(let payout):
-                guard payout.acceptedEvent.sequence == 1 else {
-                    throw StoreError(.other, "accepted event of \(payout.referenceID) must have sequence 1, got \(payout.acceptedEvent.sequence)")
+                guard payout.acceptedEventSequence == 1 else {
+                    throw StoreError(.other, "accepted event of \(payout.referenceID) must have sequence 1, got \(payout.acceptedEventSequence)")
                 }
                 guard payout.amountMinor > 0 else {
                     throw StoreError(.other, "payout \(payout.referenceID) must have a positive amount, got \(payout.amountMinor) (reject it at intake instead)")

@@ -14,6 +14,9 @@ enum IntakeScenario {
             .init("records", Double(timing.records), unit: ""),
             .init("seconds", timing.seconds, unit: "s"),
             .init("commands_per_second", timing.perSecond, unit: "/s"),
+            .init("cpu_seconds_per_1000", timing.cpuSecondsPer1000, unit: "s"),
+            .init("waiting_for_kafka_seconds", timing.waitingSeconds, unit: "s"),
+            .init("store_seconds", timing.bodySeconds, unit: "s"),
         ]
         if let raw, raw > 0 { values.append(.init("ratio_to_raw", timing.perSecond / raw, unit: "x")) }
         return BenchFigures(scenario: "intake", values: values)

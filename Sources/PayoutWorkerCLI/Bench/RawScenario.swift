@@ -11,6 +11,8 @@ enum RawScenario {
             .init("records", Double(timing.records), unit: ""),
             .init("seconds", timing.seconds, unit: "s"),
             .init("commands_per_second", timing.perSecond, unit: "/s"),
+            .init("cpu_seconds_per_1000", timing.cpuSecondsPer1000, unit: "s"),
+            .init("waiting_for_kafka_seconds", timing.waitingSeconds, unit: "s"),
         ])
     }
 }

@@ -9,6 +9,12 @@ enum TopicPass {
     struct Timing {
         var records: Int
         var seconds: Double
+        /// Of `seconds`: waiting for the next batch from the consumer, and inside `body`.
+        var waitingSeconds: Double = 0
+        var bodySeconds: Double = 0
+        /// CPU seconds of the whole process (consumer, store, embedded broker) over the same span.
+        var cpuSeconds: Double = 0
+        var cpuSecondsPer1000: Double { records > 0 ? cpuSeconds * 1000 / Double(records) : 0 }
         var perSecond: Double { seconds > 0 ? Double(records) / seconds : 0 }
     }
 
@@ -22,12 +28,22 @@ enum TopicPass {
         let consumer = try KafkaConsumer(configuration: configuration, logger: environment.logger)
         var seen = 0
         var started: ContinuousClock.Instant?
+        var cpuAtStart = 0.0
+        var waiting = Duration.zero, inBody = Duration.zero
         do {
             while seen < expected {
+                let asked = ContinuousClock.now
                 let batch = try await consumer.nextBatch(maxCount: batchSize)
                 if batch.isEmpty { break }
-                if started == nil { started = .now }
+                let received = ContinuousClock.now
+                if started == nil {
+                    started = received
+                    cpuAtStart = ProcessUsage.cpuSeconds()
+                } else {
+                    waiting += received - asked
+                }
                 try await body(batch)
+                inBody += ContinuousClock.now - received
                 try consumer.storeOffsets(batch)
                 seen += batch.count
             }
@@ -37,9 +53,10 @@ enum TopicPass {
             throw error
         }
         let elapsed = started.map { ContinuousClock.now - $0 } ?? .zero
+        let cpu = ProcessUsage.cpuSeconds() - cpuAtStart
         await consumer.close()
         guard seen == expected else { throw CommandFailure("\(topic): read \(seen) records, expected \(expected)") }
-        return Timing(records: seen, seconds: elapsed.seconds)
+        return Timing(records: seen, seconds: elapsed.seconds, waitingSeconds: waiting.seconds, bodySeconds: inBody.seconds, cpuSeconds: cpu)
     }
 }
 
