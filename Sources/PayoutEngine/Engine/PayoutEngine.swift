@@ -26,6 +26,10 @@ public final class PayoutEngine: Sendable {
     private let healthTracker = HealthTracker()
     private let stopping = Atomic<Bool>(false)
     private let inFlight = Atomic<Int>(0)
+    private let claimRounds = Atomic<Int>(0)
+    /// Tells this engine's leases from those of another process running under the same worker id
+    /// (a restarted pod, two replicas configured alike).
+    private let instance = String(UInt64.random(in: 0...UInt64.max) % 1_679_616, radix: 36)
 
     public init(
         store: any PayoutStore,
@@ -113,7 +117,7 @@ public final class PayoutEngine: Sendable {
                 if capacity > 0 {
                     do {
                         claimed = try await store.claimDue(
-                            owner: configuration.owner, limit: min(capacity, configuration.claimBatch),
+                            owner: nextLeaseToken(), limit: min(capacity, configuration.claimBatch),
                             leaseMilliseconds: configuration.leaseMilliseconds, now: clock.now())
                     } catch {
                         logger.warning("claiming due payouts failed", metadata: ["error": "\(error)"])
@@ -144,13 +148,22 @@ public final class PayoutEngine: Sendable {
         wakeup.signal()
     }
 
+    /// The lease holder written by one claim round: the worker's name and a number no other round
+    /// of this process uses. Commits are fenced by it, so a payout claimed again after its lease
+    /// ran out, even by the same process (a task still finishing a slow call, another claiming
+    /// it anew), is advanced by the newest claim only: the stale task's commit is refused.
+    /// Found as a second execute, refused by Dollr as a duplicate, on a loaded machine.
+    private func nextLeaseToken() -> String {
+        "\(configuration.owner)/\(instance)-\(claimRounds.add(1, ordering: .relaxed).newValue)"
+    }
+
     /// Claims and advances due payouts once, until none is due (for tests and tools).
     @discardableResult
     public func drainDue() async throws(StoreError) -> Int {
         var total = 0
         while true {
             let claimed = try await store.claimDue(
-                owner: configuration.owner, limit: configuration.claimBatch,
+                owner: nextLeaseToken(), limit: configuration.claimBatch,
                 leaseMilliseconds: configuration.leaseMilliseconds, now: clock.now())
             if claimed.isEmpty { return total }
             total += claimed.count
@@ -223,7 +236,7 @@ public final class PayoutEngine: Sendable {
                 guard case .now = decision.schedule else { return }
                 if stopping.load(ordering: .relaxed) {
                     // Park between steps: the committed recovery point is where the next owner starts.
-                    try? await store.releaseLease(referenceID: stored.referenceID, owner: configuration.owner)
+                    try? await store.releaseLease(referenceID: stored.referenceID, owner: stored.leaseOwner ?? configuration.owner)
                     return
                 }
                 followUp = decision.followUp
@@ -252,7 +265,7 @@ public final class PayoutEngine: Sendable {
         case .done: (nextAttempt, renew) = (now, nil)
         }
         return try await store.commit(PayoutTransition(
-            referenceID: stored.referenceID, leaseOwner: configuration.owner, state: state.encoded(),
+            referenceID: stored.referenceID, leaseOwner: stored.leaseOwner ?? configuration.owner, state: state.encoded(),
             status: state.status.rawValue, isFinal: decision.schedule == .done, reasonCode: state.reason?.code.rawValue,
             events: events, ledger: decision.ledger, nextAttemptAt: nextAttempt, renewLeaseMilliseconds: renew,
             incrementAttempts: true), now: now)

@@ -34,6 +34,43 @@ struct PayoutEngineTests {
         }
     }
 
+    @Test("a worker whose lease ran out is fenced, even when its successor runs under the same name", arguments: StoreKind.allCases)
+    func staleLeaseIsFencedUnderTheSameName(kind: StoreKind) async throws {
+        try await EngineHarness.run(kind) { h in
+            try await h.store.setWallet(id: "1", currency: "USD", balanceMinor: 100_000, now: 0)
+            let reference = UUID()
+            #expect(try await h.engine().intake([Commands.record(reference, amount: "5.00")]).first?.isAccepted == true)
+            // The slow one: it created a session, then stalls before committing it, past its lease.
+            let stalled = Recorder<Bool>(), resume = Recorder<Bool>()
+            let slow = h.engine(owner: "worker-1", leaseMilliseconds: 5_000) { point, phase, _ in
+                guard point == .afterCall, phase == .accountReady, stalled.elements.isEmpty else { return }
+                stalled.append(true)
+                await resume.wait { !$0.isEmpty }
+            }
+            let slowRun = Task { try await slow.drainDue() }
+            try await withDeadline(.seconds(30), "the slow worker stalled") { await stalled.wait { !$0.isEmpty } }
+            // Its successor, same worker name (a restarted pod), sees the lease expired, takes the
+            // payout and executes it; it still holds the lease when the slow one wakes up.
+            let executed = Recorder<Bool>(), finish = Recorder<Bool>()
+            let successor = h.engine(owner: "worker-1", clockOffset: 6_000) { point, phase, _ in
+                guard point == .afterCall, phase == .executing, executed.elements.isEmpty else { return }
+                executed.append(true)
+                await finish.wait { !$0.isEmpty }
+            }
+            let successorRun = Task { try await successor.drainDue() }
+            try await withDeadline(.seconds(30), "the successor executed") { await executed.wait { !$0.isEmpty } }
+            resume.append(true)
+            _ = try await slowRun.value
+            finish.append(true)
+            _ = try await successorRun.value
+            try await h.runUntilFinal(h.engine(owner: "worker-1", clockOffset: 20_000), [reference])
+            // The slow worker's late commit was refused, so it never executed the payout a second time.
+            let execution = try #require(h.sandboxExecution(reference))
+            #expect(execution.executeCalls == 1 && execution.duplicateExecuteCalls == 0, "refused: \(execution.refusals)")
+            #expect(try await h.store.payout(referenceID: reference.uuidString.lowercased())?.status == "COMPLETED")
+        }
+    }
+
     @Test("every reason code is reached, each before or without a second execution", arguments: StoreKind.allCases)
     func reasonCodes(kind: StoreKind) async throws {
         try await EngineHarness.run(kind) { h in
