@@ -12,7 +12,8 @@ struct ChaosCommandTests {
     func shortSoak() async throws {
         let secret = "SECRET-ch405-Zz8", passcode = "615243", merchantPhone = "231779990002"
         let artifacts = FileManager.default.temporaryDirectory.appendingPathComponent("chaos-test-\(UUID().uuidString.prefix(8))")
-        defer { try? FileManager.default.removeItem(at: artifacts) }
+        var keepArtifacts = false
+        defer { if !keepArtifacts { try? FileManager.default.removeItem(at: artifacts) } }
         let chaos = try ChildProcess(
             ChildProcess.payoutWorkerBinary,
             arguments: ["chaos", "--seed", "11", "--commands", "300", "--workers", "3", "--duration", "15", "--settle-timeout", "120",
@@ -20,7 +21,8 @@ struct ChaosCommandTests {
             environment: ["DOLLR_CLIENT_SECRET": secret, "MERCHANT_PASSCODE": passcode, "MERCHANT_PASSCODE_PHONE": merchantPhone])
         let status = try await chaos.waitForExit(within: .seconds(300))
         let line = chaos.stdoutLines.elements.last ?? ""
-        #expect(status == 0, "chaos failed: \(line)\n\(chaos.stderr.split(separator: "\n").filter { $0.hasPrefix("VIOLATION") }.joined(separator: "\n"))")
+        keepArtifacts = status != 0  // worker logs and topic contents, for whoever investigates
+        #expect(status == 0, "chaos failed (artifacts kept in \(artifacts.path)): \(line)\n\(chaos.stderr.split(separator: "\n").filter { $0.hasPrefix("VIOLATION") }.joined(separator: "\n"))")
         let figures = Dictionary(line.split(separator: " ").dropFirst().compactMap { pair -> (String, Int)? in
             let parts = pair.split(separator: "=")
             guard parts.count == 2, let value = Int(parts[1]) else { return nil }

@@ -24,7 +24,12 @@ struct ChaosVerdict {
         for item in valid {
             let reference = item.referenceID!
             let finals = downstream.finals[reference] ?? []
-            guard let final = finals.first else { lost.append(reference); continue }
+            guard let final = finals.first else {
+                // Where it stopped tells where to look: never recorded (intake) or stuck after.
+                let payout = stored[reference]?.payout
+                lost.append("\(reference) (\(payout.map { "stored \($0.status), lease \($0.leaseOwner ?? "none")" } ?? "never recorded"))")
+                continue
+            }
             if finals.count > 1 { severalFinals.append("\(reference): \(finals)") }
             byStatus[final, default: 0] += 1
             let execution = ledger.execution(reference).flatMap { $0.accepted ? $0 : nil }
