@@ -17,7 +17,8 @@ final class IntakeService: Service, Sendable {
     private let logger: Logger
     private let gate: IntakeGate
     private let worker: String
-    private let joinedFlag: JoinFlag
+    private let joinedFlag: Flag
+    private let stopping = Flag()
 
     /// Whether the consumer has had its first assignment (the group is joined), for readiness.
     var hasJoined: Bool { joinedFlag.value.load(ordering: .relaxed) }
@@ -36,7 +37,7 @@ final class IntakeService: Service, Sendable {
     init(configuration: WorkerConfiguration, worker: String, engine: PayoutEngine, producer: KafkaProducer,
          metrics: WorkerMetrics, logger: Logger) throws {
         let gate = IntakeGate()
-        let joinedFlag = JoinFlag()
+        let joinedFlag = Flag()
         self.consumer = try KafkaConsumer(configuration: Self.consumerConfiguration(configuration), logger: logger) { event in
             switch event {
             case .assigned: joinedFlag.value.store(true, ordering: .relaxed)
@@ -62,6 +63,7 @@ final class IntakeService: Service, Sendable {
         } onGracefulShutdown: {
             // Closing runs the final revoke (waiting for the batch in progress), commits and leaves
             // the group; the loop then sees the end of the message sequence.
+            self.stopping.value.store(true, ordering: .relaxed)
             Task { await self.consumer.close() }
         }
         await consumer.close()
@@ -71,6 +73,14 @@ final class IntakeService: Service, Sendable {
         var paused = false
         while true {
             paused = await throttleIfProviderStruggles(paused: paused)
+            if paused {
+                // Paused partitions deliver nothing: waiting for a batch now could wait for ever,
+                // and the check that resumes intake would never run again. Re-check instead (the
+                // throttle has slept). Found by `payout-worker chaos`: a worker held its partitions
+                // paused to the end of the run.
+                if stopping.value.load(ordering: .relaxed) { return }
+                continue
+            }
             let batch: [KafkaMessage]
             do {
                 batch = try await consumer.nextBatch(maxCount: configuration.intakeBatchSize)
@@ -147,7 +157,7 @@ final class IntakeService: Service, Sendable {
     }
 }
 
-/// Shared between the rebalance handler (created before the service) and the service.
-private final class JoinFlag: Sendable {
+/// A flag shared between the service, its rebalance handler and its shutdown handler.
+private final class Flag: Sendable {
     let value = Atomic<Bool>(false)
 }

@@ -102,10 +102,21 @@ struct WorkerRuntimeTests {
         try await eventually("every command recorded", within: .seconds(60)) { (try? await store.countsByStatus())?.values.reduce(0, +) == 20 }
         #expect(try await store.countsByStatus()["FAILED", default: 0] == 0, "a 429 never fails a payout")
         #expect(env.sandbox.sandbox.ledgerSnapshot().executions.isEmpty)
+        // One more while limited: recording it is intake's last step before it pauses with an
+        // empty buffer, where it used to wait for a batch that paused partitions never deliver.
+        let late = UUID()
+        _ = try await producer.send(Commands.record(late))
+        try await eventually("the late command recorded", within: .seconds(60)) { (try? await store.payout(referenceID: late.uuidString.lowercased())) != nil }
 
         env.sandbox.sandbox.updateFaults { $0.p429 = 0 }
         try await eventually("every payout completed once the limit lifts", within: .seconds(90)) {
-            (try? await store.countsByStatus())?["COMPLETED"] == 20
+            (try? await store.countsByStatus())?["COMPLETED"] == 21
+        }
+        // Intake resumed by itself: commands published after the limit lifted are consumed too.
+        let after = (0..<5).map { _ in UUID() }
+        #expect(await producer.sendAll(after.map { Commands.record($0) }).allSatisfy { (try? $0.get()) != nil })
+        try await eventually("intake resumed and the new payouts completed", within: .seconds(60)) {
+            (try? await store.countsByStatus())?["COMPLETED"] == 26
         }
         let ledger = env.sandbox.sandbox.ledgerSnapshot()
         #expect(references.allSatisfy { ledger.execution($0.uuidString.lowercased())?.executeCalls == 1 })
