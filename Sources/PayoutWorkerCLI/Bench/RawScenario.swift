@@ -7,13 +7,7 @@ enum RawScenario {
     static func run(environment: BenchEnvironment, topics: LayerTopics) async throws -> BenchFigures {
         _ = try await TopicPass.run(environment: environment, topic: topics.warmUp, group: "bench-raw-warmup", expected: topics.warmUpCount) { _ in }
         let timing = try await TopicPass.run(environment: environment, topic: topics.main, group: "bench-raw", expected: topics.mainCount) { _ in }
-        return BenchFigures(scenario: "raw", values: [
-            .init("records", Double(timing.records), unit: ""),
-            .init("seconds", timing.seconds, unit: "s"),
-            .init("commands_per_second", timing.perSecond, unit: "/s"),
-            .init("cpu_seconds_per_1000", timing.cpuSecondsPer1000, unit: "s"),
-            .init("waiting_for_kafka_seconds", timing.waitingSeconds, unit: "s"),
-        ])
+        return BenchFigures(scenario: "raw", values: timing.figures(throughStore: false))
     }
 }
 

@@ -16,6 +16,22 @@ enum TopicPass {
         var cpuSeconds: Double = 0
         var cpuSecondsPer1000: Double { records > 0 ? cpuSeconds * 1000 / Double(records) : 0 }
         var perSecond: Double { seconds > 0 ? Double(records) / seconds : 0 }
+
+        /// What every pass over the command topic reports; a pass through the store adds the time
+        /// spent in it and its ratio to `raw`.
+        func figures(throughStore: Bool, raw: Double? = nil) -> [BenchFigures.Value] {
+            var values: [BenchFigures.Value] = [
+                .init("records", Double(records), unit: ""),
+                .init("seconds", seconds, unit: "s"),
+                .init("commands_per_second", perSecond, unit: "/s"),
+                .init("cpu_seconds_per_1000", cpuSecondsPer1000, unit: "s"),
+                .init("waiting_for_kafka_seconds", waitingSeconds, unit: "s"),
+            ]
+            guard throughStore else { return values }
+            values.append(.init("store_seconds", bodySeconds, unit: "s"))
+            if let raw, raw > 0 { values.append(.init("ratio_to_raw", perSecond / raw, unit: "x")) }
+            return values
+        }
     }
 
     static func run(

@@ -99,7 +99,7 @@ struct ChaosVerdict {
         var order: [String] = []
         if downstream.outOfOrder > 0 { order.append("\(downstream.outOfOrder) events older than one already delivered") }
         if downstream.gaps > 0 { order.append("\(downstream.gaps) payouts with a missing sequence number") }
-        if downstream.missingHeaders > 0 { order.append("\(downstream.missingHeaders) events without their CloudEvents headers") }
+        if downstream.missingHeaders > 0 { order.append("\(downstream.missingHeaders) events unreadable or without their CloudEvents headers") }
         verdict.record("events in sequence order, none missing, CloudEvents headers on each", order, "problems")
         verdict.record("every worker drained and exited 0 on SIGTERM", workerExits.filter { $0 != 0 }.map { "exit \($0)" }, "did not")
 

@@ -19,7 +19,6 @@ actor WorkerFleet {
     private var slots: [Slot]
     private var exitWaiters: [(slot: Int, generation: Int, continuation: CheckedContinuation<Int32, Never>)] = []
     private(set) var kills = 0
-    private(set) var starts = 0
 
     init(count: Int, executable: URL, arguments: [String], environment: [String: String], logDirectory: URL) {
         self.count = count
@@ -34,8 +33,6 @@ actor WorkerFleet {
 
     func logFile(_ slot: Int) -> URL { logDirectory.appendingPathComponent("\(Self.workerID(slot)).log") }
 
-    func isRunning(_ slot: Int) -> Bool { slots[slot].pid != nil }
-
     /// Starts the slot's worker unless one is running.
     func start(_ slot: Int) throws {
         guard slots[slot].pid == nil else { return }
@@ -48,7 +45,6 @@ actor WorkerFleet {
         ) { [weak self] status in
             Task { await self?.ended(slot: slot, generation: generation, status: status) }
         }
-        starts += 1
     }
 
     /// SIGKILLs the slot's worker, if running; returns whether one was killed.

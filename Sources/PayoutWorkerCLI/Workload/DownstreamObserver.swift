@@ -18,6 +18,7 @@ final class DownstreamObserver: Sendable {
         /// identical duplicate command.
         var repeated = 0
         var outOfOrder = 0
+        /// Events that are not readable status events, or lack a CloudEvents header.
         var missingHeaders = 0
         var deadLetters = 0
         var deadLetterReasons: [String: Int] = [:]
@@ -46,7 +47,7 @@ final class DownstreamObserver: Sendable {
               let reference = body["reference_id"] as? String, let status = body["status"] as? String,
               let sequence = body["sequence"] as? Int
         else {
-            state.withLock { $0.missingHeaders += 1 }  // not a status event at all
+            state.withLock { $0.missingHeaders += 1 }
             return
         }
         let headersOK = Self.cloudEventHeaders.allSatisfy { message.headers.last(named: $0) != nil }
