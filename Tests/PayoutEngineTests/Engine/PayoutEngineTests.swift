@@ -42,7 +42,9 @@ struct PayoutEngineTests {
             #expect(try await h.engine().intake([Commands.record(reference, amount: "5.00")]).first?.isAccepted == true)
             // The slow one: it created a session, then stalls before committing it, past its lease.
             let stalled = Recorder<Bool>(), resume = Recorder<Bool>()
-            let slow = h.engine(owner: "worker-1", leaseMilliseconds: 5_000) { point, phase, _ in
+            // A long lease, so that on a loaded machine the slow worker never gives the payout up
+            // on its own ("lease too short for the next call") before it reaches the stall.
+            let slow = h.engine(owner: "worker-1", leaseMilliseconds: 30_000) { point, phase, _ in
                 guard point == .afterCall, phase == .accountReady, stalled.elements.isEmpty else { return }
                 stalled.append(true)
                 await resume.wait { !$0.isEmpty }
@@ -52,7 +54,7 @@ struct PayoutEngineTests {
             // Its successor, same worker name (a restarted pod), sees the lease expired, takes the
             // payout and executes it; it still holds the lease when the slow one wakes up.
             let executed = Recorder<Bool>(), finish = Recorder<Bool>()
-            let successor = h.engine(owner: "worker-1", clockOffset: 6_000) { point, phase, _ in
+            let successor = h.engine(owner: "worker-1", clockOffset: 40_000) { point, phase, _ in
                 guard point == .afterCall, phase == .executing, executed.elements.isEmpty else { return }
                 executed.append(true)
                 await finish.wait { !$0.isEmpty }
@@ -63,7 +65,7 @@ struct PayoutEngineTests {
             _ = try await slowRun.value
             finish.append(true)
             _ = try await successorRun.value
-            try await h.runUntilFinal(h.engine(owner: "worker-1", clockOffset: 20_000), [reference])
+            try await h.runUntilFinal(h.engine(owner: "worker-1", clockOffset: 120_000), [reference])
             // The slow worker's late commit was refused, so it never executed the payout a second time.
             let execution = try #require(h.sandboxExecution(reference))
             #expect(execution.executeCalls == 1 && execution.duplicateExecuteCalls == 0, "refused: \(execution.refusals)")
