@@ -277,7 +277,7 @@ public final class PayoutEngine: Sendable {
         let outcome = await performCall(action)
         let result: String
         switch outcome {
-        case .failed(let error), .executeFailed(let error): result = DollrErrorKind.of(error)
+        case .failed(let error), .executeFailed(let error), .feePredictionFailed(let error): result = DollrErrorKind.of(error)
         default: result = "ok"
         }
         observer.providerCallFinished(call: name, outcome: result, duration: ContinuousClock.now - started)
@@ -289,8 +289,7 @@ public final class PayoutEngine: Sendable {
         case .predictFee(nil):
             return .feePredicted(payerAmount: nil)
         case .predictFee(let query?):
-            // The prediction only sizes the hold; when it fails the fallback fee is used instead.
-            return .feePredicted(payerAmount: try? await dollr.predictAmountAndFees(query).payerAmount)
+            do { return .feePredicted(payerAmount: try await dollr.predictAmountAndFees(query).payerAmount) } catch { return .feePredictionFailed(error) }
         case .createAccount(let request):
             do { return .accountCreated(id: try await dollr.createPaymentAccount(request).id) } catch { return .failed(error) }
         case .createSession(let request):

@@ -18,8 +18,10 @@ enum EngineAction: Sendable, Hashable {
 
 /// What came of an action; fed back to the state machine.
 enum ActionOutcome: Sendable, Hashable {
-    /// Dollr's predicted payer amount (amount + fees), or `nil` if unavailable.
+    /// Dollr's predicted payer amount (amount + fees), or `nil` if it cannot be asked.
     case feePredicted(payerAmount: Money?)
+    /// The prediction call failed: asked again if the failure was transient, else the fallback fee.
+    case feePredictionFailed(DollrError)
     /// The store refused the hold: the wallet's available balance is `availableMinor`.
     case holdRefusedInsufficient(availableMinor: Int64)
     case holdRefusedWalletUnknown

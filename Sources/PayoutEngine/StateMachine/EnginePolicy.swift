@@ -1,3 +1,5 @@
+public import DollrClient
+
 /// Timings and money rules of the state machine. Durations are milliseconds, to match the store.
 public struct EnginePolicy: Sendable, Hashable {
     /// First status poll after an execution is accepted (Dollr's guides poll every 2-5 s).
@@ -12,8 +14,16 @@ public struct EnginePolicy: Sendable, Hashable {
     public var retryMaximumDelayMilliseconds: Int64 = 60_000
     /// When Dollr cannot predict the fee, the hold covers amount + this share (basis points)...
     public var fallbackFeeBasisPoints: Int64 = 300
-    /// ...and at least this many minor units, so a hold is never smaller than the real debit.
-    public var fallbackFeeMinimumMinor: Int64 = 100
+    /// ...and at least this much, per currency in minor units, so a hold is never smaller than the
+    /// real debit. Fees have a floor in each currency's own terms (the sandbox's is 0.10 USD and
+    /// 10.00 LRD), so one number cannot serve both: 1.00 would under-reserve every small LRD payout.
+    /// A currency without an entry gets the proportional fee alone; the worker's configuration
+    /// loader refuses an allowed currency without one.
+    public var fallbackFeeMinimums: [CurrencyCode: Int64] = EnginePolicy.defaultFallbackFeeMinimums
+    /// A fee prediction that fails transiently (429, 5xx, timeout) is asked again this many times
+    /// before the fallback fee is used: the prediction is a harmless read, and a fallback hold is
+    /// a guess.
+    public var maximumPredictionRetries = 3
     /// Sessions that expire before execute are replaced; after this many executes, give up.
     public var maximumExecuteAttempts = 5
     /// After an execute was sent, Dollr's 404 for the reference_id counts as "never landed" only
@@ -25,6 +35,9 @@ public struct EnginePolicy: Sendable, Hashable {
     public var walletWithoutBalance: WalletWithoutBalancePolicy = .fail
 
     public init() {}
+
+    /// 1.00 USD, and its rough worth in LRD (200.00): both well above the sandbox's fee floors.
+    public static let defaultFallbackFeeMinimums: [CurrencyCode: Int64] = [.usd: 100, .lrd: 20_000]
 }
 
 /// What to do with a payout whose currency has no declared wallet balance.

@@ -67,12 +67,18 @@ struct PayoutStateMachine: Sendable {
             if let payerAmount, payerAmount.currency == state.currency, payerAmount.minorUnits >= amount {
                 hold = payerAmount.minorUnits
             } else {
-                hold = amount + fallbackFee(for: amount)
+                hold = amount + fallbackFee(for: amount, in: state.currency)
             }
             state.holdMinor = hold
             state.feeMinor = hold - amount
             state.phase = .reserved
             return Decision(state: state, emitsEvent: false, ledger: .hold(currency: state.command.currency, amountMinor: hold), schedule: .now)
+
+        case (.accepted, .feePredictionFailed(let error)):
+            if error.isTransient, state.transientFailures < policy.maximumPredictionRetries {
+                return retryLater(state, error)
+            }
+            return apply(.feePredicted(payerAmount: nil), to: state, now: now)
 
         case (.accepted, .holdRefusedInsufficient(let available)):
             let needed = Money(minorUnits: state.holdMinor ?? state.command.amountMinor, currency: state.currency)
@@ -280,9 +286,9 @@ struct PayoutStateMachine: Sendable {
         return min(delay, policy.pollMaximumDelayMilliseconds)
     }
 
-    func fallbackFee(for amountMinor: Int64) -> Int64 {
+    func fallbackFee(for amountMinor: Int64, in currency: CurrencyCode) -> Int64 {
         let proportional = (amountMinor * policy.fallbackFeeBasisPoints + 9_999) / 10_000  // rounded up
-        return max(proportional, policy.fallbackFeeMinimumMinor)
+        return max(proportional, policy.fallbackFeeMinimums[currency] ?? 0)
     }
 }
 
@@ -298,17 +304,22 @@ extension Decision {
 
 extension ActionOutcome {
     var isTransientFailure: Bool {
-        let error: DollrError
         switch self {
-        case .failed(let e), .executeFailed(let e): error = e
-        default: return false
-        }
-        switch error {
-        case .rateLimited, .server, .connectionFailed, .outcomeUnknown, .invalidResponse, .unexpectedStatus, .cancelled, .unauthorized: return true
-        default: return false
+        case .failed(let error), .executeFailed(let error), .feePredictionFailed(let error): error.isTransient
+        default: false
         }
     }
 
     var isPoll: Bool { if case .polled = self { true } else { false } }
 }
 
+
+extension DollrError {
+    /// Failures that say nothing about the request itself: asking again later may succeed.
+    var isTransient: Bool {
+        switch self {
+        case .rateLimited, .server, .connectionFailed, .outcomeUnknown, .invalidResponse, .unexpectedStatus, .cancelled, .unauthorized: true
+        default: false
+        }
+    }
+}

@@ -113,7 +113,32 @@ enum ConfigurationRules {
     }
 
     /// Exact decimal text of an amount above zero, with at most the currency's minor digits.
+    /// An object of currency code to decimal amount (`{"USD": "10000.00"}`; a JSON number is taken too).
+    static func amountsByCurrency(_ raw: RawSetting, allowingZero: Bool) throws(RuleViolation) -> [CurrencyCode: Money] {
+        var amounts: [CurrencyCode: Money] = [:]
+        for member in try raw.object().members {
+            let currency = try currency(member.key, subkey: member.key)
+            let text: String
+            switch member.value {
+            case .string(let string): text = string
+            case .number(let literal) where DecimalText.plain(fromJSONNumber: literal) != nil:
+                text = DecimalText.plain(fromJSONNumber: literal)!
+            default:
+                throw RuleViolation("expected a decimal string such as \"10000.00\"", subkey: member.key)
+            }
+            amounts[currency] = allowingZero
+                ? try amount(text, currency, subkey: member.key) : try positiveAmount(text, currency, subkey: member.key)
+        }
+        return amounts
+    }
+
     static func positiveAmount(_ text: String, _ currency: CurrencyCode, subkey: String) throws(RuleViolation) -> Money {
+        let amount = try amount(text, currency, subkey: subkey)
+        guard !amount.isZero else { throw RuleViolation("must be greater than 0", subkey: subkey) }
+        return amount
+    }
+
+    private static func amount(_ text: String, _ currency: CurrencyCode, subkey: String) throws(RuleViolation) -> Money {
         let amount: Money
         do {
             amount = try Money(parsing: text, currency: currency)
@@ -122,7 +147,6 @@ enum ConfigurationRules {
         } catch {
             throw RuleViolation(error.description, subkey: subkey)
         }
-        guard !amount.isZero else { throw RuleViolation("must be greater than 0", subkey: subkey) }
         return amount
     }
 }

@@ -70,7 +70,11 @@ extension WorkerConfiguration {
             .integer(
                 "engine.retry_maximum_delay_ms", nil, positiveMilliseconds, \.engine.policy.retryMaximumDelayMilliseconds),
             .integer("engine.fallback_fee_basis_points", nil, 0...10_000, \.engine.policy.fallbackFeeBasisPoints),
-            .integer("engine.fallback_fee_minimum_minor", nil, 0...Int64.max, \.engine.policy.fallbackFeeMinimumMinor),
+            S(path: "engine.fallback_fee_minimums", environment: nil) { (configuration, raw) throws(RuleViolation) in
+                configuration.engine.policy.fallbackFeeMinimums = try ConfigurationRules.amountsByCurrency(raw, allowingZero: true)
+                    .mapValues(\.minorUnits)
+            },
+            .integer("engine.maximum_prediction_retries", nil, 0...Int.max, \.engine.policy.maximumPredictionRetries),
             .integer("engine.maximum_execute_attempts", nil, positive, \.engine.policy.maximumExecuteAttempts),
             .integer("engine.not_found_grace_ms", nil, positiveMilliseconds, \.engine.policy.notFoundGraceMilliseconds),
             S(path: "engine.wallet_without_balance", environment: nil) { (configuration, raw) throws(RuleViolation) in
@@ -94,21 +98,7 @@ extension WorkerConfiguration {
                 configuration.commands.allowedCurrencies = currencies
             },
             S(path: "commands.maximum_amounts", environment: nil) { (configuration, raw) throws(RuleViolation) in
-                var maximums: [CurrencyCode: Money] = [:]
-                for member in try raw.object().members {
-                    let currency = try ConfigurationRules.currency(member.key, subkey: member.key)
-                    let text: String
-                    switch member.value {
-                    case .string(let string): text = string
-                    case .number(let literal) where DecimalText.plain(fromJSONNumber: literal) != nil:
-                        text = DecimalText.plain(fromJSONNumber: literal)!
-                    default:
-                        throw RuleViolation("expected a decimal string such as \"10000.00\"", subkey: member.key)
-                    }
-                    let amount = try ConfigurationRules.positiveAmount(text, currency, subkey: member.key)
-                    maximums[currency] = amount
-                }
-                configuration.commands.maximumAmounts = maximums
+                configuration.commands.maximumAmounts = try ConfigurationRules.amountsByCurrency(raw, allowingZero: false)
             },
             .integer("commands.maximum_record_bytes", nil, 1...(64 * 1024 * 1024), \.commands.maximumRecordBytes),
         ]

@@ -42,7 +42,9 @@ public enum WorkerConfigurationLoader {
             keysInFile = try Self.applyFile(at: file, to: &configuration)
         }
         try Self.applyEnvironment(environment, to: &configuration)
-        try Self.checkRelations(&configuration, maximumAmountsGiven: keysInFile.contains("commands.maximum_amounts"))
+        try Self.checkRelations(
+            &configuration, maximumAmountsGiven: keysInFile.contains("commands.maximum_amounts"),
+            feeMinimumsGiven: keysInFile.contains("engine.fallback_fee_minimums"))
         return configuration
     }
 
@@ -193,8 +195,9 @@ public enum WorkerConfigurationLoader {
 
     // MARK: Relations between settings
 
-    private static func checkRelations(_ configuration: inout WorkerConfiguration, maximumAmountsGiven: Bool)
-        throws(ConfigurationError)
+    private static func checkRelations(
+        _ configuration: inout WorkerConfiguration, maximumAmountsGiven: Bool, feeMinimumsGiven: Bool
+    ) throws(ConfigurationError)
     {
         let policy = configuration.engine.policy
         guard policy.pollInitialDelayMilliseconds <= policy.pollMaximumDelayMilliseconds else {
@@ -241,17 +244,28 @@ public enum WorkerConfigurationLoader {
             }
         }
         let allowed = configuration.commands.allowedCurrencies
-        if maximumAmountsGiven {
-            if let stray = configuration.commands.maximumAmounts.keys.sorted().first(where: { !allowed.contains($0) }) {
-                throw ConfigurationError(
-                    .settings, key: "commands.maximum_amounts.\(stray)",
-                    reason: "\(stray) is not in commands.allowed_currencies")
-            }
-        } else {
-            // Default ceilings for currencies the file no longer allows are simply irrelevant.
-            configuration.commands.maximumAmounts = configuration.commands.maximumAmounts.filter {
-                allowed.contains($0.key)
-            }
+        configuration.commands.maximumAmounts = try Self.perAllowedCurrency(
+            configuration.commands.maximumAmounts, key: "commands.maximum_amounts", given: maximumAmountsGiven,
+            allowed: allowed)
+        configuration.engine.policy.fallbackFeeMinimums = try Self.perAllowedCurrency(
+            configuration.engine.policy.fallbackFeeMinimums, key: "engine.fallback_fee_minimums",
+            given: feeMinimumsGiven, allowed: allowed)
+        if let uncovered = allowed.sorted().first(where: { configuration.engine.policy.fallbackFeeMinimums[$0] == nil }) {
+            throw ConfigurationError(
+                .settings, key: "engine.fallback_fee_minimums.\(uncovered)",
+                reason: "is missing: \(uncovered) is in commands.allowed_currencies, and without a minimum a hold "
+                    + "sized when Dollr cannot predict the fee could be smaller than the fee Dollr takes")
         }
+    }
+
+    /// A per-currency table given in the file must name only allowed currencies; default entries
+    /// for currencies the file no longer allows are simply dropped.
+    private static func perAllowedCurrency<Value>(
+        _ table: [CurrencyCode: Value], key: String, given: Bool, allowed: Set<CurrencyCode>
+    ) throws(ConfigurationError) -> [CurrencyCode: Value] {
+        if given, let stray = table.keys.sorted().first(where: { !allowed.contains($0) }) {
+            throw ConfigurationError(.settings, key: "\(key).\(stray)", reason: "\(stray) is not in commands.allowed_currencies")
+        }
+        return table.filter { allowed.contains($0.key) }
     }
 }

@@ -138,13 +138,36 @@ struct PayoutStateMachineTests {
         #expect(decision.state.status == .completed && decision.ledger == .post(debitedMinor: 10_090) && decision.schedule == .done)
     }
 
-    @Test("without a fee prediction the hold uses the fallback fee, rounded up, with a minimum")
+    @Test("without a fee prediction the hold uses the fallback fee, rounded up, with a minimum per currency")
     func fallbackFee() {
-        #expect(Self.machine.fallbackFee(for: 10_000) == 300)
-        #expect(Self.machine.fallbackFee(for: 10_001) == 301)
-        #expect(Self.machine.fallbackFee(for: 100) == 100, "minimum")
+        #expect(Self.machine.fallbackFee(for: 10_000, in: .usd) == 300)
+        #expect(Self.machine.fallbackFee(for: 10_001, in: .usd) == 301)
+        #expect(Self.machine.fallbackFee(for: 100, in: .usd) == 100, "USD minimum")
+        #expect(Self.machine.fallbackFee(for: 100, in: .lrd) == 20_000, "LRD has its own minimum")
+        #expect(Self.machine.fallbackFee(for: 1_000_000, in: .lrd) == 30_000, "a share above the minimum wins")
         let decision = Self.machine.apply(.feePredicted(payerAmount: nil), to: PayoutState(command: Self.command(), now: 0), now: 0)
         #expect(decision.ledger == .hold(currency: "USD", amountMinor: 10_300))
+    }
+
+    @Test("a prediction that fails transiently is asked again before the fallback fee is used")
+    func predictionRetried() {
+        var state = PayoutState(command: Self.command(), now: 0)
+        for attempt in 1...Self.machine.policy.maximumPredictionRetries {
+            let decision = Self.machine.apply(.feePredictionFailed(.server(status: 503)), to: state, now: 0)
+            #expect(decision.state.phase == .accepted && decision.ledger == .none, "attempt \(attempt) waits and asks again")
+            #expect(decision.alert == .providerUnavailable)
+            guard case .after = decision.schedule else { Issue.record("attempt \(attempt) is not rescheduled"); return }
+            state = decision.state
+        }
+        let fallback = Self.machine.apply(.feePredictionFailed(.server(status: 503)), to: state, now: 0)
+        #expect(fallback.ledger == .hold(currency: "USD", amountMinor: 10_300), "retries spent: fallback fee")
+    }
+
+    @Test("a prediction Dollr refuses outright uses the fallback fee at once")
+    func predictionRefused() {
+        let decision = Self.machine.apply(
+            .feePredictionFailed(.validation([])), to: PayoutState(command: Self.command(), now: 0), now: 0)
+        #expect(decision.state.phase == .reserved && decision.ledger == .hold(currency: "USD", amountMinor: 10_300))
     }
 
     @Test("an insufficient wallet fails the payout before anything reaches Dollr")

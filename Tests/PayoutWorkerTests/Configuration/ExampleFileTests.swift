@@ -42,8 +42,8 @@ struct ExampleFileTests {
         "event_source", "shutdown_timeout_ms", "json_logs", "log_level",
         "engine.maximum_in_flight", "engine.lease_ms", "engine.poll_initial_delay_ms", "engine.poll_growth_percent",
         "engine.poll_maximum_delay_ms", "engine.poll_budget_ms", "engine.retry_base_delay_ms",
-        "engine.retry_maximum_delay_ms", "engine.fallback_fee_basis_points", "engine.fallback_fee_minimum_minor",
-        "engine.maximum_execute_attempts", "engine.not_found_grace_ms", "engine.wallet_without_balance",
+        "engine.retry_maximum_delay_ms", "engine.fallback_fee_basis_points", "engine.fallback_fee_minimums",
+        "engine.maximum_prediction_retries", "engine.maximum_execute_attempts", "engine.not_found_grace_ms", "engine.wallet_without_balance",
         "commands.allowed_currencies", "commands.maximum_amounts", "commands.maximum_record_bytes",
     ]
 }

@@ -67,6 +67,10 @@ struct LoaderErrorTests {
         .file(#"{"commands":{"maximum_amounts":{"USD":"1e5"}}}"#, "commands.maximum_amounts.USD", "plain decimal"),
         .file(#"{"commands":{"maximum_amounts":{"EUR":"10.00"}}}"#, "commands.maximum_amounts.EUR", "not in commands.allowed_currencies"),
         .file(#"{"commands":{"maximum_record_bytes":0}}"#, "commands.maximum_record_bytes", "from 1 to"),
+        .file(#"{"commands":{"allowed_currencies":["USD","KES"]}}"#, "engine.fallback_fee_minimums.KES", "is missing"),
+        .file(#"{"engine":{"fallback_fee_minimums":{"USD":"1.00"}}}"#, "engine.fallback_fee_minimums.LRD", "is missing"),
+        .file(#"{"engine":{"fallback_fee_minimums":{"USD":"-1"}}}"#, "engine.fallback_fee_minimums.USD", "must not be negative"),
+        .file(#"{"engine":{"fallback_fee_minimums":{"USD":"1","LRD":"1","EUR":"1"}}}"#, "engine.fallback_fee_minimums.EUR", "not in commands.allowed_currencies"),
         // Kafka.
         .file(#"{"kafka":{"brokers":"a:9092,,b:9092"}}"#, "kafka.brokers", "entry 2"),
         .file(#"{"kafka":{"brokers":"a:99999"}}"#, "kafka.brokers", "port from 1 to 65535"),

@@ -28,8 +28,8 @@ struct LoaderFileTests {
           "engine": {
             "maximum_in_flight": 32, "lease_ms": 45000, "poll_initial_delay_ms": 1000, "poll_growth_percent": 200,
             "poll_maximum_delay_ms": 10000, "poll_budget_ms": 600000, "retry_base_delay_ms": 500,
-            "retry_maximum_delay_ms": 30000, "fallback_fee_basis_points": 250, "fallback_fee_minimum_minor": 50,
-            "maximum_execute_attempts": 3, "wallet_without_balance": "execute_unchecked"
+            "retry_maximum_delay_ms": 30000, "fallback_fee_basis_points": 250, "fallback_fee_minimums": {"USD": "0.50", "KES": 20},
+            "maximum_prediction_retries": 0, "maximum_execute_attempts": 3, "wallet_without_balance": "execute_unchecked"
           },
           "commands": {
             "allowed_currencies": ["USD", "KES"], "maximum_amounts": {"USD": "500.50", "KES": 75000},
@@ -88,7 +88,7 @@ struct LoaderFileTests {
         #expect(engine.policy.retryBaseDelayMilliseconds == 500)
         #expect(engine.policy.retryMaximumDelayMilliseconds == 30_000)
         #expect(engine.policy.fallbackFeeBasisPoints == 250)
-        #expect(engine.policy.fallbackFeeMinimumMinor == 50)
+        #expect(engine.policy.maximumPredictionRetries == 0)
         #expect(engine.policy.maximumExecuteAttempts == 3)
         #expect(engine.policy.walletWithoutBalance == .executeUnchecked)
 
@@ -98,6 +98,7 @@ struct LoaderFileTests {
             .usd: Money(minorUnits: 50_050, currency: .usd), kes: Money(minorUnits: 7_500_000, currency: kes),
         ])
         #expect(configuration.commands.maximumRecordBytes == 32_768)
+        #expect(engine.policy.fallbackFeeMinimums == [.usd: 50, kes: 2_000])
     }
 
     @Test("no file and no environment give the defaults, which are valid")
