@@ -48,5 +48,18 @@ struct ChaosCommandTests {
         // can hold "2317" and eight decimal digits by chance.
         #expect(everything.firstMatch(of: /(?:^|[^0-9A-Fa-f])2317\d{8}(?!\d)/) == nil, "a recipient phone reached a log, an event or a dead-letter header")
         #expect(everything.firstMatch(of: /sbx_[0-9a-f]{16,}/) == nil, "an access token reached a log")
+        // Drivers that dump bytes write text as hex: look for the same values in that form too.
+        let hex = everything.lowercased()
+        for value in [secret, passcode, merchantPhone] {
+            #expect(!hex.contains(Self.hexOfUTF8(value)), "a secret reached a log as hex")
+        }
+        #expect(hex.firstMatch(of: /32333137(?:3[0-9]){8}/) == nil, "a recipient phone reached a log as hex")
+    }
+
+    static func hexOfUTF8(_ text: String) -> String {
+        text.utf8.map { byte in
+            let digits = String(byte, radix: 16)
+            return digits.count == 1 ? "0" + digits : digits
+        }.joined()
     }
 }

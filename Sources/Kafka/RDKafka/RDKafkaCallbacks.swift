@@ -29,6 +29,9 @@ final class RDKafkaCallbacks: Sendable {
             guard let rk, let callbacks = RDKafkaCallbacks.from(rk) else { return }
             let text = message.map { String(cString: $0) } ?? ""
             let fac = facility.map { String(cString: $0) } ?? ""
+            // A broker failure is logged (facility FAIL) and reported to the error callback with the
+            // same text; the error callback's line carries the error code, so this one is dropped.
+            if fac == "FAIL", callbacks.onError != nil { return }
             callbacks.logger.log(level: Logger.Level(syslogLevel: level), "\(text)", metadata: ["rdkafka.facility": "\(fac)"])
         }
         rd_kafka_conf_set_error_cb(conf) { rk, rawCode, reason, _ in

@@ -69,6 +69,28 @@ struct PayoutStoreFactoryTests {
         #expect(logs.all.allSatisfy { !$0.contains(server.password) && !$0.contains("wrong-secret") })
     }
 
+    @Test func postgresDriverNeverTracesStoredStateEvenAtTraceLevel() async throws {
+        // PostgresNIO's trace level dumps rows as hex (their first and last 32 bytes); a payout's
+        // state holds the recipient's phone until the account exists. So the driver logs nothing
+        // below debug, even when the worker runs at trace.
+        let phone = "231779990001"
+        let logs = LogCapture()
+        let url = try await LocalPostgresServer.shared.createDatabase()
+        let store = try await PayoutStoreFactory.open(url: url, logger: logs.logger())
+        try await store.migrate()
+        let payout = NewPayout(
+            referenceID: "phone-1", fingerprint: "f", amountMinor: 100, currency: "USD", state: #"{"phone":"\#(phone)"}"#,
+            acceptedEvent: NewEvent(sequence: 1, status: "ACCEPTED", payload: "{}", occurredAt: t0))
+        _ = try await store.accept([.command(payout)], now: t0)
+        let claimed = try await store.claimDue(owner: "w", limit: 1, leaseMilliseconds: minute, now: t0)
+        #expect(claimed.first?.state.contains(phone) == true, "the phone was stored and read back")
+        await store.close()
+        let hex = phone.utf8.map { String($0, radix: 16) }.joined()
+        #expect(!logs.all.isEmpty)
+        #expect(!logs.all.contains { $0.hasPrefix("trace ") && $0.contains(" PostgresNIO ") }, "the driver traced")
+        #expect(logs.all.allSatisfy { !$0.contains(phone) && !$0.lowercased().contains(hex) })
+    }
+
     @Test func postgresURLAcceptsBothSchemes() async throws {
         let url = try await LocalPostgresServer.shared.createDatabase()
         let alternative = url.replacingOccurrences(of: "postgres://", with: "postgresql://") + "&pool_size=2&connect_timeout=5"

@@ -36,7 +36,8 @@ final class PostgresPayoutStore: PayoutStore {
 
     /// Connects once to fail fast with a precise error (the pool alone would retry in the background
     /// and only give up after a minute), then starts the pool.
-    static func open(_ location: PostgresLocation, logger: Logger) async throws(StoreError) -> PostgresPayoutStore {
+    static func open(_ location: PostgresLocation, logger given: Logger) async throws(StoreError) -> PostgresPayoutStore {
+        let logger = Self.driverLogger(given)
         var probe = PostgresConnection.Configuration(
             host: location.host, port: location.port, username: location.username, password: location.password,
             database: location.database, tls: try connectionTLS(location)
@@ -57,6 +58,15 @@ final class PostgresPayoutStore: PayoutStore {
         configuration.options.connectTimeout = .seconds(location.connectTimeoutSeconds)
         logger.debug("opened PostgreSQL payout store", metadata: ["url": "\(location)"])
         return PostgresPayoutStore(client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger)
+    }
+
+    /// PostgresNIO's trace level dumps every message on the wire: bind values and rows, the
+    /// payout's state among them, as hex. A recipient's phone sits in that state until its account
+    /// exists, so the driver never gets a logger below debug, whatever the worker's level.
+    static func driverLogger(_ logger: Logger) -> Logger {
+        var clamped = logger
+        clamped.logLevel = max(logger.logLevel, .debug)
+        return clamped
     }
 
     // MARK: - Schema
