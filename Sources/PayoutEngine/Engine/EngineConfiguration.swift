@@ -16,6 +16,11 @@ public struct EngineConfiguration: Sendable {
     public var providerCallTimeoutMilliseconds: Int64 = 30_000
     /// How often an idle engine looks for due work; new intake wakes it at once.
     public var idleCheck: Duration = .milliseconds(200)
+    /// When no Dollr call has been made for this long, one harmless call (the status of a
+    /// reference_id that never exists; 404 is the healthy answer) checks that Dollr answers. So
+    /// readiness and intake flow control never rest on stale evidence: an idle worker, or one whose
+    /// intake is paused for an outage, still notices Dollr going down and coming back. `nil`: never.
+    public var providerProbeInterval: Duration? = .seconds(5)
     public var policy = EnginePolicy()
     public var commandPolicy = CommandPolicy()
 

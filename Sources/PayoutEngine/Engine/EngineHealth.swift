@@ -27,6 +27,13 @@ final class HealthTracker: Sendable {
     private struct State {
         var health = EngineHealth()
         var lastUnavailableAt: Int64?
+        /// When a Dollr call last told us anything, success or failure.
+        var lastEvidenceAt: Int64?
+    }
+
+    /// Milliseconds since a Dollr call last reported; `nil` if none ever did.
+    func millisecondsSinceEvidence(now: Int64) -> Int64? {
+        state.withLock { state in state.lastEvidenceAt.map { now - $0 } }
     }
 
     private let state = Mutex(State())
@@ -41,6 +48,7 @@ final class HealthTracker: Sendable {
 
     func record(_ alert: EngineAlert?, now: Int64, succeeded: Bool) {
         state.withLock { state in
+            state.lastEvidenceAt = now
             switch alert {
             case .merchantNotVerified?: state.health.merchantNotVerified = true
             case .passcodeRejected?: state.health.passcodeRejected = true

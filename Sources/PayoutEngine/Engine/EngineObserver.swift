@@ -6,6 +6,23 @@ public protocol EngineObserver: Sendable {
     func providerCallFinished(call: String, outcome: String, duration: Duration)
     /// A payout reached a final status.
     func payoutFinished(status: PayoutStatus, reason: PayoutReason.Code?)
+    /// A completed payout's debit was posted that the ledger had not reserved in full.
+    func ledgerMismatch(_ mismatch: LedgerMismatch, currency: String)
+}
+
+/// Why a posted debit disagrees with its hold.
+public enum LedgerMismatch: String, Sendable, Hashable, CustomStringConvertible {
+    /// Dollr debited more than the hold reserved (the fallback fee was too low).
+    case debitExceededHold = "debit_exceeded_hold"
+    /// Dollr reported the debit in another currency; the hold's estimate was posted instead.
+    case debitInOtherCurrency = "debit_in_other_currency"
+
+    public var description: String {
+        switch self {
+        case .debitExceededHold: "Dollr debited more than the hold reserved; raise engine.fallback_fee_minimums"
+        case .debitInOtherCurrency: "Dollr reported the debit in another currency; the hold's estimate was posted"
+        }
+    }
 }
 
 /// Metric label for a Dollr error.

@@ -30,6 +30,8 @@ public final class PayoutEngine: Sendable {
     /// Tells this engine's leases from those of another process running under the same worker id
     /// (a restarted pod, two replicas configured alike).
     private let instance = String(UInt64.random(in: 0...UInt64.max) % 1_679_616, radix: 36)
+    /// The reference_id the provider probe asks about: random, so it is never a payout's.
+    private let probeReference = UUID()
 
     public init(
         store: any PayoutStore,
@@ -40,6 +42,8 @@ public final class PayoutEngine: Sendable {
         observer: (any EngineObserver)? = nil,
         crashHook: CrashHook? = nil
     ) {
+        let uncovered = configuration.commandPolicy.allowedCurrencies.filter { configuration.policy.fallbackFeeMinimums[$0] == nil }
+        precondition(uncovered.isEmpty, "allowed currencies without a fallback fee minimum: \(uncovered.sorted()); a hold sized without Dollr's prediction could be smaller than its fee")
         self.store = store
         self.dollr = dollr
         self.configuration = configuration
@@ -110,7 +114,9 @@ public final class PayoutEngine: Sendable {
     /// Works due payouts until the task is cancelled or ``stop()`` is called, keeping at most
     /// `maximumInFlight` of them moving at once. Returns once in-flight payouts are parked.
     public func run() async {
+        let probe = configuration.providerProbeInterval.map { interval in Task { await self.probeWhileIdle(every: interval) } }
         await withDiscardingTaskGroup { group in
+            defer { probe?.cancel() }
             while !Task.isCancelled && !stopping.load(ordering: .relaxed) {
                 let capacity = configuration.maximumInFlight - inFlight.load(ordering: .relaxed)
                 var claimed: [StoredPayout] = []
@@ -137,6 +143,34 @@ public final class PayoutEngine: Sendable {
                     await wakeup.wait(upTo: configuration.idleCheck)
                 }
             }
+        }
+    }
+
+    /// Checks that Dollr answers whenever nothing else has for `interval` (see
+    /// ``EngineConfiguration/providerProbeInterval``).
+    private func probeWhileIdle(every interval: Duration) async {
+        let intervalMilliseconds = interval.wholeMilliseconds
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            if Task.isCancelled || stopping.load(ordering: .relaxed) { return }
+            if let age = healthTracker.millisecondsSinceEvidence(now: clock.now()), age < intervalMilliseconds { continue }
+            let started = ContinuousClock.now
+            let outcome = await performWithinDeadline(.pollStatus(probeReference))
+            let alert: EngineAlert?
+            var succeeded = false
+            switch outcome {
+            case .polled, .failed(.notFound):
+                alert = nil
+                succeeded = true
+            case .failed(.rateLimited(let retryAfter)): alert = .rateLimited(retryAfterMilliseconds: retryAfter.wholeMilliseconds)
+            case .failed(.unauthorized): alert = .credentialsRejected
+            case .failed(let error) where error.isTransient: alert = .providerUnavailable
+            default: alert = nil  // an answer we did not expect, but an answer: Dollr is up
+            }
+            healthTracker.record(alert, now: clock.now(), succeeded: succeeded)
+            let result: String
+            if case .failed(let error) = outcome, error != .notFound { result = DollrErrorKind.of(error) } else { result = "ok" }
+            observer?.providerCallFinished(call: "probe", outcome: result, duration: ContinuousClock.now - started)
         }
     }
 
@@ -221,6 +255,7 @@ public final class PayoutEngine: Sendable {
                 stored = row
                 state = decision.state
                 healthTracker.record(decision.alert, now: now, succeeded: !outcome.isTransientFailure)
+                if case .post(let debited) = decision.ledger { reportLedgerMismatch(debited: debited, outcome: outcome, state: state) }
                 if case .executed = outcome { healthTracker.recordExecuted() }
                 if decision.schedule == .done, decision.emitsEvent {
                     observer?.payoutFinished(status: state.status, reason: state.reason?.code)
@@ -271,10 +306,34 @@ public final class PayoutEngine: Sendable {
             incrementAttempts: true), now: now)
     }
 
+    /// A posted debit that the hold did not cover, or that is only the hold's estimate, means the
+    /// ledger's available balance was (or is) overstated: the fallback fee minimums are too low,
+    /// or Dollr charged in another currency. Said loudly, and counted.
+    private func reportLedgerMismatch(debited: Int64, outcome: ActionOutcome, state: PayoutState) {
+        let reported: Money?
+        switch outcome {
+        case .executed(let execution), .polled(let execution): reported = execution.payerAmount
+        default: reported = nil
+        }
+        let mismatch: LedgerMismatch
+        if let reported, reported.currency != state.currency {
+            mismatch = .debitInOtherCurrency
+        } else if let hold = state.holdMinor, debited > hold {
+            mismatch = .debitExceededHold
+        } else {
+            return
+        }
+        logger.warning("ledger mismatch: \(mismatch.description)", metadata: [
+            "reference_id": "\(state.command.referenceID)", "currency": "\(state.command.currency)",
+            "hold_minor": "\(state.holdMinor.map(String.init) ?? "-")", "debited_minor": "\(debited)",
+        ])
+        observer?.ledgerMismatch(mismatch, currency: state.command.currency)
+    }
+
     private func perform(_ action: EngineAction) async -> ActionOutcome {
-        guard let observer, let name = action.callName else { return await performCall(action) }
+        guard let observer, let name = action.callName else { return await performWithinDeadline(action) }
         let started = ContinuousClock.now
-        let outcome = await performCall(action)
+        let outcome = await performWithinDeadline(action)
         let result: String
         switch outcome {
         case .failed(let error), .executeFailed(let error), .feePredictionFailed(let error): result = DollrErrorKind.of(error)
@@ -284,12 +343,41 @@ public final class PayoutEngine: Sendable {
         return outcome
     }
 
+    /// A Dollr call, cut off once it has taken the provider call timeout. The client's own
+    /// timeout bounds each request, but one call may also fetch a token and wait out 429s; the
+    /// lease (and, for execute, the 404 grace) is sized for one timeout, so no call may outlast it.
+    /// A cut-off execute is an unknown outcome like any other: it is polled, never repeated.
+    private func performWithinDeadline(_ action: EngineAction) async -> ActionOutcome {
+        guard action.callName != nil else { return await performCall(action) }
+        let limit = Duration.milliseconds(configuration.providerCallTimeoutMilliseconds)
+        return await withTaskGroup(of: ActionOutcome?.self) { group in
+            group.addTask { await self.performCall(action) }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return nil
+            }
+            let first = await group.next()!
+            group.cancelAll()
+            if let first { return first }
+            // The deadline passed: the call sees the cancellation and reports what it means.
+            while let next = await group.next() {
+                if let next { return next }
+            }
+            return .failed(.cancelled)
+        }
+    }
+
     private func performCall(_ action: EngineAction) async -> ActionOutcome {
         switch action {
         case .predictFee(nil):
             return .feePredicted(payerAmount: nil)
         case .predictFee(let query?):
-            do { return .feePredicted(payerAmount: try await dollr.predictAmountAndFees(query).payerAmount) } catch { return .feePredictionFailed(error) }
+            do {
+                let prediction = try await dollr.predictAmountAndFees(query)
+                return .feePredicted(payerAmount: prediction.largestDebit(of: query.baseAmount))
+            } catch {
+                return .feePredictionFailed(error)
+            }
         case .createAccount(let request):
             do { return .accountCreated(id: try await dollr.createPaymentAccount(request).id) } catch { return .failed(error) }
         case .createSession(let request):
@@ -320,5 +408,19 @@ extension EngineAction {
         case .pollStatus: "status"
         case .markExecuting, .none: nil
         }
+    }
+}
+
+extension AmountAndFeesPrediction {
+    /// The most the wallet may be debited as far as the prediction tells: the payer amount, or the
+    /// base amount plus every fee quoted in the payer's currency, whichever is larger. Dollr
+    /// documents the gateway and FX fees but not whether `payer_amount` already includes them, and
+    /// a hold must never be the smaller of the two readings.
+    func largestDebit(of base: Money) -> Money {
+        let currency = payerAmount.currency
+        guard base.currency == currency else { return payerAmount }
+        let fees = [platformFee, gatewayFee, fxFee].compactMap { $0 }.filter { $0.currency == currency }
+        let summed = fees.reduce(base.minorUnits) { $0 + $1.minorUnits }
+        return summed > payerAmount.minorUnits ? Money(minorUnits: summed, currency: currency) : payerAmount
     }
 }

@@ -24,6 +24,9 @@ public struct PayoutReason: Sendable, Hashable, Codable {
         case providerRejected = "PROVIDER_REJECTED"
         /// Dollr executed the payout and reports it FAILED.
         case providerFailed = "PROVIDER_FAILED"
+        /// On REQUIRES_REVIEW: Dollr's outcome stayed unknown (or contradictory) past the polling
+        /// budget. The hold is kept until an operator reconciles.
+        case outcomeUnknown = "OUTCOME_UNKNOWN"
         /// Same reference_id, different content: the original payout is untouched.
         case idempotencyConflict = "IDEMPOTENCY_CONFLICT"
     }

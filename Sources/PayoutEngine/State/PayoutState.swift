@@ -46,6 +46,12 @@ struct PayoutState: Sendable, Hashable, Codable {
     var polls = 0
     /// Consecutive transient failures of the current step, for back-off.
     var transientFailures = 0
+    /// An execute was sent again because Dollr answered 404 for the first: that one is presumed,
+    /// not known, never to have landed.
+    var executePresumedLost: Bool?
+    /// A refusal waiting for one more status poll before it ends the payout (see
+    /// `failBeforeLanding`).
+    var pendingFailure: PayoutReason?
 
     init(command: PayoutCommand, now: Int64) {
         var payoutAccountID: Int?

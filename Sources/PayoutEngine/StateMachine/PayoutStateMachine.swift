@@ -141,6 +141,7 @@ struct PayoutStateMachine: Sendable {
         state.pollingSince = state.pollingSince ?? now
         if countsAsPoll { state.polls += 1 }
         state.providerStatus = execution.status.rawValue
+        state.pendingFailure = nil  // Dollr knows the payout after all: its word decides
         state.providerTransactionID = execution.providerTransactionID ?? state.providerTransactionID
 
         switch execution.status {
@@ -165,20 +166,15 @@ struct PayoutStateMachine: Sendable {
     }
 
     private func beforeExecute(_ error: DollrError, state current: PayoutState) -> Decision {
-        let release: LedgerOperation = current.holdMinor == nil ? .none : .void
         switch error {
         case .validation(let issues):
-            return finish(current, .failed, PayoutReason(.providerRejected, "Dollr refused the request: \(issues.map(\.description).joined(separator: "; "))"), ledger: release)
+            return failBeforeLanding(current, PayoutReason(.providerRejected, "Dollr refused the request: \(issues.map(\.description).joined(separator: "; "))"))
         case .notFound:
-            return finish(current, .failed, PayoutReason(.providerRejected, "Dollr does not know payout account \(current.payoutAccountID.map(String.init) ?? "?")"), ledger: release)
+            return failBeforeLanding(current, PayoutReason(.providerRejected, "Dollr does not know payout account \(current.payoutAccountID.map(String.init) ?? "?")"))
         case .forbidden(let detail):
-            var decision = finish(current, .failed, PayoutReason(.merchantNotVerified, "Dollr refused the merchant (403): \(detail)"), ledger: release)
-            decision.alert = .merchantNotVerified
-            return decision
+            return failBeforeLanding(current, PayoutReason(.merchantNotVerified, "Dollr refused the merchant (403): \(detail)"), alert: .merchantNotVerified)
         case .passcodeRejected:
-            var decision = finish(current, .failed, PayoutReason(.passcodeRejected, "Dollr refused the merchant passcode"), ledger: release)
-            decision.alert = .passcodeRejected
-            return decision
+            return failBeforeLanding(current, PayoutReason(.passcodeRejected, "Dollr refused the merchant passcode"), alert: .passcodeRejected)
         default:
             return retryLater(current, error)
         }
@@ -186,7 +182,6 @@ struct PayoutStateMachine: Sendable {
 
     private func executeFailed(_ error: DollrError, state current: PayoutState, now: Int64) -> Decision {
         var state = current
-        let release: LedgerOperation = current.holdMinor == nil ? .none : .void
         switch error {
         case .duplicateReference, .outcomeUnknown, .invalidResponse, .unexpectedStatus, .server:
             // Dollr may have (or certainly has) the execution: find out by polling, never by executing.
@@ -196,21 +191,17 @@ struct PayoutStateMachine: Sendable {
                             schedule: .after(milliseconds: error == .duplicateReference ? 0 : policy.pollInitialDelayMilliseconds))
         case .sessionExpired, .notFound:
             guard state.executeAttempts < policy.maximumExecuteAttempts else {
-                return finish(state, .failed, PayoutReason(.providerRejected, "no session could be executed after \(state.executeAttempts) attempts"), ledger: release)
+                return failBeforeLanding(state, PayoutReason(.providerRejected, "no session could be executed after \(state.executeAttempts) attempts"))
             }
             state.sessionID = nil
             state.phase = .accountReady
             return Decision(state: state, emitsEvent: false, ledger: .none, schedule: .now)
         case .passcodeRejected:
-            var decision = finish(state, .failed, PayoutReason(.passcodeRejected, "Dollr refused the merchant passcode"), ledger: release)
-            decision.alert = .passcodeRejected
-            return decision
+            return failBeforeLanding(state, PayoutReason(.passcodeRejected, "Dollr refused the merchant passcode"), alert: .passcodeRejected)
         case .forbidden(let detail):
-            var decision = finish(state, .failed, PayoutReason(.merchantNotVerified, "Dollr refused the merchant (403): \(detail)"), ledger: release)
-            decision.alert = .merchantNotVerified
-            return decision
+            return failBeforeLanding(state, PayoutReason(.merchantNotVerified, "Dollr refused the merchant (403): \(detail)"), alert: .merchantNotVerified)
         case .validation(let issues):
-            return finish(state, .failed, PayoutReason(.providerRejected, "Dollr refused the execution: \(issues.map(\.description).joined(separator: "; "))"), ledger: release)
+            return failBeforeLanding(state, PayoutReason(.providerRejected, "Dollr refused the execution: \(issues.map(\.description).joined(separator: "; "))"))
         case .rateLimited, .connectionFailed, .cancelled, .unauthorized:
             // Not processed by Dollr: the same session may be executed again later.
             state.phase = .sessionReady
@@ -220,6 +211,19 @@ struct PayoutStateMachine: Sendable {
 
     private func pollFailed(_ error: DollrError, state current: PayoutState, now: Int64) -> Decision {
         var state = current
+        if error == .notFound, let pending = state.pendingFailure {
+            // Asked once more before letting the hold go: neither execute landed.
+            return finish(state, .failed, pending, ledger: state.holdMinor == nil ? .none : .void)
+        }
+        if error == .notFound, state.providerStatus != nil {
+            // Dollr has reported this reference_id before: its 404 now contradicts that, and is no
+            // proof the payout never landed. Keep polling; the budget ends it in REQUIRES_REVIEW.
+            state.pollingSince = state.pollingSince ?? now
+            if now - state.pollingSince! >= policy.pollBudgetMilliseconds {
+                return requiresReview(state, "Dollr reported \(state.providerStatus!) for this payout, then no longer knew it")
+            }
+            return retryLater(state, error)
+        }
         if error == .notFound, let sentAt = state.executeSentAt, now - sentAt < policy.notFoundGraceMilliseconds {
             // Too early to conclude: an execute that timed out here may still be reaching Dollr.
             return retryLater(state, error)
@@ -228,6 +232,10 @@ struct PayoutStateMachine: Sendable {
             // Dollr does not know the reference_id: the execute never landed. Execute again with the
             // same reference_id from a fresh session; if it did land meanwhile, Dollr answers 422
             // duplicate and we are back to polling.
+            guard state.executeAttempts < policy.maximumExecuteAttempts else {
+                return requiresReview(state, "Dollr does not know the reference_id after \(state.executeAttempts) executes")
+            }
+            state.executePresumedLost = true
             state.sessionID = nil
             state.phase = state.payoutAccountID == nil ? .reserved : .accountReady
             return Decision(state: state, emitsEvent: false, ledger: .none, schedule: .now)
@@ -251,7 +259,25 @@ struct PayoutStateMachine: Sendable {
 
     private func requiresReview(_ current: PayoutState, _ message: String) -> Decision {
         // The hold stays: money may have left the wallet; an operator reconciles with Dollr.
-        finish(current, .requiresReview, PayoutReason(.providerFailed, message), ledger: .none)
+        finish(current, .requiresReview, PayoutReason(.outcomeUnknown, message), ledger: .none)
+    }
+
+    /// A refusal that ends the payout before it reached Dollr, so the hold is voided. But if an
+    /// earlier execute of this reference_id was only presumed lost (Dollr answered 404 for it),
+    /// Dollr is asked once more first: FAILED must never stand for a payout that was paid.
+    private func failBeforeLanding(_ current: PayoutState, _ reason: PayoutReason, alert: EngineAlert? = nil) -> Decision {
+        var decision: Decision
+        if current.executePresumedLost == true, current.pendingFailure == nil {
+            var state = current
+            state.pendingFailure = reason
+            state.sessionID = nil
+            state.phase = .polling
+            decision = Decision(state: state, emitsEvent: false, ledger: .none, schedule: .now)
+        } else {
+            decision = finish(current, .failed, reason, ledger: current.holdMinor == nil ? .none : .void)
+        }
+        decision.alert = alert
+        return decision
     }
 
     private func retryLater(_ current: PayoutState, _ error: DollrError) -> Decision {

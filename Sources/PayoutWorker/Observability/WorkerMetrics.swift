@@ -34,6 +34,7 @@ public final class WorkerMetrics: Sendable, EngineObserver {
     // MARK: Engine
     private let providerCalls: LabeledSeries<DurationHistogram>
     private let executions: LabeledSeries<Counter>
+    private let ledgerMismatches: LabeledSeries<Counter>
 
     /// Upper bounds of the provider call histogram: Dollr answers in tens of milliseconds when healthy, and our client
     /// gives up after 30 s by default.
@@ -105,6 +106,10 @@ public final class WorkerMetrics: Sendable, EngineObserver {
         self.executions = LabeledSeries { values in
             counter("payout_executions", "Payouts that reached a final status, by status and reason code.",
                     labels: [("status", values[0]), ("reason", values[1])])
+        }
+        self.ledgerMismatches = LabeledSeries { values in
+            counter("payout_ledger_mismatches", "Completed payouts whose posted debit the hold did not cover in full.",
+                    labels: [("reason", values[0]), ("currency", values[1])])
         }
     }
 
@@ -195,5 +200,9 @@ public final class WorkerMetrics: Sendable, EngineObserver {
     /// Counts `payout_executions_total{status,reason}`; `reason` is `none` when the payout has no reason code.
     public func payoutFinished(status: PayoutStatus, reason: PayoutReason.Code?) {
         self.executions[status.rawValue, reason?.rawValue ?? "none"].increment()
+    }
+
+    public func ledgerMismatch(_ mismatch: LedgerMismatch, currency: String) {
+        self.ledgerMismatches[mismatch.rawValue, currency].increment()
     }
 }

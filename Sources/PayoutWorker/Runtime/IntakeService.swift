@@ -96,24 +96,34 @@ final class IntakeService: Service, Sendable {
     }
 
     /// Records a batch and stores its offsets. Store and dead-letter failures are retried (the
-    /// batch must not be skipped); the offsets are stored only when everything is durable.
+    /// batch must not be skipped); the offsets are stored only when everything is durable. The two
+    /// are retried apart: once the store has the batch, only the dead letters not yet acknowledged
+    /// are sent again. Retrying the whole batch would answer every accepted command a second time
+    /// as a duplicate, for as long as the dead-letter topic is unreachable.
     private func record(_ batch: [KafkaMessage]) async {
         metrics.commandsConsumed(batch.count)
+        var results: [IntakeResult]?
         var attempt = 0
-        while true {
+        while results == nil {
             do {
-                let results = try await engine.intake(batch.map { IntakeRecord(key: $0.key, value: $0.value) })
-                metrics.intakeResults(results)
-                try await deadLetter(zip(batch, results).compactMap { message, result in
-                    DeadLetters.reason(for: result).map { (message, $0.0, $0.1) }
-                })
-                break
+                results = try await engine.intake(batch.map { IntakeRecord(key: $0.key, value: $0.value) })
             } catch {
                 attempt += 1
                 logger.warning("intake batch failed; retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
-                try? await Task.sleep(for: .milliseconds(min(100 << min(attempt, 6), 5_000)))
-                if Task.isCancelled { return }
+                guard await backOff(attempt) else { return }
             }
+        }
+        metrics.intakeResults(results!)
+        var pending = zip(batch, results!).compactMap { message, result in
+            DeadLetters.reason(for: result).map { (message, $0.0, $0.1) }
+        }
+        attempt = 0
+        while !pending.isEmpty {
+            pending = await deadLetter(pending)
+            if pending.isEmpty { break }
+            attempt += 1
+            logger.warning("dead letters not acknowledged; retrying them", metadata: ["count": "\(pending.count)", "attempt": "\(attempt)"])
+            guard await backOff(attempt) else { return }
         }
         do {
             try consumer.storeOffsets(batch)
@@ -123,15 +133,31 @@ final class IntakeService: Service, Sendable {
         }
     }
 
-    private func deadLetter(_ items: [(KafkaMessage, PayoutReason.Code, String)]) async throws {
-        guard !items.isEmpty else { return }
+    /// Sends the dead letters; returns those Kafka did not acknowledge.
+    private func deadLetter(_ items: [DeadLetterItem]) async -> [DeadLetterItem] {
+        guard !items.isEmpty else { return [] }
         let records = items.map { message, reason, detail in
             DeadLetters.record(for: message, reason: reason, detail: detail, topic: configuration.kafka.deadLetterTopic, worker: worker)
         }
-        let results = await producer.sendAll(records)
-        for result in results { _ = try result.get() }
-        for (_, reason, _) in items { metrics.deadLettered(reason: reason.rawValue) }
-        logger.notice("records dead-lettered", metadata: ["count": "\(items.count)"])
+        var failed: [DeadLetterItem] = []
+        for (item, result) in zip(items, await producer.sendAll(records)) {
+            switch result {
+            case .success: metrics.deadLettered(reason: item.1.rawValue)
+            case .failure(let error):
+                if failed.isEmpty { logger.warning("dead letter not acknowledged", metadata: ["error": "\(error)"]) }
+                failed.append(item)
+            }
+        }
+        if failed.count < items.count {
+            logger.notice("records dead-lettered", metadata: ["count": "\(items.count - failed.count)"])
+        }
+        return failed
+    }
+
+    /// Waits before retry `attempt` (100 ms doubling, at most 5 s); false once cancelled.
+    private func backOff(_ attempt: Int) async -> Bool {
+        try? await Task.sleep(for: .milliseconds(min(100 << min(attempt, 6), 5_000)))
+        return !Task.isCancelled
     }
 
     /// Pauses the partitions while Dollr asks us to wait (429) or is unreachable, so commands wait
@@ -156,6 +182,9 @@ final class IntakeService: Service, Sendable {
         return false
     }
 }
+
+/// A record bound for the dead-letter topic: the original message, the reason code and its detail.
+private typealias DeadLetterItem = (message: KafkaMessage, reason: PayoutReason.Code, detail: String)
 
 /// A flag shared between the service, its rebalance handler and its shutdown handler.
 private final class Flag: Sendable {

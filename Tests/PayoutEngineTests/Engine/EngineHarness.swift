@@ -41,15 +41,22 @@ struct EngineHarness: Sendable {
         client: DollrClient? = nil,
         clockOffset: Int64 = 0,
         leaseMilliseconds: Int64 = 10_000,
+        policy: EnginePolicy = EngineHarness.policy(),
+        observer: (any EngineObserver)? = nil,
+        callTimeoutMilliseconds: Int64? = nil,
+        probeInterval: Duration? = nil,
         crashHook: PayoutEngine.CrashHook? = nil
     ) -> PayoutEngine {
         var configuration = EngineConfiguration(owner: owner)
-        configuration.policy = Self.policy()
+        configuration.policy = policy
         configuration.idleCheck = .milliseconds(10)
+        configuration.providerProbeInterval = probeInterval
         configuration.leaseMilliseconds = leaseMilliseconds
-        configuration.providerCallTimeoutMilliseconds = callTimeoutMilliseconds
+        configuration.providerCallTimeoutMilliseconds = callTimeoutMilliseconds ?? self.callTimeoutMilliseconds
         let clock = StoreClock { StoreClock.system.now() + clockOffset }
-        return PayoutEngine(store: store, dollr: client ?? self.client, configuration: configuration, logger: quietLogger, clock: clock, crashHook: crashHook)
+        return PayoutEngine(
+            store: store, dollr: client ?? self.client, configuration: configuration, logger: quietLogger, clock: clock,
+            observer: observer, crashHook: crashHook)
     }
 
     /// Runs `engine` until every listed payout is final (or the deadline passes), then stops it.

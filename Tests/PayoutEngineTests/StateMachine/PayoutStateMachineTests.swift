@@ -59,7 +59,7 @@ struct PayoutStateMachineTests {
             all.append(.executed(execution(status)))
             all.append(.polled(execution(status)))
         }
-        all += errors.map(ActionOutcome.failed) + errors.map(ActionOutcome.executeFailed)
+        all += errors.map(ActionOutcome.failed) + errors.map(ActionOutcome.executeFailed) + errors.map(ActionOutcome.feePredictionFailed)
         return all
     }
 
@@ -250,6 +250,59 @@ struct PayoutStateMachineTests {
         #expect(late.state.status == .requiresReview && late.ledger == .none)
         let lateError = Self.machine.apply(.failed(.outcomeUnknown(.timeout)), to: polling, now: start + budget)
         #expect(lateError.state.status == .requiresReview)
+        #expect(late.state.reason?.code == .outcomeUnknown && lateError.state.reason?.code == .outcomeUnknown,
+                "REQUIRES_REVIEW says the outcome is unknown, not that Dollr failed it")
+    }
+
+    @Test("a 404 after Dollr has reported the payout is no proof it never landed: keep polling")
+    func notFoundAfterAcknowledgement() {
+        let polling = Self.state(in: .polling)  // Dollr reported PENDING
+        #expect(polling.providerStatus == "PENDING")
+        let later = polling.executeSentAt! + EnginePolicy().notFoundGraceMilliseconds * 10
+        let decision = Self.machine.apply(.failed(.notFound), to: polling, now: later)
+        #expect(decision.state.phase == .polling && decision.ledger == .none && !decision.emitsEvent)
+        guard case .after = decision.schedule else { Issue.record("expected another poll"); return }
+        let pastBudget = Self.machine.apply(.failed(.notFound), to: polling, now: polling.pollingSince! + EnginePolicy().pollBudgetMilliseconds)
+        #expect(pastBudget.state.status == .requiresReview && pastBudget.ledger == .none)
+    }
+
+    @Test("Dollr's 404 re-executes at most up to the attempt limit, then REQUIRES_REVIEW with the hold kept")
+    func notFoundLoopIsCapped() {
+        var executing = Self.state(in: .executing)
+        executing.executeAttempts = EnginePolicy().maximumExecuteAttempts
+        let decision = Self.machine.apply(.failed(.notFound), to: executing, now: executing.executeSentAt! + EnginePolicy().notFoundGraceMilliseconds)
+        #expect(decision.state.status == .requiresReview && decision.ledger == .none)
+        #expect(decision.state.reason?.code == .outcomeUnknown)
+    }
+
+    /// An executing payout whose first execute Dollr answered 404 for, re-executed from a new session.
+    static func reExecuting() -> PayoutState {
+        let executing = state(in: .executing)
+        var state = machine.apply(.failed(.notFound), to: executing, now: executing.executeSentAt! + EnginePolicy().notFoundGraceMilliseconds).state
+        #expect(state.executePresumedLost == true && state.phase == .accountReady)
+        state = machine.apply(.sessionCreated(id: "s2", walletID: "1"), to: state, now: 70_000).state
+        state = machine.apply(.markedExecuting, to: state, now: 70_000).state
+        #expect(state.phase == .executing && state.executeAttempts == 2)
+        return state
+    }
+
+    @Test("after a presumed-lost execute, a refusal voids the hold only once Dollr confirms it knows neither")
+    func refusalAfterPresumedLossIsConfirmed() {
+        let refusals: [DollrError] = [.passcodeRejected, .forbidden(detail: "x"), .validation([])]
+        for refusal in refusals {
+            let confirming = Self.machine.apply(.executeFailed(refusal), to: Self.reExecuting(), now: 71_000)
+            #expect(confirming.ledger == .none && !confirming.emitsEvent && confirming.state.phase == .polling, "\(refusal)")
+            #expect(Self.machine.action(for: confirming.state) == .pollStatus(Self.referenceID))
+            // Dollr still does not know it: the refusal stands and the hold goes.
+            let failed = Self.machine.apply(.failed(.notFound), to: confirming.state, now: 72_000)
+            #expect(failed.state.status == .failed && failed.ledger == .void && failed.state.reason == confirming.state.pendingFailure)
+            // The first execute landed after all: Dollr's word decides, and its debit is posted.
+            let landed = Self.machine.apply(.polled(Self.execution(.completed)), to: confirming.state, now: 72_000)
+            #expect(landed.state.status == .completed && landed.ledger == .post(debitedMinor: 10_100))
+        }
+        // The merchant-level alert is raised at once, not after the confirmation.
+        let passcode = Self.machine.apply(.executeFailed(.passcodeRejected), to: Self.reExecuting(), now: 71_000)
+        #expect(passcode.alert == .passcodeRejected)
     }
 
     @Test("a provider FAILED voids the hold with the gateway's reason")

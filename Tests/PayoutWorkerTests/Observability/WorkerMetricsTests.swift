@@ -174,6 +174,17 @@ import Testing
         #expect(scrape.samples(named: "payout_executions_total").count == 3)
     }
 
+    @Test func ledgerMismatchesAreCountedByReasonAndCurrency() throws {
+        self.metrics.ledgerMismatch(.debitExceededHold, currency: "LRD")
+        self.metrics.ledgerMismatch(.debitExceededHold, currency: "LRD")
+        self.metrics.ledgerMismatch(.debitInOtherCurrency, currency: "USD")
+
+        let scrape = try self.scrape()
+        #expect(scrape.types["payout_ledger_mismatches_total"] == "counter")
+        #expect(scrape.value("payout_ledger_mismatches_total", ["reason": "debit_exceeded_hold", "currency": "LRD"]) == 2)
+        #expect(scrape.value("payout_ledger_mismatches_total", ["reason": "debit_in_other_currency", "currency": "USD"]) == 1)
+    }
+
     @Test func labelsNeverCarryReferenceIDsOrPhoneNumbers() throws {
         let reference = UUID().uuidString
         self.metrics.deadLettered(reason: reference)

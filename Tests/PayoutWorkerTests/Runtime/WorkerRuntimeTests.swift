@@ -24,7 +24,12 @@ struct WorkerRuntimeTests {
         var records = references.map { Commands.record($0) }
         records.append(KafkaProducerRecord(topic: "payouts.commands", key: nil, value: Array("{not json".utf8)))
         records.append(Commands.record(references[0], amount: "99.00"))  // conflicting duplicate
+        records.append(KafkaProducerRecord(  // readable, but with no reference_id to answer under
+            topic: "payouts.commands", key: Array("no-reference".utf8), value: Array(#"{"amount":"1.00","currency":"USD"}"#.utf8)))
+        let rejected = UUID()  // a usable reference_id with an invalid amount: answered REJECTED, not dead-lettered
+        records.append(Commands.record(rejected, amount: "-5.00"))
         #expect(await producer.sendAll(records).allSatisfy { (try? $0.get()) != nil })
+        let rejectedKey = rejected.uuidString.lowercased()
 
         let keys = Set(references.map { $0.uuidString.lowercased() })
         try await withDeadline(.seconds(90), "a final status for every payout") {
@@ -32,7 +37,10 @@ struct WorkerRuntimeTests {
                 Set(messages.filter { ["COMPLETED", "FAILED"].contains($0.json["status"] as? String) }.compactMap { $0.json["reference_id"] as? String }) == keys
             }
         }
-        try await withDeadline(.seconds(60), "two dead letters") { await deadLetters.wait { $0.count == 2 } }
+        try await withDeadline(.seconds(60), "three dead letters") { await deadLetters.wait { $0.count == 3 } }
+        try await withDeadline(.seconds(60), "the invalid command answered REJECTED") {
+            await statuses.wait { $0.contains { $0.header("ce_subject") == rejectedKey && $0.json["status"] as? String == "REJECTED" } }
+        }
 
         // An identical duplicate after completion re-emits the final event with the same id.
         #expect(await producer.sendAll([Commands.record(references[1])]).allSatisfy { (try? $0.get()) != nil })
@@ -55,7 +63,24 @@ struct WorkerRuntimeTests {
             #expect(message.header("content-type") == "application/json")
             #expect(message.header("ce_time")?.hasSuffix("Z") == true)
             #expect(!String(decoding: message.value ?? [], as: UTF8.self).contains("231771234567"), "no phone in events")
+            // The value's schema, exactly.
+            #expect(Set(body.keys) == ["reference_id", "sequence", "status", "amount", "currency", "reason", "provider", "occurred_at"], "\(body.keys)")
+            let status = body["status"] as? String
+            #expect((body["occurred_at"] as? String)?.hasSuffix("Z") == true)
+            #expect(status == "REJECTED" || body["currency"] as? String == "USD", "only a rejection may lack what it could not read")
+            if status == "COMPLETED" {
+                #expect(body["reason"] is NSNull && body["amount"] as? String == "10.00")
+                let provider = try #require(body["provider"] as? [String: Any], "COMPLETED names Dollr's session, wallet and transaction")
+                #expect(Set(provider.keys) == ["session_id", "wallet_id", "transaction_id", "status"] && provider["status"] as? String == "COMPLETED")
+                #expect(provider["transaction_id"] is String && provider["session_id"] is String)
+            }
+            if status == "REJECTED" {
+                let reason = try #require(body["reason"] as? [String: Any])
+                #expect(reason["code"] as? String == "VALIDATION_ERROR" && (reason["message"] as? String)?.isEmpty == false)
+                #expect(body["provider"] is NSNull, "never sent to Dollr")
+            }
         }
+        #expect(!all.contains { $0.keyString == "no-reference" }, "a command without a reference_id gets no status event")
         for reference in keys {
             let sequences = all.filter { $0.header("ce_subject") == reference }.compactMap { $0.json["sequence"] as? Int }
             #expect(sequences == sequences.sorted(), "events of \(reference) in sequence order")
@@ -65,7 +90,7 @@ struct WorkerRuntimeTests {
         #expect(Set(completed.map { $0.header("ce_id") }).count == 1, "a re-emitted event keeps its id")
 
         let reasons = deadLetters.elements.compactMap { $0.header("dlq.reason") }.sorted()
-        #expect(reasons == ["IDEMPOTENCY_CONFLICT", "VALIDATION_ERROR"])
+        #expect(reasons == ["IDEMPOTENCY_CONFLICT", "VALIDATION_ERROR", "VALIDATION_ERROR"])
         for letter in deadLetters.elements {
             #expect(letter.header("dlq.original.topic") == "payouts.commands")
             #expect(letter.header("dlq.original.partition") != nil && letter.header("dlq.original.offset") != nil)
@@ -73,6 +98,9 @@ struct WorkerRuntimeTests {
         }
         let conflict = try #require(deadLetters.elements.first { $0.header("dlq.reason") == "IDEMPOTENCY_CONFLICT" })
         #expect(conflict.value == Commands.record(references[0], amount: "99.00").value, "the original value is kept")
+        #expect(conflict.keyString == references[0].uuidString.lowercased(), "the original key is kept")
+        #expect(deadLetters.elements.contains { $0.keyString == "no-reference" }, "the record without a reference_id is dead-lettered under its key")
+        #expect(env.sandbox.sandbox.ledgerSnapshot().execution(rejectedKey) == nil, "a rejected command never reaches Dollr")
 
         // Ground truth: each payout executed exactly once at Dollr.
         let ledger = env.sandbox.sandbox.ledgerSnapshot()
