@@ -154,3 +154,56 @@ struct WorkerRuntimeTests {
         await env.stop()
     }
 }
+
+@Suite("Worker runtime: an unreachable dead-letter topic")
+struct DeadLetterOutageTests {
+    @Test("only the unacknowledged dead letters are sent again: the batch's payouts are not answered twice")
+    func deadLettersAloneAreRetried() async throws {
+        var env = try await RuntimeEnvironment.start()
+        // The broker refuses the dead-letter topic (as an ACL would), so each dead letter fails
+        // at once, until the refusal is lifted below; metadata is refreshed often to notice that.
+        let topic = env.configuration.kafka.deadLetterTopic
+        let topicAuthorizationFailed = KafkaError.Code(rawValue: 29), noError = KafkaError.Code(rawValue: 0)
+        await env.cluster.setTopicError(topic, topicAuthorizationFailed)
+        env.configuration.kafka.producerProperties["topic.metadata.refresh.interval.ms"] = "200"
+        env.configuration.kafka.producerProperties["message.timeout.ms"] = "1000"
+        let logs = LogCapture()
+        let runtime = try await PayoutWorkerRuntime(configuration: env.configuration, logger: logs.logger("worker"), handleSignals: false)
+        try await runtime.store.setWallet(id: "1", currency: "USD", balanceMinor: 10_000_000, now: 0)
+        let running = Task { try await runtime.run() }
+
+        let references = (0..<20).map { _ in UUID() }
+        let producer = try env.producer()
+        var records = references.map { Commands.record($0) }
+        records.append(KafkaProducerRecord(topic: "payouts.commands", key: Array("unreadable".utf8), value: Array("{not json".utf8)))
+        #expect(await producer.sendAll(records).allSatisfy { (try? $0.get()) != nil })
+
+        try await eventually("a dead letter failed", within: .seconds(60)) {
+            logs.all.contains { $0.contains("dead letter not acknowledged") || $0.contains("intake batch failed") }
+        }
+        try await eventually("further attempts failed too", within: .seconds(60)) {
+            logs.all.filter { $0.contains("retrying") }.count >= 3
+        }
+        await env.cluster.setTopicError(topic, noError)
+        let deadLetters = Recorder<KafkaMessage>()
+        let (reader, readerTask) = try env.subscribe(topic, into: deadLetters)
+        try await withDeadline(.seconds(60), "the dead letter, once the topic is allowed") { await deadLetters.wait { !$0.isEmpty } }
+        #expect(deadLetters.elements.count == 1 && deadLetters.elements[0].keyString == "unreadable")
+
+        let scrape = runtime.metrics.render()
+        #expect(scrape.contains(#"payout_commands_total{result="duplicate"} 0"#), "no command was answered twice:\n\(scrape)")
+        #expect(scrape.contains(#"payout_commands_total{result="accepted"} 20"#))
+        #expect(try await runtime.store.countsByStatus().values.reduce(0, +) == 20)
+        let store = runtime.store
+        for reference in references {
+            let accepted = try await store.events(referenceID: reference.uuidString.lowercased()).filter { $0.status == "ACCEPTED" }
+            #expect(accepted.count == 1)
+        }
+        await runtime.shutdown()
+        try await running.value
+        await reader.close()
+        _ = try? await readerTask.value
+        await producer.close()
+        await env.stop()
+    }
+}
