@@ -33,6 +33,10 @@ RUN export DEBIAN_FRONTEND=noninteractive \
 COPY --from=build /staging/payout-worker /usr/local/bin/payout-worker
 COPY config/payout-worker.example.json /etc/payout-worker/payout-worker.example.json
 USER payout
+# The admin server (/healthz, /readyz, /metrics) listens on every interface inside the container:
+# its loopback is unreachable from outside, so `docker run -p 9090:9090` would reach nothing. The
+# binary's own default stays 127.0.0.1.
+ENV PAYOUT_ADMIN_HOST=0.0.0.0
 # The default SQLite store (sqlite:///var/lib/payout-worker/payouts.db) lives here.
 WORKDIR /var/lib/payout-worker
 EXPOSE 9090 8080
