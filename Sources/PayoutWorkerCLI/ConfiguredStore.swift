@@ -13,6 +13,9 @@ struct ConfiguredStoreOptions: ParsableArguments {
         help: ArgumentHelp("JSON configuration file (see config/payout-worker.example.json).", valueName: "file"))
     var configFile: String?
 
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .warning
+
     /// Opens and migrates the store, runs `body`, and closes the store whether `body` succeeds or not.
     func withStore<Result>(
         _ body: (any PayoutStore) async throws -> Result
@@ -24,10 +27,13 @@ struct ConfiguredStoreOptions: ParsableArguments {
         } catch {
             throw CommandFailure(error.description)
         }
-        // Operator commands print results on stdout; only store warnings and errors belong on stderr.
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        // The worker's own handler, so the store's log lines are masked as `run`'s are: a payout's
+        // stored state may hold the recipient's phone. Text, not JSON, whatever json_logs says: these
+        // lines go to the operator's terminal, not to a log pipeline. Warning by default, since the
+        // result is on stdout and only trouble belongs on stderr.
+        WorkerLogging.bootstrap(json: false, level: self.logLevel)
         var logger = Logger(label: "payout-worker.store")
-        logger.logLevel = .warning
+        logger.logLevel = self.logLevel
         let store: any PayoutStore
         do {
             store = try await PayoutStoreFactory.open(url: configuration.storeURL, logger: logger)

@@ -14,6 +14,12 @@ struct DemoCommandTests {
         #expect(!output.contains("VIOLATION"))
         #expect(output.contains("COMPLETED"))
         #expect(output.contains("INSUFFICIENT_FUNDS"), "the declared wallets are too small for every payout")
+        // stderr is a pipe here, not a terminal: its last progress line must show the final counts.
+        let progress = demo.stderr.split(separator: "\n").last { $0.contains(" answered ") }
+        let counts = try #require(progress?.firstMatch(of: /(\d+)\/(\d+) answered/), "no progress line")
+        #expect(counts.1 == counts.2, "the last progress line is not the final state: \(progress ?? "")")
+        let deadLetters = try #require(progress?.firstMatch(of: /DLQ (\d+)\/(\d+)/), "no DLQ count")
+        #expect(deadLetters.1 == deadLetters.2, "\(progress ?? "")")
     }
 
     @Test("at trace level, the demo logs no client secret, passcode, token or recipient phone")

@@ -13,8 +13,8 @@ struct StoreCommandTests {
         var path: String { self.directory.appendingPathComponent("payouts.db").path }
         var url: String { "sqlite://\(self.path)" }
 
-        init() throws {
-            self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("payout-cli-\(UUID().uuidString)")
+        init(named name: String = "payout-cli") throws {
+            self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         }
 
@@ -141,6 +141,28 @@ struct StoreCommandTests {
         #expect(events.dropFirst().allSatisfy { $0.count == 3 && $0[2].hasSuffix("Z") }, "times in UTC: \(events)")
         let everything = outcome.stdout.joined(separator: "\n") + outcome.stderr
         #expect(!everything.contains(phone) && !everything.contains("Jane Recipient"), "recipient printed: \(everything)")
+    }
+
+    @Test("store commands log through the worker's masking handler, at warning unless --log-level says otherwise")
+    func logsAreMasked() async throws {
+        let phone = "231771234567"
+        // The SQLite store logs its path at debug level: a directory named after the phone puts the
+        // digits into a log line, which only the masking handler keeps from reaching stderr in clear.
+        let store = try ScratchStore(named: "recipient-\(phone)")
+        defer { store.remove() }
+        let reference = "6f1c2d3e-4b5a-4c6d-8e7f-901234567891"
+        try await Self.seedFailedPayout(reference: reference, phone: phone, store: store)
+
+        let quiet = try await Self.run(["payouts", "show", reference], store: store)
+        #expect(quiet.status == 0, "\(quiet.stderr)")
+        #expect(quiet.stderr.isEmpty, "nothing below warning by default: \(quiet.stderr)")
+
+        let traced = try await Self.run(["payouts", "show", reference, "--log-level", "trace"], store: store)
+        #expect(traced.status == 0, "\(traced.stderr)")
+        #expect(traced.stderr.contains("opened SQLite payout store"), "debug lines are logged: \(traced.stderr)")
+        #expect(traced.stderr.contains("recipient-********4567"), "the phone is masked to its last 4: \(traced.stderr)")
+        let everything = traced.stdout.joined(separator: "\n") + traced.stderr
+        #expect(!everything.contains(phone), "phone printed in clear: \(everything)")
     }
 
     /// Writes, through the store API the engine uses, a payout whose state still holds the

@@ -55,7 +55,7 @@ extension WorkerConfiguration {
             .integer("intake_batch_size", nil, positive, \.intakeBatchSize),
             .integer("relay_batch_size", nil, positive, \.relayBatchSize),
             .text("event_source", nil, \.eventSource),
-            .milliseconds("shutdown_timeout_ms", nil, positiveMilliseconds, \.shutdownTimeout),
+            .milliseconds("shutdown_timeout_ms", "PAYOUT_SHUTDOWN_TIMEOUT_MS", positiveMilliseconds, \.shutdownTimeout),
             .flag("json_logs", "PAYOUT_JSON_LOGS", \.jsonLogs),
             .text("log_level", "PAYOUT_LOG_LEVEL", \.logLevel, rule: ConfigurationRules.logLevel),
 

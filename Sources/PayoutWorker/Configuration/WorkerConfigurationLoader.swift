@@ -12,12 +12,19 @@ import Foundation
 public enum WorkerConfigurationLoader {
     /// librdkafka properties from the environment: `PAYOUT_KAFKA_PROPERTY_SASL_USERNAME=...` sets
     /// `sasl.username` in `kafka.properties` (lower-cased, `_` becomes `.`), for consumer and producer.
+    /// `PAYOUT_KAFKA_PROPERTY_<NAME>_FILE` reads the value from a file instead (`sasl.password`).
+    /// No librdkafka property name ends in `.file`, so the suffix cannot hide a real property.
     public static let kafkaPropertyPrefix = "PAYOUT_KAFKA_PROPERTY_"
 
-    /// Secrets that may be read from a file instead: variable -> its `_FILE` variable.
+    /// The suffix of a variable whose value is the path of a file holding the value.
+    static let fileSuffix = "_FILE"
+
+    /// Secrets that may be read from a file instead: variable -> its `_FILE` variable. The store URL
+    /// is one: a PostgreSQL URL carries the password.
     static let secretFiles: [(variable: String, fileVariable: String)] = [
         ("DOLLR_CLIENT_SECRET", "DOLLR_CLIENT_SECRET_FILE"),
         ("MERCHANT_PASSCODE", "MERCHANT_PASSCODE_FILE"),
+        ("PAYOUT_STORE_URL", "PAYOUT_STORE_URL_FILE"),
     ]
 
     /// Every environment variable the loader reads, apart from the ``kafkaPropertyPrefix`` family.
@@ -134,10 +141,21 @@ public enum WorkerConfigurationLoader {
             if let setting = byVariable[name] {
                 try Self.apply(setting, .text(value), from: name, to: &configuration)
             } else if name.hasPrefix(Self.kafkaPropertyPrefix) {
-                let suffix = name.dropFirst(Self.kafkaPropertyPrefix.count)
+                var suffix = name.dropFirst(Self.kafkaPropertyPrefix.count)
+                let fromFile = suffix.hasSuffix(Self.fileSuffix)
+                if fromFile { suffix = suffix.dropLast(Self.fileSuffix.count) }
                 guard !suffix.isEmpty else {
                     throw ConfigurationError(
                         .environment, key: name, reason: "needs a property name, e.g. \(Self.kafkaPropertyPrefix)SECURITY_PROTOCOL")
+                }
+                var value = value
+                if fromFile {
+                    let direct = Self.kafkaPropertyPrefix + suffix
+                    if let other = environment[direct], !other.isEmpty {
+                        throw ConfigurationError(
+                            .environment, key: name, reason: "is set together with \(direct); set only one of them")
+                    }
+                    value = try Self.contents(ofFileNamedBy: name, path: value)
                 }
                 let property = suffix.lowercased().replacingOccurrences(of: "_", with: ".")
                 do {
@@ -156,7 +174,7 @@ public enum WorkerConfigurationLoader {
                     .environment, key: name,
                     reason: "is not a setting payout-worker reads; known: "
                         + Self.environmentKeys.filter { $0.hasPrefix("PAYOUT_") }.sorted().joined(separator: ", ")
-                        + ", \(Self.kafkaPropertyPrefix)<NAME>")
+                        + ", \(Self.kafkaPropertyPrefix)<NAME>, \(Self.kafkaPropertyPrefix)<NAME>\(Self.fileSuffix)")
             }
         }
         for (variable, fileVariable) in Self.secretFiles {
@@ -165,21 +183,28 @@ public enum WorkerConfigurationLoader {
                 throw ConfigurationError(
                     .environment, key: fileVariable, reason: "is set together with \(variable); set only one of them")
             }
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ConfigurationError(
-                    .environment, key: fileVariable, reason: "names a file that cannot be read (missing, or not permitted)")
-            }
-            var secret = String(decoding: data, as: UTF8.self)
-            // Files written by editors and `echo` end in a newline that is not part of the secret.
-            // Scalars, not Characters: "\r\n" is a single Character, so hasSuffix("\n") misses it.
-            while let last = secret.unicodeScalars.last, last == "\n" || last == "\r" {
-                secret.unicodeScalars.removeLast()
-            }
-            guard !secret.isEmpty else {
-                throw ConfigurationError(.environment, key: fileVariable, reason: "names an empty file")
-            }
+            let secret = try Self.contents(ofFileNamedBy: fileVariable, path: path)
             try Self.apply(byVariable[variable]!, .text(secret), from: fileVariable, to: &configuration)
         }
+    }
+
+    /// The text of the file `path` that the `_FILE` variable `variable` names, without its trailing
+    /// line break. Errors name the variable, never the path's content.
+    private static func contents(ofFileNamedBy variable: String, path: String) throws(ConfigurationError) -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(
+                .environment, key: variable, reason: "names a file that cannot be read (missing, or not permitted)")
+        }
+        var text = String(decoding: data, as: UTF8.self)
+        // Files written by editors and `echo` end in a newline that is not part of the secret.
+        // Scalars, not Characters: "\r\n" is a single Character, so hasSuffix("\n") misses it.
+        while let last = text.unicodeScalars.last, last == "\n" || last == "\r" {
+            text.unicodeScalars.removeLast()
+        }
+        guard !text.isEmpty else {
+            throw ConfigurationError(.environment, key: variable, reason: "names an empty file")
+        }
+        return text
     }
 
     private static func apply(

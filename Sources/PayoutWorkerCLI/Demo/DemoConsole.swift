@@ -8,6 +8,8 @@ import PayoutEngine
 final class DemoConsole {
     private let isTerminal = isatty(STDERR_FILENO) != 0
     private var lastLine = ContinuousClock.now - .seconds(10)
+    /// The latest progress line not yet printed (not on a terminal), so the end can print it.
+    private var unprinted: String?
 
     func step(_ text: String) { write("• \(text)\n") }
 
@@ -23,11 +25,23 @@ final class DemoConsole {
             write("\r\u{1B}[2K\(line)")
         } else if ContinuousClock.now - lastLine >= .seconds(2) {
             lastLine = .now
+            unprinted = nil
             write("\(line)\n")
+        } else {
+            unprinted = line
         }
     }
 
-    func finishProgress() { if isTerminal { write("\n") } }
+    /// Ends the progress display. Without a terminal, the final counts would otherwise be missing
+    /// from the log whenever the run ends between two of its lines.
+    func finishProgress() {
+        if isTerminal {
+            write("\n")
+        } else if let unprinted {
+            write("\(unprinted)\n")
+            self.unprinted = nil
+        }
+    }
 
     func summary(_ verdict: DemoVerdict, elapsed: Duration) {
         var out = "\nOutcome by status\n"

@@ -1,3 +1,4 @@
+import Foundation
 import PayoutWorker
 import Testing
 
@@ -35,19 +36,63 @@ struct ComposeFileTests {
         return environment
     }
 
-    @Test("Kafka, topics, PostgreSQL, the sandbox and three workers")
+    /// The `ENV KEY=value` settings of the Dockerfile's runtime stage (its last `FROM`).
+    static func imageEnvironment() throws -> [String: String] {
+        let lines = try Repository.text("Dockerfile").split(separator: "\n")
+        let runtime = lines[(lines.lastIndex { $0.hasPrefix("FROM ") } ?? lines.startIndex)...]
+        var environment: [String: String] = [:]
+        for line in runtime where line.hasPrefix("ENV ") {
+            for pair in line.dropFirst("ENV ".count).split(separator: " ") {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                #expect(parts.count == 2, "write ENV as KEY=value: \(line)")
+                if parts.count == 2 { environment[String(parts[0])] = String(parts[1]) }
+            }
+        }
+        return environment
+    }
+
+    /// What a worker container sees: the image's environment, overridden by the service's.
+    static func containerEnvironment(of service: YAMLNode) throws -> [String: String] {
+        try Self.imageEnvironment().merging(try Self.environment(of: service)) { _, service in service }
+    }
+
+    /// A Compose duration (`35s`, `1m30s`, `500ms`).
+    static func duration(_ text: String) -> Duration? {
+        var total = Duration.zero
+        var rest = Substring(text)
+        while !rest.isEmpty {
+            guard let match = rest.prefixMatch(of: /(\d+)(ms|h|m|s)/), let amount = Int64(match.1) else { return nil }
+            switch match.2 {
+            case "ms": total += .milliseconds(amount)
+            case "s": total += .seconds(amount)
+            case "m": total += .seconds(amount * 60)
+            default: total += .seconds(amount * 3600)
+            }
+            rest = rest[match.range.upperBound...]
+        }
+        return text.isEmpty ? nil : total
+    }
+
+    @Test("Kafka, topics, PostgreSQL, the sandbox and one worker service of three replicas, built once")
     func services() throws {
         let names = Set(try Self.services().map(\.key))
         #expect(names.isSuperset(of: ["kafka", "topics", "postgres", "sandbox"]))
         let workers = try Self.workers()
-        #expect(workers.map(\.key) == ["worker-1", "worker-2", "worker-3"])
+        #expect(workers.map(\.key) == ["worker"], "one service, scaled with --scale worker=N")
         let services = try Self.compose()["services"]!
         #expect(services["kafka"]?["image"]?.string?.hasPrefix("apache/kafka:") == true)
         #expect(services["postgres"]?["image"]?.string == "postgres:16")
         #expect(services["postgres"]?["healthcheck"]?["test"] != nil)
         #expect(services["sandbox"]?["command"]?.strings == ["sandbox", "--host", "0.0.0.0", "--port", "8080"])
+        // The image is built once: one service builds and names it, the others only name it.
+        let builders = try Self.services().filter { $0.value["build"] != nil }
+        #expect(builders.map(\.key) == ["worker"], "only the worker service builds the image")
+        let image = try #require(services["worker"]?["image"]?.string)
+        #expect(services["sandbox"]?["image"]?.string == image)
         for worker in workers {
             #expect(worker.value["build"]?.string == ".", "\(worker.key) is built from the Dockerfile")
+            #expect(worker.value["deploy"]?["replicas"]?.string == "3")
+            #expect(worker.value["init"]?.string == "true", "\(worker.key): an init process as PID 1")
             let dependencies = worker.value["depends_on"]
             #expect(dependencies?["postgres"]?["condition"]?.string == "service_healthy")
             #expect(dependencies?["sandbox"]?["condition"]?.string == "service_healthy")
@@ -55,28 +100,52 @@ struct ComposeFileTests {
         }
     }
 
-    @Test("every worker variable is one the loader reads, and the loader accepts each worker's environment")
+    @Test("every worker variable is one the loader reads, and the loader accepts the container's environment")
     func workerEnvironmentLoads() throws {
-        var workerIDs: Set<String> = []
-        var instanceIDs: Set<String> = []
         for worker in try Self.workers() {
-            let environment = try Self.environment(of: worker.value)
-            for name in environment.keys
+            for name in try Self.containerEnvironment(of: worker.value).keys
             where name.hasPrefix("PAYOUT_") || name.hasPrefix("DOLLR_") || name.hasPrefix("MERCHANT_") {
                 #expect(WorkerConfigurationLoader.reads(environmentKey: name), "\(worker.key): \(name) is not read")
             }
-            let configuration = try WorkerConfigurationLoader.load(file: nil, environment: environment)
+            let configuration = try WorkerConfigurationLoader.load(
+                file: nil, environment: try Self.containerEnvironment(of: worker.value))
             #expect(configuration.kafka.brokers == "kafka:19092")
             #expect(configuration.storeURL.hasPrefix("postgres://"), "replicas share PostgreSQL")
             #expect(configuration.storeURL.contains("@postgres:5432/payouts"))
             #expect(configuration.dollr.baseURL.absoluteString == "http://sandbox:8080")
-            #expect(configuration.admin.host == "0.0.0.0")
-            workerIDs.insert(try #require(configuration.workerID, "\(worker.key) has PAYOUT_WORKER_ID"))
-            instanceIDs.insert(try #require(configuration.kafka.groupInstanceID))
             #expect(configuration.kafka.groupID == WorkerConfiguration().kafka.groupID)
+            // Replicas of one scaled service share their environment, so nothing in it may be per
+            // replica. Dynamic membership also makes a stopped replica leave the group at once: a
+            // static member (group.instance.id) keeps its partitions until session.timeout.ms.
+            #expect(configuration.workerID == nil, "\(worker.key): the worker id defaults to host name + pid")
+            #expect(configuration.kafka.groupInstanceID == nil, "\(worker.key): no static membership in compose")
         }
-        #expect(workerIDs.count == 3, "each replica has its own worker id")
-        #expect(instanceIDs.count == 3, "each replica has its own group.instance.id")
+    }
+
+    @Test("the image's admin server listens on every interface; the binary's default stays loopback")
+    func adminHost() throws {
+        #expect(try Self.imageEnvironment()["PAYOUT_ADMIN_HOST"] == "0.0.0.0")
+        #expect(WorkerConfiguration().admin.host == "127.0.0.1")
+        for worker in try Self.workers() {
+            let configuration = try WorkerConfigurationLoader.load(
+                file: nil, environment: try Self.containerEnvironment(of: worker.value))
+            #expect(configuration.admin.host == "0.0.0.0", "\(worker.key): a published port must reach the admin server")
+        }
+    }
+
+    @Test("a worker's stop grace period outlasts its drain, so a stop never SIGKILLs a draining worker")
+    func stopGracePeriod() throws {
+        for worker in try Self.workers() {
+            let text = try #require(worker.value["stop_grace_period"]?.string, "\(worker.key): Docker's default is 10 s")
+            let grace = try #require(Self.duration(text), "\(worker.key): stop_grace_period \(text)")
+            let configuration = try WorkerConfigurationLoader.load(
+                file: nil, environment: try Self.containerEnvironment(of: worker.value))
+            // `run` exits 70 by itself once the drain overruns shutdown_timeout_ms by 10 s.
+            #expect(grace > configuration.shutdownTimeout + .seconds(10), "\(worker.key): \(text)")
+        }
+        #expect(Self.duration("1m30s") == .seconds(90))
+        #expect(Self.duration("35s") == .seconds(35))
+        #expect(Self.duration("35") == nil)
     }
 
     @Test("the sandbox's merchant is the workers' merchant")
@@ -92,13 +161,14 @@ struct ComposeFileTests {
         }
     }
 
-    @Test("published host ports do not collide; each worker publishes its admin port and checks /readyz there")
+    @Test("published host ports do not collide; workers publish their admin port on no fixed host port and check /readyz there")
     func ports() throws {
         var hostPorts: [String: String] = [:]
         for service in try Self.services() {
             for mapping in service.value["ports"]?.strings ?? [] {
                 let parts = mapping.split(separator: ":")
-                #expect(parts.count == 2, "\(service.key): write ports as \"HOST:CONTAINER\"")
+                #expect(parts.count == 1 || parts.count == 2, "\(service.key): write ports as \"HOST:CONTAINER\" or \"CONTAINER\"")
+                guard parts.count == 2 else { continue }  // an ephemeral host port: no collision possible
                 let host = String(parts[0])
                 if let other = hostPorts[host] {
                     Issue.record("host port \(host) published by both \(other) and \(service.key)")
@@ -107,23 +177,29 @@ struct ComposeFileTests {
             }
         }
         for worker in try Self.workers() {
-            let configuration = try WorkerConfigurationLoader.load(file: nil, environment: try Self.environment(of: worker.value))
+            let configuration = try WorkerConfigurationLoader.load(
+                file: nil, environment: try Self.containerEnvironment(of: worker.value))
+            // A fixed host port would make a second replica fail to start.
             let ports = worker.value["ports"]?.strings ?? []
-            #expect(ports.count == 1 && ports[0].hasSuffix(":\(configuration.admin.port)"), "\(worker.key): \(ports)")
+            #expect(ports == ["\(configuration.admin.port)"], "\(worker.key): \(ports)")
             let check = worker.value["healthcheck"]?["test"]?.strings ?? []
             #expect(check.contains("http://localhost:\(configuration.admin.port)/readyz"), "\(worker.key): \(check)")
         }
     }
 
-    @Test("the topics service creates exactly the default topics of WorkerConfiguration")
+    @Test("the topics service creates exactly the default topics of WorkerConfiguration, and fails if one fails")
     func topics() throws {
         let services = try Self.compose()["services"]!
         let script = try #require(services["topics"]?["command"]?.strings?.first)
-        let loop = try #require(script.split(separator: "\n").first { $0.hasPrefix("for topic in ") })
+        let lines = script.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        let loop = try #require(lines.first { $0.hasPrefix("for topic in ") })
         let created = loop.dropFirst("for topic in ".count).prefix(while: { $0 != ";" }).split(separator: " ").map(String.init)
         let kafka = WorkerConfiguration().kafka
         #expect(Set(created) == [kafka.commandsTopic, kafka.statusTopic, kafka.deadLetterTopic])
         #expect(script.contains("--bootstrap-server kafka:19092"))
+        // A loop's status is its last command's: without `set -e`, a failed creation would go unnoticed.
+        #expect(lines.first == "set -e", "the script starts with set -e")
+        #expect(script.contains("--create --if-not-exists"), "a rerun finds the topics and succeeds")
     }
 
     @Test("the Dockerfile builds the payout-worker product and ships the C libraries it links")
@@ -131,7 +207,10 @@ struct ComposeFileTests {
         let dockerfile = try Repository.text("Dockerfile")
         let stages = dockerfile.split(separator: "\n").filter { $0.hasPrefix("FROM ") }
         #expect(stages.count == 2, "a build stage and a runtime stage")
-        #expect(dockerfile.contains("FROM swift:6.1"))
+        // Several dependencies' minimum versions declare swift-tools-version 6.2; an older SwiftPM cannot resolve them.
+        let builder = try #require(stages.first)
+        let version = try #require(builder.firstMatch(of: /^FROM swift:(\d+)\.(\d+)/), "\(builder)")
+        #expect((Int(version.1)!, Int(version.2)!) >= (6, 2), "\(builder)")
         for package in ["librdkafka-dev", "libsqlite3-dev", "pkg-config", "librdkafka1", "libsqlite3-0", "curl"] {
             #expect(dockerfile.contains(" \(package)"), "Dockerfile lacks \(package)")
         }

@@ -29,6 +29,7 @@ struct LoaderEnvironmentTests {
             "PAYOUT_LOG_LEVEL": "warning",
             "PAYOUT_JSON_LOGS": "false",
             "PAYOUT_MAX_IN_FLIGHT": "12",
+            "PAYOUT_SHUTDOWN_TIMEOUT_MS": "12000",
         ])
         #expect(configuration.kafka.brokers == "kafka:19092")
         #expect(configuration.kafka.groupID == "group-env")
@@ -48,6 +49,7 @@ struct LoaderEnvironmentTests {
         #expect(configuration.logLevel == "warning")
         #expect(configuration.jsonLogs == false)
         #expect(configuration.engine.maximumInFlight == 12)
+        #expect(configuration.shutdownTimeout == .milliseconds(12_000))
         // What the environment does not name keeps the file's value.
         #expect(configuration.engine.leaseMilliseconds == 45_000)
     }
@@ -98,42 +100,81 @@ struct LoaderEnvironmentTests {
         defer { scratch.remove() }
         let secretFile = try scratch.write("client-secret", "from-a-file\n")
         let passcodeFile = try scratch.write("passcode", "424242\r\n")
+        let storeFile = try scratch.write("store-url", "postgres://payouts:pg-file-pass@db:5432/payouts\n")
+        let saslFile = try scratch.write("sasl-password", "sasl-file-pass\n")
         let configuration = try WorkerConfigurationLoader.load(file: nil, environment: [
             "DOLLR_CLIENT_SECRET_FILE": secretFile, "MERCHANT_PASSCODE_FILE": passcodeFile,
+            "PAYOUT_STORE_URL_FILE": storeFile, "PAYOUT_KAFKA_PROPERTY_SASL_PASSWORD_FILE": saslFile,
+            "PAYOUT_KAFKA_PROPERTY_SASL_USERNAME": "payouts",
         ])
         #expect(configuration.dollr.credentials.clientSecret.revealed == "from-a-file")
         #expect(configuration.dollr.credentials.passcode.revealed == "424242")
+        #expect(configuration.storeURL == "postgres://payouts:pg-file-pass@db:5432/payouts")
+        #expect(configuration.kafka.properties == ["sasl.password": "sasl-file-pass", "sasl.username": "payouts"])
+        #expect(WorkerConfigurationLoader.reads(environmentKey: "PAYOUT_KAFKA_PROPERTY_SASL_PASSWORD_FILE"))
     }
 
     @Test("a secret set both directly and by file is refused, naming both variables", arguments: [
         ("DOLLR_CLIENT_SECRET", "DOLLR_CLIENT_SECRET_FILE"), ("MERCHANT_PASSCODE", "MERCHANT_PASSCODE_FILE"),
+        ("PAYOUT_STORE_URL", "PAYOUT_STORE_URL_FILE"),
+        ("PAYOUT_KAFKA_PROPERTY_SASL_PASSWORD", "PAYOUT_KAFKA_PROPERTY_SASL_PASSWORD_FILE"),
     ])
     func secretSetTwice(variable: String, fileVariable: String) throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let file = try scratch.write("secret", "file-secret-999\n")
+        // Valid for every variable here, the store URL included, so only the pair can be the error.
+        let file = try scratch.write("secret", "postgres://u:file-secret-999@db/payouts\n")
         let error = try #require(throws: ConfigurationError.self) {
-            try WorkerConfigurationLoader.load(file: nil, environment: [variable: "direct-secret-777", fileVariable: file])
+            try WorkerConfigurationLoader.load(
+                file: nil, environment: [variable: "postgres://u:direct-secret-777@db/payouts", fileVariable: file])
         }
+        #expect(error.key == fileVariable)
         #expect(error.description.contains(variable))
         #expect(error.description.contains(fileVariable))
         #expect(!error.description.contains("direct-secret-777"))
         #expect(!error.description.contains("file-secret-999"))
     }
 
-    @Test("an unreadable or empty secret file is refused, naming its variable")
-    func badSecretFile() throws {
+    @Test("an unreadable or empty secret file is refused, naming its variable", arguments: [
+        "DOLLR_CLIENT_SECRET_FILE", "MERCHANT_PASSCODE_FILE", "PAYOUT_STORE_URL_FILE",
+        "PAYOUT_KAFKA_PROPERTY_SASL_PASSWORD_FILE",
+    ])
+    func badSecretFile(fileVariable: String) throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let missing = try #require(throws: ConfigurationError.self) {
-            try WorkerConfigurationLoader.load(file: nil, environment: ["DOLLR_CLIENT_SECRET_FILE": scratch.path("absent")])
+            try WorkerConfigurationLoader.load(file: nil, environment: [fileVariable: scratch.path("absent")])
         }
-        #expect(missing.key == "DOLLR_CLIENT_SECRET_FILE")
+        #expect(missing.key == fileVariable)
+        #expect(missing.reason.contains("cannot be read"), "\(missing)")
         let empty = try scratch.write("empty", "\n")
         let blank = try #require(throws: ConfigurationError.self) {
-            try WorkerConfigurationLoader.load(file: nil, environment: ["MERCHANT_PASSCODE_FILE": empty])
+            try WorkerConfigurationLoader.load(file: nil, environment: [fileVariable: empty])
         }
-        #expect(blank.key == "MERCHANT_PASSCODE_FILE")
+        #expect(blank.key == fileVariable)
+        #expect(blank.reason.contains("empty file"), "\(blank)")
+    }
+
+    @Test("a bad value read from a file names the _FILE variable and never the value")
+    func badValueInFile() throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let store = try scratch.write("store-url", "mysql://root:hunter2@db/payouts\n")
+        let storeError = try #require(throws: ConfigurationError.self) {
+            try WorkerConfigurationLoader.load(file: nil, environment: ["PAYOUT_STORE_URL_FILE": store])
+        }
+        #expect(storeError.key == "PAYOUT_STORE_URL_FILE")
+        #expect(storeError.reason.contains("scheme must be sqlite or postgres"), "\(storeError)")
+        #expect(!storeError.description.contains("hunter2"))
+
+        let protocolFile = try scratch.write("protocol", "carrier-pigeon\n")
+        let propertyError = try #require(throws: ConfigurationError.self) {
+            try WorkerConfigurationLoader.load(
+                file: nil, environment: ["PAYOUT_KAFKA_PROPERTY_SECURITY_PROTOCOL_FILE": protocolFile])
+        }
+        #expect(propertyError.key == "PAYOUT_KAFKA_PROPERTY_SECURITY_PROTOCOL_FILE")
+        #expect(propertyError.reason.contains("librdkafka refuses it"), "\(propertyError)")
+        #expect(!propertyError.description.contains("carrier-pigeon"))
     }
 
     @Test("environmentKeys lists exactly the variables the loader reads")
@@ -144,6 +185,7 @@ struct LoaderEnvironmentTests {
             "PAYOUT_STORE_URL", "DOLLR_BASE_URL", "DOLLR_CLIENT_ID", "DOLLR_CLIENT_SECRET", "DOLLR_CLIENT_SECRET_FILE",
             "MERCHANT_PASSCODE", "MERCHANT_PASSCODE_FILE", "MERCHANT_PASSCODE_PHONE", "PAYOUT_ADMIN_PORT",
             "PAYOUT_ADMIN_HOST", "PAYOUT_WORKER_ID", "PAYOUT_LOG_LEVEL", "PAYOUT_JSON_LOGS", "PAYOUT_MAX_IN_FLIGHT",
+            "PAYOUT_SHUTDOWN_TIMEOUT_MS", "PAYOUT_STORE_URL_FILE",
         ])
     }
 }

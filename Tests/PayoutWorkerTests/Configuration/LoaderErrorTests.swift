@@ -103,6 +103,8 @@ struct LoaderErrorTests {
         .environment("MERCHANT_PASSCODE_PHONE", "0770001234", "8 to 15 digits"),
         .environment("PAYOUT_QUEUE", "x", "is not a setting payout-worker reads"),
         .environment("PAYOUT_KAFKA_PROPERTY_", "x", "needs a property name"),
+        .environment("PAYOUT_KAFKA_PROPERTY__FILE", "/run/secrets/x", "needs a property name"),
+        .environment("PAYOUT_SHUTDOWN_TIMEOUT_MS", "0", "at least 1"),
     ]
 
     @Test("each refusal names its key and what is wrong, and never repeats a secret, phone or password", arguments: cases)
