@@ -149,6 +149,16 @@ struct WorkerProcessTests {
         #expect(try await store.wallets().allSatisfy { $0.heldMinor == 0 })
 
         try await survivor.waitUntilLive()
+        // What an operator sees of the survivor: ready, and metrics that tell the story.
+        try await eventually("the survivor ready", within: .seconds(60)) {
+            (try? await HTTPProbe.get(port: survivor.adminPort, "/readyz"))?.status == 200
+        }
+        let scrape = try await HTTPProbe.get(port: survivor.adminPort, "/metrics")
+        #expect(scrape.status == 200)
+        for series in ["payout_commands_consumed_total", #"payout_executions_total{status="COMPLETED""#,
+                       #"payout_provider_call_duration_seconds_bucket{call="execute""#, "payout_outbox_backlog"] {
+            #expect(scrape.body.contains(series), "\(series) scraped")
+        }
         survivor.signal(SIGTERM)
         #expect(try await survivor.waitForExit(within: .seconds(60)) == 0, "graceful exit: \(survivor.stderr.suffix(1500))")
         await reader.close(); _ = try? await readerTask.value
