@@ -5,11 +5,14 @@
 package struct JSONParser {
     /// What to do when an object names a member twice.
     package enum DuplicateNames: Sendable {
-        /// The last one wins, as in Python's `json` (Dollr's responses, our own files).
+        /// The last one wins, as in Python's `json` (Dollr's responses).
         case lastWins
         /// The document is refused: readers that keep the first one would see another value, so
-        /// a command with two `amount`s cannot be trusted for either.
+        /// a command with two `amount`s cannot be trusted for either. The name is withheld from
+        /// the error: in a command it may be anything upstream sent.
         case refuse
+        /// Refused, naming the member: for our own files, whose names are setting keys.
+        case refuseNamingIt
     }
 
     package struct Error: Swift.Error, Sendable, Hashable, CustomStringConvertible {
@@ -97,9 +100,10 @@ package struct JSONParser {
             self.skipWhitespace()
             let value = try self.parseValue(depth: depth)
             if let position = positions[key] {
-                guard self.duplicateNames == .lastWins else {
-                    // The name itself is not repeated: in a command it may be anything upstream sent.
-                    throw Error(offset: nameOffset, reason: "duplicate member name")
+                switch self.duplicateNames {
+                case .lastWins: break
+                case .refuse: throw Error(offset: nameOffset, reason: "duplicate member name")
+                case .refuseNamingIt: throw Error(offset: nameOffset, reason: "\"\(key)\" is given twice in one object")
                 }
                 members[position].value = value
             } else {

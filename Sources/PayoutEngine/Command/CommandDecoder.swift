@@ -69,9 +69,10 @@ public struct CommandDecoder: Sendable {
         switch object["metadata"] {
         case nil, .null?: break
         case .object(let members)?:
-            for member in members.members {
+            for (position, member) in members.members.enumerated() {
                 guard case .string(let text) = member.value else {
-                    throw reject("metadata.\(member.key)", "metadata values must be strings")
+                    // Named by position: a key is whatever upstream sent, and may hold personal data.
+                    throw reject("metadata", "values must be strings; member \(position + 1) is a \(member.value.typeName)")
                 }
                 metadata[member.key] = text
             }
@@ -167,6 +168,17 @@ public struct CommandDecoder: Sendable {
         }
     }
 
+    /// Characters that let a name rewrite the line it is shown on (a log line, an operator's
+    /// screen, Dollr's dashboard): controls, line and paragraph separators, and the bidirectional
+    /// embeddings, overrides and isolates of "Trojan Source". Marks that right-to-left scripts
+    /// need (LRM, RLM) and joiners (ZWJ, ZWNJ) stay allowed: real names use them.
+    static func isDisruptive(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .control, .lineSeparator, .paragraphSeparator: return true
+        default: return (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
+        }
+    }
+
     private func readRecipientDetails(_ object: JSONObject, _ reject: (String?, String) -> CommandRejection) throws(CommandRejection) -> RecipientDetails {
         func string(_ key: String, required: Bool = true, maxLength: Int = 200) throws(CommandRejection) -> String? {
             switch object[key] {
@@ -177,8 +189,8 @@ public struct CommandDecoder: Sendable {
                 let trimmed = text.trimmingCharacters(in: .whitespaces)
                 guard !trimmed.isEmpty else { throw reject("recipient.\(key)", "must not be empty") }
                 guard trimmed.count <= maxLength else { throw reject("recipient.\(key)", "is longer than \(maxLength) characters") }
-                guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-                    throw reject("recipient.\(key)", "must not contain control characters")
+                guard !trimmed.unicodeScalars.contains(where: Self.isDisruptive) else {
+                    throw reject("recipient.\(key)", "must not contain control, line-separator or bidirectional-override characters")
                 }
                 return trimmed
             case let other?:

@@ -66,7 +66,8 @@ public enum WorkerConfigurationLoader {
         }
         let document: JSONValue
         do {
-            document = try JSONParser.parse([UInt8](data))
+            // A key given twice would silently lose one of its values: refuse it.
+            document = try JSONParser.parse([UInt8](data), duplicateNames: .refuseNamingIt)
         } catch {
             throw ConfigurationError(.file(path), key: "", reason: error.description)
         }

@@ -67,6 +67,7 @@ struct LoaderErrorTests {
         .file(#"{"commands":{"maximum_amounts":{"USD":"1e5"}}}"#, "commands.maximum_amounts.USD", "plain decimal"),
         .file(#"{"commands":{"maximum_amounts":{"EUR":"10.00"}}}"#, "commands.maximum_amounts.EUR", "not in commands.allowed_currencies"),
         .file(#"{"commands":{"maximum_record_bytes":0}}"#, "commands.maximum_record_bytes", "from 1 to"),
+        .file(#"{"engine":{"lease_ms":1000,"lease_ms":90000}}"#, "", #""lease_ms" is given twice"#),
         .file(#"{"commands":{"allowed_currencies":["USD","KES"]}}"#, "engine.fallback_fee_minimums.KES", "is missing"),
         .file(#"{"engine":{"fallback_fee_minimums":{"USD":"1.00"}}}"#, "engine.fallback_fee_minimums.LRD", "is missing"),
         .file(#"{"engine":{"fallback_fee_minimums":{"USD":"-1"}}}"#, "engine.fallback_fee_minimums.USD", "must not be negative"),
@@ -121,7 +122,7 @@ struct LoaderErrorTests {
             try WorkerConfigurationLoader.load(file: file, environment: environment)
         }
         #expect(error.key == testCase.key, "\(error)")
-        #expect(error.description.contains(testCase.key), "\(error)")
+        #expect(testCase.key.isEmpty || error.description.contains(testCase.key), "\(error)")
         #expect(error.description.contains(testCase.fragment), "\(error)")
         for value in [Self.secretValue, Self.passcodeValue, Self.phoneValue, "0770001234", "hunter2"] {
             #expect(!error.description.contains(value), "\(error) repeats a value it must not")

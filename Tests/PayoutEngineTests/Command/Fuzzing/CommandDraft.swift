@@ -179,7 +179,7 @@ struct CommandDraft: Sendable {
     /// emoji sequences, and a scalar beyond the BMP (a surrogate pair when escaped).
     static let namePool = [
         "a", "Z", "q", "é", "e\u{301}", "ñ", "ü", "ß", "Ø", "Ω", "Ж", "ю", "ع", "ب", "ש", "中", "文", "한", "ह", "ก",
-        "👩‍💻", "🇱🇷", "👍🏽", "𝄞", "’", "-", "'", ".",
+        "👩‍💻", "🇱🇷", "👍🏽", "𝄞", "’", "-", "'", ".", "\u{200F}", "\u{200C}",  // RLM and ZWNJ: real names use them
     ]
     /// Metadata is opaque text: any scalar is allowed, control characters and NUL included.
     static let metadataPool = namePool + ["\u{0}", "\n", "\u{7}", "\u{1F}", "\u{7F}", "\u{85}", " ", "\"", "\\", "/", "{"]

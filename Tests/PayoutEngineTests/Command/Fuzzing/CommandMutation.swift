@@ -174,7 +174,8 @@ struct CommandMutation: Sendable, CustomStringConvertible {
     /// Strings that break any recipient text field: blank, control characters inside, wrong types.
     static let brokenText: [JSONText] = [
         .string(""), .string("   "), .string("Ad\u{0}a"), .string("Ad\u{7}a"), .string("Ad\na"), .string("Ad\u{1B}[31ma"),
-        .string("Ad\u{7F}a"), .string("Ad\u{85}a"), .string("Ada\r"), .number("1"), .bool(true), .array([]), .object([]),
+        .string("Ad\u{7F}a"), .string("Ad\u{85}a"), .string("Ada\r"), .string("Ad\u{202E}a"), .string("Ad\u{2066}a"),
+        .string("Ad\u{2028}a"), .string("Ad\u{2029}a"), .number("1"), .bool(true), .array([]), .object([]),
     ]
 
     static func recipientField(using random: inout Xoshiro) -> CommandMutation {
@@ -213,7 +214,7 @@ struct CommandMutation: Sendable, CustomStringConvertible {
         }
         let name = CommandDraft.text(from: CommandDraft.namePool, upTo: 5, using: &random)
         let value = [JSONText.number("1"), .null, .bool(false), .array([]), .object([])].randomElement(using: &random)!
-        return CommandMutation(label: "metadata.\(name) = \(value)", outcome: .field("metadata.\(name)")) { draft, _, _ in
+        return CommandMutation(label: "metadata.\(name) = \(value)", outcome: .field("metadata")) { draft, _, _ in
             var members: [JSONText.Member] = []
             if case .object(let existing)? = draft.members[path: ["metadata"]] { members = existing.filter { $0.name != name } }
             members.append(.init(name: name, value: value))

@@ -48,8 +48,12 @@ enum CommandRules {
         if let first = value.unicodeScalars.first, let last = value.unicodeScalars.last, blank(first) || blank(last) {
             problems.append("\(field) not trimmed")
         }
-        if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            problems.append("\(field) has a control character")
+        let disruptive = { (scalar: Unicode.Scalar) in
+            [.control, .lineSeparator, .paragraphSeparator].contains(scalar.properties.generalCategory)
+                || (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
+        }
+        if value.unicodeScalars.contains(where: disruptive) {
+            problems.append("\(field) has a control, separator or bidi-override character")
         }
         return problems
     }
