@@ -40,7 +40,9 @@ enum MemoryScenario {
         child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         child.arguments = ["run", "--config", configurationFile.path]
         child.standardOutput = FileHandle.nullDevice
-        child.standardError = FileHandle.nullDevice
+        let logFile = environment.directory.appendingPathComponent("memory-worker.log")
+        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        child.standardError = try FileHandle(forWritingTo: logFile)
         try child.run()
         let pid = child.processIdentifier
         defer { if child.isRunning { kill(pid, SIGKILL) } }
@@ -48,7 +50,9 @@ enum MemoryScenario {
 
         let (records, references) = BenchCommands.records(count: payouts, topic: commands, executable: true)
         try await environment.produce(records)
-        _ = try await watcher.waitForFinals(of: references, timeout: .seconds(600))
+        _ = try await watcher.waitForFinals(of: references, timeout: .seconds(600)) {
+            child.isRunning ? nil : "the measured worker exited (status \(child.terminationStatus)); its log: \(logFile.path)"
+        }
         let peakKiB = ProcessUsage.statusKiB("VmHWM", pid: String(pid)) ?? 0
         let cpu = ProcessUsage.cpuSeconds(pid: pid) ?? 0
         let snapshot = watcher.snapshot

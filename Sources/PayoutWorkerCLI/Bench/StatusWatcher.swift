@@ -59,9 +59,14 @@ final class StatusWatcher: Sendable {
     var snapshot: State { box.state.withLock { $0 } }
 
     /// Waits until every reference has its final event, or throws at the deadline.
-    func waitForFinals(of references: [String], timeout: Duration) async throws -> [ContinuousClock.Instant] {
+    /// Waits until every reference has a final event; fails at the timeout, or as soon as
+    /// `abandon` names a reason to stop waiting (the process doing the work has died).
+    func waitForFinals(
+        of references: [String], timeout: Duration, abandon: () -> String? = { nil }
+    ) async throws -> [ContinuousClock.Instant] {
         let deadline = ContinuousClock.now + timeout
         while true {
+            if let reason = abandon() { throw CommandFailure(reason) }
             let (times, missing) = box.state.withLock { state -> ([ContinuousClock.Instant], Int) in
                 let times = references.compactMap { state.finals[$0] }
                 return (times, references.count - times.count)
