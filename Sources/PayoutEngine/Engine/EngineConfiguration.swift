@@ -19,8 +19,10 @@ public struct EngineConfiguration: Sendable {
     /// When no Dollr call has been made for this long, one harmless call (the status of a
     /// reference_id that never exists; 404 is the healthy answer) checks that Dollr answers. So
     /// readiness and intake flow control never rest on stale evidence: an idle worker, or one whose
-    /// intake is paused for an outage, still notices Dollr going down and coming back. `nil`: never.
-    public var providerProbeInterval: Duration? = .seconds(5)
+    /// intake is paused for an outage, still notices Dollr going down and coming back. Shorter
+    /// than the 5 s for which one failure counts as "unavailable", so during an outage the flag
+    /// is renewed before it lapses and intake stays paused. `nil`: never.
+    public var providerProbeInterval: Duration? = .seconds(2)
     public var policy = EnginePolicy()
     public var commandPolicy = CommandPolicy()
 
