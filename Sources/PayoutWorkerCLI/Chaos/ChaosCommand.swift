@@ -3,7 +3,6 @@ import DollrClient
 import DollrSandbox
 import Foundation
 import Kafka
-import LocalPostgres
 import Logging
 import PayoutEngine
 import PayoutWorker
@@ -60,110 +59,40 @@ struct ChaosCommand: AsyncParsableCommand {
         let directory = try Self.makeDirectory(artifacts)
 
         progress.say("starting embedded Kafka, Dollr sandbox, PostgreSQL")
-        let topics = WorkerConfiguration().kafka
         // The run's own Kafka clients and broker report every outage it causes: expected, so quiet.
         var kafkaLogger = logger
         if logging.level == .info { kafkaLogger.logLevel = .critical }
-        let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: kafkaLogger)
-        // Enough partitions to stay under the embedded broker's 5 MiB per partition on long runs
-        // (a command is about 350 bytes; each payout has about four status events).
-        try await cluster.createTopic(topics.commandsTopic, partitions: max(6, commands / 8_000))
-        try await cluster.createTopic(topics.statusTopic, partitions: max(6, commands / 2_000))
-        try await cluster.createTopic(topics.deadLetterTopic, partitions: 3)
-        var sandboxConfiguration = SandboxConfiguration(seed: seed)
-        sandboxConfiguration.merchant = try MerchantCredentials.fromEnvironment(ProcessInfo.processInfo.environment, defaults: .sandboxDefaults)
-        ChaosFaults.off(&sandboxConfiguration.faults)
-        let sandbox = try await SandboxServer.start(configuration: sandboxConfiguration, logger: logger)
-        let storeURL: String
-        if let store { storeURL = store } else { storeURL = try await LocalPostgresServer.shared.createDatabase(prefix: "chaos") }
-        let payouts = try await PayoutStoreFactory.open(url: storeURL, logger: logger)
-        try await payouts.migrate()
-
-        // Both ledgers open with the same balances, too small for every payout.
-        let workload = CommandWorkload(total: commands, topic: topics.commandsTopic, seed: seed, mix: .chaos)
-        let opening = workload.walletsTooSmallForAll
-        for (index, wallet) in opening.enumerated() {
-            try await payouts.setWallet(id: String(index + 1), currency: wallet.currency.code, balanceMinor: wallet.balanceMinor, now: StoreClock.system.now())
-            sandbox.sandbox.setWalletBalance(Money(minorUnits: wallet.balanceMinor, currency: wallet.currency))
-        }
-
-        let configFile = directory.appendingPathComponent("worker.json")
-        try Data(ChaosFaults.workerConfiguration(logLevel: workerLogLevel.rawValue).utf8).write(to: configFile)
-        var environment = ProcessInfo.processInfo.environment
-        environment["PAYOUT_KAFKA_BROKERS"] = cluster.bootstrapServers
-        environment["PAYOUT_STORE_URL"] = storeURL
-        environment["DOLLR_BASE_URL"] = sandbox.baseURL.absoluteString
-        environment["PAYOUT_ADMIN_PORT"] = "0"
-        environment["PAYOUT_LOG_LEVEL"] = nil
-        let fleet = WorkerFleet(
-            count: workers, executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath(),
-            arguments: ["run", "--config", configFile.path], environment: environment, logDirectory: directory)
-        for slot in 0..<workers { try await fleet.start(slot) }
-
+        let env = try await ChaosEnvironment.start(seed: seed, commands: commands, storeURL: store, logger: logger, kafkaLogger: kafkaLogger)
+        let fleet = try await env.startFleet(workers: workers, logLevel: workerLogLevel, directory: directory)
         // Whatever ends the run early, no worker process outlives it.
         do {
-            let downstream = try DownstreamReaders(bootstrapServers: cluster.bootstrapServers, topics: topics, keepRecords: artifacts != nil, logger: kafkaLogger)
-            var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
+            let downstream = try DownstreamReaders(
+                bootstrapServers: env.cluster.bootstrapServers, topics: env.topics, keepRecords: artifacts != nil, logger: kafkaLogger)
+            var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: env.cluster.bootstrapServers)
             producerConfiguration.deliveryTimeout = .seconds(120)  // outlasts any outage of the schedule
             let producer = try KafkaProducer(configuration: producerConfiguration, logger: kafkaLogger)
-
             let schedule = ChaosSchedule(seed: seed, seconds: duration, workers: workers)
+            let workload = env.workload
             progress.say("\(workload.items.count) commands (\(workload.count(.payout)) payouts, \(workload.count(.duplicate)) duplicates, "
                 + "\(workload.count(.conflict)) conflicting, \(workload.count(.rejected) + workload.count(.garbage)) invalid), \(workers) workers, "
                 + "\(duration) s of faults: \(schedule.kills) kills, \(schedule.brokerOutages) broker outages, \(schedule.sandboxPauses) sandbox pauses")
-            // Faults start once the group has formed and the first payouts come out: a broker outage
-            // during the very first join would otherwise spend a short run before anything runs.
-            let slices = Self.slices(workload)
-            try await Self.send(slices[0], with: producer)
-            let warmUp = ContinuousClock.now + .seconds(120)
-            while downstream.observer.snapshot.events == 0 {
-                guard ContinuousClock.now < warmUp else { throw RunFailure("no status event within 120 s of start: see \(directory.path)") }
-                try await Task.sleep(for: .milliseconds(100))  // polling the observer's count
-            }
-            sandbox.sandbox.updateFaults { ChaosFaults.on(&$0) }
-            let chaosStart = ContinuousClock.now
-            let publishing = Task { try await Self.publish(slices.dropFirst(), with: producer, over: .seconds(duration), from: chaosStart) }
-            var executed: [ChaosSchedule.Action] = []
-            for step in schedule.steps {
-                try await Task.sleep(until: chaosStart + .milliseconds(step.atMilliseconds))  // the schedule's clock
-                switch step.action {
-                case .kill(let slot): if await fleet.kill(slot) { executed.append(step.action) }
-                case .restart(let slot): try await fleet.start(slot)
-                case .brokerDown: try await cluster.setBrokerDown(1)
-                case .brokerUp: try await cluster.setBrokerUp(1)
-                case .pauseSandbox: sandbox.sandbox.pause()
-                case .resumeSandbox: sandbox.sandbox.resume()
-                }
-                progress.tick(downstream.observer.snapshot, workload: workload)
-            }
-            try await Task.sleep(until: chaosStart + .seconds(duration))
 
-            // Calm again: every fault off, every worker up; the run must now settle by itself.
-            sandbox.sandbox.updateFaults { ChaosFaults.off(&$0) }
-            sandbox.sandbox.resume()
-            try await cluster.setBrokerUp(1)
+            try await faultPhase(env, fleet: fleet, downstream: downstream, producer: producer, schedule: schedule, progress: progress, directory: directory)
+            try await env.calm()
             for slot in 0..<workers { try await fleet.start(slot) }
-            try await publishing.value
-            progress.say("faults off; waiting up to \(settleTimeout) s for every answer")
-            let deadline = ContinuousClock.now + .seconds(settleTimeout)
-            while !Self.answered(workload, downstream.observer.snapshot), ContinuousClock.now < deadline {
-                progress.tick(downstream.observer.snapshot, workload: workload)
-                try await Task.sleep(for: .milliseconds(250))  // polling the observer's counts, not synchronising
-            }
+            try await settle(workload, downstream: downstream, progress: progress)
 
             let exits = await fleet.stopAll(within: .seconds(30))
             await downstream.close()
             await producer.close()
             let verdict = try await ChaosVerdict.check(
-                workload: workload, downstream: downstream.observer.snapshot, ledger: sandbox.sandbox.ledgerSnapshot(),
-                store: payouts, opening: opening, workerExits: exits)
-            let ledger = sandbox.sandbox.ledgerSnapshot()
-            let counters = sandbox.sandbox.counters
+                workload: workload, downstream: downstream.observer.snapshot, ledger: env.sandbox.sandbox.ledgerSnapshot(),
+                store: env.store, opening: env.opening, workerExits: exits)
+            let ledger = env.sandbox.sandbox.ledgerSnapshot()
+            let counters = env.sandbox.sandbox.counters
             let faults = counters.rateLimited + counters.serverErrors + counters.hangs + counters.lostResponses
                 + ledger.executions.filter { $0.status == .failed && !$0.refusedForFunds }.count
-            await payouts.close()
-            await sandbox.stop()
-            await cluster.shutdown()
+            await env.shutdown()
             try downstream.writeRecords(to: directory)
             try Self.writeRefusedExecutes(ledger, to: directory)
 
@@ -174,18 +103,68 @@ struct ChaosCommand: AsyncParsableCommand {
                 ("kills", await fleet.kills), ("broker_outages", schedule.brokerOutages), ("sandbox_pauses", schedule.sandboxPauses),
                 ("faults", faults),
             ] + verdict.figures + [("elapsed_s", Int((ContinuousClock.now - started).components.seconds)), ("violations", verdict.violations.count)]
-            for violation in verdict.violations { FileHandle.standardError.write(Data("VIOLATION \(violation)\n".utf8)) }
-            print("chaos " + figures.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
-            if verdict.violations.isEmpty && artifacts == nil {
-                try? FileManager.default.removeItem(at: directory)
-            } else {
-                FileHandle.standardError.write(Data("worker logs and topic contents: \(directory.path)\n".utf8))
-            }
-            if !verdict.violations.isEmpty { throw ExitCode(1) }
+            try report(figures, violations: verdict.violations, directory: directory)
         } catch {
             _ = await fleet.stopAll(within: .seconds(30))
             throw error
         }
+    }
+
+    /// Publishes the workload while the schedule kills and restarts workers, takes the broker
+    /// down and pauses the sandbox. Faults start once the group has formed and the first payouts
+    /// come out: a broker outage during the very first join would spend a short run before
+    /// anything runs.
+    private func faultPhase(
+        _ env: ChaosEnvironment, fleet: WorkerFleet, downstream: DownstreamReaders, producer: KafkaProducer,
+        schedule: ChaosSchedule, progress: ChaosProgress, directory: URL
+    ) async throws {
+        let slices = Self.slices(env.workload)
+        try await Self.send(slices[0], with: producer)
+        let warmUp = ContinuousClock.now + .seconds(120)
+        while downstream.observer.snapshot.events == 0 {
+            guard ContinuousClock.now < warmUp else { throw RunFailure("no status event within 120 s of start: see \(directory.path)") }
+            try await Task.sleep(for: .milliseconds(100))  // polling the observer's count
+        }
+        env.sandbox.sandbox.updateFaults { ChaosFaults.on(&$0) }
+        let chaosStart = ContinuousClock.now
+        let publishing = Task { try await Self.publish(slices.dropFirst(), with: producer, over: .seconds(duration), from: chaosStart) }
+        for step in schedule.steps {
+            try await Task.sleep(until: chaosStart + .milliseconds(step.atMilliseconds))  // the schedule's clock
+            switch step.action {
+            case .kill(let slot): _ = await fleet.kill(slot)
+            case .restart(let slot): try await fleet.start(slot)
+            case .brokerDown: try await env.cluster.setBrokerDown(1)
+            case .brokerUp: try await env.cluster.setBrokerUp(1)
+            case .pauseSandbox: env.sandbox.sandbox.pause()
+            case .resumeSandbox: env.sandbox.sandbox.resume()
+            }
+            progress.tick(downstream.observer.snapshot, workload: env.workload)
+        }
+        try await Task.sleep(until: chaosStart + .seconds(duration))
+        try await publishing.value
+    }
+
+    /// Waits, faults off, until everything is answered or the settle timeout passes.
+    private func settle(_ workload: CommandWorkload, downstream: DownstreamReaders, progress: ChaosProgress) async throws {
+        progress.say("faults off; waiting up to \(settleTimeout) s for every answer")
+        let deadline = ContinuousClock.now + .seconds(settleTimeout)
+        while !Self.answered(workload, downstream.observer.snapshot), ContinuousClock.now < deadline {
+            progress.tick(downstream.observer.snapshot, workload: workload)
+            try await Task.sleep(for: .milliseconds(250))  // polling the observer's counts, not synchronising
+        }
+    }
+
+    /// One line of figures on stdout, a `VIOLATION` line per violation on stderr; artifacts kept
+    /// when asked for or when something was violated.
+    private func report(_ figures: [(String, Int)], violations: [String], directory: URL) throws {
+        for violation in violations { FileHandle.standardError.write(Data("VIOLATION \(violation)\n".utf8)) }
+        print("chaos " + figures.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
+        if violations.isEmpty && artifacts == nil {
+            try? FileManager.default.removeItem(at: directory)
+        } else {
+            FileHandle.standardError.write(Data("worker logs and topic contents: \(directory.path)\n".utf8))
+        }
+        if !violations.isEmpty { throw ExitCode(1) }
     }
 
     /// Everything answered: a final status for each payout, REJECTED for each invalid command
