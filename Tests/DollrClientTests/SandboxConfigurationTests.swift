@@ -1,5 +1,6 @@
 import DollrClient
 import DollrSandbox
+import Foundation
 import Testing
 
 @Suite("Sandbox configuration file and environment")
@@ -56,5 +57,52 @@ struct SandboxConfigurationTests {
         let rwf = try CurrencyCode("RWF")
         #expect(fees.fee(for: Money(minorUnits: 150, currency: rwf)).description == "2")
         #expect(fees.fee(for: Money(minorUnits: .max, currency: .usd)).minorUnits == Int64.max / 100 + 1)
+    }
+}
+
+/// `DOLLR_CLIENT_SECRET_FILE` / `MERCHANT_PASSCODE_FILE`: the sandbox reads them as the worker does.
+@Suite("Sandbox secrets from *_FILE variables")
+struct SandboxSecretFileTests {
+    /// A file under the temporary directory holding `text`, removed by the caller.
+    private static func file(_ text: String) throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("sandbox-secret-\(UUID().uuidString)")
+        try Data(text.utf8).write(to: url)
+        return url.path
+    }
+
+    @Test func secretsComeFromFilesWithoutTheirTrailingNewline() throws {
+        let secretFile = try Self.file("file-secret-4711\n")
+        let passcodeFile = try Self.file("654321\r\n")
+        defer { try? FileManager.default.removeItem(atPath: secretFile) }
+        defer { try? FileManager.default.removeItem(atPath: passcodeFile) }
+        let configuration = try SandboxConfiguration.load(
+            json: Array(#"{"client_secret":"from-config"}"#.utf8),
+            environment: ["DOLLR_CLIENT_SECRET_FILE": secretFile, "MERCHANT_PASSCODE_FILE": passcodeFile]
+        )
+        #expect(configuration.merchant.clientSecret.revealed == "file-secret-4711")
+        #expect(configuration.merchant.passcode.revealed == "654321")
+        #expect(configuration.merchant.clientID == "sandbox-client")
+    }
+
+    @Test func badSecretFilesNameTheirVariableNeverTheContent() throws {
+        let empty = try Self.file("\n")
+        let secret = try Self.file("file-secret-999\n")
+        defer { try? FileManager.default.removeItem(atPath: empty) }
+        defer { try? FileManager.default.removeItem(atPath: secret) }
+        let cases: [([String: String], String)] = [
+            (["DOLLR_CLIENT_SECRET_FILE": "/nonexistent/\(UUID().uuidString)"], "DOLLR_CLIENT_SECRET_FILE names a file that cannot be read"),
+            (["MERCHANT_PASSCODE_FILE": empty], "MERCHANT_PASSCODE_FILE names an empty file"),
+            (
+                ["MERCHANT_PASSCODE": "direct-777", "MERCHANT_PASSCODE_FILE": secret],
+                "MERCHANT_PASSCODE_FILE is set together with MERCHANT_PASSCODE"
+            ),
+        ]
+        for (environment, expected) in cases {
+            let error = try #require(throws: SandboxConfigurationError.self) {
+                try SandboxConfiguration.load(json: nil, environment: environment)
+            }
+            #expect(error.description.contains(expected), "\(error)")
+            #expect(!error.description.contains("file-secret-999") && !error.description.contains("direct-777"))
+        }
     }
 }

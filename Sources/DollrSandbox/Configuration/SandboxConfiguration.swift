@@ -3,8 +3,10 @@ public import DollrClient
 /// Everything that defines a sandbox run.
 ///
 /// From the command line it comes from, in rising precedence: these defaults, the `--config FILE` JSON, and the
-/// merchant environment variables (`DOLLR_CLIENT_ID`, `DOLLR_CLIENT_SECRET`, `MERCHANT_PASSCODE`,
-/// `MERCHANT_PASSCODE_PHONE`), so that the environment the worker reads always makes both sides agree.
+/// merchant environment variables (`DOLLR_CLIENT_ID`, `DOLLR_CLIENT_SECRET` or `DOLLR_CLIENT_SECRET_FILE`,
+/// `MERCHANT_PASSCODE` or `MERCHANT_PASSCODE_FILE`, `MERCHANT_PASSCODE_PHONE`), read by
+/// ``MerchantCredentials/fromEnvironment(_:defaults:)`` exactly as the worker reads them, so that the environment the
+/// worker runs in always makes both sides agree.
 ///
 /// The JSON file has these optional members (unknown members are an error):
 /// ```json
