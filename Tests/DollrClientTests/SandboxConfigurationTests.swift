@@ -19,7 +19,7 @@ struct SandboxConfigurationTests {
         let json = #"""
             {"client_id":"from-file","passcode":"222222","merchant_verified":false,"token_lifetime_minutes":5,
              "session_lifetime_ms":1000,"wallets":{"USD":"10.00","RWF":"5000"},"fees":{"basis_points":250},
-             "faults":{"p_429":0.5,"hang_ms":100},"seed":7}
+             "faults":{"p_429":0.5,"hang_ms":100,"p_5xx_after_accept":0.25},"seed":7}
             """#
         let configuration = try SandboxConfiguration.load(
             json: Array(json.utf8),
@@ -36,6 +36,7 @@ struct SandboxConfigurationTests {
         #expect(configuration.fees.fee(for: .usd("100.00")) == .usd("2.50"))
         #expect(configuration.faults.p429 == 0.5)
         #expect(configuration.faults.hangMs == 100)
+        #expect(configuration.faults.p5xxAfterAccept == 0.25)
         #expect(configuration.seed == 7)
     }
 

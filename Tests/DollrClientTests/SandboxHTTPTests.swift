@@ -110,7 +110,7 @@ struct SandboxHTTPTests {
         let newWallet = try await self.send(server, "PUT", "/_sandbox/wallets/EUR", body: #"{"balance":"5"}"#)
         let badWallet = try await self.send(server, "PUT", "/_sandbox/wallets/USD", body: #"{"balance":"1.001"}"#)
         let faults = try await self.send(
-            server, "PATCH", "/_sandbox/faults", body: #"{"p_429":0.25,"processing_ms":10}"#)
+            server, "PATCH", "/_sandbox/faults", body: #"{"p_429":0.25,"processing_ms":10,"p_5xx_after_accept":0.5}"#)
         let badFaults = try await self.send(server, "PATCH", "/_sandbox/faults", body: #"{"p_5xx":2,"bogus":1}"#)
         let merchant = try await self.send(server, "PATCH", "/_sandbox/merchant", body: #"{"merchant_verified":false}"#)
         let expired = try await self.send(server, "POST", "/_sandbox/tokens/expire")
@@ -130,9 +130,11 @@ struct SandboxHTTPTests {
         #expect(faultObject["p_429"] == .number("0.25"))
         #expect(faultObject["processing_ms"] == .number("10"))
         #expect(faultObject["p_5xx"] == .number("0"))
+        #expect(faultObject["p_5xx_after_accept"] == .number("0.5"))
         #expect(badFaults.status == 422)
         #expect(settings.p429 == 0.25)
         #expect(settings.p5xx == 0)
+        #expect(settings.p5xxAfterAccept == 0.5)
         #expect(merchant.json == .object(["merchant_verified": .bool(false)]))
         #expect(!verified)
         #expect(expired.json == .object(["expired": .integer(1)]))
@@ -141,6 +143,7 @@ struct SandboxHTTPTests {
         #expect(ledgerObject.keys == ["wallets", "executions", "counters"])
         #expect(try ledgerObject.array("wallets").count == 3)
         #expect(try ledgerObject.array("executions").isEmpty)
+        #expect(try ledgerObject["counters"]?.object(context: "counters")["server_errors_after_accept"] == .number("0"))
     }
 
     @Test func faultsNeverTouchTheAdminAPI() async throws {
@@ -157,7 +160,7 @@ struct SandboxHTTPTests {
 
 private enum FaultSettingsKeys {
     static let all = [
-        "latency_ms", "pending_ms", "processing_ms", "p_429", "p_5xx", "p_hang", "p_lost_response", "p_provider_failed",
-        "hang_ms", "retry_after_s", "next_429",
+        "latency_ms", "pending_ms", "processing_ms", "p_429", "p_5xx", "p_5xx_after_accept", "p_hang", "p_lost_response",
+        "p_provider_failed", "hang_ms", "retry_after_s", "next_429",
     ]
 }

@@ -11,8 +11,13 @@ public struct FaultSettings: Sendable, Hashable {
     public var processingMs = 2000
     /// Chance of a 429 with `Retry-After`, without processing.
     public var p429 = 0.0
-    /// Chance of a 500/502/503, without processing.
+    /// Chance of a 500/502/503, without processing (``p5xxAfterAccept`` is the kind that did process).
     public var p5xx = 0.0
+    /// Chance that an execute is processed, accepted and recorded, and then answered 500/502/503 all the same.
+    /// This is the harsh half of "after a 5xx the outcome is unknown": with ``p5xx`` alone an execute 5xx never
+    /// lands, so a worker that answers a 5xx by executing again under a new `reference_id` would pay twice
+    /// without any test noticing. Applies to execute only, and only to calls the ledger accepted.
+    public var p5xxAfterAccept = 0.0
     /// Chance that the call hangs for ``hangMs`` and then answers 504, without processing.
     public var pHang = 0.0
     /// Chance that an execute is accepted and recorded but its response is lost: the sandbox waits ``hangMs`` and
@@ -78,8 +83,8 @@ extension FaultSettings {
     }
 
     static let jsonFieldNames = [
-        "latency_ms", "pending_ms", "processing_ms", "p_429", "p_5xx", "p_hang", "p_lost_response",
-        "p_provider_failed", "hang_ms", "retry_after_s", "next_429",
+        "latency_ms", "pending_ms", "processing_ms", "p_429", "p_5xx", "p_5xx_after_accept", "p_hang",
+        "p_lost_response", "p_provider_failed", "hang_ms", "retry_after_s", "next_429",
     ]
 
     private static var integerFields: [String: WritableKeyPath<FaultSettings, Int>] {
@@ -91,7 +96,7 @@ extension FaultSettings {
 
     private static var probabilityFields: [String: WritableKeyPath<FaultSettings, Double>] {
         [
-            "p_429": \.p429, "p_5xx": \.p5xx, "p_hang": \.pHang, "p_lost_response": \.pLostResponse,
+            "p_429": \.p429, "p_5xx": \.p5xx, "p_5xx_after_accept": \.p5xxAfterAccept, "p_hang": \.pHang, "p_lost_response": \.pLostResponse,
             "p_provider_failed": \.pProviderFailed,
         ]
     }

@@ -50,6 +50,18 @@ extension DollrAPIRoutes {
                 try await Task.sleep(for: lost)
                 return Self.droppedConnection
             }
+            if let status = fate.serverErrorAfterAccept {
+                // Accepted and recorded above; only the answer says otherwise.
+                self.sandbox.count {
+                    $0.serverErrors += 1
+                    $0.serverErrorsAfterAccept += 1
+                }
+                self.sandbox.logger.debug(
+                    "sandbox answers an accepted execute with a server error",
+                    metadata: ["reference_id": "\(referenceID)", "status": "\(status)"]
+                )
+                return SandboxResponse.detail(status, "Internal Server Error")
+            }
             return SandboxResponse.json(201, self.sandbox.render(record, now: now))
         }
     }
