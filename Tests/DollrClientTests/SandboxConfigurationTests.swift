@@ -49,6 +49,25 @@ struct SandboxConfigurationTests {
         }
     }
 
+    /// A hang that ends when the client gives up is a race between a timeout and a 504; the default must not be one.
+    @Test func defaultHangOutlastsTheDefaultClientTimeout() throws {
+        let client = DollrConfiguration(baseURL: try #require(URL(string: "http://127.0.0.1")), credentials: .sandboxDefaults)
+        #expect(Duration.milliseconds(FaultSettings().hangMs) >= client.requestTimeout * 2)
+    }
+
+    /// `config/sandbox.example.json` spells out the defaults; it must not drift from them (it once set hang_ms to the
+    /// client's timeout).
+    @Test func exampleFileHoldsTheDefaults() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let data = try Data(contentsOf: root.appendingPathComponent("config/sandbox.example.json"))
+        let configuration = try SandboxConfiguration.load(json: [UInt8](data), environment: [:])
+        #expect(configuration.faults == FaultSettings())
+        #expect(configuration.merchant == .sandboxDefaults)
+        // The file lists wallets in currency order, the defaults USD first: the same balances either way.
+        #expect(Set(configuration.wallets) == Set(SandboxConfiguration.defaultWallets))
+    }
+
     @Test func feeScheduleRoundsUpAndAppliesMinimums() throws {
         let fees = FeeSchedule()
         #expect(fees.fee(for: .usd("100.50")) == .usd("1.01"))

@@ -25,8 +25,11 @@ public struct FaultSettings: Sendable, Hashable {
     public var pLostResponse = 0.0
     /// Chance that an accepted execution ends FAILED at the provider (with a `gateway_message`).
     public var pProviderFailed = 0.0
-    /// How long a hang or a lost response lasts (default 30 s, past any sane client timeout).
-    public var hangMs = 30_000
+    /// How long a hang or a lost response lasts. The default, 60 s, is twice the client's default request timeout
+    /// (30 s, in `DollrConfiguration` and the worker's `dollr.request_timeout_ms`): a hang must outlast the client,
+    /// or the client gets the closing 504 (a server error) and the timeout path goes untested. It used to be 30 s,
+    /// equal to that timeout, which made the outcome a race. Raise it with the client's timeout.
+    public var hangMs = 60_000
     /// The `Retry-After` seconds sent with a 429.
     public var retryAfterSeconds = 1
     /// The next N Dollr API calls get a 429 whatever ``p429`` says: deterministic rate limiting for tests.
