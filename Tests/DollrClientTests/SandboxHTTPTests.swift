@@ -161,6 +161,6 @@ struct SandboxHTTPTests {
 private enum FaultSettingsKeys {
     static let all = [
         "latency_ms", "pending_ms", "processing_ms", "p_429", "p_5xx", "p_5xx_after_accept", "p_hang", "p_lost_response",
-        "p_provider_failed", "hang_ms", "retry_after_s", "next_429",
+        "p_provider_failed", "hang_ms", "retry_after_s", "next_429", "next_401",
     ]
 }

@@ -39,6 +39,24 @@ struct TokenTests {
         }
     }
 
+    /// A token refused twice in a row: one refresh, one retry, then `.unauthorized`, never a loop.
+    @Test func secondConsecutive401EndsUnauthorizedAfterOneRefreshAndOneRetry() async throws {
+        try await SandboxHarness.run { server, client in
+            _ = try await client.predictAmountAndFees(Self.query)
+            server.sandbox.updateFaults { $0.next401 = 2 }
+            await #expect(throws: DollrError.unauthorized) { try await client.predictAmountAndFees(Self.query) }
+            #expect(client.statistics.unauthorizedRetries == 1)
+            #expect(client.statistics.tokenRefreshes == 2)
+            #expect(server.sandbox.counters.tokensIssued == 2)
+            #expect(server.sandbox.counters.unauthorized == 2)
+            #expect(server.sandbox.faultSettings.next401 == 0)
+            // Nothing is left stuck: the next call succeeds on the token the refresh brought.
+            _ = try await client.predictAmountAndFees(Self.query)
+            #expect(server.sandbox.counters.tokensIssued == 2)
+            #expect(client.statistics.unauthorizedRetries == 1)
+        }
+    }
+
     @Test func tokenExpiredOnTheSandboxClockIsRefreshedAfter401() async throws {
         try await SandboxHarness.run { server, client in
             _ = try await client.predictAmountAndFees(Self.query)

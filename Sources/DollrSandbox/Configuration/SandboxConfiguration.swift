@@ -19,7 +19,8 @@ public import DollrClient
 ///   "fees": {"basis_points": 100, "minimums": {"USD": "0.10", "LRD": "10.00"}},
 ///   "faults": {"latency_ms": 0, "pending_ms": 500, "processing_ms": 2000, "p_429": 0, "p_5xx": 0,
 ///              "p_5xx_after_accept": 0, "p_hang": 0, "p_lost_response": 0, "p_provider_failed": 0,
-///              "hang_ms": 60000, "retry_after_s": 1, "next_429": 0},
+///              "hang_ms": 60000, "retry_after_s": 1, "next_429": 0,
+///              "next_401": 0},
 ///   "seed": 42
 /// }
 /// ```

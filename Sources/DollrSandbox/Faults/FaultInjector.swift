@@ -55,6 +55,15 @@ final class FaultInjector: Sendable {
         }
     }
 
+    /// Whether this authenticated call is refused by ``FaultSettings/next401``; uses one up if so.
+    func takeForcedUnauthorized() -> Bool {
+        self.state.withLock { state in
+            guard state.settings.next401 > 0 else { return false }
+            state.settings.next401 -= 1
+            return true
+        }
+    }
+
     /// What becomes of an execution if the ledger accepts it.
     struct ExecutionFate: Sendable {
         var pending: Duration

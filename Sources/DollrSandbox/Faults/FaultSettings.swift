@@ -34,6 +34,10 @@ public struct FaultSettings: Sendable, Hashable {
     public var retryAfterSeconds = 1
     /// The next N Dollr API calls get a 429 whatever ``p429`` says: deterministic rate limiting for tests.
     public var next429 = 0
+    /// The next N authenticated Dollr API calls get the documented 401 whatever their token: a token Dollr refuses
+    /// although it has not expired. Tokens stay valid, so this is how a test shows that a second 401, after the
+    /// client's one refresh and one retry, ends the call instead of looping.
+    public var next401 = 0
 
     public init() {}
 }
@@ -87,13 +91,13 @@ extension FaultSettings {
 
     static let jsonFieldNames = [
         "latency_ms", "pending_ms", "processing_ms", "p_429", "p_5xx", "p_5xx_after_accept", "p_hang",
-        "p_lost_response", "p_provider_failed", "hang_ms", "retry_after_s", "next_429",
+        "p_lost_response", "p_provider_failed", "hang_ms", "retry_after_s", "next_429", "next_401",
     ]
 
     private static var integerFields: [String: WritableKeyPath<FaultSettings, Int>] {
         [
             "latency_ms": \.latencyMs, "pending_ms": \.pendingMs, "processing_ms": \.processingMs, "hang_ms": \.hangMs,
-            "retry_after_s": \.retryAfterSeconds, "next_429": \.next429,
+            "retry_after_s": \.retryAfterSeconds, "next_429": \.next429, "next_401": \.next401,
         ]
     }
 

@@ -54,7 +54,8 @@ struct DollrAPIRoutes: Sendable {
             return SandboxResponse.detail(504, "Gateway Timeout")
         }
         if authenticated {
-            guard self.isAuthorised(request) else {
+            // A forced 401 is drawn only here, so it strikes calls that carry a token, as a refused token would.
+            guard !self.sandbox.faults.takeForcedUnauthorized(), self.isAuthorised(request) else {
                 self.sandbox.count { $0.unauthorized += 1 }
                 return SandboxResponse.detail(401, SandboxResponse.unauthorized, headers: [.wwwAuthenticate: "Bearer"])
             }
