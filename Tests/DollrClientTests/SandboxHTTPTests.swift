@@ -64,6 +64,38 @@ struct SandboxHTTPTests {
         }
     }
 
+    /// Where no route matches, FastAPI still answers JSON: 404 for an unknown path, 405 (with `Allow`) for a known
+    /// path and another method. Hummingbird alone sends an empty 404 for both.
+    @Test func unmatchedRoutesAnswerLikeFastAPI() async throws {
+        let server = try await SandboxServer.start(logger: SandboxHarness.quiet)
+        let status = "/v1/status/payout/\(UUID().uuidString.lowercased())"
+        let unknown = try await self.send(server, "GET", "/v1/nowhere")
+        let unknownPost = try await self.send(server, "POST", "/nowhere/at/all", body: "{}")
+        let wrongMethod = try await self.send(server, "DELETE", "/v1/sessions/payout")
+        let wrongMethodOnParameterPath = try await self.send(server, "POST", status, body: "{}")
+        let wrongAdminMethod = try await self.send(server, "GET", "/_sandbox/pause")
+        let head = try await self.send(server, "HEAD", status)
+        let get = try await self.send(server, "GET", status)
+        await server.stop()
+
+        func header(_ reply: Reply, _ name: String) -> String? {
+            reply.headers.first { $0.0.lowercased() == name }?.1
+        }
+        for reply in [unknown, unknownPost] {
+            #expect(reply.status == 404)
+            #expect(reply.json == .object(["detail": .string("Not Found")]))
+            #expect(header(reply, "content-type") == "application/json")
+        }
+        for (reply, allow) in [(wrongMethod, "POST"), (wrongMethodOnParameterPath, "GET, HEAD"), (wrongAdminMethod, "POST")] {
+            #expect(reply.status == 405)
+            #expect(reply.json == .object(["detail": .string("Method Not Allowed")]))
+            #expect(header(reply, "allow") == allow)
+        }
+        // The routes themselves are untouched (no token: 401), and HEAD is served where GET is, as in Starlette.
+        #expect(get.status == 401)
+        #expect(head.status == 401)
+    }
+
     @Test func executeValidatesTypesTheFastAPIWay() async throws {
         let server = try await SandboxServer.start(logger: SandboxHarness.quiet)
         let token = try await self.token(server)
