@@ -27,6 +27,25 @@ struct TokenTests {
         }
     }
 
+    /// The deliberate deviation for short tokens: the margin is half the lifetime, not 5 minutes, so a 6-minute
+    /// token is used until 3 minutes remain instead of being refreshed after its first minute.
+    @Test func shortTokenIsRefreshedAtHalfItsLifetime() async throws {
+        let clock = ManualClock()
+        let sandbox = SandboxHarness.configuration { $0.tokenLifetimeMinutes = 6 }
+        try await SandboxHarness.run(sandbox: sandbox, clock: clock) { server, client in
+            _ = try await client.predictAmountAndFees(Self.query)
+            // 3:30 left: a flat 5-minute margin would refresh here. (Steps of 30 s and more, so a loaded machine's
+            // real time between calls cannot move the token across the 3-minute line.)
+            clock.advance(by: .seconds(2 * 60 + 30))
+            _ = try await client.predictAmountAndFees(Self.query)
+            #expect(server.sandbox.counters.tokensIssued == 1)
+            // 2:30 left: under half the lifetime.
+            clock.advance(by: .seconds(60))
+            _ = try await client.predictAmountAndFees(Self.query)
+            #expect(server.sandbox.counters.tokensIssued == 2)
+        }
+    }
+
     @Test func unauthorizedTriggersOneRefreshAndOneRetry() async throws {
         try await SandboxHarness.run { server, client in
             _ = try await client.makeAccount()
