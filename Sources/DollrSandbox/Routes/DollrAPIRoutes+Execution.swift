@@ -25,7 +25,7 @@ extension DollrAPIRoutes {
             passcodeIssues = self.checkPasscode(passcode, fields: &fields)
         }
         guard fields.issues.isEmpty, let sessionID, let accountID, let referenceID else {
-            return SandboxResponse.validation(fields.issues)
+            return SandboxResponse.validation(fields.issues, body: body)
         }
         let fate = self.sandbox.faults.executionFate()
         let now = self.sandbox.clock.now()
@@ -42,7 +42,7 @@ extension DollrAPIRoutes {
                 "sandbox rejected an execute",
                 metadata: ["reference_id": "\(referenceID)", "duplicate": "\(duplicate)"]
             )
-            return SandboxResponse.validation(issues)
+            return SandboxResponse.validation(issues, body: body)
         case .accepted(let record):
             self.sandbox.logger.debug("sandbox accepted an execute", metadata: ["reference_id": "\(referenceID)"])
             if let lost = fate.lostResponse {
