@@ -12,7 +12,8 @@ struct SandboxCommand: AsyncParsableCommand {
         discussion: """
             Prints `listening on http://HOST:PORT` as the first line of stdout; logs go to stderr.
             The merchant comes from DOLLR_CLIENT_ID, DOLLR_CLIENT_SECRET, MERCHANT_PASSCODE and
-            MERCHANT_PASSCODE_PHONE (defaults: sandbox-client, sandbox-secret, 123456, 231770000001).
+            MERCHANT_PASSCODE_PHONE (defaults: sandbox-client, sandbox-secret, 123456, 231770000001),
+            the secrets also from DOLLR_CLIENT_SECRET_FILE and MERCHANT_PASSCODE_FILE, as the worker reads them.
             --config takes a JSON file: see SandboxConfiguration. Admin API under /_sandbox/.
             """
     )

@@ -5,12 +5,20 @@ import Testing
 
 @Suite("Status and 422 mapping (no network)")
 struct ErrorMappingTests {
-    private func map(_ status: Int, _ body: String, idempotent: Bool = true, retryAfter: Duration? = nil) -> DollrError
-    {
+    private func map(
+        _ status: Int, _ body: String, idempotent: Bool = true, execute: Bool = false, retryAfter: Duration? = nil
+    ) -> DollrError {
         ResponseStatusMapper.error(
             for: DollrResponse(status: status, retryAfter: retryAfter, body: Array(body.utf8)),
-            isIdempotent: idempotent
+            isIdempotent: idempotent,
+            isExecute: execute
         )
+    }
+
+    /// `{"detail":[{"loc":[...],"msg":...,"type":...}]}` for one issue.
+    private static func body(_ loc: [String], _ msg: String, _ type: String) -> String {
+        let parts = loc.map { "\"\($0)\"" }.joined(separator: ",")
+        return #"{"detail":[{"loc":["# + parts + #"],"msg":""# + msg + #"","type":""# + type + #""}]}"#
     }
 
     @Test func statuses() {
@@ -60,7 +68,47 @@ struct ErrorMappingTests {
         (#"{"detail":[{"loc":["body","session_id"],"msg":"session expired","type":"value_error"}]}"#, .sessionExpired),
     ])
     func specificCauses(body: String, expected: DollrError) {
-        #expect(self.map(422, body, idempotent: false) == expected)
+        #expect(self.map(422, body, idempotent: false, execute: true) == expected)
+    }
+
+    /// Duplicate wording at `reference_id` is a duplicate on any call; the duplicate type, or a field-less wording,
+    /// only on execute; and anything under `passcode.token` is the passcode.
+    @Test(arguments: [
+        (["body", "reference_id"], "Reference already exists", "value_error", false, DollrError.duplicateReference),
+        (["body"], "exists", "value_error.duplicate", true, .duplicateReference),
+        (["body", "session_id"], "exists", "value_error.duplicate", true, .duplicateReference),
+        (["body", "passcode", "token", "phone"], "Passcode is not registered to this phone", "value_error.passcode", true, .passcodeRejected),
+        (["body", "passcode", "token", "user_id"], "Passcode is not registered to this user", "value_error.passcode", true, .passcodeRejected),
+        (["body", "passcode", "token"], "Value error, one of phone or user_id is required", "value_error", true, .passcodeRejected),
+    ])
+    func preciseCausesStillMatch(loc: [String], msg: String, type: String, execute: Bool, expected: DollrError) {
+        #expect(self.map(422, Self.body(loc, msg, type), idempotent: !execute, execute: execute) == expected)
+    }
+
+    /// What the classifier used to over-match: such errors keep their detail as `.validation`.
+    @Test(arguments: [
+        // "already exists" about something else, on another call or at another field.
+        (["body", "account_name"], "Payment account already exists", "value_error", false),
+        (["body"], "Payment account already exists", "value_error", false),
+        (["body", "session_id"], "Session already exists for this account", "value_error", true),
+        (["body", "payout_account_id"], "Duplicate account binding", "value_error", true),
+        // reference_id is named, but the problem is its shape, not a duplicate.
+        (["body", "reference_id"], "Input should be a valid UUID, unable to parse string as an UUID", "uuid_parsing", true),
+        // The passcode object outside its token: request shape, not the merchant's passcode.
+        (["body", "passcode", "device", "type"], "Input should be 'SERVER', 'MOBILE' or 'WEB'", "enum", true),
+        (["body", "passcode", "device", "client_ip"], "Field required", "missing", true),
+        (["body", "passcode"], "Input should be a valid dictionary or object to extract fields from", "model_attributes_type", true),
+    ])
+    func fieldErrorsStayValidationWithTheirDetail(loc: [String], msg: String, type: String, execute: Bool) {
+        #expect(
+            self.map(422, Self.body(loc, msg, type), idempotent: !execute, execute: execute)
+                == .validation([ValidationIssue(loc: loc, msg: msg, type: type)]))
+    }
+
+    @Test func fieldLessDuplicateWordingIsADuplicateOnlyOnExecute() {
+        let body = #"{"detail":"Reference already exists"}"#
+        #expect(self.map(422, body, idempotent: false, execute: true) == .duplicateReference)
+        #expect(self.map(422, body) == .validation([ValidationIssue(loc: [], msg: "Reference already exists", type: "value_error")]))
     }
 
     @Test func unreadable422IsStillValidation() {

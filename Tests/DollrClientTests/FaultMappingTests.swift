@@ -123,6 +123,35 @@ struct FaultMappingTests {
         }
     }
 
+    /// The harsher 5xx: Dollr acted, then answered 500/502/503. The client must not read it as "nothing happened".
+    @Test func serverErrorAfterAcceptIsOutcomeUnknownAndTheExecutionLanded() async throws {
+        try await SandboxHarness.run { server, client in
+            let account = try await client.makeAccount()
+            let session = try await client.createPayoutSession(
+                CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00")))
+            server.sandbox.updateFaults { $0.p5xxAfterAccept = 1 }
+            let request = ExecutePayoutRequest(sessionID: session.id, payoutAccountID: account.id, referenceID: UUID())
+            do throws(DollrError) {
+                _ = try await client.executePayout(request)
+                Issue.record("execute succeeded through a 5xx")
+            } catch {
+                guard case .outcomeUnknown(.serverError(let status)) = error else {
+                    Issue.record("expected outcomeUnknown(serverError), got \(error)")
+                    return
+                }
+                #expect([500, 502, 503].contains(status))
+            }
+            let entry = try #require(server.sandbox.ledgerSnapshot().execution(request.referenceID.uuidString))
+            #expect(entry.accepted && entry.executeCalls == 1 && entry.status == .pending)
+            let counters = server.sandbox.counters
+            #expect(counters.serverErrorsAfterAccept == 1 && counters.serverErrors == 1)
+            #expect(counters.executionsAccepted == 1)
+            // What the worker must do next: poll the same reference, which exists; executing it again is refused.
+            #expect(try await client.payoutStatus(referenceID: request.referenceID).referenceID == request.referenceID)
+            await #expect(throws: DollrError.duplicateReference) { try await client.executePayout(request) }
+        }
+    }
+
     @Test func serverErrorOnIdempotentCallIsServer() async throws {
         try await SandboxHarness.run { server, client in
             _ = try await client.makeAccount()

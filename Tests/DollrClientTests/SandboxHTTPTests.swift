@@ -64,6 +64,38 @@ struct SandboxHTTPTests {
         }
     }
 
+    /// Where no route matches, FastAPI still answers JSON: 404 for an unknown path, 405 (with `Allow`) for a known
+    /// path and another method. Hummingbird alone sends an empty 404 for both.
+    @Test func unmatchedRoutesAnswerLikeFastAPI() async throws {
+        let server = try await SandboxServer.start(logger: SandboxHarness.quiet)
+        let status = "/v1/status/payout/\(UUID().uuidString.lowercased())"
+        let unknown = try await self.send(server, "GET", "/v1/nowhere")
+        let unknownPost = try await self.send(server, "POST", "/nowhere/at/all", body: "{}")
+        let wrongMethod = try await self.send(server, "DELETE", "/v1/sessions/payout")
+        let wrongMethodOnParameterPath = try await self.send(server, "POST", status, body: "{}")
+        let wrongAdminMethod = try await self.send(server, "GET", "/_sandbox/pause")
+        let head = try await self.send(server, "HEAD", status)
+        let get = try await self.send(server, "GET", status)
+        await server.stop()
+
+        func header(_ reply: Reply, _ name: String) -> String? {
+            reply.headers.first { $0.0.lowercased() == name }?.1
+        }
+        for reply in [unknown, unknownPost] {
+            #expect(reply.status == 404)
+            #expect(reply.json == .object(["detail": .string("Not Found")]))
+            #expect(header(reply, "content-type") == "application/json")
+        }
+        for (reply, allow) in [(wrongMethod, "POST"), (wrongMethodOnParameterPath, "GET, HEAD"), (wrongAdminMethod, "POST")] {
+            #expect(reply.status == 405)
+            #expect(reply.json == .object(["detail": .string("Method Not Allowed")]))
+            #expect(header(reply, "allow") == allow)
+        }
+        // The routes themselves are untouched (no token: 401), and HEAD is served where GET is, as in Starlette.
+        #expect(get.status == 401)
+        #expect(head.status == 401)
+    }
+
     @Test func executeValidatesTypesTheFastAPIWay() async throws {
         let server = try await SandboxServer.start(logger: SandboxHarness.quiet)
         let token = try await self.token(server)
@@ -110,7 +142,7 @@ struct SandboxHTTPTests {
         let newWallet = try await self.send(server, "PUT", "/_sandbox/wallets/EUR", body: #"{"balance":"5"}"#)
         let badWallet = try await self.send(server, "PUT", "/_sandbox/wallets/USD", body: #"{"balance":"1.001"}"#)
         let faults = try await self.send(
-            server, "PATCH", "/_sandbox/faults", body: #"{"p_429":0.25,"processing_ms":10}"#)
+            server, "PATCH", "/_sandbox/faults", body: #"{"p_429":0.25,"processing_ms":10,"p_5xx_after_accept":0.5}"#)
         let badFaults = try await self.send(server, "PATCH", "/_sandbox/faults", body: #"{"p_5xx":2,"bogus":1}"#)
         let merchant = try await self.send(server, "PATCH", "/_sandbox/merchant", body: #"{"merchant_verified":false}"#)
         let expired = try await self.send(server, "POST", "/_sandbox/tokens/expire")
@@ -130,9 +162,11 @@ struct SandboxHTTPTests {
         #expect(faultObject["p_429"] == .number("0.25"))
         #expect(faultObject["processing_ms"] == .number("10"))
         #expect(faultObject["p_5xx"] == .number("0"))
+        #expect(faultObject["p_5xx_after_accept"] == .number("0.5"))
         #expect(badFaults.status == 422)
         #expect(settings.p429 == 0.25)
         #expect(settings.p5xx == 0)
+        #expect(settings.p5xxAfterAccept == 0.5)
         #expect(merchant.json == .object(["merchant_verified": .bool(false)]))
         #expect(!verified)
         #expect(expired.json == .object(["expired": .integer(1)]))
@@ -141,6 +175,7 @@ struct SandboxHTTPTests {
         #expect(ledgerObject.keys == ["wallets", "executions", "counters"])
         #expect(try ledgerObject.array("wallets").count == 3)
         #expect(try ledgerObject.array("executions").isEmpty)
+        #expect(try ledgerObject["counters"]?.object(context: "counters")["server_errors_after_accept"] == .number("0"))
     }
 
     @Test func faultsNeverTouchTheAdminAPI() async throws {
@@ -157,7 +192,7 @@ struct SandboxHTTPTests {
 
 private enum FaultSettingsKeys {
     static let all = [
-        "latency_ms", "pending_ms", "processing_ms", "p_429", "p_5xx", "p_hang", "p_lost_response", "p_provider_failed",
-        "hang_ms", "retry_after_s", "next_429",
+        "latency_ms", "pending_ms", "processing_ms", "p_429", "p_5xx", "p_5xx_after_accept", "p_hang", "p_lost_response",
+        "p_provider_failed", "hang_ms", "retry_after_s", "next_429", "next_401",
     ]
 }

@@ -27,6 +27,25 @@ struct TokenTests {
         }
     }
 
+    /// The deliberate deviation for short tokens: the margin is half the lifetime, not 5 minutes, so a 6-minute
+    /// token is used until 3 minutes remain instead of being refreshed after its first minute.
+    @Test func shortTokenIsRefreshedAtHalfItsLifetime() async throws {
+        let clock = ManualClock()
+        let sandbox = SandboxHarness.configuration { $0.tokenLifetimeMinutes = 6 }
+        try await SandboxHarness.run(sandbox: sandbox, clock: clock) { server, client in
+            _ = try await client.predictAmountAndFees(Self.query)
+            // 3:30 left: a flat 5-minute margin would refresh here. (Steps of 30 s and more, so a loaded machine's
+            // real time between calls cannot move the token across the 3-minute line.)
+            clock.advance(by: .seconds(2 * 60 + 30))
+            _ = try await client.predictAmountAndFees(Self.query)
+            #expect(server.sandbox.counters.tokensIssued == 1)
+            // 2:30 left: under half the lifetime.
+            clock.advance(by: .seconds(60))
+            _ = try await client.predictAmountAndFees(Self.query)
+            #expect(server.sandbox.counters.tokensIssued == 2)
+        }
+    }
+
     @Test func unauthorizedTriggersOneRefreshAndOneRetry() async throws {
         try await SandboxHarness.run { server, client in
             _ = try await client.makeAccount()
@@ -35,6 +54,24 @@ struct TokenTests {
             #expect(account.id == 2)
             #expect(server.sandbox.counters.tokensIssued == 2)
             #expect(server.sandbox.counters.unauthorized == 1)
+            #expect(client.statistics.unauthorizedRetries == 1)
+        }
+    }
+
+    /// A token refused twice in a row: one refresh, one retry, then `.unauthorized`, never a loop.
+    @Test func secondConsecutive401EndsUnauthorizedAfterOneRefreshAndOneRetry() async throws {
+        try await SandboxHarness.run { server, client in
+            _ = try await client.predictAmountAndFees(Self.query)
+            server.sandbox.updateFaults { $0.next401 = 2 }
+            await #expect(throws: DollrError.unauthorized) { try await client.predictAmountAndFees(Self.query) }
+            #expect(client.statistics.unauthorizedRetries == 1)
+            #expect(client.statistics.tokenRefreshes == 2)
+            #expect(server.sandbox.counters.tokensIssued == 2)
+            #expect(server.sandbox.counters.unauthorized == 2)
+            #expect(server.sandbox.faultSettings.next401 == 0)
+            // Nothing is left stuck: the next call succeeds on the token the refresh brought.
+            _ = try await client.predictAmountAndFees(Self.query)
+            #expect(server.sandbox.counters.tokensIssued == 2)
             #expect(client.statistics.unauthorizedRetries == 1)
         }
     }

@@ -15,7 +15,7 @@ extension DollrClient {
         let object = try await self.call(
             DollrRequest(
                 method: .POST,
-                path: "/v1/executions/payout",
+                path: DollrRequest.executePath,
                 body: [
                     "session_id": .string(request.sessionID),
                     "payout_account_id": .string(String(request.payoutAccountID)),

@@ -190,7 +190,8 @@ public final class DollrClient: Sendable {
         -> JSONObject
     {
         guard (200..<300).contains(response.status) else {
-            throw ResponseStatusMapper.error(for: response, isIdempotent: request.isIdempotent)
+            throw ResponseStatusMapper.error(
+                for: response, isIdempotent: request.isIdempotent, isExecute: request.path == DollrRequest.executePath)
         }
         do {
             guard case .object(let object) = try JSONParser.parse(response.body) else {

@@ -15,7 +15,9 @@ public struct DollrConfiguration: Sendable {
     public var maxConcurrentRequests: Int
     public var rateLimitRetry: RateLimitRetryPolicy
     /// Refresh the token when less than this remains (Dollr asks for 5 minutes). Never more than half the token's
-    /// lifetime, so that a short-lived token is not refreshed on every call.
+    /// lifetime, so that a short-lived token is not refreshed on every call: the effective margin is
+    /// `min(tokenRefreshMargin, lifetime / 2)`, a deliberate choice that differs from Dollr's rule only for tokens
+    /// shorter than 10 minutes (see `AccessToken.needsRefresh`).
     public var tokenRefreshMargin: Duration
 
     public init(

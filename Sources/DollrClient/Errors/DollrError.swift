@@ -12,7 +12,8 @@ public enum DollrError: Error, Sendable, Hashable, CustomStringConvertible {
     case duplicateReference
     /// 422: the session is expired, used or unknown. Create a new session.
     case sessionExpired
-    /// 422 located in the passcode object: the merchant passcode (or its phone) was refused.
+    /// 422 located under the passcode's `token`: the merchant passcode (or its phone or user id) was refused.
+    /// Other errors in the passcode object (the device fields) are ``validation(_:)``.
     case passcodeRejected
     /// 404: unknown id. On the status call: that execution never landed.
     case notFound

@@ -1,6 +1,9 @@
 /// Maps a non-2xx answer to the ``DollrError`` the engine acts on.
 enum ResponseStatusMapper {
-    static func error(for response: DollrResponse, isIdempotent: Bool) -> DollrError {
+    /// - Parameters:
+    ///   - isIdempotent: whether a 5xx means "safe to retry" rather than "outcome unknown".
+    ///   - isExecute: whether this answers execute, where a 422 may be a duplicate `reference_id`.
+    static func error(for response: DollrResponse, isIdempotent: Bool, isExecute: Bool) -> DollrError {
         let detail: JSONValue? =
             if case .object(let object)? = try? JSONParser.parse(response.body) { object["detail"] } else { nil }
         switch response.status {
@@ -15,7 +18,7 @@ enum ResponseStatusMapper {
             guard let issues = ValidationIssue.list(fromDetail: detail) else {
                 return .validation([ValidationIssue(loc: [], msg: "unreadable 422 body", type: "")])
             }
-            return ValidationClassifier.classify(issues)
+            return ValidationClassifier.classify(issues, onExecute: isExecute)
         case 429:
             return .rateLimited(retryAfter: response.retryAfter ?? .zero)
         case 500..<600:

@@ -16,14 +16,14 @@ import Hummingbird
 struct AdminRoutes: Sendable {
     let sandbox: Sandbox
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.put("/_sandbox/wallets/:currency") { request, context in
+    func register(on routes: RouteTable) {
+        routes.put("/_sandbox/wallets/:currency") { request, context in
             try await self.setWallet(request, currency: context.parameters.get("currency") ?? "")
         }
-        router.get("/_sandbox/faults") { _, _ in
+        routes.get("/_sandbox/faults") { _, _ in
             SandboxResponse.json(200, self.sandbox.faultSettings.json)
         }
-        router.patch("/_sandbox/faults") { request, _ in
+        routes.patch("/_sandbox/faults") { request, _ in
             try await self.withBody(request) { body in
                 switch self.sandbox.faults.update({ $0.apply(body) }) {
                 case .success(let settings):
@@ -35,7 +35,7 @@ struct AdminRoutes: Sendable {
                 }
             }
         }
-        router.get("/_sandbox/ledger") { _, _ in
+        routes.get("/_sandbox/ledger") { _, _ in
             let ledger = self.sandbox.ledgerSnapshot()
             return SandboxResponse.json(
                 200,
@@ -46,10 +46,10 @@ struct AdminRoutes: Sendable {
                 ]
             )
         }
-        router.post("/_sandbox/tokens/expire") { _, _ in
+        routes.post("/_sandbox/tokens/expire") { _, _ in
             SandboxResponse.json(200, ["expired": .integer(self.sandbox.expireAllTokens())])
         }
-        router.patch("/_sandbox/merchant") { request, _ in
+        routes.patch("/_sandbox/merchant") { request, _ in
             try await self.withBody(request) { body in
                 guard case .bool(let verified)? = body["merchant_verified"] else {
                     return SandboxResponse.validation([
@@ -62,15 +62,15 @@ struct AdminRoutes: Sendable {
                 return SandboxResponse.json(200, ["merchant_verified": .bool(verified)])
             }
         }
-        router.post("/_sandbox/pause") { _, _ in
+        routes.post("/_sandbox/pause") { _, _ in
             self.sandbox.pause()
             return SandboxResponse.json(200, ["paused": .bool(true)])
         }
-        router.post("/_sandbox/resume") { _, _ in
+        routes.post("/_sandbox/resume") { _, _ in
             self.sandbox.resume()
             return SandboxResponse.json(200, ["paused": .bool(false)])
         }
-        router.post("/_sandbox/clock/advance") { request, _ in
+        routes.post("/_sandbox/clock/advance") { request, _ in
             try await self.withBody(request) { body in
                 guard case .number(let literal)? = body["ms"], let milliseconds = Int(literal), milliseconds >= 0 else {
                     return SandboxResponse.validation([

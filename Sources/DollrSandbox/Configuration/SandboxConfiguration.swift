@@ -3,8 +3,10 @@ public import DollrClient
 /// Everything that defines a sandbox run.
 ///
 /// From the command line it comes from, in rising precedence: these defaults, the `--config FILE` JSON, and the
-/// merchant environment variables (`DOLLR_CLIENT_ID`, `DOLLR_CLIENT_SECRET`, `MERCHANT_PASSCODE`,
-/// `MERCHANT_PASSCODE_PHONE`), so that the environment the worker reads always makes both sides agree.
+/// merchant environment variables (`DOLLR_CLIENT_ID`, `DOLLR_CLIENT_SECRET` or `DOLLR_CLIENT_SECRET_FILE`,
+/// `MERCHANT_PASSCODE` or `MERCHANT_PASSCODE_FILE`, `MERCHANT_PASSCODE_PHONE`), read by
+/// ``MerchantCredentials/fromEnvironment(_:defaults:)`` exactly as the worker reads them, so that the environment the
+/// worker runs in always makes both sides agree.
 ///
 /// The JSON file has these optional members (unknown members are an error):
 /// ```json
@@ -15,8 +17,10 @@ public import DollrClient
 ///   "token_lifetime_minutes": 60, "session_lifetime_ms": 900000,
 ///   "wallets": {"USD": "1000000.00", "LRD": "100000000.00"},
 ///   "fees": {"basis_points": 100, "minimums": {"USD": "0.10", "LRD": "10.00"}},
-///   "faults": {"latency_ms": 0, "pending_ms": 500, "processing_ms": 2000, "p_429": 0, "p_5xx": 0, "p_hang": 0,
-///              "p_lost_response": 0, "p_provider_failed": 0, "hang_ms": 30000, "retry_after_s": 1, "next_429": 0},
+///   "faults": {"latency_ms": 0, "pending_ms": 500, "processing_ms": 2000, "p_429": 0, "p_5xx": 0,
+///              "p_5xx_after_accept": 0, "p_hang": 0, "p_lost_response": 0, "p_provider_failed": 0,
+///              "hang_ms": 60000, "retry_after_s": 1, "next_429": 0,
+///              "next_401": 0},
 ///   "seed": 42
 /// }
 /// ```

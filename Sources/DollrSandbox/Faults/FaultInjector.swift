@@ -46,8 +46,7 @@ final class FaultInjector: Sendable {
                 return (latency, .rateLimited(retryAfterSeconds: settings.retryAfterSeconds))
             }
             if state.generator.chance(settings.p5xx) {
-                let statuses = [500, 502, 503]
-                return (latency, .serverError(status: statuses[Int(state.generator.next() % 3)]))
+                return (latency, .serverError(status: Self.serverErrorStatuses[Int(state.generator.next() % 3)]))
             }
             if state.generator.chance(settings.pHang) {
                 return (latency, .hang(.milliseconds(settings.hangMs)))
@@ -56,19 +55,49 @@ final class FaultInjector: Sendable {
         }
     }
 
+    /// Whether this authenticated call is refused by ``FaultSettings/next401``; uses one up if so.
+    func takeForcedUnauthorized() -> Bool {
+        self.state.withLock { state in
+            guard state.settings.next401 > 0 else { return false }
+            state.settings.next401 -= 1
+            return true
+        }
+    }
+
+    /// What becomes of an execution if the ledger accepts it.
+    struct ExecutionFate: Sendable {
+        var pending: Duration
+        var processing: Duration
+        /// Settles FAILED at the provider.
+        var providerFails: Bool
+        /// The response is lost: the sandbox sits on it this long, then drops the connection.
+        var lostResponse: Duration?
+        /// The response is replaced by this 5xx status (never together with a lost response).
+        var serverErrorAfterAccept: Int?
+    }
+
     /// For an accepted execution: its timings, whether the provider will fail it, and whether its response is lost
-    /// (and for how long the sandbox sits on it).
-    func executionFate() -> (pending: Duration, processing: Duration, providerFails: Bool, lostResponse: Duration?) {
+    /// (and for how long the sandbox sits on it) or replaced by a 5xx.
+    func executionFate() -> ExecutionFate {
         self.state.withLock { state in
             let settings = state.settings
             let providerFails = state.generator.chance(settings.pProviderFailed)
             let lost = state.generator.chance(settings.pLostResponse)
-            return (
-                .milliseconds(settings.pendingMs), .milliseconds(settings.processingMs), providerFails,
-                lost ? .milliseconds(settings.hangMs) : nil
+            // Drawn only when the response is not lost already, so that a run without this fault draws exactly
+            // what it drew before the fault existed (seeds stay reproducible).
+            var serverError: Int?
+            if !lost, state.generator.chance(settings.p5xxAfterAccept) {
+                serverError = Self.serverErrorStatuses[Int(state.generator.next() % 3)]
+            }
+            return ExecutionFate(
+                pending: .milliseconds(settings.pendingMs), processing: .milliseconds(settings.processingMs),
+                providerFails: providerFails, lostResponse: lost ? .milliseconds(settings.hangMs) : nil,
+                serverErrorAfterAccept: serverError
             )
         }
     }
+
+    private static let serverErrorStatuses = [500, 502, 503]
 }
 
 /// A list of FastAPI-style issues, as an error.

@@ -11,8 +11,13 @@ public struct FaultSettings: Sendable, Hashable {
     public var processingMs = 2000
     /// Chance of a 429 with `Retry-After`, without processing.
     public var p429 = 0.0
-    /// Chance of a 500/502/503, without processing.
+    /// Chance of a 500/502/503, without processing (``p5xxAfterAccept`` is the kind that did process).
     public var p5xx = 0.0
+    /// Chance that an execute is processed, accepted and recorded, and then answered 500/502/503 all the same.
+    /// This is the harsh half of "after a 5xx the outcome is unknown": with ``p5xx`` alone an execute 5xx never
+    /// lands, so a worker that answers a 5xx by executing again under a new `reference_id` would pay twice
+    /// without any test noticing. Applies to execute only, and only to calls the ledger accepted.
+    public var p5xxAfterAccept = 0.0
     /// Chance that the call hangs for ``hangMs`` and then answers 504, without processing.
     public var pHang = 0.0
     /// Chance that an execute is accepted and recorded but its response is lost: the sandbox waits ``hangMs`` and
@@ -20,12 +25,19 @@ public struct FaultSettings: Sendable, Hashable {
     public var pLostResponse = 0.0
     /// Chance that an accepted execution ends FAILED at the provider (with a `gateway_message`).
     public var pProviderFailed = 0.0
-    /// How long a hang or a lost response lasts (default 30 s, past any sane client timeout).
-    public var hangMs = 30_000
+    /// How long a hang or a lost response lasts. The default, 60 s, is twice the client's default request timeout
+    /// (30 s, in `DollrConfiguration` and the worker's `dollr.request_timeout_ms`): a hang must outlast the client,
+    /// or the client gets the closing 504 (a server error) and the timeout path goes untested. It used to be 30 s,
+    /// equal to that timeout, which made the outcome a race. Raise it with the client's timeout.
+    public var hangMs = 60_000
     /// The `Retry-After` seconds sent with a 429.
     public var retryAfterSeconds = 1
     /// The next N Dollr API calls get a 429 whatever ``p429`` says: deterministic rate limiting for tests.
     public var next429 = 0
+    /// The next N authenticated Dollr API calls get the documented 401 whatever their token: a token Dollr refuses
+    /// although it has not expired. Tokens stay valid, so this is how a test shows that a second 401, after the
+    /// client's one refresh and one retry, ends the call instead of looping.
+    public var next401 = 0
 
     public init() {}
 }
@@ -78,20 +90,20 @@ extension FaultSettings {
     }
 
     static let jsonFieldNames = [
-        "latency_ms", "pending_ms", "processing_ms", "p_429", "p_5xx", "p_hang", "p_lost_response",
-        "p_provider_failed", "hang_ms", "retry_after_s", "next_429",
+        "latency_ms", "pending_ms", "processing_ms", "p_429", "p_5xx", "p_5xx_after_accept", "p_hang",
+        "p_lost_response", "p_provider_failed", "hang_ms", "retry_after_s", "next_429", "next_401",
     ]
 
     private static var integerFields: [String: WritableKeyPath<FaultSettings, Int>] {
         [
             "latency_ms": \.latencyMs, "pending_ms": \.pendingMs, "processing_ms": \.processingMs, "hang_ms": \.hangMs,
-            "retry_after_s": \.retryAfterSeconds, "next_429": \.next429,
+            "retry_after_s": \.retryAfterSeconds, "next_429": \.next429, "next_401": \.next401,
         ]
     }
 
     private static var probabilityFields: [String: WritableKeyPath<FaultSettings, Double>] {
         [
-            "p_429": \.p429, "p_5xx": \.p5xx, "p_hang": \.pHang, "p_lost_response": \.pLostResponse,
+            "p_429": \.p429, "p_5xx": \.p5xx, "p_5xx_after_accept": \.p5xxAfterAccept, "p_hang": \.pHang, "p_lost_response": \.pLostResponse,
             "p_provider_failed": \.pProviderFailed,
         ]
     }

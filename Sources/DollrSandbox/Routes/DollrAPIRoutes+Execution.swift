@@ -25,7 +25,7 @@ extension DollrAPIRoutes {
             passcodeIssues = self.checkPasscode(passcode, fields: &fields)
         }
         guard fields.issues.isEmpty, let sessionID, let accountID, let referenceID else {
-            return SandboxResponse.validation(fields.issues)
+            return SandboxResponse.validation(fields.issues, body: body)
         }
         let fate = self.sandbox.faults.executionFate()
         let now = self.sandbox.clock.now()
@@ -42,13 +42,25 @@ extension DollrAPIRoutes {
                 "sandbox rejected an execute",
                 metadata: ["reference_id": "\(referenceID)", "duplicate": "\(duplicate)"]
             )
-            return SandboxResponse.validation(issues)
+            return SandboxResponse.validation(issues, body: body)
         case .accepted(let record):
             self.sandbox.logger.debug("sandbox accepted an execute", metadata: ["reference_id": "\(referenceID)"])
             if let lost = fate.lostResponse {
                 self.sandbox.count { $0.lostResponses += 1 }
                 try await Task.sleep(for: lost)
                 return Self.droppedConnection
+            }
+            if let status = fate.serverErrorAfterAccept {
+                // Accepted and recorded above; only the answer says otherwise.
+                self.sandbox.count {
+                    $0.serverErrors += 1
+                    $0.serverErrorsAfterAccept += 1
+                }
+                self.sandbox.logger.debug(
+                    "sandbox answers an accepted execute with a server error",
+                    metadata: ["reference_id": "\(referenceID)", "status": "\(status)"]
+                )
+                return SandboxResponse.detail(status, "Internal Server Error")
             }
             return SandboxResponse.json(201, self.sandbox.render(record, now: now))
         }

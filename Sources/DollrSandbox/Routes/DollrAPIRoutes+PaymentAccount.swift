@@ -33,7 +33,7 @@ extension DollrAPIRoutes {
         }
         query.absorb(fields)
         guard query.issues.isEmpty, let accountName, let provider, let method, let partyID else {
-            return SandboxResponse.validation(query.issues)
+            return SandboxResponse.validation(query.issues, body: body)
         }
         let now = self.sandbox.clock.now()
         let account = self.sandbox.ledger.createAccount { id in

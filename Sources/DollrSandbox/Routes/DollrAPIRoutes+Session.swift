@@ -25,7 +25,7 @@ extension DollrAPIRoutes {
             amount = Self.amount(amountLiteral, currency: currency ?? .usd, fields: &fields)
         }
         guard fields.issues.isEmpty, let accountID, let amount, currency != nil else {
-            return SandboxResponse.validation(fields.issues)
+            return SandboxResponse.validation(fields.issues, body: body)
         }
         let now = self.sandbox.clock.now()
         switch self.sandbox.ledger.createSession(
@@ -37,7 +37,7 @@ extension DollrAPIRoutes {
         case .success(let session):
             return SandboxResponse.json(201, self.sandbox.render(session, now: now))
         case .failure(let error):
-            return SandboxResponse.validation(error.issues)
+            return SandboxResponse.validation(error.issues, body: body)
         }
     }
 

@@ -13,7 +13,7 @@ extension DollrAPIRoutes {
         var fields = FieldValidator(body, loc: ["body"])
         let clientID = fields.string("client_id")
         let clientSecret = fields.string("client_secret")
-        guard let clientID, let clientSecret else { return SandboxResponse.validation(fields.issues) }
+        guard let clientID, let clientSecret else { return SandboxResponse.validation(fields.issues, body: body) }
         let merchant = self.sandbox.configuration.merchant
         guard clientID == merchant.clientID, clientSecret == merchant.clientSecret.revealed else {
             self.sandbox.count { $0.unauthorized += 1 }

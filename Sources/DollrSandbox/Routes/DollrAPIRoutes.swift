@@ -6,26 +6,26 @@ import Hummingbird
 struct DollrAPIRoutes: Sendable {
     let sandbox: Sandbox
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.post("/v1/jwt/client/obtain/token") { request, _ in
+    func register(on routes: RouteTable) {
+        routes.post("/v1/jwt/client/obtain/token") { request, _ in
             try await self.guarded(request, authenticated: false) { try await self.obtainToken(request) }
         }
-        router.post("/v1/payment-accounts/create") { request, _ in
+        routes.post("/v1/payment-accounts/create") { request, _ in
             try await self.guarded(request) { try await self.createPaymentAccount(request) }
         }
-        router.post("/v1/sessions/payout") { request, _ in
+        routes.post("/v1/sessions/payout") { request, _ in
             try await self.guarded(request) { try await self.createSession(request) }
         }
-        router.post("/v1/executions/payout") { request, _ in
+        routes.post("/v1/executions/payout") { request, _ in
             try await self.guarded(request) { try await self.execute(request) }
         }
-        router.get("/v1/status/payout/:reference_id") { request, context in
+        routes.get("/v1/status/payout/:reference_id") { request, context in
             try await self.guarded(request) { self.status(context.parameters.get("reference_id") ?? "") }
         }
-        router.get("/v1/predictions/amount-and-fees") { request, _ in
+        routes.get("/v1/predictions/amount-and-fees") { request, _ in
             try await self.guarded(request) { self.predictAmountAndFees(request) }
         }
-        router.get("/v1/predictions/mmo-provider-info") { request, _ in
+        routes.get("/v1/predictions/mmo-provider-info") { request, _ in
             try await self.guarded(request) { self.lookupProvider(request) }
         }
     }
@@ -54,7 +54,8 @@ struct DollrAPIRoutes: Sendable {
             return SandboxResponse.detail(504, "Gateway Timeout")
         }
         if authenticated {
-            guard self.isAuthorised(request) else {
+            // A forced 401 is drawn only here, so it strikes calls that carry a token, as a refused token would.
+            guard !self.sandbox.faults.takeForcedUnauthorized(), self.isAuthorised(request) else {
                 self.sandbox.count { $0.unauthorized += 1 }
                 return SandboxResponse.detail(401, SandboxResponse.unauthorized, headers: [.wwwAuthenticate: "Bearer"])
             }

@@ -23,13 +23,30 @@ enum SandboxResponse {
         self.json(status, ["detail": .string(message)], headers: headers)
     }
 
-    /// `{"detail": [{"loc": [...], "msg": ..., "type": ...}]}` with status 422.
-    static func validation(_ issues: [ValidationIssue]) -> Response {
+    /// `{"detail": [{"loc": [...], "msg": ..., "type": ..., "input": ...}]}` with status 422.
+    ///
+    /// Given the request `body`, each issue under `body` also carries pydantic v2's `input`: the value at its `loc`,
+    /// or for a missing field the object that lacks it. That echoes what the client sent, a wrong passcode or the
+    /// client secret included, as FastAPI does; the client must never log it (a test holds it to that).
+    static func validation(_ issues: [ValidationIssue], body: JSONObject? = nil) -> Response {
         let detail = issues.map { issue -> JSONValue in
             let loc = issue.loc.map { part -> JSONValue in Int(part).map { .integer($0) } ?? .string(part) }
-            return .object(["loc": .array(loc), "msg": .string(issue.msg), "type": .string(issue.type)])
+            var entry: JSONObject = ["loc": .array(loc), "msg": .string(issue.msg), "type": .string(issue.type)]
+            if let body, let input = Self.input(at: issue.loc, in: body) { entry["input"] = input }
+            return .object(entry)
         }
         return self.json(422, ["detail": .array(detail)])
+    }
+
+    /// What pydantic reports as `input` for an issue at `loc` in the request body; `nil` outside the body.
+    private static func input(at loc: [String], in body: JSONObject) -> JSONValue? {
+        guard loc.first == "body" else { return nil }
+        var current = JSONValue.object(body)
+        for key in loc.dropFirst() {
+            guard case .object(let object) = current, let next = object[key] else { return current }
+            current = next
+        }
+        return current
     }
 
     static let unauthorized = "Could not validate credentials"

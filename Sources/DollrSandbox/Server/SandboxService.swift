@@ -19,11 +19,11 @@ public struct SandboxService: Service {
         onListening: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }
     ) {
         self.sandbox = sandbox
-        let router = Router(context: BasicRequestContext.self)
-        DollrAPIRoutes(sandbox: sandbox).register(on: router)
-        AdminRoutes(sandbox: sandbox).register(on: router)
+        let routes = RouteTable()
+        DollrAPIRoutes(sandbox: sandbox).register(on: routes)
+        AdminRoutes(sandbox: sandbox).register(on: routes)
         self.application = Application(
-            router: router,
+            router: routes.finish(),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "dollr-sandbox"),
             onServerRunning: { channel in
                 await onListening(host, channel.localAddress?.port ?? port)

@@ -17,15 +17,13 @@ public enum WorkerConfigurationLoader {
     public static let kafkaPropertyPrefix = "PAYOUT_KAFKA_PROPERTY_"
 
     /// The suffix of a variable whose value is the path of a file holding the value.
-    static let fileSuffix = "_FILE"
+    static let fileSuffix = SecretFile.suffix
 
-    /// Secrets that may be read from a file instead: variable -> its `_FILE` variable. The store URL
-    /// is one: a PostgreSQL URL carries the password.
-    static let secretFiles: [(variable: String, fileVariable: String)] = [
-        ("DOLLR_CLIENT_SECRET", "DOLLR_CLIENT_SECRET_FILE"),
-        ("MERCHANT_PASSCODE", "MERCHANT_PASSCODE_FILE"),
-        ("PAYOUT_STORE_URL", "PAYOUT_STORE_URL_FILE"),
-    ]
+    /// Secrets that may be read from a file instead: variable -> its `_FILE` variable. The merchant's come from
+    /// `MerchantCredentials`, so that the sandbox reads the same ones; the store URL is one too: a PostgreSQL
+    /// URL carries the password.
+    static let secretFiles: [(variable: String, fileVariable: String)] =
+        MerchantCredentials.secretFileVariables + [("PAYOUT_STORE_URL", "PAYOUT_STORE_URL" + SecretFile.suffix)]
 
     /// Every environment variable the loader reads, apart from the ``kafkaPropertyPrefix`` family.
     public static let environmentKeys: Set<String> = Set(
@@ -179,12 +177,14 @@ public enum WorkerConfigurationLoader {
             }
         }
         for (variable, fileVariable) in Self.secretFiles {
-            guard let path = environment[fileVariable], !path.isEmpty else { continue }
-            if let direct = environment[variable], !direct.isEmpty {
-                throw ConfigurationError(
-                    .environment, key: fileVariable, reason: "is set together with \(variable); set only one of them")
+            // The same reader as the sandbox's (`SecretFile`), so both sides agree on every file.
+            let secret: String?
+            do {
+                secret = try SecretFile.value(of: variable, in: environment)
+            } catch {
+                throw ConfigurationError(.environment, key: error.variable, reason: error.reason)
             }
-            let secret = try Self.contents(ofFileNamedBy: fileVariable, path: path)
+            guard let secret else { continue }
             try Self.apply(byVariable[variable]!, .text(secret), from: fileVariable, to: &configuration)
         }
     }
@@ -192,20 +192,11 @@ public enum WorkerConfigurationLoader {
     /// The text of the file `path` that the `_FILE` variable `variable` names, without its trailing
     /// line break. Errors name the variable, never the path's content.
     private static func contents(ofFileNamedBy variable: String, path: String) throws(ConfigurationError) -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigurationError(
-                .environment, key: variable, reason: "names a file that cannot be read (missing, or not permitted)")
+        do {
+            return try SecretFile.contents(ofFileNamedBy: variable, path: path)
+        } catch {
+            throw ConfigurationError(.environment, key: error.variable, reason: error.reason)
         }
-        var text = String(decoding: data, as: UTF8.self)
-        // Files written by editors and `echo` end in a newline that is not part of the secret.
-        // Scalars, not Characters: "\r\n" is a single Character, so hasSuffix("\n") misses it.
-        while let last = text.unicodeScalars.last, last == "\n" || last == "\r" {
-            text.unicodeScalars.removeLast()
-        }
-        guard !text.isEmpty else {
-            throw ConfigurationError(.environment, key: variable, reason: "names an empty file")
-        }
-        return text
     }
 
     private static func apply(
