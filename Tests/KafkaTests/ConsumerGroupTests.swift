@@ -34,6 +34,7 @@ struct ConsumerGroupTests {
         await a.close()
         await b.close()
         await producer.close()
+        await env.shutdown()
     }
 
     @Test("a member leaving hands its partitions over and no message is lost")
@@ -62,6 +63,7 @@ struct ConsumerGroupTests {
         #expect(Set(seen.elements.map(\.number)) == Set(0..<4000))
         await a.close()
         await producer.close()
+        await env.shutdown()
     }
 
     @Test("the revoke handler runs before unassign, so stored work is committed with no duplicates")
@@ -114,6 +116,7 @@ struct ConsumerGroupTests {
         await a.close()
         await b.close()
         await producer.close()
+        await env.shutdown()
     }
 
     @Test("a member closing while another runs commits its final offsets: the other re-reads nothing")
@@ -136,5 +139,6 @@ struct ConsumerGroupTests {
         #expect(seen.elements.count == 1200, "nothing A finished was read again by B")
         await b.close()
         await producer.close()
+        await env.shutdown()
     }
 }

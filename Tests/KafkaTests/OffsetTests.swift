@@ -35,6 +35,7 @@ struct OffsetTests {
         }
         await second.close()
         await producer.close()
+        await env.shutdown()
     }
 
     @Test("storing offsets never moves a partition backwards and commit() makes them durable")
@@ -55,5 +56,6 @@ struct OffsetTests {
         #expect(try await consumer.committedOffsets(for: [tp]) == [tp: 10])
         await consumer.close()
         await producer.close()
+        await env.shutdown()
     }
 }

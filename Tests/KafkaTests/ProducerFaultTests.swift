@@ -22,6 +22,7 @@ struct ProducerFaultTests {
         #expect(seen.elements.last?.offset == 999)
         await consumer.close()
         await producer.close()
+        await env.shutdown()
     }
 
     @Test("a broker set down and up again loses no delivered record")
@@ -57,6 +58,7 @@ struct ProducerFaultTests {
         #expect(seen.elements.count == 1200, "no duplicates")
         await consumer.close()
         await producer.close()
+        await env.shutdown()
     }
 
     @Test("a record that cannot be delivered fails with a typed error once its delivery timeout passes")
@@ -71,5 +73,6 @@ struct ProducerFaultTests {
             return code == .messageTimedOut || code.rawValue == 29
         }
         await producer.close()
+        await env.shutdown()
     }
 }

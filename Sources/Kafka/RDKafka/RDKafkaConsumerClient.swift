@@ -136,7 +136,7 @@ final class RDKafkaConsumerClient: Sendable {
 
     /// Commits the stored offsets now and waits for the broker's answer.
     func commit() async throws(KafkaError) {
-        let result: Result<Void, KafkaError> = await Blocking.run { [self] in
+        let result: Result<Void, KafkaError> = await Blocking.run("kafka-commit") { [self] in
             let err = self.lifetime.use { rd_kafka_commit(self.handle.pointer, nil, 0) }
             guard let err else { return .failure(.closed) }
             if err == RD_KAFKA_RESP_ERR__NO_OFFSET { return .success(()) }
@@ -148,7 +148,7 @@ final class RDKafkaConsumerClient: Sendable {
 
     /// The group's committed offsets for `partitions` (the next offset to read), as the broker has them.
     func committedOffsets(for partitions: Set<KafkaTopicPartition>, timeout: Duration) async throws(KafkaError) -> [KafkaTopicPartition: Int64] {
-        let result: Result<[KafkaTopicPartition: Int64], KafkaError> = await Blocking.run { [self] in
+        let result: Result<[KafkaTopicPartition: Int64], KafkaError> = await Blocking.run("kafka-committed") { [self] in
             let list = RDKafkaTopicPartitionList(partitions)
             let err = self.lifetime.use { rd_kafka_committed(self.handle.pointer, list.pointer, Int32(timeout.milliseconds)) }
             guard let err else { return .failure(.closed) }

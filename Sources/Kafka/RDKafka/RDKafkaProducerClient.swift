@@ -122,7 +122,7 @@ final class RDKafkaProducerClient: Sendable {
 
     /// Waits until every record handed over so far is acknowledged or failed.
     func flush(timeout: Duration) async throws(KafkaError) {
-        let result: rd_kafka_resp_err_t? = await Blocking.run { [self] in
+        let result: rd_kafka_resp_err_t? = await Blocking.run("kafka-flush") { [self] in
             self.lifetime.use { rd_kafka_flush(self.handle.pointer, Int32(timeout.milliseconds)) }
         }
         guard let result else { throw .closed }

@@ -11,11 +11,18 @@ let testLogger: Logger = {
 }()
 
 /// Each test gets its own cluster, topic and group names, so tests can run in parallel.
+/// A test ends with ``shutdown()``, after closing its clients.
 struct KafkaTestEnvironment {
     let cluster: EmbeddedKafkaCluster
 
     init(brokers: Int = 1) throws {
         cluster = try EmbeddedKafkaCluster(brokers: brokers, logger: testLogger)
+    }
+
+    /// Stops the brokers on a thread of their own and waits for it, so the destroy (which joins
+    /// librdkafka's threads) never runs on the cooperative pool when the environment is dropped.
+    func shutdown() async {
+        await cluster.shutdown()
     }
 
     func producer(_ configure: (inout KafkaProducerConfiguration) -> Void = { _ in }) throws -> KafkaProducer {
