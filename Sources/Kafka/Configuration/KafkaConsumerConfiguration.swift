@@ -46,6 +46,9 @@ public struct KafkaConsumerConfiguration: Sendable {
     public var pollTimeout: Duration = .milliseconds(100)
     /// The most a rebalance waits for the application's handler before it proceeds anyway.
     public var rebalanceHandlerTimeout: Duration = .seconds(30)
+    /// `client.id`: how brokers name this client in their logs, quotas and metrics. `nil` keeps
+    /// librdkafka's default (`rdkafka`); the application names itself here.
+    public var clientID: String?
     /// librdkafka properties passed through verbatim.
     public var properties: [String: String] = [:]
 
@@ -86,10 +89,10 @@ public struct KafkaConsumerConfiguration: Sendable {
             "auto.commit.interval.ms": String(commitInterval.milliseconds),
             "enable.auto.offset.store": "false",
             "enable.partition.eof": "false",
-            "client.id": "payout-worker",
             "queued.min.messages": String(prefetchMessagesPerPartition),
             "queued.max.messages.kbytes": String(prefetchKilobytesPerPartition),
         ]
+        if let clientID { result["client.id"] = clientID }
         if let groupInstanceID { result["group.instance.id"] = groupInstanceID }
         if let statisticsInterval { result["statistics.interval.ms"] = String(statisticsInterval.milliseconds) }
         result.merge(properties) { _, passedThrough in passedThrough }
