@@ -1,7 +1,7 @@
 import Kafka
 import Testing
 
-@Suite("Producer close")
+@Suite("Producer close and cancellation")
 struct ProducerCloseTests {
     /// Before the fix, close flushed and purged first and only then stopped admitting sends: a
     /// send admitted in between stayed queued when the handle was destroyed, so it never returned
@@ -63,5 +63,37 @@ struct ProducerCloseTests {
         await #expect(throws: KafkaError.closed) {
             try await producer.send(KafkaProducerRecord(topic: "t", key: nil, value: [2]))
         }
+    }
+
+    /// Before the fix, a cancelled task waiting for room in a full local queue spun without
+    /// sleeping (`Task.sleep` returns at once when cancelled) until the queue drained, and then
+    /// sent the record anyway.
+    @Test("a cancelled send that finds the local queue full fails with queueFull instead of spinning until there is room")
+    func cancelledSendOnFullQueueFails() async throws {
+        let env = try KafkaTestEnvironment()
+        try await env.cluster.setBrokerDown(1)  // nothing leaves the local queue
+        let logs = LogCapture()  // keeps the expected connection failures out of the test output
+        let producer = try env.producer(logger: logs.logger("producer")) {
+            $0.properties["queue.buffering.max.messages"] = "4"
+            // The queued records fail after this; it is what ends the wait for them.
+            $0.deliveryTimeout = .seconds(2)
+        }
+        let records = (0..<5).map { KafkaProducerRecord(topic: "t", key: nil, value: [UInt8($0)]) }
+        let results = await Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return await producer.sendAll(records)
+        }.value
+
+        for result in results.prefix(4) {
+            #expect(throws: KafkaError.self) { try result.get() }
+        }
+        #expect {
+            try results[4].get()
+        } throws: { error in
+            guard case KafkaError.librdkafka(let code, _) = error else { return false }
+            return code == .queueFull
+        }
+        await producer.close()
+        await env.shutdown()
     }
 }

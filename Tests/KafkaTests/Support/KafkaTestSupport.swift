@@ -25,11 +25,11 @@ struct KafkaTestEnvironment {
         await cluster.shutdown()
     }
 
-    func producer(_ configure: (inout KafkaProducerConfiguration) -> Void = { _ in }) throws -> KafkaProducer {
+    func producer(logger: Logger? = nil, _ configure: (inout KafkaProducerConfiguration) -> Void = { _ in }) throws -> KafkaProducer {
         var configuration = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
         configuration.linger = .milliseconds(1)
         configure(&configuration)
-        return try KafkaProducer(configuration: configuration, logger: testLogger)
+        return try KafkaProducer(configuration: configuration, logger: logger ?? testLogger)
     }
 
     func consumer(
