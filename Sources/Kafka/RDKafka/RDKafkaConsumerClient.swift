@@ -46,6 +46,8 @@ final class RDKafkaConsumerClient: Sendable {
     }
     /// Leases on the handle for other threads, so the poll thread never destroys it underneath them.
     private let lifetime = HandleLifetime()
+    /// What `storeOffsets` has stored per owned partition; forgotten on assign and revoke.
+    private let storedOffsets = Mutex(StoredOffsetMarks())
     private let configuration: KafkaConsumerConfiguration
     private let logger: Logger
     private let rebalanceHandler: KafkaRebalanceHandler?
@@ -114,21 +116,36 @@ final class RDKafkaConsumerClient: Sendable {
     }
 
     /// Stores `offset + 1` of the newest message per partition; the next commit (periodic, on
-    /// revoke, on close) makes it durable. Only ever moves forward: librdkafka replaces the stored
-    /// offset, so an out-of-order call must not rewind it.
+    /// revoke, on close) makes it durable. Only ever moves forward, within a call and across
+    /// calls: librdkafka keeps whatever offset it was given last, so offsets at or below what this
+    /// member already stored for a partition it still owns are skipped (see ``StoredOffsetMarks``).
     func storeOffsets(_ messages: some Sequence<KafkaMessage>) throws(KafkaError) {
         var newest: [KafkaTopicPartition: Int64] = [:]
         for message in messages {
-            newest[message.topicPartition] = max(newest[message.topicPartition] ?? -1, message.offset)
+            newest[message.topicPartition] = max(newest[message.topicPartition] ?? -1, message.offset + 1)
         }
         guard !newest.isEmpty else { return }
-        let list = RDKafkaTopicPartitionList(capacity: newest.count)
-        for (tp, offset) in newest { list.add(tp, offset: offset + 1) }
-        let result = lifetime.use { rd_kafka_offsets_store(handle.pointer, list.pointer) }
-        guard let result else { throw .closed }
-        if result != RD_KAFKA_RESP_ERR_NO_ERROR {
-            // Per-partition errors: a partition that was revoked meanwhile is not ours to store.
-            let failed = list.elements.filter { $0.error != RD_KAFKA_RESP_ERR_NO_ERROR }
+        // The lock spans the store, so two concurrent calls reach librdkafka in the order their
+        // marks were checked. It is never held while waiting on anything else: the poll thread
+        // takes it only to forget marks, and rd_kafka_offsets_store does not wait on that thread.
+        try storedOffsets.withLock { marks throws(KafkaError) in
+            let advancing = marks.advancing(newest)
+            guard !advancing.isEmpty else { return }
+            let list = RDKafkaTopicPartitionList(capacity: advancing.count)
+            for (tp, offset) in advancing { list.add(tp, offset: offset) }
+            let result = lifetime.use { rd_kafka_offsets_store(handle.pointer, list.pointer) }
+            guard let result else { throw .closed }
+            let elements = list.elements
+            guard result != RD_KAFKA_RESP_ERR_NO_ERROR else {
+                // Some partitions may still have failed (revoked meanwhile): only the rest moved.
+                for element in elements where element.error == RD_KAFKA_RESP_ERR_NO_ERROR {
+                    marks.record(element.tp, element.offset)
+                }
+                return
+            }
+            // librdkafka fails the call when no partition could be stored; a partition that was
+            // revoked meanwhile is not ours to store.
+            let failed = elements.filter { $0.error != RD_KAFKA_RESP_ERR_NO_ERROR }
             let detail = failed.map { "\($0.tp): \(String(cString: rd_kafka_err2str($0.error)))" }.joined(separator: ", ")
             throw .librdkafka(.init(rawValue: (failed.first?.error ?? result).rawValue), reason: "store offsets: \(detail)")
         }
@@ -326,6 +343,7 @@ final class RDKafkaConsumerClient: Sendable {
                 logger.error("assign failed", metadata: ["error": "\(error)"])
             }
             shared.withLock { $0.assignment.formUnion(partitions) }
+            storedOffsets.withLock { $0.forget(partitions) }
             // A partition paused before an earlier revoke may come back still paused: start clean,
             // and let reconcilePauses re-apply whatever is wanted now.
             if !partitions.isEmpty {
@@ -359,11 +377,13 @@ final class RDKafkaConsumerClient: Sendable {
                 state.applicationPaused.subtract(partitions)
                 state.lag = state.lag.filter { !partitions.contains($0.key) }
             }
+            storedOffsets.withLock { $0.forget(partitions) }
 
         default:
             logger.error("rebalance error", metadata: ["error": "\(KafkaError.check(code, "rebalance")!)"])
             _ = rd_kafka_assign(rk.pointer, nil)
             shared.withLock { $0.assignment = [] }
+            storedOffsets.withLock { $0.forgetAll() }
         }
         rebalanced.store(true, ordering: .relaxed)
     }
