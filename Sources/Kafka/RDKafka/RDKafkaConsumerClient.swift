@@ -14,6 +14,11 @@ final class RDKafkaConsumerClient: Sendable {
         var assignment: Set<KafkaTopicPartition> = []
         var applicationPaused: Set<KafkaTopicPartition> = []
         var lag: [KafkaTopicPartition: Int64] = [:]
+        /// Partitions the poll thread has paused in librdkafka. Only the poll thread touches it
+        /// (``reconcilePauses(_:)`` and the rebalance callback, which librdkafka runs on that
+        /// thread); it lives here, not in ``PollThreadState``, because the callback must clear
+        /// what it resumes and has no access to the loop's state.
+        var fetchPaused: Set<KafkaTopicPartition> = []
         var closeRequested = false
         var closed = false
         var closeWaiters: [CheckedContinuation<Void, Never>] = []
@@ -21,8 +26,7 @@ final class RDKafkaConsumerClient: Sendable {
 
     /// State only the poll thread touches. Kept in a class so the thread can mutate it without locks.
     private final class PollThreadState {
-        var paused: Set<KafkaTopicPartition> = []
-        /// Whether `paused` currently includes the back-pressure pause of every assigned partition.
+        /// Whether the last reconciliation paused every assigned partition for back-pressure.
         var pausedForBackpressure = false
         /// When the buffer was found full and the poll thread started waiting for room.
         var fullSince: DispatchTime?
@@ -303,10 +307,10 @@ final class RDKafkaConsumerClient: Sendable {
     /// Applies the pause set the application and back-pressure ask for, on the poll thread only.
     private func reconcilePauses(_ local: PollThreadState) {
         let backpressure = buffer.isBackpressureActive
-        let (assigned, applicationPaused) = shared.withLock { ($0.assignment, $0.applicationPaused) }
+        let (assigned, applicationPaused, paused) = shared.withLock { ($0.assignment, $0.applicationPaused, $0.fetchPaused) }
         let desired = backpressure ? assigned : applicationPaused.intersection(assigned)
-        let toPause = desired.subtracting(local.paused)
-        let toResume = local.paused.subtracting(desired).intersection(assigned)
+        let toPause = desired.subtracting(paused)
+        let toResume = paused.subtracting(desired).intersection(assigned)
         if !toPause.isEmpty {
             let list = RDKafkaTopicPartitionList(toPause)
             if let error = KafkaError.check(rd_kafka_pause_partitions(handle.pointer, list.pointer), "pause") {
@@ -321,7 +325,7 @@ final class RDKafkaConsumerClient: Sendable {
             }
             logger.debug("resumed partitions", metadata: ["partitions": "\(toResume.sorted())"])
         }
-        local.paused = desired
+        shared.withLock { $0.fetchPaused = desired }
         local.pausedForBackpressure = backpressure
     }
 
@@ -342,10 +346,15 @@ final class RDKafkaConsumerClient: Sendable {
             } else if let error = KafkaError.check(rd_kafka_assign(rk.pointer, list), "assign") {
                 logger.error("assign failed", metadata: ["error": "\(error)"])
             }
-            shared.withLock { $0.assignment.formUnion(partitions) }
-            storedOffsets.withLock { $0.forget(partitions) }
             // A partition paused before an earlier revoke may come back still paused: start clean,
-            // and let reconcilePauses re-apply whatever is wanted now.
+            // and let reconcilePauses re-apply whatever is wanted now. It must then count as not
+            // paused, or reconcilePauses would take a wanted pause as already applied and let the
+            // partition be fetched (a revoke and this assign can both run inside one poll call).
+            shared.withLock { state in
+                state.assignment.formUnion(partitions)
+                state.fetchPaused.subtract(partitions)
+            }
+            storedOffsets.withLock { $0.forget(partitions) }
             if !partitions.isEmpty {
                 let resumeList = RDKafkaTopicPartitionList(partitions)
                 _ = rd_kafka_resume_partitions(rk.pointer, resumeList.pointer)
@@ -375,6 +384,7 @@ final class RDKafkaConsumerClient: Sendable {
             shared.withLock { state in
                 if cooperative { state.assignment.subtract(partitions) } else { state.assignment = [] }
                 state.applicationPaused.subtract(partitions)
+                state.fetchPaused.subtract(partitions)
                 state.lag = state.lag.filter { !partitions.contains($0.key) }
             }
             storedOffsets.withLock { $0.forget(partitions) }
@@ -382,7 +392,10 @@ final class RDKafkaConsumerClient: Sendable {
         default:
             logger.error("rebalance error", metadata: ["error": "\(KafkaError.check(code, "rebalance")!)"])
             _ = rd_kafka_assign(rk.pointer, nil)
-            shared.withLock { $0.assignment = [] }
+            shared.withLock { state in
+                state.assignment = []
+                state.fetchPaused = []
+            }
             storedOffsets.withLock { $0.forgetAll() }
         }
         rebalanced.store(true, ordering: .relaxed)
