@@ -4,6 +4,18 @@ import Testing
 
 @Suite("Producer under broker faults")
 struct ProducerFaultTests {
+    /// What this does not show: the mock checks an injected error before it appends, so the log
+    /// never holds a record twice here, and "no duplicates" would hold without idempotence too;
+    /// only the in-order assertion needs the idempotent producer.
+    ///
+    /// The case that needs idempotence (the broker appends, the ack is lost, the producer retries)
+    /// cannot be tested against librdkafka 2.0.2's mock: it checks producer sequence numbers only
+    /// for transactional producers, so it appends an idempotent producer's retry a second time.
+    /// Measured with a plain C producer on the mock: acks delayed past `socket.timeout.ms` (the
+    /// client-side request timeout; `request.timeout.ms` is only the broker's ack timeout) by
+    /// `rd_kafka_mock_broker_set_rtt`; the retry carried the same PID, epoch and BaseSeq, and 100
+    /// records left 200 in the log, with `enable.idempotence` true or false. A real broker answers
+    /// such a retry with DUPLICATE_SEQUENCE_NUMBER, which librdkafka counts as delivered.
     @Test("injected produce errors are retried by the idempotent producer without duplicates")
     func injectedErrorsAreRetriedWithoutDuplicates() async throws {
         let env = try KafkaTestEnvironment()
