@@ -60,6 +60,14 @@ public final class EmbeddedKafkaCluster: Sendable {
         if let error = KafkaError.check(err, "create topic \(name)") { throw error }
     }
 
+    /// Makes `brokerID` the leader of one partition. The mock picks leaders at random when it
+    /// creates a topic; a test that takes a broker down pins them, so it knows what stays led.
+    public func setPartitionLeader(_ topic: String, partition: Int32, broker brokerID: Int32) async throws(KafkaError) {
+        let cluster = cluster
+        let err = await Blocking.run("kafka-mock") { rd_kafka_mock_partition_set_leader(cluster.pointer, topic, partition, brokerID) }
+        if let error = KafkaError.check(err, "set leader of \(topic)[\(partition)] to broker \(brokerID)") { throw error }
+    }
+
     /// Closes a broker's listener and connections; clients see it as unreachable.
     /// The mock does not move partition leadership away from a down broker.
     public func setBrokerDown(_ brokerID: Int32) async throws(KafkaError) {
