@@ -15,15 +15,24 @@ struct ConfigurationTests {
         }
     }
 
-    @Test("keys the at-least-once contract depends on cannot be overridden")
-    func reservedKeysAreRefused() throws {
+    /// `enable.auto.commit=false` would silently stop the periodic commit that `commitInterval`
+    /// promises, so it is refused like `enable.auto.offset.store`.
+    @Test("keys the at-least-once contract depends on cannot be overridden",
+          arguments: [("enable.auto.offset.store", "true"), ("enable.auto.commit", "false")])
+    func reservedKeysAreRefused(key reserved: String, value: String) throws {
         var configuration = KafkaConsumerConfiguration(bootstrapServers: "127.0.0.1:1", groupID: "g", topics: ["t"])
-        configuration.properties["enable.auto.offset.store"] = "true"
+        configuration.properties[reserved] = value
+        #expect {
+            try configuration.validate()
+        } throws: { error in
+            guard case KafkaError.configuration(let key, _) = error else { return false }
+            return key == reserved
+        }
         #expect {
             _ = try KafkaConsumer(configuration: configuration, logger: testLogger)
         } throws: { error in
             guard case KafkaError.configuration(let key, _) = error else { return false }
-            return key == "enable.auto.offset.store"
+            return key == reserved
         }
     }
 

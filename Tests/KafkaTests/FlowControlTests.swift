@@ -41,6 +41,7 @@ struct FlowControlTests {
         }
         await consumer.close()
         await producer.close()
+        await env.shutdown()
     }
 
     @Test("the buffer is bounded in bytes too")
@@ -74,6 +75,7 @@ struct FlowControlTests {
         #expect(seen == 300)
         await consumer.close()
         await producer.close()
+        await env.shutdown()
     }
 
     @Test("a paused partition delivers nothing until resumed")
@@ -99,6 +101,7 @@ struct FlowControlTests {
         #expect(seen.elements.filter { $0.topicPartition == p0 }.map(\.offset) == Array(0..<100))
         await consumer.close()
         await producer.close()
+        await env.shutdown()
     }
 
     @Test("consumer lag per partition is read from librdkafka statistics")
@@ -118,5 +121,6 @@ struct FlowControlTests {
         try await eventually("lag reported") { consumer.lag[tp] == 60 }
         await consumer.close()
         await producer.close()
+        await env.shutdown()
     }
 }

@@ -15,8 +15,9 @@ public struct KafkaConsumerConfiguration: Sendable {
     public var assignmentStrategy = "cooperative-sticky"
     /// Where a partition without a committed offset starts.
     public var autoOffsetReset = "earliest"
-    /// How often stored offsets are committed in the background (`auto.commit.interval.ms`).
-    /// Offsets are also committed synchronously when partitions are revoked and on close.
+    /// How often stored offsets are committed in the background (`auto.commit.interval.ms`, with
+    /// `enable.auto.commit` fixed to true). Offsets are also committed synchronously when
+    /// partitions are revoked and on close.
     public var commitInterval: Duration = .seconds(5)
     /// How often librdkafka reports statistics, from which ``KafkaConsumer/lag`` is read.
     /// `nil` turns statistics (and lag) off.
@@ -46,6 +47,9 @@ public struct KafkaConsumerConfiguration: Sendable {
     public var pollTimeout: Duration = .milliseconds(100)
     /// The most a rebalance waits for the application's handler before it proceeds anyway.
     public var rebalanceHandlerTimeout: Duration = .seconds(30)
+    /// `client.id`: how brokers name this client in their logs, quotas and metrics. `nil` keeps
+    /// librdkafka's default (`rdkafka`); the application names itself here.
+    public var clientID: String?
     /// librdkafka properties passed through verbatim.
     public var properties: [String: String] = [:]
 
@@ -55,10 +59,14 @@ public struct KafkaConsumerConfiguration: Sendable {
         self.topics = topics
     }
 
-    /// Keys the consumer must own: with them changed, "an offset is stored only after the
-    /// application says the message is done" would no longer hold.
+    /// Keys the consumer must own: with them changed, its offset contract (an offset is stored
+    /// only after the application says the message is done, and stored offsets are committed
+    /// every `commitInterval`, on revoke and on close) would no longer hold.
     static let reservedKeys: [String: String] = [
         "enable.auto.offset.store": "offsets are stored only through KafkaConsumer.storeOffsets",
+        // `false` would quietly stop the periodic commit: stored offsets would wait for the next
+        // revoke or close, and a crash would re-deliver everything since the last rebalance.
+        "enable.auto.commit": "stored offsets are committed every commitInterval (set that instead), on revoke and on close",
         "rebalance_cb": "rebalances are handled by the consumer",
     ]
 
@@ -86,10 +94,10 @@ public struct KafkaConsumerConfiguration: Sendable {
             "auto.commit.interval.ms": String(commitInterval.milliseconds),
             "enable.auto.offset.store": "false",
             "enable.partition.eof": "false",
-            "client.id": "payout-worker",
             "queued.min.messages": String(prefetchMessagesPerPartition),
             "queued.max.messages.kbytes": String(prefetchKilobytesPerPartition),
         ]
+        if let clientID { result["client.id"] = clientID }
         if let groupInstanceID { result["group.instance.id"] = groupInstanceID }
         if let statisticsInterval { result["statistics.interval.ms"] = String(statisticsInterval.milliseconds) }
         result.merge(properties) { _, passedThrough in passedThrough }

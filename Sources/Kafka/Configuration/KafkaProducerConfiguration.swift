@@ -8,13 +8,16 @@ public struct KafkaProducerConfiguration: Sendable {
     /// `linger.ms`: how long to wait to fill a batch; a few milliseconds buys most of the throughput.
     public var linger: Duration = .milliseconds(5)
     /// `partitioner`; `murmur2_random` places keys on the same partitions as the Java client does,
-    /// so producers in other languages agree on where a reference_id lives.
+    /// so producers in other languages agree on which partition a key belongs to.
     public var partitioner = "murmur2_random"
     /// `message.timeout.ms`: how long librdkafka keeps retrying a record before it reports failure.
     public var deliveryTimeout: Duration = .seconds(30)
     /// How long ``KafkaProducer/close()`` waits for outstanding records to be delivered.
     public var closeTimeout: Duration = .seconds(10)
     public var pollTimeout: Duration = .milliseconds(100)
+    /// `client.id`: how brokers name this client in their logs, quotas and metrics. `nil` keeps
+    /// librdkafka's default (`rdkafka`); the application names itself here.
+    public var clientID: String?
     /// librdkafka properties passed through verbatim; they win over the typed fields.
     public var properties: [String: String] = [:]
 
@@ -36,8 +39,8 @@ public struct KafkaProducerConfiguration: Sendable {
             "linger.ms": String(linger.milliseconds),
             "partitioner": partitioner,
             "message.timeout.ms": String(deliveryTimeout.milliseconds),
-            "client.id": "payout-worker",
         ]
+        if let clientID { result["client.id"] = clientID }
         result.merge(properties) { _, passedThrough in passedThrough }
         return result
     }

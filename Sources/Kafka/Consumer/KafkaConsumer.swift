@@ -35,8 +35,9 @@ public final class KafkaConsumer: Sendable {
         try await client.take(maxCount: maxCount)
     }
 
-    /// Marks these messages (and everything before them in their partitions) as done. Call it in
-    /// partition order; the newest offset per partition wins.
+    /// Marks these messages (and everything before them in their partitions) as done. The newest
+    /// offset per partition wins, within the call and across calls: a message at or below one
+    /// already stored for its partition (while this member owns it) changes nothing.
     public func storeOffsets(_ messages: some Sequence<KafkaMessage>) throws(KafkaError) {
         try client.storeOffsets(messages)
     }

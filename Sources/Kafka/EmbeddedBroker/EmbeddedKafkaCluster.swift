@@ -1,5 +1,6 @@
 internal import Crdkafka
 public import Logging
+import Foundation
 import Synchronization
 
 /// A Kafka cluster inside this process: librdkafka's mock cluster, speaking the real Kafka protocol
@@ -39,36 +40,52 @@ public final class EmbeddedKafkaCluster: Sendable {
         brokerCount = brokers
     }
 
+    /// Destroying the mock cluster joins librdkafka's threads, which can take a while, and the
+    /// last reference may be dropped on a thread of the cooperative pool (a test's task). So a
+    /// cluster nobody shut down is destroyed on a thread of its own, and deinit returns at once.
+    /// Call ``shutdown()`` to wait for the brokers to be gone.
     deinit {
-        destroy()
+        guard markDestroyed() else { return }
+        let (cluster, owner, callbacks) = (cluster, owner, callbacks)
+        let thread = Thread { Self.destroy(cluster: cluster, owner: owner, callbacks: callbacks) }
+        thread.name = "kafka-mock-stop"
+        thread.start()
     }
 
     /// Creates a topic. The replication factor defaults to min(3, brokers).
     public func createTopic(_ name: String, partitions: Int, replicationFactor: Int? = nil) async throws(KafkaError) {
         let replication = replicationFactor ?? min(3, brokerCount)
         let cluster = cluster
-        let err = await Blocking.run { rd_kafka_mock_topic_create(cluster.pointer, name, Int32(partitions), Int32(replication)) }
+        let err = await Blocking.run("kafka-mock") { rd_kafka_mock_topic_create(cluster.pointer, name, Int32(partitions), Int32(replication)) }
         if let error = KafkaError.check(err, "create topic \(name)") { throw error }
+    }
+
+    /// Makes `brokerID` the leader of one partition. The mock picks leaders at random when it
+    /// creates a topic; a test that takes a broker down pins them, so it knows what stays led.
+    public func setPartitionLeader(_ topic: String, partition: Int32, broker brokerID: Int32) async throws(KafkaError) {
+        let cluster = cluster
+        let err = await Blocking.run("kafka-mock") { rd_kafka_mock_partition_set_leader(cluster.pointer, topic, partition, brokerID) }
+        if let error = KafkaError.check(err, "set leader of \(topic)[\(partition)] to broker \(brokerID)") { throw error }
     }
 
     /// Closes a broker's listener and connections; clients see it as unreachable.
     /// The mock does not move partition leadership away from a down broker.
     public func setBrokerDown(_ brokerID: Int32) async throws(KafkaError) {
         let cluster = cluster
-        let err = await Blocking.run { rd_kafka_mock_broker_set_down(cluster.pointer, brokerID) }
+        let err = await Blocking.run("kafka-mock") { rd_kafka_mock_broker_set_down(cluster.pointer, brokerID) }
         if let error = KafkaError.check(err, "set broker \(brokerID) down") { throw error }
     }
 
     public func setBrokerUp(_ brokerID: Int32) async throws(KafkaError) {
         let cluster = cluster
-        let err = await Blocking.run { rd_kafka_mock_broker_set_up(cluster.pointer, brokerID) }
+        let err = await Blocking.run("kafka-mock") { rd_kafka_mock_broker_set_up(cluster.pointer, brokerID) }
         if let error = KafkaError.check(err, "set broker \(brokerID) up") { throw error }
     }
 
     /// Adds latency to every response of a broker.
     public func setRoundTripTime(_ rtt: Duration, broker brokerID: Int32) async throws(KafkaError) {
         let cluster = cluster
-        let err = await Blocking.run { rd_kafka_mock_broker_set_rtt(cluster.pointer, brokerID, Int32(rtt.milliseconds)) }
+        let err = await Blocking.run("kafka-mock") { rd_kafka_mock_broker_set_rtt(cluster.pointer, brokerID, Int32(rtt.milliseconds)) }
         if let error = KafkaError.check(err, "set rtt of broker \(brokerID)") { throw error }
     }
 
@@ -77,7 +94,7 @@ public final class EmbeddedKafkaCluster: Sendable {
     public func injectErrors(_ errors: [KafkaError.Code], into api: KafkaAPIKey) async {
         let cluster = cluster
         let codes = errors.map { rd_kafka_resp_err_t($0.rawValue) }
-        await Blocking.run {
+        await Blocking.run("kafka-mock") {
             codes.withUnsafeBufferPointer { buffer in
                 rd_kafka_mock_push_request_errors_array(cluster.pointer, api.rawValue, buffer.count, buffer.baseAddress)
             }
@@ -87,22 +104,27 @@ public final class EmbeddedKafkaCluster: Sendable {
     /// Makes a topic's metadata report this error (the mock consults it for Metadata requests).
     public func setTopicError(_ topic: String, _ error: KafkaError.Code) async {
         let cluster = cluster
-        await Blocking.run { rd_kafka_mock_topic_set_error(cluster.pointer, topic, rd_kafka_resp_err_t(error.rawValue)) }
+        await Blocking.run("kafka-mock") { rd_kafka_mock_topic_set_error(cluster.pointer, topic, rd_kafka_resp_err_t(error.rawValue)) }
     }
 
-    /// Stops the brokers. Connected clients see the connections close.
+    /// Stops the brokers and waits until they are gone. Connected clients see the connections close.
     public func shutdown() async {
-        await Blocking.run { [self] in self.destroy() }
+        guard markDestroyed() else { return }
+        let (cluster, owner, callbacks) = (cluster, owner, callbacks)
+        await Blocking.run("kafka-mock-stop") { Self.destroy(cluster: cluster, owner: owner, callbacks: callbacks) }
     }
 
-    private func destroy() {
-        let first = destroyed.withLock { destroyed -> Bool in
+    /// True for the one caller that gets to destroy the cluster.
+    private func markDestroyed() -> Bool {
+        destroyed.withLock { destroyed -> Bool in
             defer { destroyed = true }
             return !destroyed
         }
-        guard first else { return }
+    }
+
+    private static func destroy(cluster: RDKafkaMockClusterHandle, owner: RDKafkaHandle, callbacks: RDKafkaCallbacks) {
         rd_kafka_mock_cluster_destroy(cluster.pointer)
         rd_kafka_destroy(owner.pointer)
-        _ = callbacks
+        withExtendedLifetime(callbacks) {}  // the owner handle's callbacks must outlive rd_kafka_destroy
     }
 }

@@ -25,7 +25,9 @@ public final class KafkaProducer: Sendable {
 
     /// Writes records in order and waits for all their delivery reports; one result per record,
     /// in the same order. Records with the same key keep their order (the idempotent producer
-    /// does not reorder on retry).
+    /// does not reorder on retry). When librdkafka's local queue is full, a record waits for room;
+    /// in a cancelled task it fails with ``KafkaError/Code/queueFull`` instead. Records already
+    /// handed to librdkafka are not recalled by cancellation: their reports are still awaited.
     public func sendAll(_ records: [KafkaProducerRecord]) async -> [Result<KafkaDeliveryReport, KafkaError>] {
         guard !records.isEmpty else { return [] }
         let collector = DeliveryCollector(count: records.count)
@@ -39,8 +41,14 @@ public final class KafkaProducer: Sendable {
             while true {
                 let refusal = client.produce(record) { collector.complete(index, with: $0) }
                 guard let refusal else { break }
-                // A full local queue drains as reports arrive: wait rather than fail.
-                if case .librdkafka(let code, _) = refusal, code == .queueFull {
+                // A full local queue drains as reports arrive: wait rather than fail. A cancelled
+                // task cannot wait (Task.sleep returns at once, so the loop would spin until the
+                // queue drains): it gets the refusal, which says the record was not sent.
+                if case .librdkafka(let code, let reason) = refusal, code == .queueFull {
+                    if Task.isCancelled {
+                        collector.complete(index, with: .failure(.librdkafka(code, reason: "\(reason); the task is cancelled, so the record was not sent")))
+                        break
+                    }
                     try? await Task.sleep(for: backoff)
                     backoff = min(backoff * 2, .milliseconds(50))
                     continue

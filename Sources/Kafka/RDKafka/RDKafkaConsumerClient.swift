@@ -14,6 +14,11 @@ final class RDKafkaConsumerClient: Sendable {
         var assignment: Set<KafkaTopicPartition> = []
         var applicationPaused: Set<KafkaTopicPartition> = []
         var lag: [KafkaTopicPartition: Int64] = [:]
+        /// Partitions the poll thread has paused in librdkafka. Only the poll thread touches it
+        /// (``reconcilePauses(_:)`` and the rebalance callback, which librdkafka runs on that
+        /// thread); it lives here, not in ``PollThreadState``, because the callback must clear
+        /// what it resumes and has no access to the loop's state.
+        var fetchPaused: Set<KafkaTopicPartition> = []
         var closeRequested = false
         var closed = false
         var closeWaiters: [CheckedContinuation<Void, Never>] = []
@@ -21,8 +26,7 @@ final class RDKafkaConsumerClient: Sendable {
 
     /// State only the poll thread touches. Kept in a class so the thread can mutate it without locks.
     private final class PollThreadState {
-        var paused: Set<KafkaTopicPartition> = []
-        /// Whether `paused` currently includes the back-pressure pause of every assigned partition.
+        /// Whether the last reconciliation paused every assigned partition for back-pressure.
         var pausedForBackpressure = false
         /// When the buffer was found full and the poll thread started waiting for room.
         var fullSince: DispatchTime?
@@ -46,6 +50,8 @@ final class RDKafkaConsumerClient: Sendable {
     }
     /// Leases on the handle for other threads, so the poll thread never destroys it underneath them.
     private let lifetime = HandleLifetime()
+    /// What `storeOffsets` has stored per owned partition; forgotten on assign and revoke.
+    private let storedOffsets = Mutex(StoredOffsetMarks())
     private let configuration: KafkaConsumerConfiguration
     private let logger: Logger
     private let rebalanceHandler: KafkaRebalanceHandler?
@@ -114,21 +120,36 @@ final class RDKafkaConsumerClient: Sendable {
     }
 
     /// Stores `offset + 1` of the newest message per partition; the next commit (periodic, on
-    /// revoke, on close) makes it durable. Only ever moves forward: librdkafka replaces the stored
-    /// offset, so an out-of-order call must not rewind it.
+    /// revoke, on close) makes it durable. Only ever moves forward, within a call and across
+    /// calls: librdkafka keeps whatever offset it was given last, so offsets at or below what this
+    /// member already stored for a partition it still owns are skipped (see ``StoredOffsetMarks``).
     func storeOffsets(_ messages: some Sequence<KafkaMessage>) throws(KafkaError) {
         var newest: [KafkaTopicPartition: Int64] = [:]
         for message in messages {
-            newest[message.topicPartition] = max(newest[message.topicPartition] ?? -1, message.offset)
+            newest[message.topicPartition] = max(newest[message.topicPartition] ?? -1, message.offset + 1)
         }
         guard !newest.isEmpty else { return }
-        let list = RDKafkaTopicPartitionList(capacity: newest.count)
-        for (tp, offset) in newest { list.add(tp, offset: offset + 1) }
-        let result = lifetime.use { rd_kafka_offsets_store(handle.pointer, list.pointer) }
-        guard let result else { throw .closed }
-        if result != RD_KAFKA_RESP_ERR_NO_ERROR {
-            // Per-partition errors: a partition that was revoked meanwhile is not ours to store.
-            let failed = list.elements.filter { $0.error != RD_KAFKA_RESP_ERR_NO_ERROR }
+        // The lock spans the store, so two concurrent calls reach librdkafka in the order their
+        // marks were checked. It is never held while waiting on anything else: the poll thread
+        // takes it only to forget marks, and rd_kafka_offsets_store does not wait on that thread.
+        try storedOffsets.withLock { marks throws(KafkaError) in
+            let advancing = marks.advancing(newest)
+            guard !advancing.isEmpty else { return }
+            let list = RDKafkaTopicPartitionList(capacity: advancing.count)
+            for (tp, offset) in advancing { list.add(tp, offset: offset) }
+            let result = lifetime.use { rd_kafka_offsets_store(handle.pointer, list.pointer) }
+            guard let result else { throw .closed }
+            let elements = list.elements
+            guard result != RD_KAFKA_RESP_ERR_NO_ERROR else {
+                // Some partitions may still have failed (revoked meanwhile): only the rest moved.
+                for element in elements where element.error == RD_KAFKA_RESP_ERR_NO_ERROR {
+                    marks.record(element.tp, element.offset)
+                }
+                return
+            }
+            // librdkafka fails the call when no partition could be stored; a partition that was
+            // revoked meanwhile is not ours to store.
+            let failed = elements.filter { $0.error != RD_KAFKA_RESP_ERR_NO_ERROR }
             let detail = failed.map { "\($0.tp): \(String(cString: rd_kafka_err2str($0.error)))" }.joined(separator: ", ")
             throw .librdkafka(.init(rawValue: (failed.first?.error ?? result).rawValue), reason: "store offsets: \(detail)")
         }
@@ -136,7 +157,7 @@ final class RDKafkaConsumerClient: Sendable {
 
     /// Commits the stored offsets now and waits for the broker's answer.
     func commit() async throws(KafkaError) {
-        let result: Result<Void, KafkaError> = await Blocking.run { [self] in
+        let result: Result<Void, KafkaError> = await Blocking.run("kafka-commit") { [self] in
             let err = self.lifetime.use { rd_kafka_commit(self.handle.pointer, nil, 0) }
             guard let err else { return .failure(.closed) }
             if err == RD_KAFKA_RESP_ERR__NO_OFFSET { return .success(()) }
@@ -148,7 +169,7 @@ final class RDKafkaConsumerClient: Sendable {
 
     /// The group's committed offsets for `partitions` (the next offset to read), as the broker has them.
     func committedOffsets(for partitions: Set<KafkaTopicPartition>, timeout: Duration) async throws(KafkaError) -> [KafkaTopicPartition: Int64] {
-        let result: Result<[KafkaTopicPartition: Int64], KafkaError> = await Blocking.run { [self] in
+        let result: Result<[KafkaTopicPartition: Int64], KafkaError> = await Blocking.run("kafka-committed") { [self] in
             let list = RDKafkaTopicPartitionList(partitions)
             let err = self.lifetime.use { rd_kafka_committed(self.handle.pointer, list.pointer, Int32(timeout.milliseconds)) }
             guard let err else { return .failure(.closed) }
@@ -286,10 +307,10 @@ final class RDKafkaConsumerClient: Sendable {
     /// Applies the pause set the application and back-pressure ask for, on the poll thread only.
     private func reconcilePauses(_ local: PollThreadState) {
         let backpressure = buffer.isBackpressureActive
-        let (assigned, applicationPaused) = shared.withLock { ($0.assignment, $0.applicationPaused) }
+        let (assigned, applicationPaused, paused) = shared.withLock { ($0.assignment, $0.applicationPaused, $0.fetchPaused) }
         let desired = backpressure ? assigned : applicationPaused.intersection(assigned)
-        let toPause = desired.subtracting(local.paused)
-        let toResume = local.paused.subtracting(desired).intersection(assigned)
+        let toPause = desired.subtracting(paused)
+        let toResume = paused.subtracting(desired).intersection(assigned)
         if !toPause.isEmpty {
             let list = RDKafkaTopicPartitionList(toPause)
             if let error = KafkaError.check(rd_kafka_pause_partitions(handle.pointer, list.pointer), "pause") {
@@ -304,7 +325,7 @@ final class RDKafkaConsumerClient: Sendable {
             }
             logger.debug("resumed partitions", metadata: ["partitions": "\(toResume.sorted())"])
         }
-        local.paused = desired
+        shared.withLock { $0.fetchPaused = desired }
         local.pausedForBackpressure = backpressure
     }
 
@@ -325,9 +346,15 @@ final class RDKafkaConsumerClient: Sendable {
             } else if let error = KafkaError.check(rd_kafka_assign(rk.pointer, list), "assign") {
                 logger.error("assign failed", metadata: ["error": "\(error)"])
             }
-            shared.withLock { $0.assignment.formUnion(partitions) }
             // A partition paused before an earlier revoke may come back still paused: start clean,
-            // and let reconcilePauses re-apply whatever is wanted now.
+            // and let reconcilePauses re-apply whatever is wanted now. It must then count as not
+            // paused, or reconcilePauses would take a wanted pause as already applied and let the
+            // partition be fetched (a revoke and this assign can both run inside one poll call).
+            shared.withLock { state in
+                state.assignment.formUnion(partitions)
+                state.fetchPaused.subtract(partitions)
+            }
+            storedOffsets.withLock { $0.forget(partitions) }
             if !partitions.isEmpty {
                 let resumeList = RDKafkaTopicPartitionList(partitions)
                 _ = rd_kafka_resume_partitions(rk.pointer, resumeList.pointer)
@@ -357,13 +384,19 @@ final class RDKafkaConsumerClient: Sendable {
             shared.withLock { state in
                 if cooperative { state.assignment.subtract(partitions) } else { state.assignment = [] }
                 state.applicationPaused.subtract(partitions)
+                state.fetchPaused.subtract(partitions)
                 state.lag = state.lag.filter { !partitions.contains($0.key) }
             }
+            storedOffsets.withLock { $0.forget(partitions) }
 
         default:
             logger.error("rebalance error", metadata: ["error": "\(KafkaError.check(code, "rebalance")!)"])
             _ = rd_kafka_assign(rk.pointer, nil)
-            shared.withLock { $0.assignment = [] }
+            shared.withLock { state in
+                state.assignment = []
+                state.fetchPaused = []
+            }
+            storedOffsets.withLock { $0.forgetAll() }
         }
         rebalanced.store(true, ordering: .relaxed)
     }

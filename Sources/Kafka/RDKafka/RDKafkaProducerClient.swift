@@ -122,7 +122,7 @@ final class RDKafkaProducerClient: Sendable {
 
     /// Waits until every record handed over so far is acknowledged or failed.
     func flush(timeout: Duration) async throws(KafkaError) {
-        let result: rd_kafka_resp_err_t? = await Blocking.run { [self] in
+        let result: rd_kafka_resp_err_t? = await Blocking.run("kafka-flush") { [self] in
             self.lifetime.use { rd_kafka_flush(self.handle.pointer, Int32(timeout.milliseconds)) }
         }
         guard let result else { throw .closed }
@@ -130,7 +130,9 @@ final class RDKafkaProducerClient: Sendable {
         if let error = KafkaError.check(result, "flush") { throw error }
     }
 
-    /// Flushes (bounded by `closeTimeout`), fails whatever is still queued, destroys the handle.
+    /// Refuses new sends (they fail with ``KafkaError/closed``), flushes (bounded by
+    /// `closeTimeout`), fails whatever is still queued, destroys the handle. A ``flush(timeout:)``
+    /// running meanwhile is waited for.
     func close() async {
         await withCheckedContinuation { continuation in
             let alreadyClosed = closeState.withLock { state -> Bool in
@@ -152,6 +154,12 @@ final class RDKafkaProducerClient: Sendable {
         while !closeState.withLock({ $0.requested }) {
             rd_kafka_poll(handle.pointer, timeout)
         }
+        // Stop admitting sends first (waiting out any produceva already running): a record
+        // admitted after the flush and purge below would still be queued at rd_kafka_destroy,
+        // which serves no delivery report, so its send would never return and its retained
+        // DeliveryCallback would leak. From here on `produce` refuses with `.closed`, and every
+        // record librdkafka holds is one the flush or the purge completes.
+        lifetime.retire()
         let flushResult = rd_kafka_flush(handle.pointer, Int32(configuration.closeTimeout.milliseconds))
         if flushResult != RD_KAFKA_RESP_ERR_NO_ERROR {
             let remaining = rd_kafka_outq_len(handle.pointer)
@@ -159,10 +167,14 @@ final class RDKafkaProducerClient: Sendable {
             // Purged records get a delivery report with _PURGE_QUEUE/_PURGE_INFLIGHT, so every
             // waiting send completes.
             _ = rd_kafka_purge(handle.pointer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT)
-            rd_kafka_poll(handle.pointer, 0)
         }
-        lifetime.retire()
+        // Serve the purge's delivery reports: rd_kafka_destroy would drop them. The blocking
+        // purge has queued them all by now; should librdkafka still count anything outstanding,
+        // give it up to a second more rather than leave a send waiting forever.
         rd_kafka_poll(handle.pointer, 0)
+        for _ in 0..<100 where rd_kafka_outq_len(handle.pointer) > 0 {
+            rd_kafka_poll(handle.pointer, 10)
+        }
         rd_kafka_destroy(handle.pointer)
         let waiters = closeState.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.closed = true

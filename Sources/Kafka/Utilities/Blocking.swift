@@ -1,20 +1,22 @@
-import Dispatch
+import Foundation
 
-/// Runs blocking librdkafka calls (commit, flush, close, destroy, mock admin calls) on a private
-/// Dispatch queue, so they never occupy a thread of Swift's cooperative pool. Private queues are
-/// overcommitting: a blocked call gets its own thread instead of starving async work.
+/// Runs one blocking librdkafka call (commit, flush, committed offsets, mock admin calls) on a
+/// thread started for it, so the call never occupies a thread Swift's concurrency runtime needs.
+///
+/// Not a Dispatch queue: on Linux, Swift's global executor is itself a concurrent Dispatch queue
+/// on the default-QoS root pool, which has about one thread per core and does not overcommit. A
+/// private *concurrent* queue draws from that same pool (libdispatch makes only serial queues
+/// overcommit), so a few slow commits would hold the threads async work runs on, and libdispatch
+/// adds at most one thread a second to make up for it. These calls are rare (commit, flush and
+/// admin calls, not per message) and each waits on a broker round trip, so the tens of
+/// microseconds a new thread costs do not matter.
 enum Blocking {
-    private static let queue = DispatchQueue(label: "kafka.blocking", attributes: .concurrent)
-
-    static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try body() }) }
-        }
-    }
-
-    static func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    /// `name` is the thread's name (at most 15 bytes on Linux), for debuggers and `top -H`.
+    static func run<T: Sendable>(_ name: String = "kafka-blocking", _ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: body()) }
+            let thread = Thread { continuation.resume(returning: body()) }
+            thread.name = name
+            thread.start()
         }
     }
 }

@@ -28,6 +28,7 @@ final class IntakeService: Service, Sendable {
         var consumerConfiguration = KafkaConsumerConfiguration(
             bootstrapServers: configuration.kafka.brokers, groupID: configuration.kafka.groupID,
             topics: [configuration.kafka.commandsTopic])
+        consumerConfiguration.clientID = "payout-worker"
         consumerConfiguration.groupInstanceID = configuration.kafka.groupInstanceID
         consumerConfiguration.bufferCapacity = max(2, configuration.intakeBatchSize * 4)
         consumerConfiguration.properties = configuration.kafka.properties.merging(configuration.kafka.consumerProperties) { $1 }

@@ -36,6 +36,7 @@ public final class PayoutWorkerRuntime: Sendable {
         // librdkafka checks the Kafka settings first, without a client: a bad property must not
         // leave a created and migrated store behind.
         var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: configuration.kafka.brokers)
+        producerConfiguration.clientID = "payout-worker"
         producerConfiguration.properties = configuration.kafka.properties.merging(configuration.kafka.producerProperties) { $1 }
         try producerConfiguration.validate()
         try IntakeService.consumerConfiguration(configuration).validate()

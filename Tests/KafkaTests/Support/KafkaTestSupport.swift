@@ -11,6 +11,7 @@ let testLogger: Logger = {
 }()
 
 /// Each test gets its own cluster, topic and group names, so tests can run in parallel.
+/// A test ends with ``shutdown()``, after closing its clients.
 struct KafkaTestEnvironment {
     let cluster: EmbeddedKafkaCluster
 
@@ -18,11 +19,17 @@ struct KafkaTestEnvironment {
         cluster = try EmbeddedKafkaCluster(brokers: brokers, logger: testLogger)
     }
 
-    func producer(_ configure: (inout KafkaProducerConfiguration) -> Void = { _ in }) throws -> KafkaProducer {
+    /// Stops the brokers on a thread of their own and waits for it, so the destroy (which joins
+    /// librdkafka's threads) never runs on the cooperative pool when the environment is dropped.
+    func shutdown() async {
+        await cluster.shutdown()
+    }
+
+    func producer(logger: Logger? = nil, _ configure: (inout KafkaProducerConfiguration) -> Void = { _ in }) throws -> KafkaProducer {
         var configuration = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
         configuration.linger = .milliseconds(1)
         configure(&configuration)
-        return try KafkaProducer(configuration: configuration, logger: testLogger)
+        return try KafkaProducer(configuration: configuration, logger: logger ?? testLogger)
     }
 
     func consumer(
