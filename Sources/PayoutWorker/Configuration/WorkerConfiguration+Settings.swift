@@ -18,6 +18,7 @@ extension WorkerConfiguration {
             .text(
                 "kafka.dead_letter_topic", "PAYOUT_KAFKA_DEAD_LETTER_TOPIC", \.kafka.deadLetterTopic,
                 rule: ConfigurationRules.topic),
+            .integer("kafka.buffer_max_bytes", nil, (64 << 10)...(1 << 30), \.kafka.bufferMaxBytes),
             .properties("kafka.properties", \.kafka.properties),
             .properties("kafka.consumer_properties", \.kafka.consumerProperties),
             .properties("kafka.producer_properties", \.kafka.producerProperties),

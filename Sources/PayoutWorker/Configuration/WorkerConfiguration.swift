@@ -15,6 +15,9 @@ public struct WorkerConfiguration: Sendable {
         public var commandsTopic = "payouts.commands"
         public var statusTopic = "payouts.status"
         public var deadLetterTopic = "payouts.commands.dlq"
+        /// Bytes of fetched commands held in memory ahead of intake; the consumer pauses its
+        /// partitions above it (after a short grace), so memory stays bounded under any backlog.
+        public var bufferMaxBytes = 16 << 20
         /// librdkafka properties for both consumer and producer (TLS, SASL, timeouts ...).
         public var properties: [String: String] = [:]
         public var consumerProperties: [String: String] = [:]

@@ -31,6 +31,7 @@ final class IntakeService: Service, Sendable {
         consumerConfiguration.clientID = "payout-worker"
         consumerConfiguration.groupInstanceID = configuration.kafka.groupInstanceID
         consumerConfiguration.bufferCapacity = max(2, configuration.intakeBatchSize * 4)
+        consumerConfiguration.bufferCapacityBytes = configuration.kafka.bufferMaxBytes
         consumerConfiguration.properties = configuration.kafka.properties.merging(configuration.kafka.consumerProperties) { $1 }
         return consumerConfiguration
     }

@@ -35,7 +35,7 @@ struct ExampleFileTests {
     /// Every file key, as the README and the example spell them.
     static let fileKeys = [
         "kafka.brokers", "kafka.group_id", "kafka.group_instance_id", "kafka.commands_topic", "kafka.status_topic",
-        "kafka.dead_letter_topic", "kafka.properties", "kafka.consumer_properties", "kafka.producer_properties",
+        "kafka.dead_letter_topic", "kafka.buffer_max_bytes", "kafka.properties", "kafka.consumer_properties", "kafka.producer_properties",
         "dollr.base_url", "dollr.client_id", "dollr.client_secret", "dollr.passcode", "dollr.passcode_phone",
         "dollr.connect_timeout_ms", "dollr.request_timeout_ms", "dollr.max_concurrent_requests",
         "admin.host", "admin.port", "store_url", "worker_id", "intake_batch_size", "relay_batch_size",

@@ -11,7 +11,7 @@ struct LoaderFileTests {
         {
           "kafka": {
             "brokers": "k1:9093,k2:9093", "group_id": "payouts-eu", "group_instance_id": "pod-7",
-            "commands_topic": "c.cmd", "status_topic": "c.status", "dead_letter_topic": "c.dlq",
+            "commands_topic": "c.cmd", "status_topic": "c.status", "dead_letter_topic": "c.dlq", "buffer_max_bytes": 1048576,
             "properties": {"security.protocol": "sasl_ssl", "socket.timeout.ms": 5000, "enable.ssl.certificate.verification": true},
             "consumer_properties": {"fetch.wait.max.ms": "50"},
             "producer_properties": {"compression.type": "lz4"}
@@ -51,6 +51,7 @@ struct LoaderFileTests {
         #expect(configuration.kafka.commandsTopic == "c.cmd")
         #expect(configuration.kafka.statusTopic == "c.status")
         #expect(configuration.kafka.deadLetterTopic == "c.dlq")
+        #expect(configuration.kafka.bufferMaxBytes == 1 << 20)
         #expect(configuration.kafka.properties == [
             "security.protocol": "sasl_ssl", "socket.timeout.ms": "5000", "enable.ssl.certificate.verification": "true",
         ])

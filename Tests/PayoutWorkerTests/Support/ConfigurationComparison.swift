@@ -15,6 +15,7 @@ func differences(_ lhs: WorkerConfiguration, _ rhs: WorkerConfiguration) -> [Str
     check("kafka.commands_topic", \.kafka.commandsTopic)
     check("kafka.status_topic", \.kafka.statusTopic)
     check("kafka.dead_letter_topic", \.kafka.deadLetterTopic)
+    check("kafka.buffer_max_bytes", \.kafka.bufferMaxBytes)
     check("kafka.properties", \.kafka.properties)
     check("kafka.consumer_properties", \.kafka.consumerProperties)
     check("kafka.producer_properties", \.kafka.producerProperties)
