@@ -46,6 +46,11 @@ public struct KafkaConsumerConfiguration: Sendable {
     public var pollTimeout: Duration = .milliseconds(100)
     /// The most a rebalance waits for the application's handler before it proceeds anyway.
     public var rebalanceHandlerTimeout: Duration = .seconds(30)
+    /// The most ``KafkaConsumer/close()`` waits for the broker: the final commit and leaving the
+    /// group share this bound. librdkafka's own synchronous commit and close wait for a group
+    /// coordinator with no timeout, so without it a close with the broker gone never returns.
+    /// What is not committed in time is re-read by the next owner (at-least-once).
+    public var closeTimeout: Duration = .seconds(10)
     /// librdkafka properties passed through verbatim.
     public var properties: [String: String] = [:]
 
