@@ -30,6 +30,7 @@ final class IntakeService: Service, Sendable {
             topics: [configuration.kafka.commandsTopic])
         consumerConfiguration.groupInstanceID = configuration.kafka.groupInstanceID
         consumerConfiguration.bufferCapacity = max(2, configuration.intakeBatchSize * 4)
+        consumerConfiguration.closeTimeout = PayoutWorkerRuntime.clientCloseTimeout(configuration)
         consumerConfiguration.properties = configuration.kafka.properties.merging(configuration.kafka.consumerProperties) { $1 }
         return consumerConfiguration
     }
