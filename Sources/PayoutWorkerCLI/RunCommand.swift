@@ -42,9 +42,9 @@ struct RunCommand: AsyncParsableCommand {
                 for await signal in signals {
                     logger.info("shutting down", metadata: ["signal": "\(signal)"])
                     await runtime.shutdown()
-                    // The drain is bounded by shutdown_timeout, but a dependency that ignores
-                    // cancellation (a flush to a broker that is gone, a store that no longer
-                    // answers) must not keep the process alive: a stop always ends it.
+                    // The drain is bounded by shutdown_timeout (the services are cancelled in
+                    // time and every Kafka close has its own bound). A last resort all the same:
+                    // should some dependency again ignore cancellation, a stop still ends the process.
                     stopping = stopping ?? Task {
                         guard (try? await Task.sleep(for: deadline)) != nil else { return }
                         logger.critical("graceful shutdown overran shutdown_timeout_ms by 10 s; exiting", metadata: ["exit": "70"])

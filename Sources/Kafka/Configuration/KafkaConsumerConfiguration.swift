@@ -50,6 +50,11 @@ public struct KafkaConsumerConfiguration: Sendable {
     /// `client.id`: how brokers name this client in their logs, quotas and metrics. `nil` keeps
     /// librdkafka's default (`rdkafka`); the application names itself here.
     public var clientID: String?
+    /// The most ``KafkaConsumer/close()`` waits for the broker: the final commit and leaving the
+    /// group share this bound. librdkafka's own synchronous commit and close wait for a group
+    /// coordinator with no timeout, so without it a close with the broker gone never returns.
+    /// What is not committed in time is re-read by the next owner (at-least-once).
+    public var closeTimeout: Duration = .seconds(10)
     /// librdkafka properties passed through verbatim.
     public var properties: [String: String] = [:]
 

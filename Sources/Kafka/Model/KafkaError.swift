@@ -11,6 +11,9 @@ public enum KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
     case closed
     /// A blocking operation did not finish within its bound.
     case timedOut(operation: String)
+    /// The caller's task was cancelled before the outcome was known; for a send, the record may
+    /// still be delivered (or fail) afterwards.
+    case cancelled(operation: String)
 
     public var description: String {
         switch self {
@@ -18,6 +21,7 @@ public enum KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         case .librdkafka(let code, let reason): "\(reason) (\(code.name))"
         case .closed: "the Kafka client is closed"
         case .timedOut(let operation): "\(operation) timed out"
+        case .cancelled(let operation): "\(operation) cancelled"
         }
     }
 
@@ -25,7 +29,7 @@ public enum KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
     public var isRetriable: Bool {
         switch self {
         case .librdkafka(let code, _): code.isRetriable
-        case .timedOut: true
+        case .timedOut, .cancelled: true
         case .configuration, .closed: false
         }
     }

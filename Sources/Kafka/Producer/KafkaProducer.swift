@@ -25,14 +25,22 @@ public final class KafkaProducer: Sendable {
 
     /// Writes records in order and waits for all their delivery reports; one result per record,
     /// in the same order. Records with the same key keep their order (the idempotent producer
-    /// does not reorder on retry). When librdkafka's local queue is full, a record waits for room;
-    /// in a cancelled task it fails with ``KafkaError/Code/queueFull`` instead. Records already
-    /// handed to librdkafka are not recalled by cancellation: their reports are still awaited.
+    /// does not reorder on retry). When librdkafka's local queue is full, a record waits for room.
+    ///
+    /// Cancelling the calling task stops the wait: a record still waiting for room fails at once
+    /// (nothing was sent), and records whose report has not arrived yet fail
+    /// with ``KafkaError/cancelled(operation:)``, though librdkafka may still deliver them. A
+    /// report can take up to `message.timeout.ms` while the broker is unreachable, and a service
+    /// draining at shutdown must not wait that long past its deadline.
     public func sendAll(_ records: [KafkaProducerRecord]) async -> [Result<KafkaDeliveryReport, KafkaError>] {
         guard !records.isEmpty else { return [] }
         let collector = DeliveryCollector(count: records.count)
         await enqueue(records, into: collector)
-        return await withCheckedContinuation { collector.wait(with: $0) }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { collector.wait(with: $0) }
+        } onCancel: {
+            collector.abandon()
+        }
     }
 
     private func enqueue(_ records: [KafkaProducerRecord], into collector: DeliveryCollector) async {
@@ -41,19 +49,14 @@ public final class KafkaProducer: Sendable {
             while true {
                 let refusal = client.produce(record) { collector.complete(index, with: $0) }
                 guard let refusal else { break }
-                // A full local queue drains as reports arrive: wait rather than fail. A cancelled
-                // task cannot wait (Task.sleep returns at once, so the loop would spin until the
-                // queue drains): it gets the refusal, which says the record was not sent.
-                if case .librdkafka(let code, let reason) = refusal, code == .queueFull {
-                    if Task.isCancelled {
-                        collector.complete(index, with: .failure(.librdkafka(code, reason: "\(reason); the task is cancelled, so the record was not sent")))
-                        break
-                    }
+                // A full local queue drains as reports arrive: wait rather than fail (unless the
+                // caller is cancelled: its sleep would no longer wait, and this would spin).
+                if case .librdkafka(let code, _) = refusal, code == .queueFull, !Task.isCancelled {
                     try? await Task.sleep(for: backoff)
                     backoff = min(backoff * 2, .milliseconds(50))
                     continue
                 }
-                collector.complete(index, with: .failure(refusal))
+                collector.complete(index, with: .failure(Task.isCancelled ? .cancelled(operation: "send to \(record.topic)") : refusal))
                 break
             }
         }
@@ -71,12 +74,19 @@ public final class KafkaProducer: Sendable {
 }
 
 /// Gathers the delivery reports of one ``KafkaProducer/sendAll(_:)`` call and resumes its caller
-/// once the last one arrives.
+/// once the last one arrives, or at once when the caller is cancelled.
 private final class DeliveryCollector: Sendable {
     private struct State {
         var results: [Result<KafkaDeliveryReport, KafkaError>?]
         var remaining: Int
         var continuation: CheckedContinuation<[Result<KafkaDeliveryReport, KafkaError>], Never>?
+        /// Set when the caller stopped waiting: it gets (or has got) the results as they stood.
+        var abandoned = false
+
+        /// The results so far; a record without its report counts as cancelled.
+        var snapshot: [Result<KafkaDeliveryReport, KafkaError>] {
+            results.map { $0 ?? .failure(.cancelled(operation: "waiting for the delivery report")) }
+        }
     }
 
     private let state: Mutex<State>
@@ -88,11 +98,11 @@ private final class DeliveryCollector: Sendable {
     /// Resumes `continuation` once every report is in (at once, if they already are).
     func wait(with continuation: CheckedContinuation<[Result<KafkaDeliveryReport, KafkaError>], Never>) {
         let results = state.withLock { state -> [Result<KafkaDeliveryReport, KafkaError>]? in
-            guard state.remaining == 0 else {
+            guard state.remaining == 0 || state.abandoned else {
                 state.continuation = continuation
                 return nil
             }
-            return state.results.map { $0! }
+            return state.snapshot
         }
         if let results { continuation.resume(returning: results) }
     }
@@ -103,8 +113,20 @@ private final class DeliveryCollector: Sendable {
             state.remaining -= 1
             guard state.remaining == 0, let continuation = state.continuation else { return nil }
             state.continuation = nil
-            return (continuation, state.results.map { $0! })
+            return (continuation, state.snapshot)
         }
         if let (continuation, results) = finished { continuation.resume(returning: results) }
+    }
+
+    /// Stops waiting (the caller was cancelled): resumes it now with the results so far. Reports
+    /// that arrive later are recorded and go nowhere.
+    func abandon() {
+        let resumed = state.withLock { state -> (CheckedContinuation<[Result<KafkaDeliveryReport, KafkaError>], Never>, [Result<KafkaDeliveryReport, KafkaError>])? in
+            state.abandoned = true
+            guard let continuation = state.continuation else { return nil }
+            state.continuation = nil
+            return (continuation, state.snapshot)
+        }
+        if let (continuation, results) = resumed { continuation.resume(returning: results) }
     }
 }

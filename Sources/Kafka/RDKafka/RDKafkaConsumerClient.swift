@@ -41,12 +41,40 @@ final class RDKafkaConsumerClient: Sendable {
     /// Set by the rebalance callback so the poll loop re-checks the batch it is assembling.
     private let rebalanced = Atomic<Bool>(false)
 
-    private func commitStored(_ rk: RDKafkaHandle, context: String) {
-        let err = rd_kafka_commit(rk.pointer, nil, 0)
+    /// Commits the stored offsets, waiting for the coordinator's answer at most until `deadline`.
+    ///
+    /// Not `rd_kafka_commit(rk, nil, 0)`: librdkafka's synchronous commit waits with no timeout
+    /// while no group coordinator is reachable (in practice until the session times out, 45 s by
+    /// default), on the poll thread, where nothing can cancel it. A stopping worker whose broker had
+    /// gone sat there past its shutdown bound. The commit goes out asynchronously instead and its
+    /// result is awaited on a queue of our own, for a bounded time; offsets it does not commit are
+    /// re-read by the next owner, which at-least-once delivery allows.
+    private func commitStored(_ rk: RDKafkaHandle, context: String, until deadline: DispatchTime) {
+        var err = RD_KAFKA_RESP_ERR__TIMED_OUT
+        if let queue = rd_kafka_queue_new(rk.pointer) {
+            err = rd_kafka_commit_queue(rk.pointer, nil, queue, nil, nil)
+            if err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                if let event = rd_kafka_queue_poll(queue, Self.milliseconds(until: deadline)) {
+                    err = rd_kafka_event_error(event)
+                    rd_kafka_event_destroy(event)
+                } else {
+                    err = RD_KAFKA_RESP_ERR__TIMED_OUT
+                }
+            }
+            // A reply that arrives later finds the queue gone and is dropped by librdkafka.
+            rd_kafka_queue_destroy(queue)
+        }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET {
             logger.warning("\(context) failed; the next owner re-reads from the last committed offset",
                            metadata: ["error": "\(KafkaError.check(err, context)!)"])
         }
+    }
+
+    /// Milliseconds left until `deadline`, as librdkafka's timeouts take them (0 once it passed).
+    private static func milliseconds(until deadline: DispatchTime) -> Int32 {
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard deadline.uptimeNanoseconds > now else { return 0 }
+        return Int32(clamping: (deadline.uptimeNanoseconds - now + 999_999) / 1_000_000)
     }
     /// Leases on the handle for other threads, so the poll thread never destroys it underneath them.
     private let lifetime = HandleLifetime()
@@ -263,16 +291,31 @@ final class RDKafkaConsumerClient: Sendable {
             buffer.purge(held)
             logger.info("closing: revoking partitions", metadata: ["partitions": "\(held.sorted())"])
             runHandler(rebalanceHandler, .revoked(held))
-            commitStored(handle, context: "commit on close")
+        }
+        // The broker work of closing (the final commit, leaving the group) shares one bound; the
+        // application's handler above has its own (rebalanceHandlerTimeout).
+        let deadline = DispatchTime.now() + .milliseconds(Int(configuration.closeTimeout.milliseconds))
+        if !held.isEmpty {
+            commitStored(handle, context: "commit on close", until: deadline)
             finalRevokeDone.store(true, ordering: .relaxed)
         }
-        // Runs the final revoke through handleRebalance on this thread and leaves the group.
-        if let error = KafkaError.check(rd_kafka_consumer_close(handle.pointer), "close consumer") {
-            logger.warning("consumer close reported an error", metadata: ["error": "\(error)"])
-        }
+        let left = leaveGroup(until: deadline)
         lifetime.retire()
         rd_kafka_queue_destroy(consumerQueue.pointer)
-        rd_kafka_destroy(handle.pointer)
+        // Closed above (or given up on): destroy must not start librdkafka's unbounded close again.
+        let handle = handle, callbacks = callbacks
+        if left {
+            rd_kafka_destroy_flags(handle.pointer, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE)
+        } else {
+            // rd_kafka_destroy still waits for the group to terminate, which it does only once
+            // the coordinator answers or the session times out. Nothing uses the handle any more
+            // (the leases are retired), so that wait need not hold up close: the handle is torn
+            // down on a thread of its own, and a stopping process may exit before it is done.
+            Thread.detachNewThread {
+                rd_kafka_destroy_flags(handle.pointer, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE)
+                _ = callbacks  // must outlive rd_kafka_destroy
+            }
+        }
         buffer.finish()
         let waiters = shared.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.closed = true
@@ -280,8 +323,33 @@ final class RDKafkaConsumerClient: Sendable {
             defer { state.closeWaiters = [] }
             return state.closeWaiters
         }
-        _ = callbacks  // the callbacks object must outlive rd_kafka_destroy above
+        _ = callbacks  // must outlive rd_kafka_destroy above (the detached thread holds its own reference)
         waiters.forEach { $0.resume() }
+    }
+
+    /// Leaves the group, serving the final revoke through handleRebalance on this thread, for at
+    /// most until `deadline`. Not `rd_kafka_consumer_close`: like the synchronous commit, it waits
+    /// for the coordinator with no timeout of its own (it commits the unassigned partitions and
+    /// sends LeaveGroup), which with the broker gone took another session timeout.
+    /// Returns whether the group was left in time.
+    private func leaveGroup(until deadline: DispatchTime) -> Bool {
+        guard let queue = rd_kafka_queue_new(handle.pointer) else { return false }
+        defer { rd_kafka_queue_destroy(queue) }
+        if let error = rd_kafka_consumer_close_queue(handle.pointer, queue) {
+            logger.warning("consumer close reported an error", metadata: ["error": "\(KafkaError.consume(error, "close consumer"))"])
+            return false
+        }
+        while rd_kafka_consumer_closed(handle.pointer) == 0 {
+            let remaining = Self.milliseconds(until: deadline)
+            guard remaining > 0 else {
+                logger.warning("leaving the group timed out; the coordinator drops this member once its session times out",
+                               metadata: ["timeout": "\(configuration.closeTimeout)"])
+                return false
+            }
+            // Serves the rebalance callback (the final revoke) and whatever else close forwards.
+            _ = rd_kafka_queue_poll_callback(queue, min(remaining, 100))
+        }
+        return true
     }
 
     /// While the buffer is full, waits (without polling) for the application to drain it to the
@@ -329,7 +397,7 @@ final class RDKafkaConsumerClient: Sendable {
         local.pausedForBackpressure = backpressure
     }
 
-    /// Runs inside `rd_kafka_consumer_poll` / `rd_kafka_consumer_close` on the poll thread.
+    /// Runs inside `rd_kafka_consumer_poll` / `leaveGroup` on the poll thread.
     private func handleRebalance(
         _ rk: RDKafkaHandle,
         _ code: rd_kafka_resp_err_t,
@@ -371,7 +439,8 @@ final class RDKafkaConsumerClient: Sendable {
                 if !lost {
                     // The application had its chance to store offsets; make them durable before the
                     // partitions move, so the next owner starts exactly after the last finished message.
-                    commitStored(rk, context: "commit on revoke")
+                    commitStored(rk, context: "commit on revoke",
+                                 until: .now() + .milliseconds(Int(configuration.closeTimeout.milliseconds)))
                 }
             }
             if cooperative {

@@ -32,6 +32,7 @@ final class IntakeService: Service, Sendable {
         consumerConfiguration.groupInstanceID = configuration.kafka.groupInstanceID
         consumerConfiguration.bufferCapacity = max(2, configuration.intakeBatchSize * 4)
         consumerConfiguration.bufferCapacityBytes = configuration.kafka.bufferMaxBytes
+        consumerConfiguration.closeTimeout = PayoutWorkerRuntime.clientCloseTimeout(configuration)
         consumerConfiguration.properties = configuration.kafka.properties.merging(configuration.kafka.consumerProperties) { $1 }
         return consumerConfiguration
     }

@@ -11,7 +11,10 @@ import ServiceLifecycle
 /// Shutdown runs in reverse order of start: intake first (stop taking records, finish the batch,
 /// commit, leave the group), then the engine (in-flight payouts commit their step and are parked),
 /// then the relay (publish what the outbox still holds), then the rest; finally the producer is
-/// flushed and every client closed. The whole sequence is bounded by `shutdownTimeout`.
+/// flushed and every client closed. The whole sequence is bounded by `shutdownTimeout`: the
+/// services drain for part of it and are then cancelled (every wait in them ends on cancellation,
+/// sends included), and the Kafka clients' closes, which wait for the broker, have bounds that fit
+/// in the rest (see ``serviceDrainTimeout(_:)``).
 public final class PayoutWorkerRuntime: Sendable {
     public let configuration: WorkerConfiguration
     public let workerID: String
@@ -37,6 +40,7 @@ public final class PayoutWorkerRuntime: Sendable {
         // leave a created and migrated store behind.
         var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: configuration.kafka.brokers)
         producerConfiguration.clientID = "payout-worker"
+        producerConfiguration.closeTimeout = Self.clientCloseTimeout(configuration)
         producerConfiguration.properties = configuration.kafka.properties.merging(configuration.kafka.producerProperties) { $1 }
         try producerConfiguration.validate()
         try IntakeService.consumerConfiguration(configuration).validate()
@@ -85,7 +89,7 @@ public final class PayoutWorkerRuntime: Sendable {
             services += [.init(service: sampler), .init(service: relay), .init(service: EngineService(engine: engine)), .init(service: intake)]
             var groupConfiguration = ServiceGroupConfiguration(
                 services: services, gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [], logger: logger)
-            groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownTimeout
+            groupConfiguration.maximumGracefulShutdownDuration = Self.serviceDrainTimeout(configuration)
             self.group = ServiceGroup(configuration: groupConfiguration)
         } catch {
             try? await dollr.shutdown()
@@ -110,6 +114,24 @@ public final class PayoutWorkerRuntime: Sendable {
         await store.close()
         logger.info("payout-worker stopped", metadata: ["worker": "\(workerID)"])
         if let failure { throw failure }
+    }
+
+    /// How long closing each Kafka client may wait for the broker: the consumer's final commit and
+    /// leave, the producer's final flush. A quarter of the shutdown bound, at most 5 s: with the
+    /// broker gone both run their whole course, and librdkafka's own waits (a session timeout, 45 s
+    /// by default, for each of commit and leave; `message.timeout.ms` for a flush) would overrun
+    /// the bound many times over.
+    static func clientCloseTimeout(_ configuration: WorkerConfiguration) -> Duration {
+        min(.seconds(5), configuration.shutdownTimeout / 4)
+    }
+
+    /// How long the services drain (intake, engine, relay) before they are cancelled. What is left
+    /// of `shutdownTimeout` is kept for what may follow the cancellation, each bounded by
+    /// ``clientCloseTimeout(_:)``: the intake consumer's close (it commits and leaves only once its
+    /// batch in progress ends, which a store that no longer answers delays until the cancellation)
+    /// and the producer's close.
+    static func serviceDrainTimeout(_ configuration: WorkerConfiguration) -> Duration {
+        configuration.shutdownTimeout - clientCloseTimeout(configuration) * 2
     }
 
     /// Starts a graceful shutdown, as SIGTERM would.

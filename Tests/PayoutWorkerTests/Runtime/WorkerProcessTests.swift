@@ -28,15 +28,17 @@ struct WorkerProcessTests {
         var stderr: String { process.stderr }
     }
 
-    static func startWorker(_ env: RuntimeEnvironment, id: String, storeURL: String, directory: URL) throws -> Worker {
-        // Short leases and session timeouts, so a killed worker's work moves on within seconds.
-        let file = directory.appendingPathComponent("\(id).json")
-        let config = #"""
+    /// Short leases and session timeouts, so a killed worker's work moves on within seconds.
+    static let quickFailoverConfig = #"""
         {"kafka": {"consumer_properties": {"session.timeout.ms": "6000", "heartbeat.interval.ms": "500"}},
          "engine": {"lease_ms": 3000, "poll_initial_delay_ms": 50, "poll_maximum_delay_ms": 300, "retry_base_delay_ms": 50},
          "dollr": {"request_timeout_ms": 2000},
          "shutdown_timeout_ms": 20000}
         """#
+
+    static func startWorker(_ env: RuntimeEnvironment, id: String, storeURL: String, directory: URL,
+                            config: String = quickFailoverConfig) throws -> Worker {
+        let file = directory.appendingPathComponent("\(id).json")
         try Data(config.utf8).write(to: file)
         let adminPort = try LoopbackPort.free()
         let process = try ChildProcess(ChildProcess.payoutWorkerBinary, arguments: ["run", "--config", file.path], environment: [
@@ -164,5 +166,55 @@ struct WorkerProcessTests {
         await reader.close(); _ = try? await readerTask.value
         await producer.close(); await store.close()
         await env.stop()
+    }
+
+    @Test("SIGTERM with the broker and the store both gone: exit 0 within shutdown_timeout_ms")
+    func sigtermWithBrokerAndStoreGone() async throws {
+        let env = try await RuntimeEnvironment.start()
+        env.sandbox.sandbox.updateFaults { $0.processingMs = 300 }  // payouts in flight at the stop
+        let storeURL = try await LocalPostgresServer.shared.createDatabase()
+        let store = try await Self.storeWithWallet(storeURL)
+
+        let statuses = Recorder<KafkaMessage>()
+        let (reader, readerTask) = try env.subscribe("payouts.status", into: statuses)
+        // librdkafka's session timeout (45 s) as deployed: with the broker gone, its synchronous
+        // commit and close each waited that long during the drain.
+        let worker = try Self.startWorker(env, id: "w1", storeURL: storeURL, directory: env.directory, config: #"""
+            {"engine": {"poll_initial_delay_ms": 50, "poll_maximum_delay_ms": 300, "retry_base_delay_ms": 50},
+             "shutdown_timeout_ms": 10000}
+            """#)
+        let producer = try env.producer()
+        #expect(await producer.sendAll((0..<300).map { _ in Commands.record(UUID()) }).allSatisfy { (try? $0.get()) != nil })
+        try await withDeadline(.seconds(90), "work under way") { await statuses.wait { msgs in Self.finals(msgs).count >= 10 } }
+
+        // The chaos runs' state: PostgreSQL refuses the worker's connections (pooled requests wait
+        // for one that never comes) and the broker is unreachable.
+        try await Self.refuseConnections(to: storeURL)
+        try await env.cluster.setBrokerDown(1)
+        worker.signal(SIGTERM)
+        // Generous deadline; the bound itself is told apart by the exit status: the watchdog
+        // exits 70 once the drain overruns shutdown_timeout_ms by 10 s.
+        let status = try await worker.waitForExit(within: .seconds(90))
+        #expect(status == 0, "graceful exit: \(worker.stderr.suffix(3000))")
+        #expect(!worker.stderr.contains("overran"))
+
+        try await env.cluster.setBrokerUp(1)
+        await reader.close(); _ = try? await readerTask.value
+        await producer.close(); await store.close()
+        await env.stop()
+    }
+
+    /// Makes a test database refuse new connections and ends the open ones, as a store that has
+    /// gone away would.
+    static func refuseConnections(to storeURL: String) async throws {
+        let server = try await LocalPostgresServer.shared.instance()
+        let name = String(storeURL.split(separator: "/").last!.split(separator: "?").first!)
+        let sql = "ALTER DATABASE \(name) ALLOW_CONNECTIONS false; "
+            + "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(name)';"
+        let psql = try ChildProcess(
+            URL(fileURLWithPath: "\(server.binDirectory)/psql"),
+            arguments: ["-h", server.host, "-p", "\(server.port)", "-U", server.user, "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql],
+            environment: ["PGPASSWORD": server.password])
+        #expect(try await psql.waitForExit() == 0, "psql: \(psql.stderr)")
     }
 }

@@ -1,5 +1,6 @@
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// The shared store: PostgreSQL, for several worker processes over one database.
 ///
@@ -72,7 +73,7 @@ final class PostgresPayoutStore: PayoutStore {
     // MARK: - Schema
 
     func migrate() async throws(StoreError) {
-        let applied = try await transaction("migrate") { connection in
+        let applied = try await transaction("migrate") { [self] connection in
             // Held until commit: a second process migrating at the same time waits here, then
             // finds every version recorded and does nothing. Advisory locks are per database.
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))", logger: logger)
@@ -104,7 +105,7 @@ final class PostgresPayoutStore: PayoutStore {
         guard !items.isEmpty else { return [] }
         try TransitionRules.checkIntake(items)
         if !items.contains(where: { if case .rejection = $0 { true } else { false } }) {
-            return try await transaction("accept") { connection in
+            return try await transaction("accept") { [self] connection in
                 .commit(try await acceptCommands(items, now: now, on: connection))
             }
         }
@@ -112,7 +113,7 @@ final class PostgresPayoutStore: PayoutStore {
         // same reference_id keep their batch order.
         // Lock order: by reference_id (stable, so one reference's items keep their batch order).
         let order = items.indices.sorted { (Self.referenceID(items[$0]), $0) < (Self.referenceID(items[$1]), $1) }
-        return try await transaction("accept") { connection in
+        return try await transaction("accept") { [self] connection in
             var outcomes = [IntakeOutcome](repeating: .rejected, count: items.count)
             for index in order {
                 switch items[index] {
@@ -289,7 +290,7 @@ final class PostgresPayoutStore: PayoutStore {
         guard limit > 0 else { return [] }
         try TransitionRules.checkLease(leaseMilliseconds, "payout")
         let expires = TransitionRules.deadline(now, plus: leaseMilliseconds)
-        let claimed = try await transaction("claimDue") { connection in
+        let claimed = try await transaction("claimDue") { [self] connection in
             // MATERIALIZED: the locking subquery runs exactly once (never re-planned into a join
             // that could lock more rows than it returns).
             let rows = try await connection.query("""
@@ -310,7 +311,7 @@ final class PostgresPayoutStore: PayoutStore {
     }
 
     func releaseLease(referenceID: String, owner: String) async throws(StoreError) {
-        try await transaction("releaseLease") { connection in
+        try await transaction("releaseLease") { [self] connection in
             try await connection.query("""
                 UPDATE payouts SET lease_owner = NULL, lease_expires_at = NULL WHERE reference_id = \(referenceID) AND lease_owner = \(owner)
                 """, logger: logger)
@@ -323,7 +324,7 @@ final class PostgresPayoutStore: PayoutStore {
     func commit(_ transition: PayoutTransition, now: Int64) async throws(StoreError) -> TransitionResult {
         try TransitionRules.checkLedger(transition)
         if let renew = transition.renewLeaseMilliseconds { try TransitionRules.checkLease(renew, "renewed") }
-        return try await transaction("commit \(transition.referenceID)") { connection in
+        return try await transaction("commit \(transition.referenceID)") { [self] connection in
             let ref = transition.referenceID
             let current = try await connection.query(
                 "SELECT sequence, lease_owner, lease_expires_at FROM payouts WHERE reference_id = \(ref) FOR UPDATE", logger: logger
@@ -426,7 +427,7 @@ final class PostgresPayoutStore: PayoutStore {
         guard limit > 0 else { return [] }
         try TransitionRules.checkLease(leaseMilliseconds, "outbox")
         let expires = TransitionRules.deadline(now, plus: leaseMilliseconds)
-        return try await transaction("claimOutbox") { connection in
+        return try await transaction("claimOutbox") { [self] connection in
             // Eligible: unsent, unclaimed (or claim expired), and the oldest unsent entry of its
             // reference_id. An older entry locked by another relay is skipped, and the newer one
             // is not the oldest: one reference's events are never in flight out of order.
@@ -457,7 +458,7 @@ final class PostgresPayoutStore: PayoutStore {
 
     func markSent(_ outboxIDs: [Int64], now: Int64) async throws(StoreError) {
         guard !outboxIDs.isEmpty else { return }
-        try await transaction("markSent") { connection in
+        try await transaction("markSent") { [self] connection in
             try await connection.query(
                 "UPDATE outbox SET sent_at = \(now) WHERE id = ANY(\(outboxIDs)) AND sent_at IS NULL", logger: logger
             )
@@ -466,7 +467,7 @@ final class PostgresPayoutStore: PayoutStore {
     }
 
     func outboxBacklog() async throws(StoreError) -> Int {
-        try await read("outboxBacklog") { connection in
+        try await read("outboxBacklog") { [self] connection in
             try await connection.query("SELECT count(*) FROM outbox WHERE sent_at IS NULL", logger: logger).collect().first?.decode(Int.self) ?? 0
         }
     }
@@ -474,7 +475,7 @@ final class PostgresPayoutStore: PayoutStore {
     // MARK: - Wallets
 
     func setWallet(id: String, currency: String, balanceMinor: Int64, now: Int64) async throws(StoreError) {
-        try await transaction("setWallet \(id)") { connection in
+        try await transaction("setWallet \(id)") { [self] connection in
             let existing = try await connection.query("SELECT currency FROM wallets WHERE wallet_id = \(id) FOR UPDATE", logger: logger)
                 .collect().first.map { try $0.decode(String.self) }
             if let existing, existing != currency {
@@ -495,7 +496,7 @@ final class PostgresPayoutStore: PayoutStore {
     }
 
     func wallets() async throws(StoreError) -> [WalletBalance] {
-        try await read("wallets") { connection in
+        try await read("wallets") { [self] connection in
             try await connection.query("""
                 SELECT w.wallet_id, w.currency, w.balance_minor,
                     COALESCE((SELECT SUM(h.amount_minor) FROM holds h WHERE h.wallet_id = w.wallet_id AND h.state = 'pending'), 0)::BIGINT
@@ -510,7 +511,7 @@ final class PostgresPayoutStore: PayoutStore {
     // MARK: - Queries
 
     func payout(referenceID: String) async throws(StoreError) -> StoredPayout? {
-        try await read("payout") { connection in
+        try await read("payout") { [self] connection in
             try await connection.query(
                 "SELECT \(unescaped: PostgresRecords.payoutColumns) FROM payouts WHERE reference_id = \(referenceID)", logger: logger
             ).collect().first.map(PostgresRecords.payout)
@@ -518,7 +519,7 @@ final class PostgresPayoutStore: PayoutStore {
     }
 
     func events(referenceID: String) async throws(StoreError) -> [StoredEvent] {
-        try await read("events") { connection in
+        try await read("events") { [self] connection in
             try await connection.query("""
                 SELECT \(unescaped: PostgresRecords.eventColumns) FROM payout_events WHERE reference_id = \(referenceID) ORDER BY sequence
                 """, logger: logger).collect().map(PostgresRecords.event)
@@ -526,7 +527,7 @@ final class PostgresPayoutStore: PayoutStore {
     }
 
     func hold(referenceID: String) async throws(StoreError) -> StoredHold? {
-        try await read("hold") { connection in
+        try await read("hold") { [self] connection in
             try await connection.query("""
                 SELECT reference_id, wallet_id, amount_minor, state, settled_minor FROM holds WHERE reference_id = \(referenceID)
                 """, logger: logger).collect().first.map(PostgresRecords.hold)
@@ -534,7 +535,7 @@ final class PostgresPayoutStore: PayoutStore {
     }
 
     func countsByStatus() async throws(StoreError) -> [String: Int] {
-        try await read("countsByStatus") { connection in
+        try await read("countsByStatus") { [self] connection in
             var counts: [String: Int] = [:]
             for row in try await connection.query("SELECT status, count(*) FROM payouts GROUP BY status", logger: logger).collect() {
                 let (status, count) = try row.decode((String, Int).self)
@@ -562,13 +563,15 @@ final class PostgresPayoutStore: PayoutStore {
     /// A failure while committing is reported as a connection error: the outcome is unknown, so
     /// the caller must re-read before retrying.
     private func transaction<T: Sendable>(
-        _ operation: String, _ body: @Sendable (PostgresConnection) async throws -> TransactionDecision<T>
+        _ operation: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> TransactionDecision<T>
     ) async throws(StoreError) -> T {
         var attempt = 1
         while true {
             do {
-                return try await client.withConnection { connection in
-                    try await Self.inTransaction(connection, logger: logger, body)
+                return try await Self.abandoningOnCancellation { [client, logger] in
+                    try await client.withConnection { connection in
+                        try await Self.inTransaction(connection, logger: logger, body)
+                    }
                 }
             } catch {
                 if attempt < Self.transactionAttempts, let state = PostgresErrorMapping.sqlState(of: error),
@@ -613,11 +616,36 @@ final class PostgresPayoutStore: PayoutStore {
         }
     }
 
-    private func read<T: Sendable>(_ operation: String, _ body: @Sendable (PostgresConnection) async throws -> T) async throws(StoreError) -> T {
+    private func read<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws(StoreError) -> T {
         do {
-            return try await client.withConnection { connection in try await body(connection) }
+            return try await Self.abandoningOnCancellation { [client] in
+                try await client.withConnection { connection in try await body(connection) }
+            }
         } catch {
             throw PostgresErrorMapping.storeError(error, operation: operation)
+        }
+    }
+
+    /// Runs `operation` on a task of its own and stops waiting for it once the caller is cancelled.
+    ///
+    /// postgres-nio 1.33.2 can leave a query unanswered for ever, cancellation or not: a query
+    /// written to a connection the server has just closed (PostgreSQL stopped, the backend
+    /// terminated) is neither answered nor failed, and the ROLLBACK that follows a failed statement
+    /// on such a connection waits the same way. A stopping worker whose store had gone sat there
+    /// past its shutdown bound (found with `payout-worker run` against a killed PostgreSQL: the
+    /// engine's in-flight commits never returned after the drain was cancelled). The abandoned
+    /// operation keeps its pooled connection until the pool shuts down; its outcome is unknown,
+    /// as for any failed commit, and the recovery point is the last one that committed.
+    private static func abandoningOnCancellation<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        let outcome = FirstOutcome<T>()
+        let work = Task {
+            do { outcome.finish(.success(try await operation())) } catch { outcome.finish(.failure(error)) }
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { outcome.wait(with: $0) }
+        } onCancel: {
+            work.cancel()
+            outcome.finish(.failure(CancellationError()))
         }
     }
 
@@ -662,5 +690,30 @@ final class PostgresPayoutStore: PayoutStore {
             mapped = StoreError(.connection, "connect to \(location): \(underlying)", isRetriable: true)
         }
         return mapped
+    }
+}
+
+/// The first of an operation's result and its caller's cancellation, handed to the one waiter.
+private final class FirstOutcome<T: Sendable>: Sendable {
+    private let state = Mutex<(waiter: CheckedContinuation<T, any Error>?, outcome: Result<T, any Error>?)>((nil, nil))
+
+    func wait(with continuation: CheckedContinuation<T, any Error>) {
+        let ready = state.withLock { state -> Result<T, any Error>? in
+            if let outcome = state.outcome { return outcome }
+            state.waiter = continuation
+            return nil
+        }
+        if let ready { continuation.resume(with: ready) }
+    }
+
+    /// Records the outcome unless one is already in; the later one is dropped.
+    func finish(_ outcome: Result<T, any Error>) {
+        let waiter = state.withLock { state -> CheckedContinuation<T, any Error>? in
+            guard state.outcome == nil else { return nil }
+            state.outcome = outcome
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(with: outcome)
     }
 }
