@@ -105,17 +105,9 @@ struct FaultMappingTests {
                 CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00")))
             server.sandbox.updateFaults { $0.p5xx = 1 }
             let referenceID = UUID()
-            do throws(DollrError) {
+            await Self.expectUnknownOutcomeFromServerError { () throws(DollrError) in
                 _ = try await client.executePayout(
-                    ExecutePayoutRequest(sessionID: session.id, payoutAccountID: account.id, referenceID: referenceID)
-                )
-                Issue.record("execute succeeded through a 5xx")
-            } catch {
-                guard case .outcomeUnknown(.serverError(let status)) = error else {
-                    Issue.record("expected outcomeUnknown(serverError), got \(error)")
-                    return
-                }
-                #expect([500, 502, 503].contains(status))
+                    ExecutePayoutRequest(sessionID: session.id, payoutAccountID: account.id, referenceID: referenceID))
             }
             server.sandbox.updateFaults { $0.p5xx = 0 }
             await #expect(throws: DollrError.notFound) { try await client.payoutStatus(referenceID: referenceID) }
@@ -131,16 +123,7 @@ struct FaultMappingTests {
                 CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00")))
             server.sandbox.updateFaults { $0.p5xxAfterAccept = 1 }
             let request = ExecutePayoutRequest(sessionID: session.id, payoutAccountID: account.id, referenceID: UUID())
-            do throws(DollrError) {
-                _ = try await client.executePayout(request)
-                Issue.record("execute succeeded through a 5xx")
-            } catch {
-                guard case .outcomeUnknown(.serverError(let status)) = error else {
-                    Issue.record("expected outcomeUnknown(serverError), got \(error)")
-                    return
-                }
-                #expect([500, 502, 503].contains(status))
-            }
+            await Self.expectUnknownOutcomeFromServerError { () throws(DollrError) in _ = try await client.executePayout(request) }
             let entry = try #require(server.sandbox.ledgerSnapshot().execution(request.referenceID.uuidString))
             #expect(entry.accepted && entry.executeCalls == 1 && entry.status == .pending)
             let counters = server.sandbox.counters
@@ -279,5 +262,19 @@ struct FaultMappingTests {
             }
         }
         try await client.shutdown()
+    }
+
+    /// An execute answered 500/502/503 must come back as an unknown outcome, never as success.
+    static func expectUnknownOutcomeFromServerError(_ execute: () async throws(DollrError) -> Void) async {
+        do throws(DollrError) {
+            try await execute()
+            Issue.record("execute succeeded through a 5xx")
+        } catch {
+            guard case .outcomeUnknown(.serverError(let status)) = error else {
+                Issue.record("expected outcomeUnknown(serverError), got \(error)")
+                return
+            }
+            #expect([500, 502, 503].contains(status))
+        }
     }
 }

@@ -32,6 +32,11 @@ final class IntakeService: Service, Sendable {
         consumerConfiguration.groupInstanceID = configuration.kafka.groupInstanceID
         consumerConfiguration.bufferCapacity = max(2, configuration.intakeBatchSize * 4)
         consumerConfiguration.bufferCapacityBytes = configuration.kafka.bufferMaxBytes
+        // Offsets are stored only once intake has made the commands durable; committing them
+        // every second (not librdkafka's 5 s) shrinks what a killed worker's successor reads
+        // again. Each re-read command is an identical duplicate and re-publishes its latest
+        // status event: harmless, but noise for every subscriber.
+        consumerConfiguration.commitInterval = .seconds(1)
         consumerConfiguration.closeTimeout = PayoutWorkerRuntime.clientCloseTimeout(configuration)
         consumerConfiguration.properties = configuration.kafka.properties.merging(configuration.kafka.consumerProperties) { $1 }
         return consumerConfiguration
