@@ -113,6 +113,7 @@ struct ChaosVerdict {
             ("refused_duplicate_executes", ledger.executions.map(\.duplicateExecuteCalls).reduce(0, +)),
             ("events", downstream.events),
             ("repeated_events", downstream.repeated),
+            ("reader_rereads", downstream.reread),
         ]
         return verdict
     }

@@ -12,11 +12,16 @@ final class DownstreamObserver: Sendable {
         var finals: [String: [String]] = [:]
         /// Sequences seen per reference_id.
         var sequences: [String: Set<Int>] = [:]
-        /// Events received, repeats included.
+        /// Status records on the topic, each counted once however often this reader saw it.
         var events = 0
-        /// Events received again: redelivered by a relay that restarted, or re-emitted for an
-        /// identical duplicate command.
+        /// Records that repeat an event already on the topic: published again by a relay that
+        /// restarted, or re-emitted for an identical duplicate command.
         var repeated = 0
+        /// Records this reader itself received again (its consumer re-read them after a broker
+        /// outage): not the worker's doing, so not counted as repeats.
+        var reread = 0
+        /// Partition and offset of every status record seen.
+        var records: Set<String> = []
         var outOfOrder = 0
         /// Events that are not readable status events, or lack a CloudEvents header.
         var missingHeaders = 0
@@ -52,7 +57,12 @@ final class DownstreamObserver: Sendable {
         }
         let headersOK = Self.cloudEventHeaders.allSatisfy { message.headers.last(named: $0) != nil }
             && message.headers.last(named: "ce_id")?.stringValue == "\(reference):\(sequence)"
+        let position = "\(message.topicPartition.partition):\(message.offset)"
         state.withLock { snapshot in
+            guard snapshot.records.insert(position).inserted else {
+                snapshot.reread += 1
+                return
+            }
             snapshot.events += 1
             if !headersOK { snapshot.missingHeaders += 1 }
             var seen = snapshot.sequences[reference, default: []]
