@@ -83,8 +83,12 @@ public final class DollrClient: Sendable {
 
     // MARK: - Calling
 
-    /// Runs one authenticated call and returns its 2xx JSON object.
+    /// Runs one authenticated call and returns its 2xx JSON object. The whole call, token fetch,
+    /// 429 waits and the resend after a 401 included, ends within one request timeout of its
+    /// start: a caller that holds a lease sized for one call (the payout engine) can rely on it.
+    /// A wait for a 429 that would end past that point is not started: the 429 is returned.
     func call(_ request: DollrRequest) async throws(DollrError) -> JSONObject {
+        let deadline = NIODeadline.now() + TimeAmount(self.configuration.requestTimeout)
         do {
             try await self.permits.acquire()
         } catch {
@@ -98,6 +102,7 @@ public final class DollrClient: Sendable {
             response = try await Self.sendHonouringRateLimits(
                 request,
                 token: token.value,
+                deadline: deadline,
                 transport: self.transport,
                 retryPolicy: self.configuration.rateLimitRetry,
                 logger: self.logger
@@ -115,19 +120,22 @@ public final class DollrClient: Sendable {
     private static func sendHonouringRateLimits(
         _ request: DollrRequest,
         token: Secret<String>?,
+        deadline: NIODeadline,
         transport: DollrTransport,
         retryPolicy: RateLimitRetryPolicy,
         logger: Logger
     ) async throws(DollrError) -> DollrResponse {
         var retries = 0
         while true {
-            let response = try await transport.send(request, token: token)
+            // Out of time before sending (a slow token fetch, a long wait): nothing was sent.
+            guard NIODeadline.now() < deadline else { throw .cancelled }
+            let response = try await transport.send(request, token: token, deadline: deadline)
             guard response.status == 429 else { return response }
-            guard retries < retryPolicy.maxRetries else {
+            let delay = retryPolicy.delay(retryAfter: response.retryAfter, attempt: retries + 1)
+            guard retries < retryPolicy.maxRetries, NIODeadline.now() + TimeAmount(delay) < deadline else {
                 throw .rateLimited(retryAfter: response.retryAfter ?? retryPolicy.baseDelay)
             }
             retries += 1
-            let delay = retryPolicy.delay(retryAfter: response.retryAfter, attempt: retries)
             transport.statistics.withLock { $0.rateLimitedRetries += 1 }
             logger.debug(
                 "dollr rate limited; waiting",
@@ -157,9 +165,11 @@ public final class DollrClient: Sendable {
             authenticated: false
         )
         do throws(DollrError) {
+            // One request timeout for the fetch, 429 waits included, like any call.
             let response = try await Self.sendHonouringRateLimits(
                 request,
                 token: nil,
+                deadline: .now() + transport.requestTimeout,
                 transport: transport,
                 retryPolicy: retryPolicy,
                 logger: logger

@@ -11,7 +11,7 @@ import struct Foundation.URL
 final class DollrTransport: Sendable {
     private let httpClient: HTTPClient
     private let baseURL: String
-    private let requestTimeout: TimeAmount
+    let requestTimeout: TimeAmount
     private let logger: Logger
     private let userAgent: String
     let statistics: Mutex<DollrClientStatistics>
@@ -30,7 +30,8 @@ final class DollrTransport: Sendable {
         self.statistics = Mutex(DollrClientStatistics())
     }
 
-    func send(_ request: DollrRequest, token: Secret<String>?) async throws(DollrError) -> DollrResponse {
+    /// Sends one request; it is given up after the request timeout, or at `deadline` if sooner.
+    func send(_ request: DollrRequest, token: Secret<String>?, deadline: NIODeadline? = nil) async throws(DollrError) -> DollrResponse {
         var httpRequest = HTTPClientRequest(url: self.url(for: request))
         httpRequest.method = request.method
         httpRequest.headers.add(name: "Accept", value: "application/json")
@@ -50,7 +51,7 @@ final class DollrTransport: Sendable {
         do {
             let response = try await self.httpClient.execute(
                 httpRequest,
-                deadline: .now() + self.requestTimeout,
+                deadline: min(.now() + self.requestTimeout, deadline ?? .distantFuture),
                 logger: nil
             )
             var body = try await response.body.collect(upTo: Self.maximumBodyBytes)

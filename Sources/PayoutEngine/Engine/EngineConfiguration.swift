@@ -10,7 +10,8 @@ public struct EngineConfiguration: Sendable {
     /// Lease on a payout while it is worked on; longer than any Dollr call can take (the client's
     /// request timeout), so a live worker never loses a payout mid-call.
     public var leaseMilliseconds: Int64 = 60_000
-    /// The longest a Dollr call can take (the client's request timeout). A call is started only
+    /// The longest a Dollr call can take: the client's request timeout, which bounds a whole call,
+    /// token fetch and 429 waits included (`DollrClient.call`). A call is started only
     /// while the payout's lease outlasts it, so no other worker can take the payout over while a
     /// call made under the lease may still land.
     public var providerCallTimeoutMilliseconds: Int64 = 30_000

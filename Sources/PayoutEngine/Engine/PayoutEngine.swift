@@ -155,7 +155,7 @@ public final class PayoutEngine: Sendable {
             if Task.isCancelled || stopping.load(ordering: .relaxed) { return }
             if let age = healthTracker.millisecondsSinceEvidence(now: clock.now()), age < intervalMilliseconds { continue }
             let started = ContinuousClock.now
-            let outcome = await performWithinDeadline(.pollStatus(probeReference))
+            let outcome = await performCall(.pollStatus(probeReference))
             let alert: EngineAlert?
             var succeeded = false
             switch outcome {
@@ -331,9 +331,9 @@ public final class PayoutEngine: Sendable {
     }
 
     private func perform(_ action: EngineAction) async -> ActionOutcome {
-        guard let observer, let name = action.callName else { return await performWithinDeadline(action) }
+        guard let observer, let name = action.callName else { return await performCall(action) }
         let started = ContinuousClock.now
-        let outcome = await performWithinDeadline(action)
+        let outcome = await performCall(action)
         let result: String
         switch outcome {
         case .failed(let error), .executeFailed(let error), .feePredictionFailed(let error): result = DollrErrorKind.of(error)
@@ -341,30 +341,6 @@ public final class PayoutEngine: Sendable {
         }
         observer.providerCallFinished(call: name, outcome: result, duration: ContinuousClock.now - started)
         return outcome
-    }
-
-    /// A Dollr call, cut off once it has taken the provider call timeout. The client's own
-    /// timeout bounds each request, but one call may also fetch a token and wait out 429s; the
-    /// lease (and, for execute, the 404 grace) is sized for one timeout, so no call may outlast it.
-    /// A cut-off execute is an unknown outcome like any other: it is polled, never repeated.
-    private func performWithinDeadline(_ action: EngineAction) async -> ActionOutcome {
-        guard action.callName != nil else { return await performCall(action) }
-        let limit = Duration.milliseconds(configuration.providerCallTimeoutMilliseconds)
-        return await withTaskGroup(of: ActionOutcome?.self) { group in
-            group.addTask { await self.performCall(action) }
-            group.addTask {
-                try? await Task.sleep(for: limit)
-                return nil
-            }
-            let first = await group.next()!
-            group.cancelAll()
-            if let first { return first }
-            // The deadline passed: the call sees the cancellation and reports what it means.
-            while let next = await group.next() {
-                if let next { return next }
-            }
-            return .failed(.cancelled)
-        }
     }
 
     private func performCall(_ action: EngineAction) async -> ActionOutcome {
