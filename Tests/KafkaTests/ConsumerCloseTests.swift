@@ -30,6 +30,6 @@ struct ConsumerCloseTests {
         // Generous: the bound is closeTimeout (2 s); without it close() waits for ever.
         try await withDeadline(.seconds(30), "close with the broker gone") { await consumer.close() }
         #expect(events.elements.contains { if case .revoked = $0 { true } else { false } }, "the final revoke still ran")
-        await env.cluster.shutdown()
+        await env.shutdown()
     }
 }

@@ -27,6 +27,6 @@ struct ProducerCancellationTests {
 
         try await env.cluster.setBrokerUp(1)
         await producer.close()
-        await env.cluster.shutdown()
+        await env.shutdown()
     }
 }

@@ -83,12 +83,14 @@ public final class DollrClient: Sendable {
 
     // MARK: - Calling
 
-    /// Runs one authenticated call and returns its 2xx JSON object. The whole call, token fetch,
-    /// 429 waits and the resend after a 401 included, ends within one request timeout of its
-    /// start: a caller that holds a lease sized for one call (the payout engine) can rely on it.
-    /// A wait for a 429 that would end past that point is not started: the 429 is returned.
+    /// Runs one authenticated call and returns its 2xx JSON object. Nothing is sent, and no 429
+    /// wait is started, past one request timeout from the call's start: a 429 whose wait would end
+    /// later is returned, and a request whose time ran out before it was sent ends `.cancelled`.
+    /// Waiting for a permit or a token fetch is not cut short (each token fetch has its own
+    /// timeout), so a caller that holds a lease sized for one call (the payout engine) keeps its
+    /// in-flight limit within the client's concurrency limit.
     func call(_ request: DollrRequest) async throws(DollrError) -> JSONObject {
-        let deadline = NIODeadline.now() + TimeAmount(self.configuration.requestTimeout)
+        let deadline = NIODeadline.now() + self.transport.requestTimeout
         do {
             try await self.permits.acquire()
         } catch {

@@ -31,7 +31,7 @@ final class DollrTransport: Sendable {
     }
 
     /// Sends one request; it is given up after the request timeout, or at `deadline` if sooner.
-    func send(_ request: DollrRequest, token: Secret<String>?, deadline: NIODeadline? = nil) async throws(DollrError) -> DollrResponse {
+    func send(_ request: DollrRequest, token: Secret<String>?, deadline: NIODeadline) async throws(DollrError) -> DollrResponse {
         var httpRequest = HTTPClientRequest(url: self.url(for: request))
         httpRequest.method = request.method
         httpRequest.headers.add(name: "Accept", value: "application/json")
@@ -51,7 +51,7 @@ final class DollrTransport: Sendable {
         do {
             let response = try await self.httpClient.execute(
                 httpRequest,
-                deadline: min(.now() + self.requestTimeout, deadline ?? .distantFuture),
+                deadline: min(.now() + self.requestTimeout, deadline),
                 logger: nil
             )
             var body = try await response.body.collect(upTo: Self.maximumBodyBytes)

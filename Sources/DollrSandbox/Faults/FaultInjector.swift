@@ -46,7 +46,7 @@ final class FaultInjector: Sendable {
                 return (latency, .rateLimited(retryAfterSeconds: settings.retryAfterSeconds))
             }
             if state.generator.chance(settings.p5xx) {
-                return (latency, .serverError(status: Self.serverErrorStatuses[Int(state.generator.next() % 3)]))
+                return (latency, .serverError(status: Self.serverErrorStatus(&state.generator)))
             }
             if state.generator.chance(settings.pHang) {
                 return (latency, .hang(.milliseconds(settings.hangMs)))
@@ -83,11 +83,10 @@ final class FaultInjector: Sendable {
             let settings = state.settings
             let providerFails = state.generator.chance(settings.pProviderFailed)
             let lost = state.generator.chance(settings.pLostResponse)
-            // Drawn only when the response is not lost already, so that a run without this fault draws exactly
-            // what it drew before the fault existed (seeds stay reproducible).
+            // Not with a lost response: an execute answers one way or the other, never both.
             var serverError: Int?
             if !lost, state.generator.chance(settings.p5xxAfterAccept) {
-                serverError = Self.serverErrorStatuses[Int(state.generator.next() % 3)]
+                serverError = Self.serverErrorStatus(&state.generator)
             }
             return ExecutionFate(
                 pending: .milliseconds(settings.pendingMs), processing: .milliseconds(settings.processingMs),
@@ -98,6 +97,10 @@ final class FaultInjector: Sendable {
     }
 
     private static let serverErrorStatuses = [500, 502, 503]
+
+    private static func serverErrorStatus(_ generator: inout SplitMix64) -> Int {
+        serverErrorStatuses[Int(generator.next() % UInt64(serverErrorStatuses.count))]
+    }
 }
 
 /// A list of FastAPI-style issues, as an error.

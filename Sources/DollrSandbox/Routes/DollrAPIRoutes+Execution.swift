@@ -34,7 +34,7 @@ extension DollrAPIRoutes {
                 referenceID: referenceID, sessionID: sessionID, payoutAccountID: accountID,
                 passcodeIssues: passcodeIssues),
             now: now,
-            fate: (fate.pending, fate.processing, fate.providerFails)
+            fate: fate
         )
         switch outcome {
         case .rejected(let issues, let duplicate):

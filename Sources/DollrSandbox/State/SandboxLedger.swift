@@ -128,93 +128,99 @@ final class SandboxLedger: Sendable {
     func execute(
         _ command: ExecuteCommand,
         now: ContinuousClock.Instant,
-        fate: (pending: Duration, processing: Duration, providerFails: Bool)
+        fate: FaultInjector.ExecutionFate
     ) -> ExecuteOutcome {
-        let outcome = self.state.withLock { state -> ExecuteOutcome in
-            Self.settle(&state, upTo: now)
-            if state.executions[command.referenceID] == nil {
-                state.executions[command.referenceID] = ExecutionRecord(referenceID: command.referenceID)
-                state.executionOrder.append(command.referenceID)
+        self.state.withLock { state -> ExecuteOutcome in
+            let outcome = Self.execute(command, now: now, fate: fate, in: &state, fees: self.fees)
+            if case .rejected(let issues, _) = outcome {
+                state.executions[command.referenceID]?.refusals.append(issues.first?.type ?? "unknown")
             }
-            state.executions[command.referenceID]!.executeCalls += 1
-            if !command.passcodeIssues.isEmpty {
-                return .rejected(command.passcodeIssues, duplicate: false)
-            }
-            if state.executions[command.referenceID]!.accepted {
-                state.duplicateExecutes += 1
-                state.executions[command.referenceID]!.duplicateExecuteCalls += 1
-                return .rejected(
-                    [
-                        ValidationIssue(
-                            loc: ["body", "reference_id"],
-                            msg: "Execution with this reference_id already exists (duplicate)",
-                            type: "value_error.duplicate"
-                        )
-                    ],
-                    duplicate: true
-                )
-            }
-            let sessionLoc = ["body", "session_id"]
-            guard var session = state.sessions[command.sessionID] else {
-                return .rejected(
-                    [ValidationIssue(loc: sessionLoc, msg: "Session not found", type: "value_error.session_not_found")],
-                    duplicate: false
-                )
-            }
-            guard now < session.expiresAt else {
-                return .rejected(
-                    [ValidationIssue(loc: sessionLoc, msg: "Session has expired", type: "value_error.session_expired")],
-                    duplicate: false
-                )
-            }
-            guard !session.used else {
-                return .rejected(
-                    [
-                        ValidationIssue(
-                            loc: sessionLoc,
-                            msg: "Session has already been used and is expired",
-                            type: "value_error.session_expired"
-                        )
-                    ],
-                    duplicate: false
-                )
-            }
-            guard command.payoutAccountID == String(session.accountID) else {
-                return .rejected(
-                    [
-                        ValidationIssue(
-                            loc: ["body", "payout_account_id"],
-                            msg: "payout_account_id does not match the session",
-                            type: "value_error.mismatch"
-                        )
-                    ],
-                    duplicate: false
-                )
-            }
-            session.used = true
-            state.sessions[session.id] = session
-            let (pending, processing, providerFails) = fate
-            let terms = ExecutionRecord.Terms(
-                sessionID: session.id,
-                walletID: session.walletID,
-                amount: session.amount,
-                fee: self.fees.fee(for: session.amount),
-                acceptedAt: now,
-                processingAt: now + pending,
-                dueAt: now + pending + processing,
-                providerFails: providerFails
+            return outcome
+        }
+    }
+
+    private static func execute(
+        _ command: ExecuteCommand, now: ContinuousClock.Instant, fate: FaultInjector.ExecutionFate, in state: inout State,
+        fees: FeeSchedule
+    ) -> ExecuteOutcome {
+        Self.settle(&state, upTo: now)
+        if state.executions[command.referenceID] == nil {
+            state.executions[command.referenceID] = ExecutionRecord(referenceID: command.referenceID)
+            state.executionOrder.append(command.referenceID)
+        }
+        state.executions[command.referenceID]!.executeCalls += 1
+        if !command.passcodeIssues.isEmpty {
+            return .rejected(command.passcodeIssues, duplicate: false)
+        }
+        if state.executions[command.referenceID]!.accepted {
+            state.duplicateExecutes += 1
+            state.executions[command.referenceID]!.duplicateExecuteCalls += 1
+            return .rejected(
+                [
+                    ValidationIssue(
+                        loc: ["body", "reference_id"],
+                        msg: "Execution with this reference_id already exists (duplicate)",
+                        type: "value_error.duplicate"
+                    )
+                ],
+                duplicate: true
             )
-            state.executions[command.referenceID]!.terms = terms
-            state.executionsAccepted += 1
-            state.sequence += 1
-            state.queue.insert(.init(due: terms.dueAt, sequence: state.sequence, referenceID: command.referenceID))
-            Self.settle(&state, upTo: now)
-            return .accepted(state.executions[command.referenceID]!)
         }
-        if case .rejected(let issues, _) = outcome {
-            self.state.withLock { $0.executions[command.referenceID]?.refusals.append(issues.first?.type ?? "unknown") }
+        let sessionLoc = ["body", "session_id"]
+        guard var session = state.sessions[command.sessionID] else {
+            return .rejected(
+                [ValidationIssue(loc: sessionLoc, msg: "Session not found", type: "value_error.session_not_found")],
+                duplicate: false
+            )
         }
-        return outcome
+        guard now < session.expiresAt else {
+            return .rejected(
+                [ValidationIssue(loc: sessionLoc, msg: "Session has expired", type: "value_error.session_expired")],
+                duplicate: false
+            )
+        }
+        guard !session.used else {
+            return .rejected(
+                [
+                    ValidationIssue(
+                        loc: sessionLoc,
+                        msg: "Session has already been used and is expired",
+                        type: "value_error.session_expired"
+                    )
+                ],
+                duplicate: false
+            )
+        }
+        guard command.payoutAccountID == String(session.accountID) else {
+            return .rejected(
+                [
+                    ValidationIssue(
+                        loc: ["body", "payout_account_id"],
+                        msg: "payout_account_id does not match the session",
+                        type: "value_error.mismatch"
+                    )
+                ],
+                duplicate: false
+            )
+        }
+        session.used = true
+        state.sessions[session.id] = session
+        let terms = ExecutionRecord.Terms(
+            sessionID: session.id,
+            walletID: session.walletID,
+            amount: session.amount,
+            fee: fees.fee(for: session.amount),
+            acceptedAt: now,
+            processingAt: now + fate.pending,
+            dueAt: now + fate.pending + fate.processing,
+            providerFails: fate.providerFails
+        )
+        state.executions[command.referenceID]!.terms = terms
+        state.executionsAccepted += 1
+        state.sequence += 1
+        state.queue.insert(.init(due: terms.dueAt, sequence: state.sequence, referenceID: command.referenceID))
+        Self.settle(&state, upTo: now)
+        return .accepted(state.executions[command.referenceID]!)
     }
 
     /// The accepted execution with this reference, settled as of `now`.

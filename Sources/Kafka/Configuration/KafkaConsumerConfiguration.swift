@@ -53,7 +53,8 @@ public struct KafkaConsumerConfiguration: Sendable {
     /// The most ``KafkaConsumer/close()`` waits for the broker: the final commit and leaving the
     /// group share this bound. librdkafka's own synchronous commit and close wait for a group
     /// coordinator with no timeout, so without it a close with the broker gone never returns.
-    /// What is not committed in time is re-read by the next owner (at-least-once).
+    /// It also bounds each commit on revoke. What is not committed in time is re-read by the next
+    /// owner (at-least-once).
     public var closeTimeout: Duration = .seconds(10)
     /// librdkafka properties passed through verbatim.
     public var properties: [String: String] = [:]

@@ -3,7 +3,8 @@ public import Logging
 /// A member of a Kafka consumer group with at-least-once delivery under the application's control.
 ///
 /// - Messages arrive through ``messages`` (or ``nextBatch(maxCount:)``) from a bounded buffer; when
-///   the application falls behind, fetching pauses instead of memory growing.
+///   the application falls behind, polling stops, and fetching pauses after `backpressureGrace`,
+///   instead of memory growing.
 /// - Nothing is marked consumed until the application calls ``storeOffsets(_:)`` for it
 ///   (`enable.auto.offset.store=false`); stored offsets are committed periodically, when partitions
 ///   are revoked, and on ``close()``.
@@ -77,8 +78,8 @@ public final class KafkaConsumer: Sendable {
     /// Bytes of keys, values and headers fetched but not yet taken by the application.
     public var bufferedBytes: Int { client.buffer.byteCount }
 
-    /// Leaves the group: the handler sees the final revoke, stored offsets are committed, the
-    /// handle is destroyed. Safe to call more than once.
+    /// Leaves the group: the handler sees the final revoke, stored offsets are committed and the
+    /// group left within `closeTimeout`, the handle is destroyed. Safe to call more than once.
     public func close() async {
         await client.close()
     }

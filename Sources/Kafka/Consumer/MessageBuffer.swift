@@ -34,7 +34,7 @@ final class MessageBuffer: Sendable {
     let capacity: Int
     let byteCapacity: Int
 
-    init(capacity: Int, byteCapacity: Int = .max) {
+    init(capacity: Int, byteCapacity: Int) {
         self.capacity = capacity
         self.byteCapacity = byteCapacity
     }

@@ -7,7 +7,8 @@ import Synchronization
 /// Owns a consumer `rd_kafka_t` and the dedicated thread that polls it.
 ///
 /// Every call that can block (poll, the rebalance protocol, commit during revoke, close, destroy)
-/// runs on that thread, never on Swift's cooperative pool. The thread also owns pause state, so
+/// runs on that thread, never on Swift's cooperative pool; a destroy still waiting for a gone
+/// coordinator when close has used its bound finishes on a detached thread of its own. The thread also owns pause state, so
 /// application pauses and back-pressure pauses are reconciled in one place.
 final class RDKafkaConsumerClient: Sendable {
     private struct Shared {
@@ -71,6 +72,10 @@ final class RDKafkaConsumerClient: Sendable {
     }
 
     /// Milliseconds left until `deadline`, as librdkafka's timeouts take them (0 once it passed).
+    private static func deadline(after duration: Duration) -> DispatchTime {
+        DispatchTime.now() + .milliseconds(Int(duration.milliseconds))
+    }
+
     private static func milliseconds(until deadline: DispatchTime) -> Int32 {
         let now = DispatchTime.now().uptimeNanoseconds
         guard deadline.uptimeNanoseconds > now else { return 0 }
@@ -84,7 +89,7 @@ final class RDKafkaConsumerClient: Sendable {
     private let logger: Logger
     private let rebalanceHandler: KafkaRebalanceHandler?
     /// Set once the close path has already revoked everything, so the revoke librdkafka runs
-    /// inside `rd_kafka_consumer_close` does not call the handler a second time.
+    /// while leaving the group (`leaveGroup`) does not call the handler a second time.
     private let finalRevokeDone = Atomic<Bool>(false)
 
     init(configuration: KafkaConsumerConfiguration, logger: Logger, rebalanceHandler: KafkaRebalanceHandler?) throws(KafkaError) {
@@ -220,7 +225,9 @@ final class RDKafkaConsumerClient: Sendable {
     }
 
     /// Leaves the group cleanly: the rebalance handler sees the final revoke, stored offsets are
-    /// committed, the handle is destroyed, and buffered messages not yet taken are dropped.
+    /// committed and the group is left within `closeTimeout` (what is not committed by then is
+    /// re-read by the next owner), the handle is destroyed, and buffered messages not yet taken
+    /// are dropped.
     func close() async {
         await withCheckedContinuation { continuation in
             let alreadyClosed = shared.withLock { state -> Bool in
@@ -283,8 +290,7 @@ final class RDKafkaConsumerClient: Sendable {
             }
         }
 
-        // Hand everything back while the group is still stable: once rd_kafka_consumer_close starts
-        // leaving, the coordinator may already be rebalancing and refuse the commit, which would
+        // Hand everything back while the group is still stable: once leaving starts, the coordinator may already be rebalancing and refuse the commit, which would
         // make the next owner re-read work this member finished.
         let held = assignment
         if !held.isEmpty {
@@ -294,7 +300,7 @@ final class RDKafkaConsumerClient: Sendable {
         }
         // The broker work of closing (the final commit, leaving the group) shares one bound; the
         // application's handler above has its own (rebalanceHandlerTimeout).
-        let deadline = DispatchTime.now() + .milliseconds(Int(configuration.closeTimeout.milliseconds))
+        let deadline = Self.deadline(after: configuration.closeTimeout)
         if !held.isEmpty {
             commitStored(handle, context: "commit on close", until: deadline)
             finalRevokeDone.store(true, ordering: .relaxed)
@@ -478,7 +484,7 @@ final class RDKafkaConsumerClient: Sendable {
             await handler(event)
             done.signal()
         }
-        let deadline = DispatchTime.now() + .milliseconds(Int(configuration.rebalanceHandlerTimeout.milliseconds))
+        let deadline = Self.deadline(after: configuration.rebalanceHandlerTimeout)
         if done.wait(timeout: deadline) == .timedOut {
             logger.warning("rebalance handler did not return in time; continuing the rebalance",
                            metadata: ["event": "\(event)", "timeout": "\(configuration.rebalanceHandlerTimeout)"])

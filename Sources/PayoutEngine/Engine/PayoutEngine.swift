@@ -168,9 +168,8 @@ public final class PayoutEngine: Sendable {
             default: alert = nil  // an answer we did not expect, but an answer: Dollr is up
             }
             healthTracker.record(alert, now: clock.now(), succeeded: succeeded)
-            let result: String
-            if case .failed(let error) = outcome, error != .notFound { result = DollrErrorKind.of(error) } else { result = "ok" }
-            observer?.providerCallFinished(call: "probe", outcome: result, duration: ContinuousClock.now - started)
+            observer?.providerCallFinished(
+                call: "probe", outcome: succeeded ? "ok" : outcome.metricLabel, duration: ContinuousClock.now - started)
         }
     }
 
@@ -334,12 +333,7 @@ public final class PayoutEngine: Sendable {
         guard let observer, let name = action.callName else { return await performCall(action) }
         let started = ContinuousClock.now
         let outcome = await performCall(action)
-        let result: String
-        switch outcome {
-        case .failed(let error), .executeFailed(let error), .feePredictionFailed(let error): result = DollrErrorKind.of(error)
-        default: result = "ok"
-        }
-        observer.providerCallFinished(call: name, outcome: result, duration: ContinuousClock.now - started)
+        observer.providerCallFinished(call: name, outcome: outcome.metricLabel, duration: ContinuousClock.now - started)
         return outcome
     }
 
@@ -383,6 +377,16 @@ extension EngineAction {
         case .execute: "execute"
         case .pollStatus: "status"
         case .markExecuting, .none: nil
+        }
+    }
+}
+
+extension ActionOutcome {
+    /// The `outcome` label of the provider call metric: `ok`, or the error's kind.
+    var metricLabel: String {
+        switch self {
+        case .failed(let error), .executeFailed(let error), .feePredictionFailed(let error): DollrErrorKind.of(error)
+        default: "ok"
         }
     }
 }

@@ -17,8 +17,8 @@ public struct EnginePolicy: Sendable, Hashable {
     /// ...and at least this much, per currency in minor units, so a hold is never smaller than the
     /// real debit. Fees have a floor in each currency's own terms (the sandbox's is 0.10 USD and
     /// 10.00 LRD), so one number cannot serve both: 1.00 would under-reserve every small LRD payout.
-    /// A currency without an entry gets the proportional fee alone; the worker's configuration
-    /// loader refuses an allowed currency without one.
+    /// Every allowed currency needs an entry: `PayoutEngine` refuses a configuration without one
+    /// (and the worker's loader names the missing key).
     public var fallbackFeeMinimums: [CurrencyCode: Int64] = EnginePolicy.defaultFallbackFeeMinimums
     /// A fee prediction that fails transiently (429, 5xx, timeout) is asked again this many times
     /// before the fallback fee is used: the prediction is a harmless read, and a fallback hold is

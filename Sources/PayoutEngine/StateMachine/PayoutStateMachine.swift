@@ -339,7 +339,6 @@ extension ActionOutcome {
     var isPoll: Bool { if case .polled = self { true } else { false } }
 }
 
-
 extension DollrError {
     /// Failures that say nothing about the request itself: asking again later may succeed.
     var isTransient: Bool {

@@ -112,8 +112,8 @@ enum ConfigurationRules {
         }
     }
 
-    /// Exact decimal text of an amount above zero, with at most the currency's minor digits.
-    /// An object of currency code to decimal amount (`{"USD": "10000.00"}`; a JSON number is taken too).
+    /// An object of currency code to decimal amount (`{"USD": "10000.00"}`; a JSON number is taken
+    /// too): exact, with at most the currency's minor digits, above zero unless `allowingZero`.
     static func amountsByCurrency(_ raw: RawSetting, allowingZero: Bool) throws(RuleViolation) -> [CurrencyCode: Money] {
         var amounts: [CurrencyCode: Money] = [:]
         for member in try raw.object().members {
@@ -121,32 +121,23 @@ enum ConfigurationRules {
             let text: String
             switch member.value {
             case .string(let string): text = string
-            case .number(let literal) where DecimalText.plain(fromJSONNumber: literal) != nil:
-                text = DecimalText.plain(fromJSONNumber: literal)!
+            case .number(let literal):
+                guard let plain = DecimalText.plain(fromJSONNumber: literal) else { fallthrough }
+                text = plain
             default:
                 throw RuleViolation("expected a decimal string such as \"10000.00\"", subkey: member.key)
             }
-            amounts[currency] = allowingZero
-                ? try amount(text, currency, subkey: member.key) : try positiveAmount(text, currency, subkey: member.key)
+            let amount: Money
+            do {
+                amount = try Money(parsing: text, currency: currency)
+            } catch .notANumber {
+                throw RuleViolation("expected a plain decimal such as \"10000.00\"", subkey: member.key)
+            } catch {
+                throw RuleViolation(error.description, subkey: member.key)
+            }
+            guard allowingZero || !amount.isZero else { throw RuleViolation("must be greater than 0", subkey: member.key) }
+            amounts[currency] = amount
         }
         return amounts
-    }
-
-    static func positiveAmount(_ text: String, _ currency: CurrencyCode, subkey: String) throws(RuleViolation) -> Money {
-        let amount = try amount(text, currency, subkey: subkey)
-        guard !amount.isZero else { throw RuleViolation("must be greater than 0", subkey: subkey) }
-        return amount
-    }
-
-    private static func amount(_ text: String, _ currency: CurrencyCode, subkey: String) throws(RuleViolation) -> Money {
-        let amount: Money
-        do {
-            amount = try Money(parsing: text, currency: currency)
-        } catch .notANumber {
-            throw RuleViolation("expected a plain decimal such as \"10000.00\"", subkey: subkey)
-        } catch {
-            throw RuleViolation(error.description, subkey: subkey)
-        }
-        return amount
     }
 }

@@ -23,7 +23,7 @@ public enum WorkerConfigurationLoader {
     /// `MerchantCredentials`, so that the sandbox reads the same ones; the store URL is one too: a PostgreSQL
     /// URL carries the password.
     static let secretFiles: [(variable: String, fileVariable: String)] =
-        MerchantCredentials.secretFileVariables + [("PAYOUT_STORE_URL", "PAYOUT_STORE_URL" + SecretFile.suffix)]
+        MerchantCredentials.secretFileVariables + [("PAYOUT_STORE_URL", "PAYOUT_STORE_URL" + Self.fileSuffix)]
 
     /// Every environment variable the loader reads, apart from the ``kafkaPropertyPrefix`` family.
     public static let environmentKeys: Set<String> = Set(
@@ -47,9 +47,7 @@ public enum WorkerConfigurationLoader {
             keysInFile = try Self.applyFile(at: file, to: &configuration)
         }
         try Self.applyEnvironment(environment, to: &configuration)
-        try Self.checkRelations(
-            &configuration, maximumAmountsGiven: keysInFile.contains("commands.maximum_amounts"),
-            feeMinimumsGiven: keysInFile.contains("engine.fallback_fee_minimums"))
+        try Self.checkRelations(&configuration, keysInFile: keysInFile)
         return configuration
     }
 
@@ -148,13 +146,8 @@ public enum WorkerConfigurationLoader {
                         .environment, key: name, reason: "needs a property name, e.g. \(Self.kafkaPropertyPrefix)SECURITY_PROTOCOL")
                 }
                 var value = value
-                if fromFile {
-                    let direct = Self.kafkaPropertyPrefix + suffix
-                    if let other = environment[direct], !other.isEmpty {
-                        throw ConfigurationError(
-                            .environment, key: name, reason: "is set together with \(direct); set only one of them")
-                    }
-                    value = try Self.contents(ofFileNamedBy: name, path: value)
+                if fromFile, let secret = try Self.secret(Self.kafkaPropertyPrefix + suffix, in: environment) {
+                    value = secret
                 }
                 let property = suffix.lowercased().replacingOccurrences(of: "_", with: ".")
                 do {
@@ -178,22 +171,16 @@ public enum WorkerConfigurationLoader {
         }
         for (variable, fileVariable) in Self.secretFiles {
             // The same reader as the sandbox's (`SecretFile`), so both sides agree on every file.
-            let secret: String?
-            do {
-                secret = try SecretFile.value(of: variable, in: environment)
-            } catch {
-                throw ConfigurationError(.environment, key: error.variable, reason: error.reason)
-            }
-            guard let secret else { continue }
+            guard let secret = try Self.secret(variable, in: environment) else { continue }
             try Self.apply(byVariable[variable]!, .text(secret), from: fileVariable, to: &configuration)
         }
     }
 
-    /// The text of the file `path` that the `_FILE` variable `variable` names, without its trailing
-    /// line break. Errors name the variable, never the path's content.
-    private static func contents(ofFileNamedBy variable: String, path: String) throws(ConfigurationError) -> String {
+    /// The value `<variable>_FILE` points at (`SecretFile`, the sandbox's reader too), or `nil`
+    /// when it is unset. Errors name the variable, never the file's content.
+    private static func secret(_ variable: String, in environment: [String: String]) throws(ConfigurationError) -> String? {
         do {
-            return try SecretFile.contents(ofFileNamedBy: variable, path: path)
+            return try SecretFile.value(of: variable, in: environment)
         } catch {
             throw ConfigurationError(.environment, key: error.variable, reason: error.reason)
         }
@@ -213,7 +200,7 @@ public enum WorkerConfigurationLoader {
     // MARK: Relations between settings
 
     private static func checkRelations(
-        _ configuration: inout WorkerConfiguration, maximumAmountsGiven: Bool, feeMinimumsGiven: Bool
+        _ configuration: inout WorkerConfiguration, keysInFile: Set<String>
     ) throws(ConfigurationError)
     {
         let policy = configuration.engine.policy
@@ -262,11 +249,11 @@ public enum WorkerConfigurationLoader {
         }
         let allowed = configuration.commands.allowedCurrencies
         configuration.commands.maximumAmounts = try Self.perAllowedCurrency(
-            configuration.commands.maximumAmounts, key: "commands.maximum_amounts", given: maximumAmountsGiven,
+            configuration.commands.maximumAmounts, key: "commands.maximum_amounts", keysInFile: keysInFile,
             allowed: allowed)
         configuration.engine.policy.fallbackFeeMinimums = try Self.perAllowedCurrency(
             configuration.engine.policy.fallbackFeeMinimums, key: "engine.fallback_fee_minimums",
-            given: feeMinimumsGiven, allowed: allowed)
+            keysInFile: keysInFile, allowed: allowed)
         if let uncovered = allowed.sorted().first(where: { configuration.engine.policy.fallbackFeeMinimums[$0] == nil }) {
             throw ConfigurationError(
                 .settings, key: "engine.fallback_fee_minimums.\(uncovered)",
@@ -278,9 +265,9 @@ public enum WorkerConfigurationLoader {
     /// A per-currency table given in the file must name only allowed currencies; default entries
     /// for currencies the file no longer allows are simply dropped.
     private static func perAllowedCurrency<Value>(
-        _ table: [CurrencyCode: Value], key: String, given: Bool, allowed: Set<CurrencyCode>
+        _ table: [CurrencyCode: Value], key: String, keysInFile: Set<String>, allowed: Set<CurrencyCode>
     ) throws(ConfigurationError) -> [CurrencyCode: Value] {
-        if given, let stray = table.keys.sorted().first(where: { !allowed.contains($0) }) {
+        if keysInFile.contains(key), let stray = table.keys.sorted().first(where: { !allowed.contains($0) }) {
             throw ConfigurationError(.settings, key: "\(key).\(stray)", reason: "\(stray) is not in commands.allowed_currencies")
         }
         return table.filter { allowed.contains($0.key) }

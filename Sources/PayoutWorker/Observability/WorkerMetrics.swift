@@ -108,7 +108,7 @@ public final class WorkerMetrics: Sendable, EngineObserver {
                     labels: [("status", values[0]), ("reason", values[1])])
         }
         self.ledgerMismatches = LabeledSeries { values in
-            counter("payout_ledger_mismatches", "Completed payouts whose posted debit the hold did not cover in full.",
+            counter("payout_ledger_mismatches", "Completed payouts whose debit the hold did not cover, or that Dollr reported in another currency.",
                     labels: [("reason", values[0]), ("currency", values[1])])
         }
     }

@@ -17,8 +17,7 @@ final class IntakeService: Service, Sendable {
     private let logger: Logger
     private let gate: IntakeGate
     private let worker: String
-    private let joinedFlag: Flag
-    private let stopping = Flag()
+    private let joinedFlag: JoinFlag
 
     /// Whether the consumer has had its first assignment (the group is joined), for readiness.
     var hasJoined: Bool { joinedFlag.value.load(ordering: .relaxed) }
@@ -28,7 +27,7 @@ final class IntakeService: Service, Sendable {
         var consumerConfiguration = KafkaConsumerConfiguration(
             bootstrapServers: configuration.kafka.brokers, groupID: configuration.kafka.groupID,
             topics: [configuration.kafka.commandsTopic])
-        consumerConfiguration.clientID = "payout-worker"
+        consumerConfiguration.clientID = PayoutWorkerRuntime.kafkaClientID
         consumerConfiguration.groupInstanceID = configuration.kafka.groupInstanceID
         consumerConfiguration.bufferCapacity = max(2, configuration.intakeBatchSize * 4)
         consumerConfiguration.bufferCapacityBytes = configuration.kafka.bufferMaxBytes
@@ -45,7 +44,7 @@ final class IntakeService: Service, Sendable {
     init(configuration: WorkerConfiguration, worker: String, engine: PayoutEngine, producer: KafkaProducer,
          metrics: WorkerMetrics, logger: Logger) throws {
         let gate = IntakeGate()
-        let joinedFlag = Flag()
+        let joinedFlag = JoinFlag()
         self.consumer = try KafkaConsumer(configuration: Self.consumerConfiguration(configuration), logger: logger) { event in
             switch event {
             case .assigned: joinedFlag.value.store(true, ordering: .relaxed)
@@ -71,7 +70,6 @@ final class IntakeService: Service, Sendable {
         } onGracefulShutdown: {
             // Closing runs the final revoke (waiting for the batch in progress), commits and leaves
             // the group; the loop then sees the end of the message sequence.
-            self.stopping.value.store(true, ordering: .relaxed)
             Task { await self.consumer.close() }
         }
         await consumer.close()
@@ -86,7 +84,7 @@ final class IntakeService: Service, Sendable {
                 // and the check that resumes intake would never run again. Re-check instead (the
                 // throttle has slept). Found by `payout-worker chaos`: a worker held its partitions
                 // paused to the end of the run.
-                if stopping.value.load(ordering: .relaxed) { return }
+                if Task.isShuttingDownGracefully || Task.isCancelled { return }
                 continue
             }
             let batch: [KafkaMessage]
@@ -110,27 +108,20 @@ final class IntakeService: Service, Sendable {
     /// as a duplicate, for as long as the dead-letter topic is unreachable.
     private func record(_ batch: [KafkaMessage]) async {
         metrics.commandsConsumed(batch.count)
-        var results: [IntakeResult]?
+        guard let results = await intakeRetrying(batch) else { return }
+        metrics.intakeResults(results)
+        var pending = zip(batch, results).compactMap { message, result in
+            DeadLetters.reason(for: result).map { DeadLetterItem(message, $0.0, $0.1) }
+        }
         var attempt = 0
-        while results == nil {
-            do {
-                results = try await engine.intake(batch.map { IntakeRecord(key: $0.key, value: $0.value) })
-            } catch {
-                attempt += 1
-                logger.warning("intake batch failed; retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
-                guard await backOff(attempt) else { return }
-            }
-        }
-        metrics.intakeResults(results!)
-        var pending = zip(batch, results!).compactMap { message, result in
-            DeadLetters.reason(for: result).map { (message, $0.0, $0.1) }
-        }
-        attempt = 0
         while !pending.isEmpty {
-            pending = await deadLetter(pending)
-            if pending.isEmpty { break }
+            let error: KafkaError?
+            (pending, error) = await deadLetter(pending)
+            guard let error else { break }
             attempt += 1
-            logger.warning("dead letters not acknowledged; retrying them", metadata: ["count": "\(pending.count)", "attempt": "\(attempt)"])
+            logger.warning("dead letter not acknowledged; retrying", metadata: [
+                "count": "\(pending.count)", "attempt": "\(attempt)", "error": "\(error)",
+            ])
             guard await backOff(attempt) else { return }
         }
         do {
@@ -141,25 +132,40 @@ final class IntakeService: Service, Sendable {
         }
     }
 
-    /// Sends the dead letters; returns those Kafka did not acknowledge.
-    private func deadLetter(_ items: [DeadLetterItem]) async -> [DeadLetterItem] {
-        guard !items.isEmpty else { return [] }
-        let records = items.map { message, reason, detail in
-            DeadLetters.record(for: message, reason: reason, detail: detail, topic: configuration.kafka.deadLetterTopic, worker: worker)
+    /// Records the batch in the store, retrying until it is durable; `nil` once cancelled.
+    private func intakeRetrying(_ batch: [KafkaMessage]) async -> [IntakeResult]? {
+        var attempt = 0
+        while true {
+            do {
+                return try await engine.intake(batch.map { IntakeRecord(key: $0.key, value: $0.value) })
+            } catch {
+                attempt += 1
+                logger.warning("intake batch failed; retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                guard await backOff(attempt) else { return nil }
+            }
+        }
+    }
+
+    /// Sends the dead letters; returns those Kafka did not acknowledge, and the first error.
+    private func deadLetter(_ items: [DeadLetterItem]) async -> (failed: [DeadLetterItem], error: KafkaError?) {
+        let records = items.map { item in
+            DeadLetters.record(
+                for: item.message, reason: item.reason, detail: item.detail, topic: configuration.kafka.deadLetterTopic, worker: worker)
         }
         var failed: [DeadLetterItem] = []
+        var firstError: KafkaError?
         for (item, result) in zip(items, await producer.sendAll(records)) {
             switch result {
-            case .success: metrics.deadLettered(reason: item.1.rawValue)
+            case .success: metrics.deadLettered(reason: item.reason.rawValue)
             case .failure(let error):
-                if failed.isEmpty { logger.warning("dead letter not acknowledged", metadata: ["error": "\(error)"]) }
+                firstError = firstError ?? error
                 failed.append(item)
             }
         }
         if failed.count < items.count {
             logger.notice("records dead-lettered", metadata: ["count": "\(items.count - failed.count)"])
         }
-        return failed
+        return (failed, firstError)
     }
 
     /// Waits before retry `attempt` (100 ms doubling, at most 5 s); false once cancelled.
@@ -192,9 +198,17 @@ final class IntakeService: Service, Sendable {
 }
 
 /// A record bound for the dead-letter topic: the original message, the reason code and its detail.
-private typealias DeadLetterItem = (message: KafkaMessage, reason: PayoutReason.Code, detail: String)
+private struct DeadLetterItem {
+    var message: KafkaMessage
+    var reason: PayoutReason.Code
+    var detail: String
 
-/// A flag shared between the service, its rebalance handler and its shutdown handler.
-private final class Flag: Sendable {
+    init(_ message: KafkaMessage, _ reason: PayoutReason.Code, _ detail: String) {
+        (self.message, self.reason, self.detail) = (message, reason, detail)
+    }
+}
+
+/// Set by the rebalance handler on the first assignment, read for readiness.
+private final class JoinFlag: Sendable {
     let value = Atomic<Bool>(false)
 }

@@ -39,7 +39,7 @@ public final class PayoutWorkerRuntime: Sendable {
         // librdkafka checks the Kafka settings first, without a client: a bad property must not
         // leave a created and migrated store behind.
         var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: configuration.kafka.brokers)
-        producerConfiguration.clientID = "payout-worker"
+        producerConfiguration.clientID = Self.kafkaClientID
         producerConfiguration.closeTimeout = Self.clientCloseTimeout(configuration)
         producerConfiguration.properties = configuration.kafka.properties.merging(configuration.kafka.producerProperties) { $1 }
         try producerConfiguration.validate()
@@ -115,6 +115,9 @@ public final class PayoutWorkerRuntime: Sendable {
         logger.info("payout-worker stopped", metadata: ["worker": "\(workerID)"])
         if let failure { throw failure }
     }
+
+    /// How brokers name the worker's Kafka clients in their logs, quotas and metrics.
+    static let kafkaClientID = "payout-worker"
 
     /// How long closing each Kafka client may wait for the broker: the consumer's final commit and
     /// leave, the producer's final flush. A quarter of the shutdown bound, at most 5 s: with the

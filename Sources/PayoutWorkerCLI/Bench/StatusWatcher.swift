@@ -58,7 +58,6 @@ final class StatusWatcher: Sendable {
 
     var snapshot: State { box.state.withLock { $0 } }
 
-    /// Waits until every reference has its final event, or throws at the deadline.
     /// Waits until every reference has a final event; fails at the timeout, or as soon as
     /// `abandon` names a reason to stop waiting (the process doing the work has died).
     func waitForFinals(

@@ -4,8 +4,6 @@ import DollrSandbox
 import Foundation
 import Kafka
 import Logging
-import PayoutEngine
-import PayoutWorker
 
 /// `payout-worker chaos`: the reliability proof. An embedded Kafka, the Dollr sandbox with its
 /// faults on, a PostgreSQL store and several `payout-worker run` processes in one consumer group;
@@ -85,10 +83,10 @@ struct ChaosCommand: AsyncParsableCommand {
             let exits = await fleet.stopAll(within: .seconds(30))
             await downstream.close()
             await producer.close()
-            let verdict = try await ChaosVerdict.check(
-                workload: workload, downstream: downstream.observer.snapshot, ledger: env.sandbox.sandbox.ledgerSnapshot(),
-                store: env.store, opening: env.opening, workerExits: exits)
             let ledger = env.sandbox.sandbox.ledgerSnapshot()
+            let verdict = try await ChaosVerdict.check(
+                workload: workload, downstream: downstream.observer.snapshot, ledger: ledger,
+                store: env.store, opening: env.opening, workerExits: exits)
             let counters = env.sandbox.sandbox.counters
             let faults = counters.rateLimited + counters.serverErrors + counters.hangs + counters.lostResponses
                 + ledger.executions.filter { $0.status == .failed && !$0.refusedForFunds }.count
@@ -212,16 +210,19 @@ struct ChaosCommand: AsyncParsableCommand {
     /// would; a record sent twice is one more identical duplicate.
     static func send(_ records: [KafkaProducerRecord], with producer: KafkaProducer) async throws {
         var pending = records
-        for attempt in 1...5 {
-            let results = await producer.sendAll(pending)
-            pending = zip(pending, results).compactMap { record, result in (try? result.get()) == nil ? record : nil }
-            if pending.isEmpty { return }
-            if attempt == 5, let failure = results.lazy.compactMap({ result -> KafkaError? in
-                if case .failure(let error) = result { return error } else { return nil }
-            }).first {
-                throw failure
+        var lastFailure: KafkaError?
+        for _ in 1...5 {
+            var undelivered: [KafkaProducerRecord] = []
+            for (record, result) in zip(pending, await producer.sendAll(pending)) {
+                if case .failure(let error) = result {
+                    undelivered.append(record)
+                    lastFailure = error
+                }
             }
+            pending = undelivered
+            if pending.isEmpty { return }
         }
+        if let lastFailure { throw lastFailure }
     }
 
     private static func makeDirectory(_ path: String?) throws -> URL {

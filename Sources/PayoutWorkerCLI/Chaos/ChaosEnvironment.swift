@@ -18,8 +18,6 @@ struct ChaosEnvironment {
     let store: any PayoutStore
     let workload: CommandWorkload
     let opening: [(currency: CurrencyCode, balanceMinor: Int64)]
-    /// For the run's own Kafka clients, which see every outage it causes.
-    let kafkaLogger: Logger
 
     static func start(seed: UInt64, commands: Int, storeURL given: String?, logger: Logger, kafkaLogger: Logger) async throws -> ChaosEnvironment {
         let topics = WorkerConfiguration().kafka
@@ -46,7 +44,7 @@ struct ChaosEnvironment {
         }
         return ChaosEnvironment(
             topics: topics, cluster: cluster, sandbox: sandbox, storeURL: storeURL, store: store, workload: workload,
-            opening: opening, kafkaLogger: kafkaLogger)
+            opening: opening)
     }
 
     /// `workers` `payout-worker run` processes (this same binary) on this environment, started.

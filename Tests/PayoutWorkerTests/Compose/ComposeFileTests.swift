@@ -103,12 +103,12 @@ struct ComposeFileTests {
     @Test("every worker variable is one the loader reads, and the loader accepts the container's environment")
     func workerEnvironmentLoads() throws {
         for worker in try Self.workers() {
-            for name in try Self.containerEnvironment(of: worker.value).keys
+            let environment = try Self.containerEnvironment(of: worker.value)
+            for name in environment.keys
             where name.hasPrefix("PAYOUT_") || name.hasPrefix("DOLLR_") || name.hasPrefix("MERCHANT_") {
                 #expect(WorkerConfigurationLoader.reads(environmentKey: name), "\(worker.key): \(name) is not read")
             }
-            let configuration = try WorkerConfigurationLoader.load(
-                file: nil, environment: try Self.containerEnvironment(of: worker.value))
+            let configuration = try WorkerConfigurationLoader.load(file: nil, environment: environment)
             #expect(configuration.kafka.brokers == "kafka:19092")
             #expect(configuration.storeURL.hasPrefix("postgres://"), "replicas share PostgreSQL")
             #expect(configuration.storeURL.contains("@postgres:5432/payouts"))
