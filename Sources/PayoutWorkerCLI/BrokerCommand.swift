@@ -33,10 +33,13 @@ struct BrokerCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = logging.bootstrap(label: "payout-worker.broker")
         let service = EmbeddedBrokerService(brokers: brokers, partitions: partitions, logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        )
-        try await group.run()
+        let stop = await SignalledStop()
+        ParentWatch.start()
+        let group = ServiceGroup(configuration: .init(services: [.init(service: service)], logger: logger))
+        // The cluster's shutdown closes its brokers at once; the bound is for a wedged mock.
+        try await stop.run(bound: .seconds(15), logger: logger, shutdown: { await group.triggerGracefulShutdown() }) {
+            try await group.run()
+        }
     }
 }
 

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
+import Kafka
 import Logging
 import PayoutWorker
-import UnixSignals
 
 /// `payout-worker run`: the service. Configuration from `--config FILE` and the environment;
 /// invalid settings stop start-up with the key named, before anything connects.
@@ -32,29 +32,17 @@ struct RunCommand: AsyncParsableCommand {
         // and the Kafka clients are still opening (an orchestrator stopping a pod that just
         // started) is kept and drains the runtime as soon as it exists, instead of killing the
         // process mid-start with the default disposition.
-        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        let stop = await SignalledStop()
+        ParentWatch.start()
+        logger.info("payout-worker starting", metadata: ["librdkafka": "\(KafkaLibrary.version)"])
         do {
             let runtime = try await PayoutWorkerRuntime(configuration: configuration, logger: logger, handleSignals: false)
-            let deadline = configuration.shutdownTimeout + .seconds(10)
-            let logger = logger
-            let forwarding = Task {
-                var stopping: Task<Void, Never>?
-                for await signal in signals {
-                    logger.info("shutting down", metadata: ["signal": "\(signal)"])
-                    await runtime.shutdown()
-                    // The drain is bounded by shutdown_timeout (the services are cancelled in
-                    // time and every Kafka close has its own bound). A last resort all the same:
-                    // should some dependency again ignore cancellation, a stop still ends the process.
-                    stopping = stopping ?? Task {
-                        guard (try? await Task.sleep(for: deadline)) != nil else { return }
-                        logger.critical("graceful shutdown overran shutdown_timeout_ms by 10 s; exiting", metadata: ["exit": "70"])
-                        Foundation.exit(70)  // EX_SOFTWARE
-                    }
-                }
-                stopping?.cancel()
+            // The drain is bounded by shutdown_timeout (the services are cancelled in time and
+            // every Kafka close has its own bound); the 10 s past it are for a dependency that
+            // ignores cancellation.
+            try await stop.run(bound: configuration.shutdownTimeout + .seconds(10), logger: logger, shutdown: { await runtime.shutdown() }) {
+                try await runtime.run()
             }
-            defer { forwarding.cancel() }
-            try await runtime.run()
         } catch {
             logger.critical("payout-worker failed", metadata: ["error": "\(error)"])
             throw ExitCode(1)

@@ -29,8 +29,12 @@ struct SandboxCommand: AsyncParsableCommand {
 
     @OptionGroup var logging: LoggingOptions
 
+    /// How long a stop lets requests in flight finish before cancelling them.
+    static let gracePeriod = Duration.seconds(5)
+
     func run() async throws {
         let logger = logging.bootstrap(label: "dollr-sandbox")
+        let stop = await SignalledStop()
         let json = try self.configFile.map { path in
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw ValidationError("cannot read configuration file \(path)")
@@ -47,13 +51,12 @@ struct SandboxCommand: AsyncParsableCommand {
             let shownHost = host.contains(":") ? "[\(host)]" : host
             StandardOutput.writeLine("listening on http://\(shownHost):\(port)")
         }
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: [.init(service: service)],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
-        )
-        try await group.run()
+        var groupConfiguration = ServiceGroupConfiguration(services: [.init(service: service)], logger: logger)
+        // In-flight requests (a hang fault's included) get this long, then are cancelled.
+        groupConfiguration.maximumGracefulShutdownDuration = Self.gracePeriod
+        let group = ServiceGroup(configuration: groupConfiguration)
+        try await stop.run(bound: Self.gracePeriod + .seconds(5), logger: logger, shutdown: { await group.triggerGracefulShutdown() }) {
+            try await group.run()
+        }
     }
 }

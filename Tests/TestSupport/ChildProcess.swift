@@ -5,6 +5,8 @@ import Synchronization
 /// arrive, stderr is kept for diagnostics (and for scanning logs for secrets).
 public final class ChildProcess: Sendable {
     public let stdoutLines = Recorder<String>()
+    /// stderr's lines as they arrive, to wait for a log line.
+    public let stderrLines = Recorder<String>()
     private let stderrChunks = Recorder<Data>()
     private let exit = Recorder<Int32>()
     private let stdoutClosed = Recorder<Bool>()
@@ -20,7 +22,10 @@ public final class ChildProcess: Sendable {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        // A `payout-worker` child ends when the test runner does, crashed or not (see ParentWatch).
+        process.environment = ProcessInfo.processInfo.environment
+            .merging(["EXIT_WITH_PARENT_PID": String(getpid())]) { _, new in new }
+            .merging(environment) { _, new in new }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -30,23 +35,16 @@ public final class ChildProcess: Sendable {
         // Pipes are drained and the exit awaited with blocking calls on dedicated threads:
         // Foundation's dispatch-driven readabilityHandler crashed libdispatch under heavy
         // process churn on Linux, and a plain thread is all a test child needs.
-        let lines = stdoutLines, stdoutClosed = stdoutClosed, stderrChunks = stderrChunks, exit = exit
+        let stdoutClosed = stdoutClosed, stderrChunks = stderrChunks, exit = exit
         let outHandle = UncheckedBox(out.fileHandleForReading), errHandle = UncheckedBox(err.fileHandleForReading)
+        let outLines = LineSplitter(into: stdoutLines), errLines = LineSplitter(into: stderrLines)
         Thread.detachNewThread {
-            var pending = Data()
             while true {
                 let chunk = outHandle.value.availableData
                 if chunk.isEmpty { break }
-                pending.append(chunk)
-                var complete: [String] = []
-                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                    complete.append(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
-                    pending.removeSubrange(pending.startIndex...newline)
-                }
-                if !complete.isEmpty { lines.append(complete) }
+                outLines.feed(chunk)
             }
-            // A last line without a newline is still a line.
-            if !pending.isEmpty { lines.append(String(decoding: pending, as: UTF8.self)) }
+            outLines.finish()
             stdoutClosed.append(true)
         }
         Thread.detachNewThread {
@@ -54,7 +52,9 @@ public final class ChildProcess: Sendable {
                 let chunk = errHandle.value.availableData
                 if chunk.isEmpty { break }
                 stderrChunks.append(chunk)
+                errLines.feed(chunk)
             }
+            errLines.finish()
         }
         let waiting = self.process
         Thread.detachNewThread {
@@ -73,6 +73,16 @@ public final class ChildProcess: Sendable {
         return lines.elements[0]
     }
 
+    /// Waits for a stderr line containing `text`; returns it.
+    @discardableResult
+    public func stderrLine(containing text: String, within limit: Duration = .seconds(60)) async throws -> String {
+        let lines = stderrLines
+        try await withDeadline(limit, "stderr line containing \"\(text)\"") { await lines.wait { $0.contains { $0.contains(text) } } }
+        return lines.elements.first { $0.contains(text) }!
+    }
+
+    public var processIdentifier: Int32 { process.value.processIdentifier }
+
     public func signal(_ signal: Int32) {
         kill(process.value.processIdentifier, signal)
     }
@@ -89,6 +99,31 @@ public final class ChildProcess: Sendable {
 
     deinit {
         if process.value.isRunning { kill(process.value.processIdentifier, SIGKILL) }
+    }
+}
+
+/// Splits a byte stream into lines for a recorder; used from one reading thread only.
+private final class LineSplitter: @unchecked Sendable {
+    // @unchecked: `pending` is touched only by the one thread that reads the pipe.
+    private var pending = Data()
+    private let lines: Recorder<String>
+
+    init(into lines: Recorder<String>) { self.lines = lines }
+
+    func feed(_ chunk: Data) {
+        pending.append(chunk)
+        var complete: [String] = []
+        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+            complete.append(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
+            pending.removeSubrange(pending.startIndex...newline)
+        }
+        if !complete.isEmpty { lines.append(complete) }
+    }
+
+    /// A last line without a newline is still a line.
+    func finish() {
+        if !pending.isEmpty { lines.append(String(decoding: pending, as: UTF8.self)) }
+        pending = Data()
     }
 }
 

@@ -89,6 +89,20 @@ public final class EmbeddedKafkaCluster: Sendable {
         if let error = KafkaError.check(err, "set rtt of broker \(brokerID)") { throw error }
     }
 
+    /// Answers the next `count` requests of this type to `broker` correctly but `delay` late,
+    /// to hold a client at one step of a protocol (a group member between JoinGroup and SyncGroup).
+    public func delayResponses(to api: KafkaAPIKey, by delay: Duration, count: Int, broker brokerID: Int32) async throws(KafkaError) {
+        let cluster = cluster
+        let err = await Blocking.run("kafka-mock") { () -> rd_kafka_resp_err_t in
+            for _ in 0..<count {
+                let err = payout_mock_delay_next_response(cluster.pointer, brokerID, api.rawValue, Int32(delay.milliseconds))
+                if err != RD_KAFKA_RESP_ERR_NO_ERROR { return err }
+            }
+            return RD_KAFKA_RESP_ERR_NO_ERROR
+        }
+        if let error = KafkaError.check(err, "delay responses of broker \(brokerID)") { throw error }
+    }
+
     /// The next `errors.count` requests of this type (on any broker) fail with these codes, in order.
     /// `.transport` makes the broker drop the connection instead of answering.
     public func injectErrors(_ errors: [KafkaError.Code], into api: KafkaAPIKey) async {

@@ -91,6 +91,12 @@ final class RDKafkaConsumerClient: Sendable {
     /// Set once the close path has already revoked everything, so the revoke librdkafka runs
     /// while leaving the group (`leaveGroup`) does not call the handler a second time.
     private let finalRevokeDone = Atomic<Bool>(false)
+    /// Whether this librdkafka would abort destroying the handle before its first assignment
+    /// (``LibrdkafkaVersion/destroyAbortsBeforeFirstAssignment``) with the strategy configured.
+    private let destroyAbortsBeforeFirstAssignment: Bool
+    /// Set by the first assignment the group hands this member (empty ones included): from then
+    /// on the assignor's state exists and the handle can be destroyed on any librdkafka.
+    private let assignedOnce = Atomic<Bool>(false)
 
     init(configuration: KafkaConsumerConfiguration, logger: Logger, rebalanceHandler: KafkaRebalanceHandler?) throws(KafkaError) {
         self.configuration = configuration
@@ -99,6 +105,8 @@ final class RDKafkaConsumerClient: Sendable {
         let buffer = MessageBuffer(capacity: configuration.bufferCapacity, byteCapacity: configuration.bufferCapacityBytes)
         self.buffer = buffer
         let properties = try configuration.librdkafkaProperties()
+        destroyAbortsBeforeFirstAssignment = LibrdkafkaVersion.destroyAbortsBeforeFirstAssignment
+            && LibrdkafkaVersion.selectsCooperativeSticky(properties["partition.assignment.strategy"] ?? "")
         let conf = try RDKafkaConfig.make(properties)
 
         // The callbacks need `self`, which does not exist yet: route them through a box filled below.
@@ -310,7 +318,16 @@ final class RDKafkaConsumerClient: Sendable {
         rd_kafka_queue_destroy(consumerQueue.pointer)
         // Closed above (or given up on): destroy must not start librdkafka's unbounded close again.
         let handle = handle, callbacks = callbacks
-        if left {
+        if destroyAbortsBeforeFirstAssignment && !assignedOnce.load(ordering: .acquiring) {
+            // The member has left the group (or the coordinator drops it at its session timeout),
+            // but destroying the handle could abort the whole process, skipping the caller's drain.
+            // It is kept, silent, until the process exits: a few threads and sockets, released by
+            // the exit that follows a stop, and never more than one per consumer closed this early.
+            logger.notice("closing before the first assignment: the librdkafka handle is kept until exit (librdkafka < 2.3.0 aborts destroying it, issue 4312)",
+                          metadata: ["librdkafka": "\(KafkaLibrary.version)"])
+            callbacks.silenced.store(true, ordering: .relaxed)
+            _ = Unmanaged.passRetained(callbacks)  // librdkafka's threads keep calling through it
+        } else if left {
             rd_kafka_destroy_flags(handle.pointer, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE)
         } else {
             // rd_kafka_destroy still waits for the group to terminate, which it does only once
@@ -413,6 +430,8 @@ final class RDKafkaConsumerClient: Sendable {
         let cooperative = String(cString: rd_kafka_rebalance_protocol(rk.pointer)) == "COOPERATIVE"
         switch code {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            // librdkafka ran the assignor's on-assignment hook before this callback.
+            assignedOnce.store(true, ordering: .releasing)
             if cooperative {
                 if let error = rd_kafka_incremental_assign(rk.pointer, list) {
                     logger.error("incremental assign failed", metadata: ["error": "\(KafkaError.consume(error, "assign"))"])

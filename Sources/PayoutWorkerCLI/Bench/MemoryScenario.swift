@@ -39,9 +39,10 @@ enum MemoryScenario {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         child.arguments = ["run", "--config", configurationFile.path]
+        child.environment = ProcessInfo.processInfo.environment.merging(ParentWatch.forChildren) { _, watch in watch }
         child.standardOutput = FileHandle.nullDevice
         let logFile = environment.directory.appendingPathComponent("memory-worker.log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         child.standardError = try FileHandle(forWritingTo: logFile)
         try child.run()
         let pid = child.processIdentifier

@@ -9,7 +9,8 @@ enum ChildSpawner {
     }
 
     /// Spawns `executable` with stdin from /dev/null and stdout and stderr appended to `logPath`,
-    /// default signal handling and an empty signal mask; calls `onExit` with the exit status
+    /// default signal handling and an empty signal mask, told to end with this process
+    /// (``ParentWatch``); calls `onExit` with the exit status
     /// (128 + signal number when killed by a signal) from the thread that reaped it.
     static func spawn(
         _ executable: String, arguments: [String], environment: [String: String], logPath: String,
@@ -33,7 +34,7 @@ enum ChildSpawner {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        let envp = environment.merging(ParentWatch.forChildren) { _, watch in watch }.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
             argv.forEach { free($0) }
             envp.forEach { free($0) }

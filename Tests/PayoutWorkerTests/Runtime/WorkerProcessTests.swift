@@ -37,7 +37,7 @@ struct WorkerProcessTests {
         """#
 
     static func startWorker(_ env: RuntimeEnvironment, id: String, storeURL: String, directory: URL,
-                            config: String = quickFailoverConfig) throws -> Worker {
+                            config: String = quickFailoverConfig, environment: [String: String] = [:]) throws -> Worker {
         let file = directory.appendingPathComponent("\(id).json")
         try Data(config.utf8).write(to: file)
         let adminPort = try LoopbackPort.free()
@@ -48,7 +48,7 @@ struct WorkerProcessTests {
             "PAYOUT_ADMIN_PORT": "\(adminPort)",
             "PAYOUT_WORKER_ID": id,
             "PAYOUT_LOG_LEVEL": "warning",
-        ])
+        ].merging(environment) { _, given in given })
         return Worker(process: process, adminPort: adminPort)
     }
 
