@@ -60,27 +60,28 @@ struct ChaosCommand: AsyncParsableCommand {
         // The run's own Kafka clients and broker report every outage it causes: expected, so quiet.
         var kafkaLogger = logger
         if logging.level == .info { kafkaLogger.logLevel = .critical }
-        let env = try await ChaosEnvironment.start(seed: seed, commands: commands, storeURL: store, logger: logger, kafkaLogger: kafkaLogger)
+        let env = try await ChaosEnvironment.start(seed: seed, commands: commands, storeURL: store, directory: directory, logger: logger)
         let fleet = try await env.startFleet(workers: workers, logLevel: workerLogLevel, directory: directory)
         // Whatever ends the run early, no worker process outlives it.
         do {
             let downstream = try DownstreamReaders(
-                bootstrapServers: env.cluster.bootstrapServers, topics: env.topics, keepRecords: artifacts != nil, logger: kafkaLogger)
-            var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: env.cluster.bootstrapServers)
+                bootstrapServers: env.broker.bootstrapServers, topics: env.topics, keepRecords: artifacts != nil, logger: kafkaLogger)
+            var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: env.broker.bootstrapServers)
             producerConfiguration.deliveryTimeout = .seconds(120)  // outlasts any outage of the schedule
             let producer = try KafkaProducer(configuration: producerConfiguration, logger: kafkaLogger)
             let schedule = ChaosSchedule(seed: seed, seconds: duration, workers: workers)
             let workload = env.workload
             progress.say("\(workload.items.count) commands (\(workload.count(.payout)) payouts, \(workload.count(.duplicate)) duplicates, "
                 + "\(workload.count(.conflict)) conflicting, \(workload.count(.rejected) + workload.count(.garbage)) invalid), \(workers) workers, "
-                + "\(duration) s of faults: \(schedule.kills) kills, \(schedule.brokerOutages) broker outages, \(schedule.sandboxPauses) sandbox pauses")
+                + "\(duration) s of faults: \(schedule.kills) kills, \(schedule.terminations) SIGTERMs, \(schedule.brokerOutages) broker outages, \(schedule.sandboxPauses) sandbox pauses")
 
             try await faultPhase(env, fleet: fleet, downstream: downstream, producer: producer, schedule: schedule, progress: progress, directory: directory)
             try await env.calm()
             for slot in 0..<workers { try await fleet.start(slot) }
-            try await settle(workload, downstream: downstream, progress: progress)
+            try await settle(workload, downstream: downstream, broker: env.broker, progress: progress)
 
-            let exits = await fleet.stopAll(within: .seconds(30))
+            let exits = await fleet.stopAll(within: .seconds(30)) + fleet.drainExits
+            if let crash = env.broker.crash { throw crash }
             await downstream.close()
             await producer.close()
             let ledger = env.sandbox.sandbox.ledgerSnapshot()
@@ -98,15 +99,23 @@ struct ChaosCommand: AsyncParsableCommand {
                 ("seed", Int(truncatingIfNeeded: seed)), ("commands", workload.items.count), ("payouts", workload.count(.payout)),
                 ("duplicates", workload.count(.duplicate)), ("conflicts", workload.count(.conflict)),
                 ("invalid", workload.count(.rejected) + workload.count(.garbage)), ("workers", workers),
-                ("kills", await fleet.kills), ("broker_outages", schedule.brokerOutages), ("sandbox_pauses", schedule.sandboxPauses),
+                ("kills", await fleet.kills), ("sigterms", await fleet.drainExits.count), ("broker_outages", schedule.brokerOutages), ("sandbox_pauses", schedule.sandboxPauses),
                 ("faults", faults),
             ] + verdict.figures + [("elapsed_s", Int((ContinuousClock.now - started).components.seconds)), ("violations", verdict.violations.count)]
             try report(figures, violations: verdict.violations, directory: directory)
         } catch {
             _ = await fleet.stopAll(within: .seconds(30))
-            throw error
+            // Whatever failed once the broker had died failed because of it.
+            guard let crash = env.broker.crash else { throw error }
+            await env.shutdown()
+            FileHandle.standardError.write(Data("\(crash); no verdict on the workers. Logs: \(directory.path)\n".utf8))
+            print("chaos seed=\(seed) broker_crashed=1")
+            throw ExitCode(Self.brokerCrashedExitStatus)
         }
     }
+
+    /// The run could not judge the workers: librdkafka's mock broker aborted under it.
+    static let brokerCrashedExitStatus: Int32 = 3
 
     /// Publishes the workload while the schedule kills and restarts workers, takes the broker
     /// down and pauses the sandbox. Faults start once the group has formed and the first payouts
@@ -120,6 +129,7 @@ struct ChaosCommand: AsyncParsableCommand {
         try await Self.send(slices[0], with: producer)
         let warmUp = ContinuousClock.now + .seconds(120)
         while downstream.observer.snapshot.events == 0 {
+            if let crash = env.broker.crash { throw crash }
             guard ContinuousClock.now < warmUp else { throw RunFailure("no status event within 120 s of start: see \(directory.path)") }
             try await Task.sleep(for: .milliseconds(100))  // polling the observer's count
         }
@@ -128,11 +138,13 @@ struct ChaosCommand: AsyncParsableCommand {
         let publishing = Task { try await Self.publish(slices.dropFirst(), with: producer, over: .seconds(duration), from: chaosStart) }
         for step in schedule.steps {
             try await Task.sleep(until: chaosStart + .milliseconds(step.atMilliseconds))  // the schedule's clock
+            if let crash = env.broker.crash { throw crash }
             switch step.action {
             case .kill(let slot): _ = await fleet.kill(slot)
+            case .terminate(let slot): await fleet.terminate(slot)
             case .restart(let slot): try await fleet.start(slot)
-            case .brokerDown: try await env.cluster.setBrokerDown(1)
-            case .brokerUp: try await env.cluster.setBrokerUp(1)
+            case .brokerDown: try await env.broker.setBrokerDown(1)
+            case .brokerUp: try await env.broker.setBrokerUp(1)
             case .pauseSandbox: env.sandbox.sandbox.pause()
             case .resumeSandbox: env.sandbox.sandbox.resume()
             }
@@ -143,10 +155,11 @@ struct ChaosCommand: AsyncParsableCommand {
     }
 
     /// Waits, faults off, until everything is answered or the settle timeout passes.
-    private func settle(_ workload: CommandWorkload, downstream: DownstreamReaders, progress: ChaosProgress) async throws {
+    private func settle(_ workload: CommandWorkload, downstream: DownstreamReaders, broker: BrokerProcess, progress: ChaosProgress) async throws {
         progress.say("faults off; waiting up to \(settleTimeout) s for every answer")
         let deadline = ContinuousClock.now + .seconds(settleTimeout)
         while !Self.answered(workload, downstream.observer.snapshot), ContinuousClock.now < deadline {
+            if let crash = broker.crash { throw crash }
             progress.tick(downstream.observer.snapshot, workload: workload)
             try await Task.sleep(for: .milliseconds(250))  // polling the observer's counts, not synchronising
         }

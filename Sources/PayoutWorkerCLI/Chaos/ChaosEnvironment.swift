@@ -7,26 +7,27 @@ import Logging
 import PayoutEngine
 import PayoutWorker
 
-/// What a chaos run stands on: an embedded Kafka with the worker's topics, the Dollr sandbox
+/// What a chaos run stands on: an embedded Kafka with the worker's topics (in a child process:
+/// see ``BrokerProcess``), the Dollr sandbox
 /// (faults off until the run turns them on), a migrated PostgreSQL store, and both ledgers opened
 /// with the same balances, too small for every payout of the workload.
 struct ChaosEnvironment {
     let topics: WorkerConfiguration.Kafka
-    let cluster: EmbeddedKafkaCluster
+    let broker: BrokerProcess
     let sandbox: SandboxServer
     let storeURL: String
     let store: any PayoutStore
     let workload: CommandWorkload
     let opening: [(currency: CurrencyCode, balanceMinor: Int64)]
 
-    static func start(seed: UInt64, commands: Int, storeURL given: String?, logger: Logger, kafkaLogger: Logger) async throws -> ChaosEnvironment {
+    static func start(seed: UInt64, commands: Int, storeURL given: String?, directory: URL, logger: Logger) async throws -> ChaosEnvironment {
         let topics = WorkerConfiguration().kafka
-        let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: kafkaLogger)
         // Enough partitions to stay under the embedded broker's 5 MiB per partition on long runs
         // (a command is about 350 bytes; each payout has about four status events).
-        try await cluster.createTopic(topics.commandsTopic, partitions: max(6, commands / 8_000))
-        try await cluster.createTopic(topics.statusTopic, partitions: max(6, commands / 2_000))
-        try await cluster.createTopic(topics.deadLetterTopic, partitions: 3)
+        let broker = try await BrokerProcess.start(
+            executable: ChaosEnvironment.executable,
+            topics: [(topics.commandsTopic, max(6, commands / 8_000)), (topics.statusTopic, max(6, commands / 2_000)), (topics.deadLetterTopic, 3)],
+            logFile: directory.appendingPathComponent("broker.log"))
         var sandboxConfiguration = SandboxConfiguration(seed: seed)
         sandboxConfiguration.merchant = try MerchantCredentials.fromEnvironment(ProcessInfo.processInfo.environment, defaults: .sandboxDefaults)
         ChaosFaults.off(&sandboxConfiguration.faults)
@@ -43,7 +44,7 @@ struct ChaosEnvironment {
             sandbox.sandbox.setWalletBalance(Money(minorUnits: wallet.balanceMinor, currency: wallet.currency))
         }
         return ChaosEnvironment(
-            topics: topics, cluster: cluster, sandbox: sandbox, storeURL: storeURL, store: store, workload: workload,
+            topics: topics, broker: broker, sandbox: sandbox, storeURL: storeURL, store: store, workload: workload,
             opening: opening)
     }
 
@@ -52,13 +53,13 @@ struct ChaosEnvironment {
         let configFile = directory.appendingPathComponent("worker.json")
         try Data(ChaosFaults.workerConfiguration(logLevel: logLevel.rawValue).utf8).write(to: configFile)
         var environment = ProcessInfo.processInfo.environment
-        environment["PAYOUT_KAFKA_BROKERS"] = cluster.bootstrapServers
+        environment["PAYOUT_KAFKA_BROKERS"] = broker.bootstrapServers
         environment["PAYOUT_STORE_URL"] = storeURL
         environment["DOLLR_BASE_URL"] = sandbox.baseURL.absoluteString
         environment["PAYOUT_ADMIN_PORT"] = "0"
         environment["PAYOUT_LOG_LEVEL"] = nil
         let fleet = WorkerFleet(
-            count: workers, executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath(),
+            count: workers, executable: Self.executable,
             arguments: ["run", "--config", configFile.path], environment: environment, logDirectory: directory)
         for slot in 0..<workers { try await fleet.start(slot) }
         return fleet
@@ -68,12 +69,15 @@ struct ChaosEnvironment {
     func calm() async throws {
         sandbox.sandbox.updateFaults { ChaosFaults.off(&$0) }
         sandbox.sandbox.resume()
-        try await cluster.setBrokerUp(1)
+        try await broker.setBrokerUp(1)
     }
 
     func shutdown() async {
         await store.close()
         await sandbox.stop()
-        await cluster.shutdown()
+        await broker.stop()
     }
+
+    /// This same binary, for the children.
+    static var executable: URL { URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath() }
 }

@@ -3,13 +3,15 @@ import DollrSandbox
 /// The sandbox's behaviour during a chaos run. Worker settings are set against it: Dollr calls
 /// time out after 2 s, so a 3 s hang is past the client's patience.
 enum ChaosFaults {
-    /// While the fault phase runs: rate limits, server errors, hangs, lost execute responses,
-    /// provider failures, and executions that stay PROCESSING for seconds.
+    /// While the fault phase runs: rate limits, server errors (some after the execute was
+    /// accepted), hangs, lost execute responses, provider failures, and executions that stay PROCESSING for seconds.
     static func on(_ faults: inout FaultSettings) {
         faults.p429 = 0.03
         faults.p5xx = 0.03
         faults.pHang = 0.01
         faults.pLostResponse = 0.03
+        // Executed, then answered 5xx: the fault that exists to catch paying twice.
+        faults.p5xxAfterAccept = 0.03
         faults.pProviderFailed = 0.03
         faults.hangMs = 3_000
         faults.retryAfterSeconds = 1
@@ -23,6 +25,7 @@ enum ChaosFaults {
         faults.p5xx = 0
         faults.pHang = 0
         faults.pLostResponse = 0
+        faults.p5xxAfterAccept = 0
         faults.pProviderFailed = 0
         faults.pendingMs = 200
         faults.processingMs = 800

@@ -4,6 +4,8 @@
 struct ChaosSchedule {
     enum Action: Equatable {
         case kill(slot: Int)
+        /// SIGTERM: the worker must drain and exit 0, whatever the group is doing.
+        case terminate(slot: Int)
         case restart(slot: Int)
         case brokerDown, brokerUp
         case pauseSandbox, resumeSandbox
@@ -17,11 +19,15 @@ struct ChaosSchedule {
     let steps: [Step]
 
     var kills: Int { steps.filter { if case .kill = $0.action { true } else { false } }.count }
+    var terminations: Int { steps.filter { if case .terminate = $0.action { true } else { false } }.count }
     var brokerOutages: Int { steps.filter { $0.action == .brokerDown }.count }
     var sandboxPauses: Int { steps.filter { $0.action == .pauseSandbox }.count }
 
-    /// Over `seconds` of faults: a worker SIGKILLed every 2-6 s and restarted 0.5-3 s later; one
-    /// broker outage (2-5 s) and one sandbox pause (2-6 s) per 30 s, at least one of each.
+    /// Over `seconds` of faults: every 2-6 s a worker is stopped, SIGKILLed two times in three and
+    /// SIGTERMed otherwise, and restarted 0.5-3 s later (once a SIGTERMed one has exited); a
+    /// restart makes the group rebalance, and one time in three another worker is SIGTERMed
+    /// 0.2-1.5 s into it. One broker outage (2-5 s) and one sandbox pause (2-6 s) per 30 s, at
+    /// least one of each.
     init(seed: UInt64, seconds: Int, workers: Int) {
         var random = SeededRandom(seed: seed ^ 0xC4A0_5C4E_D01E)
         let end = seconds * 1000
@@ -29,8 +35,16 @@ struct ChaosSchedule {
         var at = random.next(in: 1500...3000)
         while at < end {
             let slot = random.next(upperBound: workers)
-            steps.append(Step(atMilliseconds: at, action: .kill(slot: slot)))
-            steps.append(Step(atMilliseconds: min(end, at + random.next(in: 500...3000)), action: .restart(slot: slot)))
+            let graceful = random.next(upperBound: 3) == 0
+            steps.append(Step(atMilliseconds: at, action: graceful ? .terminate(slot: slot) : .kill(slot: slot)))
+            let restart = min(end, at + random.next(in: 500...3000))
+            steps.append(Step(atMilliseconds: restart, action: .restart(slot: slot)))
+            if workers > 1, random.next(upperBound: 3) == 0 {
+                let other = (slot + 1 + random.next(upperBound: workers - 1)) % workers
+                let stop = min(end, restart + random.next(in: 200...1500))
+                steps.append(Step(atMilliseconds: stop, action: .terminate(slot: other)))
+                steps.append(Step(atMilliseconds: min(end, stop + random.next(in: 500...3000)), action: .restart(slot: other)))
+            }
             at += random.next(in: 2000...6000)
         }
         let rounds = max(1, seconds / 30)

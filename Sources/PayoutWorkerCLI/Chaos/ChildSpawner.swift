@@ -12,16 +12,20 @@ enum ChildSpawner {
     /// default signal handling and an empty signal mask, told to end with this process
     /// (``ParentWatch``); calls `onExit` with the exit status
     /// (128 + signal number when killed by a signal) from the thread that reaped it.
+    /// `stdin` and `stdout`, when given, are descriptors the child gets as its standard input and
+    /// output instead (open them close-on-exec, so that no other child inherits them); stderr
+    /// still goes to `logPath`.
     static func spawn(
         _ executable: String, arguments: [String], environment: [String: String], logPath: String,
+        stdin: Int32? = nil, stdout: Int32? = nil,
         onExit: @escaping @Sendable (Int32) -> Void
     ) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        if let stdin { posix_spawn_file_actions_adddup2(&actions, stdin, 0) } else { posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) }
+        posix_spawn_file_actions_addopen(&actions, 2, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        if let stdout { posix_spawn_file_actions_adddup2(&actions, stdout, 1) } else { posix_spawn_file_actions_adddup2(&actions, 2, 1) }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

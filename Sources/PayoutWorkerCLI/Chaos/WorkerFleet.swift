@@ -9,6 +9,10 @@ actor WorkerFleet {
         var generation = 0
         /// Exit statuses by generation, filled in as processes end.
         var exits: [Int: Int32] = [:]
+        /// The generation sent SIGTERM and not SIGKILLed since: its exit is a drain's verdict.
+        var terminated: Int?
+        /// A start asked for while the slot's worker was still draining: done once it exits.
+        var restartWanted = false
     }
 
     let count: Int
@@ -19,6 +23,8 @@ actor WorkerFleet {
     private var slots: [Slot]
     private var exitWaiters: [(slot: Int, generation: Int, continuation: CheckedContinuation<Int32, Never>)] = []
     private(set) var kills = 0
+    /// Exit statuses of the workers SIGTERMed during the run (not those of ``stopAll(within:)``).
+    private(set) var drainExits: [Int32] = []
 
     init(count: Int, executable: URL, arguments: [String], environment: [String: String], logDirectory: URL) {
         self.count = count
@@ -33,9 +39,13 @@ actor WorkerFleet {
 
     func logFile(_ slot: Int) -> URL { logDirectory.appendingPathComponent("\(Self.workerID(slot)).log") }
 
-    /// Starts the slot's worker unless one is running.
+    /// Starts the slot's worker unless one is running; if one is draining, once it has exited.
     func start(_ slot: Int) throws {
-        guard slots[slot].pid == nil else { return }
+        guard slots[slot].pid == nil else {
+            if slots[slot].terminated != nil { slots[slot].restartWanted = true }
+            return
+        }
+        slots[slot].restartWanted = false
         var environment = environment
         environment["PAYOUT_WORKER_ID"] = Self.workerID(slot)
         slots[slot].generation += 1
@@ -47,19 +57,29 @@ actor WorkerFleet {
         }
     }
 
-    /// SIGKILLs the slot's worker, if running; returns whether one was killed.
+    /// SIGKILLs the slot's worker, if running (a draining one too); returns whether one was killed.
     @discardableResult
     func kill(_ slot: Int) -> Bool {
         guard let pid = slots[slot].pid else { return false }
         Foundation.kill(pid, SIGKILL)
         slots[slot].pid = nil
+        slots[slot].terminated = nil
         kills += 1
         return true
+    }
+
+    /// SIGTERMs the slot's worker, if running and not already draining; its exit status is
+    /// recorded in ``drainExits``.
+    func terminate(_ slot: Int) {
+        guard let pid = slots[slot].pid, slots[slot].terminated == nil else { return }
+        Foundation.kill(pid, SIGTERM)
+        slots[slot].terminated = slots[slot].generation
     }
 
     /// Sends SIGTERM to every running worker and waits for each to exit (SIGKILL after `limit`);
     /// returns the exit status of each one stopped.
     func stopAll(within limit: Duration) async -> [Int32] {
+        for slot in 0..<count { slots[slot].restartWanted = false }
         var statuses: [Int32] = []
         let stopping = (0..<count).compactMap { slot -> (slot: Int, generation: Int, pid: Int32)? in
             guard let pid = slots[slot].pid else { return nil }
@@ -89,7 +109,12 @@ actor WorkerFleet {
 
     private func ended(slot: Int, generation: Int, status: Int32) {
         slots[slot].exits[generation] = status
+        if slots[slot].terminated == generation {
+            drainExits.append(status)
+            slots[slot].terminated = nil
+        }
         if slots[slot].generation == generation { slots[slot].pid = nil }
+        if slots[slot].restartWanted, slots[slot].pid == nil { try? start(slot) }
         let ready = exitWaiters.filter { $0.slot == slot && $0.generation == generation }
         exitWaiters.removeAll { $0.slot == slot && $0.generation == generation }
         for waiter in ready { waiter.continuation.resume(returning: status) }
