@@ -30,6 +30,7 @@ struct ChaosCommandTests {
         }) { first, _ in first }
         #expect(figures["violations"] == 0)
         #expect(figures["kills", default: 0] >= 2, "workers were killed: \(line)")
+        #expect(figures["sigterms", default: 0] >= 1, "workers were stopped with SIGTERM (each drain's exit is checked): \(line)")
         #expect(figures["faults", default: 0] > 0 && figures["broker_outages", default: 0] >= 1 && figures["sandbox_pauses", default: 0] >= 1)
         #expect(figures["completed", default: 0] > 0 && figures["dead_letters", default: 0] > 0)
 
@@ -54,6 +55,40 @@ struct ChaosCommandTests {
             #expect(!hex.contains(Self.hexOfUTF8(value)), "a secret reached a log as hex")
         }
         #expect(hex.firstMatch(of: /32333137(?:3[0-9]){8}/) == nil, "a recipient phone reached a log as hex")
+    }
+
+    @Test("children end with their parent: a chaos run SIGKILLed leaves no worker or broker process behind")
+    func childrenEndWithTheirParent() async throws {
+        let chaos = try ChildProcess(
+            ChildProcess.payoutWorkerBinary,
+            arguments: ["chaos", "--seed", "7", "--commands", "300", "--workers", "2", "--duration", "120", "--settle-timeout", "10"])
+        // The broker and both workers are up once the run announces its workload.
+        try await chaos.stderrLine(containing: "commands (", within: .seconds(120))
+        let children = Self.payoutWorkerChildren(of: chaos.processIdentifier)
+        #expect(children.count == 3, "a broker and two workers: \(children)")
+
+        chaos.signal(SIGKILL)
+        _ = try await chaos.waitForExit()
+        try await eventually("the orphans gone", within: .seconds(40)) {
+            children.allSatisfy { !Self.isRunning($0) }
+        }
+    }
+
+    /// `payout-worker` processes whose parent is `parent`, from /proc.
+    static func payoutWorkerChildren(of parent: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let fields = stat.split(separator: ")").last?.split(separator: " "), fields.count > 2 else { return false }
+            return Int32(fields[1]) == parent && stat.contains("(payout-worker)")
+        }
+    }
+
+    /// Alive and not a zombie (an orphan's zombie waits for a reaper that may not exist in a container).
+    static func isRunning(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let state = stat.split(separator: ")").last?.split(separator: " ").first else { return false }
+        return state != "Z" && state != "X"
     }
 
     static func hexOfUTF8(_ text: String) -> String {
