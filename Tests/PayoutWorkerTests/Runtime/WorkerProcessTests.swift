@@ -84,7 +84,7 @@ struct WorkerProcessTests {
         return finals
     }
 
-    @Test("SIGTERM drains: exit 0, nothing lost, a restarted worker finishes every payout exactly once")
+    @Test("SIGTERM mid-work: exit 0 with no payout left leased; a second worker then ends every payout with one final status, executed once")
     func sigtermDrainLosesNothing() async throws {
         let env = try await RuntimeEnvironment.start()
         env.sandbox.sandbox.updateFaults { $0.processingMs = 300 }

@@ -80,6 +80,8 @@ struct WorkerRuntimeTests {
                 #expect(body["provider"] is NSNull, "never sent to Dollr")
             }
         }
+        // The store is where every status event comes from: no payout recorded, no event ever.
+        #expect(try await runtime.store.payout(referenceID: "no-reference") == nil, "a command without a reference_id is not a payout")
         #expect(!all.contains { $0.keyString == "no-reference" }, "a command without a reference_id gets no status event")
         for reference in keys {
             let sequences = all.filter { $0.header("ce_subject") == reference }.compactMap { $0.json["sequence"] as? Int }
