@@ -57,9 +57,18 @@ final class PostgresPayoutStore: PayoutStore {
         )
         configuration.options.maximumConnections = location.poolSize
         configuration.options.connectTimeout = .seconds(location.connectTimeoutSeconds)
+        // A worker's transactions never wait on anything but their own statements. One left open
+        // by a process that stopped without closing its sockets would hold its row locks, and
+        // every other worker with them, for good: a crashed worker's backtracer (which inherits
+        // the sockets and can take minutes) did exactly that in a chaos soak. The server ends
+        // such a session after this long; what it held is rolled back and claimed again.
+        configuration.options.additionalStartupParameters = [("idle_in_transaction_session_timeout", Self.idleInTransactionTimeout)]
         logger.debug("opened PostgreSQL payout store", metadata: ["url": "\(location)"])
         return PostgresPayoutStore(client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger)
     }
+
+    /// `idle_in_transaction_session_timeout`, in milliseconds.
+    static let idleInTransactionTimeout = "30000"
 
     /// PostgresNIO's trace level dumps every message on the wire: bind values and rows, the
     /// payout's state among them, as hex. A recipient's phone sits in that state until its account
