@@ -64,8 +64,12 @@ struct ChaosCommandTests {
             arguments: ["chaos", "--seed", "7", "--commands", "300", "--workers", "2", "--duration", "120", "--settle-timeout", "10"])
         // The broker and both workers are up once the run announces its workload.
         try await chaos.stderrLine(containing: "commands (", within: .seconds(120))
-        let children = Self.payoutWorkerChildren(of: chaos.processIdentifier)
-        #expect(children.count == 3, "a broker and two workers: \(children)")
+        // A worker the schedule has just killed is back within seconds: wait for all three.
+        let parent = chaos.processIdentifier
+        try await eventually("a broker and two workers running", within: .seconds(60)) {
+            Self.payoutWorkerChildren(of: parent).filter(Self.isRunning).count == 3
+        }
+        let children = Self.payoutWorkerChildren(of: parent)
 
         chaos.signal(SIGKILL)
         _ = try await chaos.waitForExit()

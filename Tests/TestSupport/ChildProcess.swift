@@ -30,12 +30,17 @@ public final class ChildProcess: Sendable {
         process.standardOutput = out
         process.standardError = err
         self.process = UncheckedBox(process)
+        // The exit comes from Foundation's own reaper thread. Not `waitUntilExit()`: on Linux it
+        // spins its thread's empty run loop until the child ends, a core per waiting child, and a
+        // suite with a dozen children alive starved everything else of CPU.
+        let exit = exit
+        process.terminationHandler = { exit.append($0.terminationStatus) }
 
         try process.run()
-        // Pipes are drained and the exit awaited with blocking calls on dedicated threads:
-        // Foundation's dispatch-driven readabilityHandler crashed libdispatch under heavy
-        // process churn on Linux, and a plain thread is all a test child needs.
-        let stdoutClosed = stdoutClosed, stderrChunks = stderrChunks, exit = exit
+        // Pipes are drained with blocking reads on dedicated threads: Foundation's
+        // dispatch-driven readabilityHandler crashed libdispatch under heavy process churn on
+        // Linux, and a plain thread is all a test child needs.
+        let stdoutClosed = stdoutClosed, stderrChunks = stderrChunks
         let outHandle = UncheckedBox(out.fileHandleForReading), errHandle = UncheckedBox(err.fileHandleForReading)
         let outLines = LineSplitter(into: stdoutLines), errLines = LineSplitter(into: stderrLines)
         Thread.detachNewThread {
@@ -56,15 +61,16 @@ public final class ChildProcess: Sendable {
             }
             errLines.finish()
         }
-        let waiting = self.process
-        Thread.detachNewThread {
-            waiting.value.waitUntilExit()
-            exit.append(waiting.value.terminationStatus)
-        }
     }
 
     /// Everything the process wrote to stderr so far.
-    public var stderr: String { String(decoding: stderrChunks.elements.reduce(Data(), +), as: UTF8.self) }
+    public var stderr: String {
+        // Appended in place: `reduce(Data(), +)` copies everything per chunk, and a child logging
+        // at debug writes thousands of chunks (it held a pool thread for minutes).
+        var all = Data()
+        for chunk in stderrChunks.elements { all.append(chunk) }
+        return String(decoding: all, as: UTF8.self)
+    }
 
     /// Waits for the first stdout line.
     public func firstLine(within limit: Duration = .seconds(60)) async throws -> String {
