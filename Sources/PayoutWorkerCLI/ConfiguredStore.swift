@@ -20,6 +20,13 @@ struct ConfiguredStoreOptions: ParsableArguments {
     func withStore<Result>(
         _ body: (any PayoutStore) async throws -> Result
     ) async throws -> Result {
+        try await withConfiguredStore { _, store in try await body(store) }
+    }
+
+    /// ``withStore(_:)``, with the configuration it was opened by.
+    func withConfiguredStore<Result>(
+        _ body: (WorkerConfiguration, any PayoutStore) async throws -> Result
+    ) async throws -> Result {
         let configuration: WorkerConfiguration
         do {
             configuration = try WorkerConfigurationLoader.load(
@@ -42,7 +49,7 @@ struct ConfiguredStoreOptions: ParsableArguments {
             throw CommandFailure(error.description)
         }
         do {
-            let result = try await body(store)
+            let result = try await body(configuration, store)
             await store.close()
             return result
         } catch {

@@ -92,4 +92,37 @@ struct ProducerFaultTests {
         await producer.close()
         await env.shutdown()
     }
+
+    /// What intake keeps in the store rather than retrying for ever must be told apart from what
+    /// a retry can fix: here a record over the producer's `message.max.bytes` against one whose
+    /// broker is down.
+    @Test("a record refused for its size refuses for good; one that outlived a broker outage does not")
+    func refusalsAreToldFromTransientFailures() async throws {
+        let env = try KafkaTestEnvironment()
+        try await env.cluster.createTopic("t", partitions: 1)
+        let producer = try env.producer {
+            $0.properties["message.max.bytes"] = "2000"
+            $0.deliveryTimeout = .milliseconds(1500)
+        }
+        let results = await producer.sendAll([
+            KafkaProducerRecord(topic: "t", key: nil, value: Array(repeating: 7, count: 5_000)),
+            KafkaProducerRecord(topic: "t", key: nil, value: [1]),
+        ])
+        #expect(results.count == 2)
+        #expect(results[0].error?.refusesRecord == true, "\(results[0])")
+        #expect((try? results[1].get()) != nil, "a record within the limit is delivered")
+
+        try await env.cluster.setBrokerDown(1)
+        let late = await producer.sendAll([KafkaProducerRecord(topic: "t", key: nil, value: [2])])
+        #expect(late[0].error != nil && late[0].error?.refusesRecord == false, "\(late[0])")
+        try await env.cluster.setBrokerUp(1)
+        await producer.close()
+        await env.shutdown()
+    }
+}
+
+private extension Result where Failure == KafkaError {
+    var error: KafkaError? {
+        if case .failure(let error) = self { error } else { nil }
+    }
 }

@@ -34,6 +34,14 @@ public enum KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Whether the broker or librdkafka refused this very record for good: sending it again to
+    /// the same topic fails the same way (too large for it, not authorised, no such topic, a
+    /// policy against it). A transient condition, a closed client or a purge on close is not.
+    public var refusesRecord: Bool {
+        guard case .librdkafka(let code, _) = self else { return false }
+        return Code.recordRefusals.contains(code.rawValue)
+    }
+
     /// librdkafka's numeric error code (`rd_kafka_resp_err_t`), with its symbolic name.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         public let rawValue: Int32
@@ -56,6 +64,14 @@ public enum KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let unknownPartition = Code(rawValue: RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION.rawValue)
         public static let unknownTopic = Code(rawValue: RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC.rawValue)
         public static let messageSizeTooLarge = Code(rawValue: RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE.rawValue)
+
+        static let recordRefusals: Set<Int32> = [
+            RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE.rawValue, RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE.rawValue,
+            RD_KAFKA_RESP_ERR_INVALID_RECORD.rawValue, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED.rawValue,
+            RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED.rawValue, RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION.rawValue,
+            RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC.rawValue, RD_KAFKA_RESP_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT.rawValue,
+            RD_KAFKA_RESP_ERR_POLICY_VIOLATION.rawValue,
+        ]
 
         var isRetriable: Bool {
             switch rd_kafka_resp_err_t(rawValue) {

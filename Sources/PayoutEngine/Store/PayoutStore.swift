@@ -57,6 +57,20 @@ public protocol PayoutStore: Sendable {
 
     func payout(referenceID: String) async throws(StoreError) -> StoredPayout?
 
+    /// Keeps dead letters the dead-letter topic refused for good. A letter whose source
+    /// (topic, partition, offset) is kept already is not kept twice: a batch read again after a
+    /// crash keeps nothing new.
+    func keepDeadLetters(_ letters: [KeptDeadLetter]) async throws(StoreError)
+
+    /// Kept dead letters by id, the unsent ones only if asked, at most `limit`.
+    func keptDeadLetters(unsentOnly: Bool, limit: Int) async throws(StoreError) -> [KeptDeadLetter]
+
+    /// Marks kept dead letters sent (after the topic acknowledged them).
+    func markDeadLettersSent(_ ids: [Int64], now: Int64) async throws(StoreError)
+
+    /// Kept dead letters not yet sent.
+    func unsentDeadLetterCount() async throws(StoreError) -> Int
+
     /// Every event recorded for a reference_id, by sequence.
     func events(referenceID: String) async throws(StoreError) -> [StoredEvent]
 

@@ -4,7 +4,7 @@ import PayoutEngine
 import ServiceLifecycle
 
 /// Refreshes the gauges that are read from state rather than counted as they happen: payouts by
-/// status, outbox backlog, wallet availability, consumer lag, payouts in flight.
+/// status, outbox backlog, dead letters kept, wallet availability, consumer lag, payouts in flight.
 struct MetricsSampler: Service {
     let store: any PayoutStore
     let engine: PayoutEngine
@@ -28,6 +28,7 @@ struct MetricsSampler: Service {
         do {
             metrics.payoutsByStatus(try await store.countsByStatus())
             metrics.outboxBacklog(try await store.outboxBacklog())
+            metrics.deadLettersKept(try await store.unsentDeadLetterCount())
             metrics.walletAvailable(try await store.wallets())
         } catch {
             logger.debug("sampling the store failed", metadata: ["error": "\(error)"])

@@ -26,6 +26,7 @@ public final class WorkerMetrics: Sendable, EngineObserver {
     private let eventsPublished: Counter
     private let publishFailures: Counter
     private let outboxBacklog: Gauge
+    private let deadLettersKept: Gauge
     // MARK: State
     private let payouts: ReportedGauges
     private let inFlight: Gauge
@@ -72,6 +73,8 @@ public final class WorkerMetrics: Sendable, EngineObserver {
         self.eventsPublished = counter("payout_events_published", "Status events acknowledged by Kafka.")
         self.publishFailures = counter("payout_publish_failures", "Status events Kafka did not acknowledge.")
         self.outboxBacklog = gauge("payout_outbox_backlog", "Status events written but not yet published.")
+        self.deadLettersKept = gauge(
+            "payout_dead_letters_kept", "Dead letters the dead-letter topic refused for good, kept in the store and not yet sent.")
         self.payouts = ReportedGauges(
             registry: registry,
             name: "payout_payouts",
@@ -148,6 +151,10 @@ public final class WorkerMetrics: Sendable, EngineObserver {
 
     public func publishFailures(_ count: Int) {
         self.publishFailures.increment(by: Int64(max(0, count)))
+    }
+
+    public func deadLettersKept(_ count: Int) {
+        self.deadLettersKept.set(Int64(count))
     }
 
     public func outboxBacklog(_ count: Int) {

@@ -115,9 +115,15 @@ final class IntakeService: Service, Sendable {
         }
         var attempt = 0
         while !pending.isEmpty {
-            let error: KafkaError?
-            (pending, error) = await deadLetter(pending)
-            guard let error else { break }
+            let failures = await deadLetter(pending)
+            // A letter the topic refuses for good would hold its partition for ever: it is kept
+            // in the store instead, and the partition moves on. Only the rest is retried.
+            let refused = failures.filter { $0.error.refusesRecord }
+            if !refused.isEmpty {
+                guard await keepRetrying(refused) else { return }
+            }
+            pending = failures.filter { !$0.error.refusesRecord }.map(\.item)
+            guard let error = failures.first(where: { !$0.error.refusesRecord })?.error else { break }
             attempt += 1
             logger.warning("dead letter not acknowledged; retrying", metadata: [
                 "count": "\(pending.count)", "attempt": "\(attempt)", "error": "\(error)",
@@ -146,26 +152,56 @@ final class IntakeService: Service, Sendable {
         }
     }
 
-    /// Sends the dead letters; returns those Kafka did not acknowledge, and the first error.
-    private func deadLetter(_ items: [DeadLetterItem]) async -> (failed: [DeadLetterItem], error: KafkaError?) {
+    /// Sends the dead letters; returns those Kafka did not acknowledge, each with its error.
+    private func deadLetter(_ items: [DeadLetterItem]) async -> [(item: DeadLetterItem, error: KafkaError)] {
         let records = items.map { item in
             DeadLetters.record(
                 for: item.message, reason: item.reason, detail: item.detail, topic: configuration.kafka.deadLetterTopic, worker: worker)
         }
-        var failed: [DeadLetterItem] = []
-        var firstError: KafkaError?
+        var failed: [(item: DeadLetterItem, error: KafkaError)] = []
         for (item, result) in zip(items, await producer.sendAll(records)) {
             switch result {
             case .success: metrics.deadLettered(reason: item.reason.rawValue)
-            case .failure(let error):
-                firstError = firstError ?? error
-                failed.append(item)
+            case .failure(let error): failed.append((item, error))
             }
         }
         if failed.count < items.count {
             logger.notice("records dead-lettered", metadata: ["count": "\(items.count - failed.count)"])
         }
-        return (failed, firstError)
+        return failed
+    }
+
+    /// Keeps refused dead letters in the store, retrying until it has them; false once cancelled.
+    /// Each is logged with its reason, origin and error: never its key or value, which may hold
+    /// a phone number.
+    private func keepRetrying(_ refused: [(item: DeadLetterItem, error: KafkaError)]) async -> Bool {
+        let now = StoreClock.system.now()
+        let letters = refused.map { item, error in
+            KeptDeadLetter(
+                sourceTopic: item.message.topic, sourcePartition: item.message.partition, sourceOffset: item.message.offset,
+                key: item.message.key, value: item.message.value,
+                headers: item.message.headers.map { KeptDeadLetter.Header(name: $0.name, value: $0.value) },
+                reason: item.reason.rawValue, detail: item.detail, error: "\(error)", worker: worker, keptAt: now)
+        }
+        var attempt = 0
+        while true {
+            do {
+                try await engine.store.keepDeadLetters(letters)
+                break
+            } catch {
+                attempt += 1
+                logger.warning("keeping refused dead letters failed; retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                guard await backOff(attempt) else { return false }
+            }
+        }
+        for letter in letters {
+            logger.error("the dead-letter topic refused a record for good; kept in the store (payout-worker dead-letters retry)", metadata: [
+                "reason": "\(letter.reason)", "source": "\(letter.sourceTopic)[\(letter.sourcePartition)]@\(letter.sourceOffset)",
+                "error": "\(letter.error)",
+            ])
+        }
+        if let count = try? await engine.store.unsentDeadLetterCount() { metrics.deadLettersKept(count) }
+        return true
     }
 
     /// Waits before retry `attempt` (100 ms doubling, at most 5 s); false once cancelled.

@@ -24,7 +24,7 @@ final class PostgresPayoutStore: PayoutStore {
     private let client: PostgresClient
     /// Drives the pool; cancelling it shuts the pool down (`close()`).
     private let runner: Task<Void, Never>
-    private let logger: Logger
+    let logger: Logger
     private static let transactionAttempts = 5
     /// Key of the advisory lock serialising migrations across processes (ASCII "payoutmg").
     private static let migrationLockKey: Int64 = 0x7061_796F_7574_6D67
@@ -571,7 +571,7 @@ final class PostgresPayoutStore: PayoutStore {
     /// (deadlock, serialization failure) run the whole body again; any other error is returned.
     /// A failure while committing is reported as a connection error: the outcome is unknown, so
     /// the caller must re-read before retrying.
-    private func transaction<T: Sendable>(
+    func transaction<T: Sendable>(
         _ operation: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> TransactionDecision<T>
     ) async throws(StoreError) -> T {
         var attempt = 1
@@ -625,7 +625,7 @@ final class PostgresPayoutStore: PayoutStore {
         }
     }
 
-    private func read<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws(StoreError) -> T {
+    func read<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws(StoreError) -> T {
         do {
             return try await Self.abandoningOnCancellation { [client] in
                 try await client.withConnection { connection in try await body(connection) }

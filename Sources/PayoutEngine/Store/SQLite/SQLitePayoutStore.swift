@@ -440,7 +440,7 @@ final class SQLitePayoutStore: PayoutStore {
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction: the write lock is taken up front, so a
     /// transaction never upgrades from reader to writer midway (which could fail with SQLITE_BUSY
     /// after having read stale data).
-    private func transaction<T: Sendable>(
+    func transaction<T: Sendable>(
         _ operation: String, _ body: @escaping @Sendable (Database) throws -> TransactionDecision<T>
     ) async throws(StoreError) -> T {
         let writer = try currentWriter(operation)
@@ -465,7 +465,7 @@ final class SQLitePayoutStore: PayoutStore {
         }
     }
 
-    private func read<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+    func read<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
         let writer = try currentWriter(operation)
         do {
             return try await writer.read(body)

@@ -4,7 +4,7 @@
 /// no column anywhere is REAL, DOUBLE or floating NUMERIC. SQLite tables are `STRICT` so a stray
 /// floating value is refused instead of being stored with type affinity.
 enum StoreSchema {
-    static let migrations: [StoreMigration] = [initial]
+    static let migrations: [StoreMigration] = [initial, keptDeadLetters]
 
     static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }
 
@@ -165,6 +165,56 @@ enum StoreSchema {
             )
             """,
             "CREATE INDEX holds_pending ON holds (wallet_id) INCLUDE (amount_minor) WHERE state = 'pending'",
+        ]
+    )
+
+    // MARK: - Version 2
+
+    /// Dead letters the dead-letter topic refused for good, kept until they can be sent.
+    private static let keptDeadLetters = StoreMigration(
+        version: 2,
+        name: "kept dead letters",
+        sqlite: [
+            """
+            CREATE TABLE kept_dead_letters (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                source_topic TEXT NOT NULL,
+                source_partition INTEGER NOT NULL,
+                source_offset INTEGER NOT NULL,
+                record_key TEXT,
+                record_value TEXT,
+                headers TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                detail TEXT NOT NULL,
+                error TEXT NOT NULL,
+                worker TEXT NOT NULL,
+                kept_at INTEGER NOT NULL,
+                sent_at INTEGER,
+                UNIQUE (source_topic, source_partition, source_offset)
+            ) STRICT
+            """,
+            "CREATE INDEX kept_dead_letters_unsent ON kept_dead_letters (id) WHERE sent_at IS NULL",
+        ],
+        postgres: [
+            """
+            CREATE TABLE kept_dead_letters (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                source_topic TEXT NOT NULL,
+                source_partition INTEGER NOT NULL,
+                source_offset BIGINT NOT NULL,
+                record_key TEXT,
+                record_value TEXT,
+                headers TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                detail TEXT NOT NULL,
+                error TEXT NOT NULL,
+                worker TEXT NOT NULL,
+                kept_at BIGINT NOT NULL,
+                sent_at BIGINT,
+                UNIQUE (source_topic, source_partition, source_offset)
+            )
+            """,
+            "CREATE INDEX kept_dead_letters_unsent ON kept_dead_letters (id) WHERE sent_at IS NULL",
         ]
     )
 }

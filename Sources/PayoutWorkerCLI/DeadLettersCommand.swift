@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import Kafka
+import Logging
+import PayoutEngine
+import PayoutWorker
+
+/// `payout-worker dead-letters`: the dead letters the dead-letter topic refused for good, which
+/// intake kept in the store so their partitions could move on.
+struct DeadLettersCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dead-letters",
+        abstract: "Lists and re-sends the dead letters kept in the store.",
+        subcommands: [DeadLettersListCommand.self, DeadLettersRetryCommand.self]
+    )
+}
+
+/// `payout-worker dead-letters list`.
+struct DeadLettersListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "Lists kept dead letters: reason, where each came from, when kept and sent, and why the topic refused it.",
+        discussion: "Never prints a record's key or value. Prints `no dead letters kept` when there are none."
+    )
+
+    @Flag(help: "Only those not sent yet.")
+    var unsent = false
+
+    @Option(help: "At most this many, oldest first.")
+    var limit = 1_000
+
+    @OptionGroup var store: ConfiguredStoreOptions
+
+    func run() async throws {
+        let letters = try await self.store.withStore { store in try await store.keptDeadLetters(unsentOnly: unsent, limit: limit) }
+        guard !letters.isEmpty else {
+            StandardOutput.writeLine("no dead letters kept")
+            return
+        }
+        var table = TextTable([("ID", .right), ("REASON", .left), ("SOURCE", .left), ("KEPT", .left), ("SENT", .left), ("REFUSED WITH", .left)])
+        for letter in letters {
+            table.append([
+                String(letter.id), letter.reason, "\(letter.sourceTopic)[\(letter.sourcePartition)]@\(letter.sourceOffset)",
+                PayoutsShowCommand.time(letter.keptAt), letter.sentAt.map(PayoutsShowCommand.time) ?? "-", letter.error,
+            ])
+        }
+        for line in table.lines { StandardOutput.writeLine(line) }
+    }
+}
+
+/// `payout-worker dead-letters retry`.
+struct DeadLettersRetryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retry",
+        abstract: "Sends the unsent kept dead letters to the dead-letter topic, with the headers intake gives them.",
+        discussion: "Each one the topic acknowledges is marked sent. Exits 1 if any is refused again."
+    )
+
+    @OptionGroup var store: ConfiguredStoreOptions
+
+    func run() async throws {
+        let refused = try await self.store.withConfiguredStore { configuration, store -> Int in
+            let letters = try await store.keptDeadLetters(unsentOnly: true, limit: Int.max)
+            guard !letters.isEmpty else {
+                StandardOutput.writeLine("no dead letters to send")
+                return 0
+            }
+            var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: configuration.kafka.brokers)
+            producerConfiguration.clientID = "payout-worker"
+            producerConfiguration.properties = configuration.kafka.properties.merging(configuration.kafka.producerProperties) { $1 }
+            var logger = Logger(label: "payout-worker.dead-letters")
+            logger.logLevel = self.store.logLevel
+            let producer: KafkaProducer
+            do {
+                producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
+            } catch {
+                throw CommandFailure("cannot start a Kafka producer: \(error)")
+            }
+            let records = letters.map { DeadLetters.record(resending: $0, topic: configuration.kafka.deadLetterTopic) }
+            var sent: [Int64] = [], refused = 0
+            for (letter, result) in zip(letters, await producer.sendAll(records)) {
+                switch result {
+                case .success:
+                    sent.append(letter.id)
+                    StandardOutput.writeLine("sent \(letter.id) to \(configuration.kafka.deadLetterTopic)")
+                case .failure(let error):
+                    refused += 1
+                    StandardOutput.writeLine("refused \(letter.id): \(error)")
+                }
+            }
+            await producer.close()
+            try await store.markDeadLettersSent(sent, now: StoreClock.system.now())
+            return refused
+        }
+        if refused > 0 { throw CommandFailure("\(refused) dead letter(s) refused again; they stay kept") }
+    }
+}
