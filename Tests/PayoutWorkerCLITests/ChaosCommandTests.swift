@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 
-/// The short chaos soak CI runs on every submission (the long one is in the README): worker
+/// The short chaos soak CI runs on every submission (the long one is in docs/reliability.md): worker
 /// processes killed and restarted, the broker down, the sandbox paused and faulty, and every
 /// invariant checked by the command itself against the sandbox's ledger and the topics. Run with
 /// recognisable secrets at trace level, so the same run proves none of them leaks.

@@ -2,7 +2,7 @@ import DollrClient
 
 /// One configurable value: where it lives in the JSON file, which environment variable (if any)
 /// overrides it, and how a raw value is checked and applied. The file reader, the environment
-/// reader, `environmentKeys` and the README table all follow this one list
+/// reader, `environmentKeys` and the table of docs/configuration.md all follow this one list
 /// (`WorkerConfiguration.settings`), so they cannot drift apart.
 struct ConfigurationSetting {
     /// JSON path in the file, e.g. `engine.poll_budget_ms`.

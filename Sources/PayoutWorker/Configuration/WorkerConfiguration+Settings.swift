@@ -3,7 +3,7 @@ import PayoutEngine
 
 extension WorkerConfiguration {
     /// Every key of the configuration file, with its environment variable where it has one.
-    /// The README's configuration table lists the same keys; a test keeps the two in step.
+    /// docs/configuration.md's table lists the same keys; a test keeps the two in step.
     static var settings: [ConfigurationSetting] {
         typealias S = ConfigurationSetting
         let positive = 1...Int.max

@@ -8,7 +8,7 @@ import Foundation
 /// The file's keys are snake_case and nested like the type (`engine.poll_budget_ms`). Unknown keys
 /// are errors; members whose name starts with `//` are comments. Empty environment variables count
 /// as unset. A `PAYOUT_*` variable the loader does not know is an error, so a misspelt override is
-/// never silently ignored. See `config/payout-worker.example.json` and the README for every key.
+/// never silently ignored. See `config/payout-worker.example.json` and docs/configuration.md for every key.
 public enum WorkerConfigurationLoader {
     /// librdkafka properties from the environment: `PAYOUT_KAFKA_PROPERTY_SASL_USERNAME=...` sets
     /// `sasl.username` in `kafka.properties` (lower-cased, `_` becomes `.`), for consumer and producer.

@@ -1,7 +1,7 @@
 import PayoutWorker
 import Testing
 
-@Suite("config/payout-worker.example.json and the README")
+@Suite("config/payout-worker.example.json and docs/configuration.md")
 struct ExampleFileTests {
     @Test("the example file loads and is the defaults, except kafka.properties as it says")
     func exampleIsTheDefaults() throws {
@@ -20,19 +20,19 @@ struct ExampleFileTests {
         }
     }
 
-    @Test("the README's configuration table names every key and environment variable")
-    func readmeDocumentsEveryKey() throws {
-        let readme = try Repository.text("README.md")
+    @Test("docs/configuration.md names every key and environment variable")
+    func configurationPageDocumentsEveryKey() throws {
+        let page = try Repository.text("docs/configuration.md")
         for key in Self.fileKeys {
-            #expect(readme.contains("`\(key)`"), "README lacks \(key)")
+            #expect(page.contains("`\(key)`"), "docs/configuration.md lacks \(key)")
         }
         for variable in WorkerConfigurationLoader.environmentKeys {
-            #expect(readme.contains("`\(variable)`"), "README lacks \(variable)")
+            #expect(page.contains("`\(variable)`"), "docs/configuration.md lacks \(variable)")
         }
-        #expect(readme.contains(WorkerConfigurationLoader.kafkaPropertyPrefix))
+        #expect(page.contains(WorkerConfigurationLoader.kafkaPropertyPrefix))
     }
 
-    /// Every file key, as the README and the example spell them.
+    /// Every file key, as docs/configuration.md and the example spell them.
     static let fileKeys = [
         "kafka.brokers", "kafka.group_id", "kafka.group_instance_id", "kafka.commands_topic", "kafka.status_topic",
         "kafka.dead_letter_topic", "kafka.buffer_max_bytes", "kafka.properties", "kafka.consumer_properties", "kafka.producer_properties",

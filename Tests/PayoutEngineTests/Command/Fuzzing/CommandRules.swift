@@ -2,7 +2,7 @@ import DollrClient
 import Foundation
 import PayoutEngine
 
-/// The README's command rules, written again as predicates over a decoded command: whatever the
+/// The command rules of docs/architecture.md, written again as predicates over a decoded command: whatever the
 /// decoder accepts must satisfy every one, however the record was produced.
 enum CommandRules {
     static func violations(of command: PayoutCommand, key: [UInt8]?, policy: CommandPolicy = CommandPolicy()) -> [String] {
