@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A real, disposable PostgreSQL server for one process (the tests, `payout-worker chaos`):
 /// started lazily on first use on 127.0.0.1 and a free port, in a fresh temporary directory, with
@@ -137,6 +138,10 @@ public actor LocalPostgresServer {
         // stdout is read by a plain thread with blocking reads until READY or end-of-file (see
         // `run` for why not a readabilityHandler). pg_ctl's own `-t 60` bounds the wait.
         let reader = ReadEnd(handle: stdout.fileHandleForReading)
+        // The exit is reported by Foundation's reaper; `waitUntilExit()` would spin this thread's
+        // empty run loop on Linux until the watchdog ends.
+        let exited = ExitSignal()
+        process.terminationHandler = { _ in exited.signal() }
         try process.run()
         let ready: Bool = await withCheckedContinuation { continuation in
             Thread {
@@ -153,7 +158,7 @@ public actor LocalPostgresServer {
             watchdog = (process, stdin)
             return .ready
         }
-        process.waitUntilExit()
+        await exited.wait()
         return .failed((try? String(contentsOf: errorFile, encoding: .utf8)) ?? "")
     }
 
@@ -230,4 +235,37 @@ public actor LocalPostgresServer {
 /// The read end of the watchdog's stdout, read only by the one thread `launch` starts.
 private struct ReadEnd: @unchecked Sendable {
     let handle: FileHandle
+}
+
+/// A one-time signal that can be awaited before or after it fires.
+private final class ExitSignal: Sendable {
+    private enum State {
+        case pending([CheckedContinuation<Void, Never>])
+        case fired
+    }
+
+    private let state = Mutex(State.pending([]))
+
+    func signal() {
+        let waiting = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            guard case .pending(let waiting) = state else { return [] }
+            state = .fired
+            return waiting
+        }
+        waiting.forEach { $0.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let fired = state.withLock { state -> Bool in
+                switch state {
+                case .fired: return true
+                case .pending(let waiting):
+                    state = .pending(waiting + [continuation])
+                    return false
+                }
+            }
+            if fired { continuation.resume() }
+        }
+    }
 }
