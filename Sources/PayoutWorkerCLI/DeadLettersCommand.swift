@@ -65,9 +65,7 @@ struct DeadLettersRetryCommand: AsyncParsableCommand {
                 StandardOutput.writeLine("no dead letters to send")
                 return 0
             }
-            var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: configuration.kafka.brokers)
-            producerConfiguration.clientID = "payout-worker"
-            producerConfiguration.properties = configuration.kafka.properties.merging(configuration.kafka.producerProperties) { $1 }
+            let producerConfiguration = PayoutWorkerRuntime.producerConfiguration(configuration)
             var logger = Logger(label: "payout-worker.dead-letters")
             logger.logLevel = self.store.logLevel
             let producer: KafkaProducer

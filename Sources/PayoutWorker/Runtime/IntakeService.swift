@@ -119,11 +119,12 @@ final class IntakeService: Service, Sendable {
             // A letter the topic refuses for good would hold its partition for ever: it is kept
             // in the store instead, and the partition moves on. Only the rest is retried.
             let refused = failures.filter { $0.error.refusesRecord }
+            let retriable = failures.filter { !$0.error.refusesRecord }
             if !refused.isEmpty {
-                guard await keepRetrying(refused) else { return }
+                guard await keepInStore(refused) else { return }
             }
-            pending = failures.filter { !$0.error.refusesRecord }.map(\.item)
-            guard let error = failures.first(where: { !$0.error.refusesRecord })?.error else { break }
+            guard let error = retriable.first?.error else { break }
+            pending = retriable.map(\.item)
             attempt += 1
             logger.warning("dead letter not acknowledged; retrying", metadata: [
                 "count": "\(pending.count)", "attempt": "\(attempt)", "error": "\(error)",
@@ -174,7 +175,7 @@ final class IntakeService: Service, Sendable {
     /// Keeps refused dead letters in the store, retrying until it has them; false once cancelled.
     /// Each is logged with its reason, origin and error: never its key or value, which may hold
     /// a phone number.
-    private func keepRetrying(_ refused: [(item: DeadLetterItem, error: KafkaError)]) async -> Bool {
+    private func keepInStore(_ refused: [(item: DeadLetterItem, error: KafkaError)]) async -> Bool {
         let now = StoreClock.system.now()
         let letters = refused.map { item, error in
             KeptDeadLetter(

@@ -1,6 +1,6 @@
 import DollrClient
 import Foundation
-import Kafka
+public import Kafka
 public import Logging
 public import PayoutEngine
 import ServiceLifecycle
@@ -38,10 +38,7 @@ public final class PayoutWorkerRuntime: Sendable {
 
         // librdkafka checks the Kafka settings first, without a client: a bad property must not
         // leave a created and migrated store behind.
-        var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: configuration.kafka.brokers)
-        producerConfiguration.clientID = Self.kafkaClientID
-        producerConfiguration.closeTimeout = Self.clientCloseTimeout(configuration)
-        producerConfiguration.properties = configuration.kafka.properties.merging(configuration.kafka.producerProperties) { $1 }
+        let producerConfiguration = Self.producerConfiguration(configuration)
         try producerConfiguration.validate()
         try IntakeService.consumerConfiguration(configuration).validate()
 
@@ -118,6 +115,16 @@ public final class PayoutWorkerRuntime: Sendable {
 
     /// How brokers name the worker's Kafka clients in their logs, quotas and metrics.
     static let kafkaClientID = "payout-worker"
+
+    /// The producer the worker's settings describe: the shared and producer-only librdkafka
+    /// properties, the worker's client id and close bound. The CLI's producers use it too.
+    public static func producerConfiguration(_ configuration: WorkerConfiguration) -> KafkaProducerConfiguration {
+        var producer = KafkaProducerConfiguration(bootstrapServers: configuration.kafka.brokers)
+        producer.clientID = kafkaClientID
+        producer.closeTimeout = clientCloseTimeout(configuration)
+        producer.properties = configuration.kafka.properties.merging(configuration.kafka.producerProperties) { $1 }
+        return producer
+    }
 
     /// How long closing each Kafka client may wait for the broker: the consumer's final commit and
     /// leave, the producer's final flush. A quarter of the shutdown bound, at most 5 s: with the
