@@ -175,9 +175,11 @@ struct FaultMappingTests {
             let request = ExecutePayoutRequest(
                 sessionID: session.id, payoutAccountID: account.id, referenceID: referenceID)
             await #expect(throws: DollrError.outcomeUnknown(.timeout)) { try await client.executePayout(request) }
+            // On a loaded machine the request may reach the sandbox after the client gave up:
+            // the fault stays on until the sandbox has drawn it.
+            try await eventually("the sandbox lost the response") { server.sandbox.counters.lostResponses == 1 }
             server.sandbox.updateFaults { $0.pLostResponse = 0 }
-            // The client gave up after 300 ms; on a loaded machine the sandbox may record the
-            // execution only after that. It does record it: that is what "lost response" means.
+            // The execution was recorded before the response was lost: that is what "lost response" means.
             try await eventually("the sandbox recorded the execution") {
                 server.sandbox.ledgerSnapshot().execution(referenceID.uuidString) != nil
             }

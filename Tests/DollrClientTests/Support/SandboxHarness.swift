@@ -18,19 +18,21 @@ enum SandboxHarness {
 
     static let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 
-    /// For faults that make execute outlive a 300 ms timeout: `client` has that timeout, while
+    /// For faults that make execute outlive a 2 s timeout: `client` has that timeout, while
     /// `checker` (default 30 s, far above what an ordinary call takes even on a loaded machine)
-    /// made the account and session and serves the calls around the faulty one.
+    /// made the account and session and serves the calls around the faulty one. The fault lasts
+    /// 5 s. A shorter timeout let a client on a loaded machine give up before its request was
+    /// even written, so the sandbox never saw the call the test is about.
     static func runShortTimedExecute(
         _ body: (SandboxServer, DollrClient, DollrClient, PaymentAccount, PayoutSession) async throws -> Void
     ) async throws {
-        let configuration = SandboxHarness.configuration { $0.faults.hangMs = 1000 }
-        try await run(sandbox: configuration, client: { $0.requestTimeout = .milliseconds(300) }) { server, client in
+        let configuration = SandboxHarness.configuration { $0.faults.hangMs = 5000 }
+        try await run(sandbox: configuration, client: { $0.requestTimeout = .seconds(2) }) { server, client in
             try await withShutdown(defaultClient(for: server, configuration)) { checker in
                 let account = try await checker.makeAccount()
                 let session = try await checker.createPayoutSession(
                     CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00")))
-                // Warm the short-timed client (token, connection) so that its 300 ms cover only the
+                // Warm the short-timed client (token, connection) so that its 2 s cover only the
                 // faulty call: on a loaded machine a cold call can spend them before sending anything.
                 for _ in 0..<20 {
                     do throws(DollrError) {

@@ -58,7 +58,7 @@ final class RunningAdminServer: Sendable {
     }
 
     /// Triggers graceful shutdown and waits for the group to return; throws if it takes longer than `limit`.
-    func stop(within limit: Duration = .seconds(5)) async throws {
+    func stop(within limit: Duration = .seconds(30)) async throws {
         guard let group = self.group.withLock({ $0 }) else { return }
         await group.triggerGracefulShutdown()
         let finished = self.finished
