@@ -31,6 +31,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // Tests only: property-based generators and seeded, shrinking checks for Swift Testing.
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        // Tests only: the compose-file test reads docker-compose.yml with a real YAML parser.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // `swift package generate-documentation`: the DocC catalogs of Kafka, DollrClient and PayoutEngine.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // librdkafka 2.0.2 from Debian (`librdkafka-dev`), headers rdkafka.h and rdkafka_mock.h.
@@ -156,6 +160,7 @@ let package = Package(
                 "LocalPostgres",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),

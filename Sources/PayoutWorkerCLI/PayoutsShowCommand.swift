@@ -88,10 +88,8 @@ struct PayoutsShowCommand: AsyncParsableCommand {
         return value
     }
 
-    /// Milliseconds since the epoch as ISO 8601 UTC with milliseconds.
+    /// Milliseconds since the epoch as RFC 3339 UTC with milliseconds, as events and logs print them.
     static func time(_ milliseconds: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+        Timestamp.rfc3339(milliseconds: milliseconds)
     }
 }

@@ -1,5 +1,9 @@
 /// Left-aligned columns separated by two spaces, header first: readable in a terminal and easy to
 /// `awk`. Numbers are right-aligned so that amounts line up on the decimal point.
+///
+/// Kept rather than ordo-one/TextTable: its plain style separates columns with one space (a cell such as
+/// "not found" would run into its neighbour), pads the last column with trailing blanks, and reads cells as `Any`
+/// through `Mirror`; this one takes typed strings in 30 lines.
 struct TextTable {
     enum Alignment { case left, right }
 

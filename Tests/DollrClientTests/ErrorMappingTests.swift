@@ -85,7 +85,7 @@ struct ErrorMappingTests {
         #expect(self.map(422, Self.body(loc, msg, type), idempotent: !execute, execute: execute) == expected)
     }
 
-    /// What the classifier used to over-match: such errors keep their detail as `.validation`.
+    /// Errors that look like a duplicate but are not: such errors keep their detail as `.validation`.
     @Test(arguments: [
         // "already exists" about something else, on another call or at another field.
         (["body", "account_name"], "Payment account already exists", "value_error", false),

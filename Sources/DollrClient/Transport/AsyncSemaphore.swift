@@ -2,6 +2,10 @@ import Synchronization
 
 /// Limits how many calls are in flight. Waiters are served in arrival order; a cancelled waiter leaves the queue
 /// at once and gets a `CancellationError`.
+///
+/// Written here because none of the packages this project builds with exports an async semaphore: swift-nio's
+/// token bucket is internal to NIOFS, swift-async-algorithms and swift-concurrency-extras have none, and
+/// `DispatchSemaphore` would block a thread of the cooperative pool.
 final class AsyncSemaphore: Sendable {
     private struct Waiter {
         var id: UInt64

@@ -27,8 +27,8 @@ public struct FaultSettings: Sendable, Hashable {
     public var pProviderFailed = 0.0
     /// How long a hang or a lost response lasts. The default, 60 s, is twice the client's default request timeout
     /// (30 s, in `DollrConfiguration` and the worker's `dollr.request_timeout_ms`): a hang must outlast the client,
-    /// or the client gets the closing 504 (a server error) and the timeout path goes untested. It used to be 30 s,
-    /// equal to that timeout, which made the outcome a race. Raise it with the client's timeout.
+    /// or the client gets the closing 504 (a server error) and the timeout path goes untested. Equal to the timeout,
+    /// the outcome would be a race. Raise it with the client's timeout.
     public var hangMs = 60_000
     /// The `Retry-After` seconds sent with a 429.
     public var retryAfterSeconds = 1

@@ -1,4 +1,7 @@
 /// A small seedable generator (SplitMix64), so that a run's faults can be reproduced from its seed.
+///
+/// No package this project builds with offers a seedable generator outside tests, and the standard library's is
+/// not seedable.
 struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 

@@ -9,7 +9,7 @@ public struct EngineHealth: Sendable, Hashable {
     /// Epoch milliseconds until which Dollr asked us to hold off (429 Retry-After).
     public var rateLimitedUntil: Int64?
     /// Dollr failed to answer (5xx, timeout, connection refused) within the last few seconds
-    /// (``HealthTracker/unavailableWindowMilliseconds``) and has not answered since.
+    /// (`HealthTracker.unavailableWindowMilliseconds`) and has not answered since.
     public var providerUnavailable = false
 
     /// Payouts cannot succeed until an operator acts.

@@ -235,36 +235,14 @@ public final class PayoutEngine: Sendable {
                 if isCall { try await crashHook?(.afterCall, state.phase, stored.referenceID) }
 
                 let now = clock.now()
-                var decision = machine.apply(outcome, to: state, now: now)
-                var result = try await commit(decision, from: stored, now: now)
-                // The store refused the hold: decide again with that knowledge and commit that.
-                switch result {
-                case .insufficientFunds(let available):
-                    decision = machine.apply(.holdRefusedInsufficient(availableMinor: available), to: state, now: now)
-                    result = try await commit(decision, from: stored, now: now)
-                case .walletUnknown:
-                    decision = machine.apply(.holdRefusedWalletUnknown, to: state, now: now)
-                    result = try await commit(decision, from: stored, now: now)
-                default: break
-                }
+                let (decision, result) = try await decideAndCommit(outcome, state: state, stored: stored, now: now)
                 guard case .committed(let row) = result else {
                     logger.notice("lease lost; another worker owns the payout now", metadata: ["reference_id": "\(stored.referenceID)"])
                     return
                 }
                 stored = row
                 state = decision.state
-                healthTracker.record(decision.alert, now: now, succeeded: !outcome.isTransientFailure)
-                if case .post(let debited) = decision.ledger { reportLedgerMismatch(debited: debited, outcome: outcome, state: state) }
-                if case .executed = outcome { healthTracker.recordExecuted() }
-                if decision.schedule == .done, decision.emitsEvent {
-                    observer?.payoutFinished(status: state.status, reason: state.reason?.code)
-                }
-                if decision.emitsEvent {
-                    logger.info("payout status", metadata: [
-                        "reference_id": "\(stored.referenceID)", "status": "\(state.status.rawValue)",
-                        "reason": "\(state.reason?.code.rawValue ?? "-")",
-                    ])
-                }
+                recordCommitted(decision, outcome: outcome, referenceID: stored.referenceID, now: now)
                 try await crashHook?(.afterCommit, state.phase, stored.referenceID)
 
                 guard case .now = decision.schedule else { return }
@@ -280,6 +258,40 @@ public final class PayoutEngine: Sendable {
         } catch {
             // A store failure: the last committed recovery point stands; retry once the lease expires.
             logger.warning("store failure while advancing a payout", metadata: ["reference_id": "\(stored.referenceID)", "error": "\(error)"])
+        }
+    }
+
+    private func decideAndCommit(
+        _ outcome: ActionOutcome, state: PayoutState, stored: StoredPayout, now: Int64
+    ) async throws(StoreError) -> (decision: Decision, result: TransitionResult) {
+        var decision = machine.apply(outcome, to: state, now: now)
+        var result = try await commit(decision, from: stored, now: now)
+        // The store refused the hold: decide again with that knowledge and commit that.
+        switch result {
+        case .insufficientFunds(let available):
+            decision = machine.apply(.holdRefusedInsufficient(availableMinor: available), to: state, now: now)
+            result = try await commit(decision, from: stored, now: now)
+        case .walletUnknown:
+            decision = machine.apply(.holdRefusedWalletUnknown, to: state, now: now)
+            result = try await commit(decision, from: stored, now: now)
+        default: break
+        }
+        return (decision, result)
+    }
+
+    private func recordCommitted(_ decision: Decision, outcome: ActionOutcome, referenceID: String, now: Int64) {
+        let state = decision.state
+        healthTracker.record(decision.alert, now: now, succeeded: !outcome.isTransientFailure)
+        if case .post(let debited) = decision.ledger { reportLedgerMismatch(debited: debited, outcome: outcome, state: state) }
+        if case .executed = outcome { healthTracker.recordExecuted() }
+        if decision.schedule == .done, decision.emitsEvent {
+            observer?.payoutFinished(status: state.status, reason: state.reason?.code)
+        }
+        if decision.emitsEvent {
+            logger.info("payout status", metadata: [
+                "reference_id": "\(referenceID)", "status": "\(state.status.rawValue)",
+                "reason": "\(state.reason?.code.rawValue ?? "-")",
+            ])
         }
     }
 

@@ -51,9 +51,11 @@ enum StatusEventPayload {
 
 /// RFC 3339 UTC timestamps with millisecond precision, from epoch milliseconds.
 ///
-/// Formatted by hand (civil-from-days, Howard Hinnant's algorithm) rather than with `gmtime_r` and
-/// `String(format:)`: it runs for every event built at intake, where the C formatting took about
-/// a third of building the event.
+/// Formatted by hand (civil-from-days, Howard Hinnant's algorithm) from the integer milliseconds. Foundation's
+/// `Date.ISO8601FormatStyle(includingFractionalSeconds: true)` goes through a `Double` of seconds and printed
+/// `.122` for `.123` on about half of 100,000 instants tried, and took 2.6 times as long (300,000 calls, `-O`,
+/// 2026-12-05, 2 cores); `ISO8601DateFormatter` took 11 times as long. `gmtime_r` with `String(format:)` took about
+/// a third of building an event at intake. Events, logs and the CLI all print time through this one function.
 public enum Timestamp {
     public static func rfc3339(milliseconds: Int64) -> String {
         let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000

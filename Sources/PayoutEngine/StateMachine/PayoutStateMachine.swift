@@ -62,17 +62,7 @@ struct PayoutStateMachine: Sendable {
 
         switch (current.phase, outcome) {
         case (.accepted, .feePredicted(let payerAmount)):
-            let amount = state.command.amountMinor
-            let hold: Int64
-            if let payerAmount, payerAmount.currency == state.currency, payerAmount.minorUnits >= amount {
-                hold = payerAmount.minorUnits
-            } else {
-                hold = amount + fallbackFee(for: amount, in: state.currency)
-            }
-            state.holdMinor = hold
-            state.feeMinor = hold - amount
-            state.phase = .reserved
-            return Decision(state: state, emitsEvent: false, ledger: .hold(currency: state.command.currency, amountMinor: hold), schedule: .now)
+            return reserve(payerAmount, state: state)
 
         case (.accepted, .feePredictionFailed(let error)):
             if error.isTransient, state.transientFailures < policy.maximumPredictionRetries {
@@ -86,14 +76,7 @@ struct PayoutStateMachine: Sendable {
             return finish(state, .failed, PayoutReason(.insufficientFunds, "wallet available balance \(have) does not cover \(needed) (amount + fee)"), ledger: .none)
 
         case (.accepted, .holdRefusedWalletUnknown):
-            switch policy.walletWithoutBalance {
-            case .fail:
-                return finish(state, .failed, PayoutReason(.walletBalanceUnknown, "no balance is declared for the \(state.command.currency) wallet"), ledger: .none)
-            case .executeUnchecked:
-                state.holdMinor = nil
-                state.phase = .reserved
-                return Decision(state: state, emitsEvent: false, ledger: .none, schedule: .now)
-            }
+            return walletWithoutBalance(state: state)
 
         case (.reserved, .accountCreated(let id)):
             state.payoutAccountID = id
@@ -134,6 +117,33 @@ struct PayoutStateMachine: Sendable {
     }
 
     // MARK: - Outcomes by step
+
+    private func reserve(_ payerAmount: Money?, state current: PayoutState) -> Decision {
+        var state = current
+        let amount = state.command.amountMinor
+        let hold: Int64
+        if let payerAmount, payerAmount.currency == state.currency, payerAmount.minorUnits >= amount {
+            hold = payerAmount.minorUnits
+        } else {
+            hold = amount + fallbackFee(for: amount, in: state.currency)
+        }
+        state.holdMinor = hold
+        state.feeMinor = hold - amount
+        state.phase = .reserved
+        return Decision(state: state, emitsEvent: false, ledger: .hold(currency: state.command.currency, amountMinor: hold), schedule: .now)
+    }
+
+    private func walletWithoutBalance(state current: PayoutState) -> Decision {
+        var state = current
+        switch policy.walletWithoutBalance {
+        case .fail:
+            return finish(state, .failed, PayoutReason(.walletBalanceUnknown, "no balance is declared for the \(state.command.currency) wallet"), ledger: .none)
+        case .executeUnchecked:
+            state.holdMinor = nil
+            state.phase = .reserved
+            return Decision(state: state, emitsEvent: false, ledger: .none, schedule: .now)
+        }
+    }
 
     private func observe(_ execution: PayoutExecution, in current: PayoutState, now: Int64, countsAsPoll: Bool) -> Decision {
         var state = current

@@ -5,11 +5,10 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import PayoutEngine
 
-/// RFC 3339 timestamps in UTC with milliseconds (`2026-11-25T12:00:00.123Z`), for JSON log lines.
-///
-/// Written by hand from `clock_gettime` and `gmtime_r`: a formatter per line would be slow, and a shared one is not
-/// thread-safe on every platform.
+/// RFC 3339 timestamps in UTC with milliseconds (`2026-11-25T12:00:00.123Z`), for JSON log lines: the wall clock
+/// read with `clock_gettime` and written by the engine's ``Timestamp``, the formatter events use.
 enum LogTimestamp {
     static func now() -> String {
         var time = timespec()
@@ -18,17 +17,6 @@ enum LogTimestamp {
     }
 
     static func format(seconds: Int, milliseconds: Int) -> String {
-        var epoch = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&epoch, &parts)
-        return Self.pad(Int(parts.tm_year) + 1900, 4) + "-" + Self.pad(Int(parts.tm_mon) + 1, 2) + "-"
-            + Self.pad(Int(parts.tm_mday), 2) + "T" + Self.pad(Int(parts.tm_hour), 2) + ":"
-            + Self.pad(Int(parts.tm_min), 2) + ":" + Self.pad(Int(parts.tm_sec), 2) + "."
-            + Self.pad(milliseconds, 3) + "Z"
-    }
-
-    private static func pad(_ value: Int, _ width: Int) -> String {
-        let digits = String(value)
-        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+        Timestamp.rfc3339(milliseconds: Int64(seconds) * 1000 + Int64(milliseconds))
     }
 }

@@ -1,4 +1,8 @@
 /// SplitMix64: a small seeded generator, so a demo or chaos run can be repeated exactly.
+///
+/// Written here because no package this project builds with offers a seedable generator outside tests (the
+/// standard library's is not seedable; PropertyBased's `Xoshiro` is a test dependency). The sandbox has the same
+/// ten lines as `SplitMix64`: sharing them would need a utility target both the sandbox and the CLI depend on.
 struct SeededRandom {
     private var state: UInt64
     init(seed: UInt64) { state = seed }

@@ -1,37 +1,47 @@
 import Foundation
 import PayoutWorker
 import Testing
+import Yams
 
 /// docker-compose.yml, read as data: no Docker engine runs here, so these checks are what stands
 /// between a typo in the file and a replica that does not start.
 @Suite("docker-compose.yml")
 struct ComposeFileTests {
-    static func compose() throws -> YAMLNode {
-        try YAMLSubsetReader.parse(try Repository.text("docker-compose.yml"))
+    /// A service of the file: its name and its node.
+    struct Service {
+        var key: String
+        var value: Node
     }
 
-    static func services() throws -> [YAMLNode.Entry] {
-        try Self.compose()["services"]?.entries ?? []
+    static func compose() throws -> Node {
+        try #require(try Yams.compose(yaml: try Repository.text("docker-compose.yml")), "docker-compose.yml is empty")
+    }
+
+    /// The services in the file's order.
+    static func services() throws -> [Service] {
+        let services = try #require(try Self.compose()["services"]?.mapping, "no services mapping")
+        return services.map { Service(key: $0.key.string ?? "", value: $0.value) }
     }
 
     /// Services that run `payout-worker run`.
-    static func workers() throws -> [YAMLNode.Entry] {
+    static func workers() throws -> [Service] {
         try Self.services().filter { $0.value["command"]?.strings == ["run"] }
     }
 
     /// A service's environment mapping (this file writes it as a mapping, not a KEY=value list).
-    static func environment(of service: YAMLNode) throws -> [String: String] {
-        let node = try #require(service["environment"], "service without environment")
+    static func environment(of service: Node) throws -> [String: String] {
+        let node = try #require(service["environment"]?.mapping, "service without an environment mapping")
         var environment: [String: String] = [:]
-        for entry in node.entries {
-            guard case .scalar(let value, let plain) = entry.value else {
-                Issue.record("environment \(entry.key) is not a scalar")
+        for (key, value) in node {
+            let name = key.string ?? ""
+            guard let scalar = value.scalar else {
+                Issue.record("environment \(name) is not a scalar")
                 continue
             }
             // Compose reads YAML 1.1: plain true/yes/on become booleans, which it refuses here.
             let booleanLike = ["true", "false", "yes", "no", "on", "off", "y", "n"]
-            #expect(!(plain && booleanLike.contains(value.lowercased())), "quote the value of \(entry.key)")
-            environment[entry.key] = value
+            #expect(!(scalar.style == .plain && booleanLike.contains(scalar.string.lowercased())), "quote the value of \(name)")
+            environment[name] = scalar.string
         }
         return environment
     }
@@ -52,7 +62,7 @@ struct ComposeFileTests {
     }
 
     /// What a worker container sees: the image's environment, overridden by the service's.
-    static func containerEnvironment(of service: YAMLNode) throws -> [String: String] {
+    static func containerEnvironment(of service: Node) throws -> [String: String] {
         try Self.imageEnvironment().merging(try Self.environment(of: service)) { _, service in service }
     }
 
@@ -216,5 +226,14 @@ struct ComposeFileTests {
         }
         #expect(dockerfile.contains("swift build -c release --product payout-worker"))
         #expect(dockerfile.contains(#"ENTRYPOINT ["payout-worker"]"#))
+    }
+}
+
+extension Node {
+    /// A sequence of scalars as strings; nil for anything else.
+    var strings: [String]? {
+        guard let items = sequence else { return nil }
+        let strings = items.compactMap(\.scalar?.string)
+        return strings.count == items.count ? strings : nil
     }
 }

@@ -13,12 +13,9 @@ struct KeptDeadLetterTests {
     func refusedDeadLetterIsKeptAndSentLater() async throws {
         var env = try await RuntimeEnvironment.start()
         env.configuration.kafka.producerProperties["message.max.bytes"] = "4000"
-        let runtime = try await PayoutWorkerRuntime(configuration: env.configuration, logger: quietLogger, handleSignals: false)
-        try await runtime.store.setWallet(id: "1", currency: "USD", balanceMinor: 10_000_000, now: 0)
-        let running = Task { try await runtime.run() }
-        let statuses = Recorder<KafkaMessage>(), deadLetters = Recorder<KafkaMessage>()
-        let (statusReader, statusTask) = try env.subscribe("payouts.status", into: statuses)
-        let (dlqReader, dlqTask) = try env.subscribe("payouts.commands.dlq", into: deadLetters)
+        let (runtime, running) = try await env.startRuntime()
+        let outputs = try env.readOutputs()
+        let statuses = outputs.statuses, deadLetters = outputs.deadLetters
 
         // An unreadable 6 KB record, then payouts on the same partition, which must not wait behind it.
         let references = (0..<5).map { _ in UUID() }
@@ -62,8 +59,7 @@ struct KeptDeadLetterTests {
         #expect(sent.header("dlq.reason") == "VALIDATION_ERROR" && sent.header("dlq.original.offset") == "0" && sent.keyString == "unreadable")
         #expect(try await runtime.store.unsentDeadLetterCount() == 0)
 
-        await statusReader.close(); await dlqReader.close()
-        _ = try? await statusTask.value; _ = try? await dlqTask.value
+        await outputs.close()
         await producer.close()
         await runtime.shutdown()
         try await running.value

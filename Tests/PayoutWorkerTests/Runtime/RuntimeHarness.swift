@@ -7,6 +7,20 @@ import PayoutEngine
 import PayoutWorker
 import TestSupport
 
+/// What a runtime test's subscribers read from the status and dead-letter topics.
+struct OutputReaders {
+    let statuses: Recorder<KafkaMessage>
+    let deadLetters: Recorder<KafkaMessage>
+    let readers: [(KafkaConsumer, Task<Void, any Error>)]
+
+    func close() async {
+        for (consumer, task) in readers {
+            await consumer.close()
+            _ = try? await task.value
+        }
+    }
+}
+
 let quietLogger = Logger(label: "worker-tests") { _ in SwiftLogNoOpLogHandler() }
 
 /// An embedded Kafka with the worker's topics, a sandbox on loopback, and a worker configuration
@@ -50,6 +64,23 @@ struct RuntimeEnvironment {
 
     func producer() throws -> KafkaProducer {
         try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: quietLogger)
+    }
+
+    /// A runtime on this environment's configuration, running, with 100,000.00 USD in its wallet.
+    func startRuntime() async throws -> (PayoutWorkerRuntime, Task<Void, any Error>) {
+        let runtime = try await PayoutWorkerRuntime(configuration: configuration, logger: quietLogger, handleSignals: false)
+        try await runtime.store.setWallet(id: "1", currency: "USD", balanceMinor: 10_000_000, now: 0)
+        return (runtime, Task { try await runtime.run() })
+    }
+
+    /// Readers of the status and dead-letter topics, as downstream subscribers.
+    func readOutputs() throws -> OutputReaders {
+        let statuses = Recorder<KafkaMessage>(), deadLetters = Recorder<KafkaMessage>()
+        let readers = [
+            try subscribe(configuration.kafka.statusTopic, into: statuses),
+            try subscribe(configuration.kafka.deadLetterTopic, into: deadLetters),
+        ]
+        return OutputReaders(statuses: statuses, deadLetters: deadLetters, readers: readers)
     }
 
     /// A plain consumer reading a whole topic into a recorder, as a downstream subscriber would.

@@ -11,13 +11,9 @@ struct WorkerRuntimeTests {
     @Test("commands in, one final CloudEvents status per payout out, duplicates re-emitted, bad records dead-lettered")
     func endToEnd() async throws {
         let env = try await RuntimeEnvironment.start()
-        let runtime = try await PayoutWorkerRuntime(configuration: env.configuration, logger: quietLogger, handleSignals: false)
-        try await runtime.store.setWallet(id: "1", currency: "USD", balanceMinor: 10_000_000, now: 0)
-        let running = Task { try await runtime.run() }
-
-        let statuses = Recorder<KafkaMessage>(), deadLetters = Recorder<KafkaMessage>()
-        let (statusReader, statusTask) = try env.subscribe("payouts.status", into: statuses)
-        let (dlqReader, dlqTask) = try env.subscribe("payouts.commands.dlq", into: deadLetters)
+        let (runtime, running) = try await env.startRuntime()
+        let outputs = try env.readOutputs()
+        let statuses = outputs.statuses, deadLetters = outputs.deadLetters
 
         let references = (0..<60).map { _ in UUID() }
         let producer = try env.producer()
@@ -110,8 +106,7 @@ struct WorkerRuntimeTests {
 
         await runtime.shutdown()
         try await running.value
-        await statusReader.close(); await dlqReader.close()
-        _ = try? await statusTask.value; _ = try? await dlqTask.value
+        await outputs.close()
         await producer.close()
         await env.stop()
     }
@@ -120,9 +115,7 @@ struct WorkerRuntimeTests {
     func rateLimitedPayoutsWait() async throws {
         let env = try await RuntimeEnvironment.start()
         env.sandbox.sandbox.updateFaults { $0.p429 = 1; $0.retryAfterSeconds = 1 }
-        let runtime = try await PayoutWorkerRuntime(configuration: env.configuration, logger: quietLogger, handleSignals: false)
-        try await runtime.store.setWallet(id: "1", currency: "USD", balanceMinor: 10_000_000, now: 0)
-        let running = Task { try await runtime.run() }
+        let (runtime, running) = try await env.startRuntime()
         let references = (0..<20).map { _ in UUID() }
         let producer = try env.producer()
         #expect(await producer.sendAll(references.map { Commands.record($0) }).allSatisfy { (try? $0.get()) != nil })
@@ -133,7 +126,7 @@ struct WorkerRuntimeTests {
         #expect(try await store.countsByStatus()["FAILED", default: 0] == 0, "a 429 never fails a payout")
         #expect(env.sandbox.sandbox.ledgerSnapshot().executions.isEmpty)
         // One more while limited: recording it is intake's last step before it pauses with an
-        // empty buffer, where it used to wait for a batch that paused partitions never deliver.
+        // empty buffer, and it must not wait there for a batch that paused partitions never deliver.
         let late = UUID()
         _ = try await producer.send(Commands.record(late))
         try await eventually("the late command recorded", within: .seconds(60)) { (try? await store.payout(referenceID: late.uuidString.lowercased())) != nil }

@@ -1,0 +1,42 @@
+import Logging
+import PostgresNIO
+
+// Reads for the CLI, the tests and the metrics.
+extension PostgresPayoutStore {
+    // MARK: - Queries
+
+    func payout(referenceID: String) async throws(StoreError) -> StoredPayout? {
+        try await read("payout") { [self] connection in
+            try await connection.query(
+                "SELECT \(unescaped: PostgresRecords.payoutColumns) FROM payouts WHERE reference_id = \(referenceID)", logger: logger
+            ).collect().first.map(PostgresRecords.payout)
+        }
+    }
+
+    func events(referenceID: String) async throws(StoreError) -> [StoredEvent] {
+        try await read("events") { [self] connection in
+            try await connection.query("""
+                SELECT \(unescaped: PostgresRecords.eventColumns) FROM payout_events WHERE reference_id = \(referenceID) ORDER BY sequence
+                """, logger: logger).collect().map(PostgresRecords.event)
+        }
+    }
+
+    func hold(referenceID: String) async throws(StoreError) -> StoredHold? {
+        try await read("hold") { [self] connection in
+            try await connection.query("""
+                SELECT reference_id, wallet_id, amount_minor, state, settled_minor FROM holds WHERE reference_id = \(referenceID)
+                """, logger: logger).collect().first.map(PostgresRecords.hold)
+        }
+    }
+
+    func countsByStatus() async throws(StoreError) -> [String: Int] {
+        try await read("countsByStatus") { [self] connection in
+            var counts: [String: Int] = [:]
+            for row in try await connection.query("SELECT status, count(*) FROM payouts GROUP BY status", logger: logger).collect() {
+                let (status, count) = try row.decode((String, Int).self)
+                counts[status] = count
+            }
+            return counts
+        }
+    }
+}

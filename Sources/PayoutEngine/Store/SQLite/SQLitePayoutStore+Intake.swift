@@ -1,0 +1,125 @@
+import GRDB
+import Logging
+
+// Intake: a batch of commands and rejections recorded in one transaction, duplicates and conflicts classified.
+extension SQLitePayoutStore {
+    // MARK: - Intake
+
+    func accept(_ items: [IntakeItem], now: Int64) async throws(StoreError) -> [IntakeOutcome] {
+        guard !items.isEmpty else { return [] }
+        try TransitionRules.checkIntake(items)
+        return try await transaction("accept") { db in
+            let statements = try IntakeStatements(db)
+            // One lookup per chunk of the batch instead of a failed insert plus a select per
+            // duplicate: a replay storm is mostly reads. Kept up to date as the batch inserts, so a
+            // reference_id repeated within the batch is a duplicate of its first occurrence.
+            var known = try Self.knownPayouts(db, referencedBy: items)
+
+            var outcomes: [IntakeOutcome] = []
+            outcomes.reserveCapacity(items.count)
+            for item in items {
+                switch item {
+                case .command(let payout):
+                    if let existing = known[payout.referenceID] {
+                        try outcomes.append(Self.classifyRepeat(of: payout, existing: existing, statements, now: now))
+                        continue
+                    }
+                    let event = try Self.insertAccepted(db, payout, statements, now: now)
+                    known[payout.referenceID] = KnownPayout(fingerprint: payout.fingerprint, sequence: event.sequence, status: event.status)
+                    outcomes.append(.accepted)
+                case .rejection(let referenceID, let event):
+                    // A rejection never touches an existing payout: same id, different content.
+                    if known[referenceID] != nil {
+                        outcomes.append(.conflict)
+                        continue
+                    }
+                    try Self.insertRejected(referenceID, event, statements, now: now)
+                    outcomes.append(.rejected)
+                }
+            }
+            return .commit(outcomes)
+        }
+    }
+
+    private struct KnownPayout {
+        var fingerprint: String
+        var sequence: Int
+        var status: String
+    }
+
+    private struct IntakeStatements {
+        let insertPayout: Statement
+        let insertEvent: Statement
+        let insertRejection: Statement
+        let enqueue: Statement
+
+        init(_ db: Database) throws {
+            insertPayout = try db.cachedStatement(sql: """
+                INSERT INTO payouts (\(SQLiteRecords.payoutColumns))
+                VALUES (?, ?, ?, ?, ?, 0, NULL, ?, ?, 0, ?, NULL, NULL, ?, ?)
+                ON CONFLICT (reference_id) DO NOTHING
+                """)
+            insertEvent = try db.cachedStatement(sql: """
+                INSERT INTO payout_events (reference_id, sequence, status, payload, occurred_at) VALUES (?, ?, ?, ?, ?)
+                """)
+            insertRejection = try db.cachedStatement(sql: """
+                INSERT INTO payout_events (reference_id, sequence, status, payload, occurred_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (reference_id, sequence) DO NOTHING
+                """)
+            enqueue = try db.cachedStatement(sql: "INSERT INTO outbox (reference_id, sequence, enqueued_at) VALUES (?, ?, ?)")
+        }
+    }
+
+    private static func knownPayouts(_ db: Database, referencedBy items: [IntakeItem]) throws -> [String: KnownPayout] {
+        var known: [String: KnownPayout] = [:]
+        var references = Set<String>()
+        for item in items {
+            switch item {
+            case .command(let payout): references.insert(payout.referenceID)
+            case .rejection(let referenceID, _): references.insert(referenceID)
+            }
+        }
+        let sortedReferences = references.sorted()
+        for start in stride(from: 0, to: sortedReferences.count, by: Self.lookupChunk) {
+            let chunk = Array(sortedReferences[start..<min(start + Self.lookupChunk, sortedReferences.count)])
+            // Not cached: the last chunk's size varies from batch to batch.
+            let lookup = try db.makeStatement(sql: """
+                SELECT reference_id, fingerprint, sequence, status FROM payouts
+                WHERE reference_id IN (\(databaseQuestionMarks(count: chunk.count)))
+                """)
+            let rows = try Row.fetchCursor(lookup, arguments: StatementArguments(chunk))
+            while let row = try rows.next() {
+                known[row[0]] = KnownPayout(fingerprint: row[1], sequence: row[2], status: row[3])
+            }
+        }
+        return known
+    }
+
+    private static func classifyRepeat(
+        of payout: NewPayout, existing: KnownPayout, _ statements: IntakeStatements, now: Int64
+    ) throws -> IntakeOutcome {
+        guard existing.fingerprint == payout.fingerprint else { return .conflict }
+        try statements.enqueue.execute(arguments: [payout.referenceID, existing.sequence, now])
+        return .duplicate(latestStatus: existing.status)
+    }
+
+    private static func insertAccepted(_ db: Database, _ payout: NewPayout, _ statements: IntakeStatements, now: Int64) throws -> NewEvent {
+        let event = payout.acceptedEvent
+        try statements.insertPayout.execute(arguments: [
+            payout.referenceID, payout.fingerprint, payout.amountMinor, payout.currency, event.status,
+            payout.state, event.sequence, now, now, now,
+        ])
+        guard db.changesCount == 1 else {
+            // The lookup ran in this same write transaction: nobody can have inserted it since.
+            throw StoreError(.corrupt, "payout \(payout.referenceID) conflicts on insert but was not found")
+        }
+        try statements.insertEvent.execute(arguments: [payout.referenceID, event.sequence, event.status, event.payload, event.occurredAt])
+        try statements.enqueue.execute(arguments: [payout.referenceID, event.sequence, now])
+        return event
+    }
+
+    private static func insertRejected(_ referenceID: String, _ event: NewEvent, _ statements: IntakeStatements, now: Int64) throws {
+        try statements.insertRejection.execute(arguments: [referenceID, 0, event.status, event.payload, event.occurredAt])
+        try statements.enqueue.execute(arguments: [referenceID, 0, now])
+    }
+}

@@ -1,0 +1,42 @@
+import GRDB
+import Logging
+
+// Reads for the CLI, the tests and the metrics.
+extension SQLitePayoutStore {
+    // MARK: - Queries
+
+    func payout(referenceID: String) async throws(StoreError) -> StoredPayout? {
+        try await read("payout") { db in
+            try Row.fetchOne(db, sql: "SELECT \(SQLiteRecords.payoutColumns) FROM payouts WHERE reference_id = ?", arguments: [referenceID])
+                .map(SQLiteRecords.payout)
+        }
+    }
+
+    func events(referenceID: String) async throws(StoreError) -> [StoredEvent] {
+        try await read("events") { db in
+            try Row.fetchAll(
+                db, sql: "SELECT \(SQLiteRecords.eventColumns) FROM payout_events WHERE reference_id = ? ORDER BY sequence", arguments: [referenceID]
+            ).map { SQLiteRecords.event($0) }
+        }
+    }
+
+    func hold(referenceID: String) async throws(StoreError) -> StoredHold? {
+        try await read("hold") { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT reference_id, wallet_id, amount_minor, state, settled_minor FROM holds WHERE reference_id = ?
+                """, arguments: [referenceID])
+            else { return nil }
+            return try SQLiteRecords.hold(row)
+        }
+    }
+
+    func countsByStatus() async throws(StoreError) -> [String: Int] {
+        try await read("countsByStatus") { db in
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT status, count(*) FROM payouts GROUP BY status") {
+                counts[row[0]] = row[1]
+            }
+            return counts
+        }
+    }
+}
