@@ -4,10 +4,13 @@ public import struct Foundation.UUID
 public struct IntakeRecord: Sendable, Hashable {
     public var key: [UInt8]?
     public var value: [UInt8]?
+    /// Where the record was read; with it, a record read again is told from an upstream duplicate.
+    public var source: IntakeSource?
 
-    public init(key: [UInt8]?, value: [UInt8]?) {
+    public init(key: [UInt8]?, value: [UInt8]?, source: IntakeSource? = nil) {
         self.key = key
         self.value = value
+        self.source = source
     }
 }
 
@@ -25,4 +28,6 @@ public enum IntakeResult: Sendable, Hashable {
     case rejected(referenceID: UUID, CommandRejection)
     /// Not a usable command at all (no reference_id): dead-letter it with this reason.
     case invalid(CommandRejection)
+    /// Read again at the source of a command or rejection already answered: nothing to do.
+    case redelivered(referenceID: UUID)
 }

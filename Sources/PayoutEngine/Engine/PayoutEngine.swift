@@ -71,7 +71,7 @@ public final class PayoutEngine: Sendable {
             switch decoder.decode(key: record.key, value: record.value) {
             case .success(let command):
                 // Built only if the store does not know the reference_id (not for a duplicate).
-                return .item(.command(NewPayout(
+                var payout = NewPayout(
                     referenceID: command.referenceKey, fingerprint: command.fingerprint, amountMinor: command.amount.minorUnits,
                     currency: command.amount.currency.code, acceptedEventSequence: 1
                 ) {
@@ -80,14 +80,16 @@ public final class PayoutEngine: Sendable {
                     let accepted = NewEvent(sequence: 1, status: PayoutStatus.accepted.rawValue,
                                             payload: StatusEventPayload.build(state: state, sequence: 1, occurredAt: now), occurredAt: now)
                     return (state.encoded(), accepted)
-                }), command.referenceID, nil)
+                }
+                payout.source = record.source
+                return .item(.command(payout), command.referenceID, nil)
             case .failure(let rejection):
                 guard let referenceID = rejection.referenceID else { return .invalid(rejection) }
                 let key = referenceID.uuidString.lowercased()
                 let reason = PayoutReason(.validationError, rejection.description)
                 let payload = StatusEventPayload.rejection(referenceID: key, amount: nil, reason: reason, occurredAt: now)
                 let event = NewEvent(sequence: 0, status: PayoutStatus.rejected.rawValue, payload: payload, occurredAt: now)
-                return .item(.rejection(referenceID: key, event: event), referenceID, rejection)
+                return .item(.rejection(referenceID: key, event: event, source: record.source), referenceID, rejection)
             }
         }
         let items = planned.compactMap { if case .item(let item, _, _) = $0 { item } else { nil } }
@@ -102,6 +104,7 @@ public final class PayoutEngine: Sendable {
                 case .duplicate(let latest): return .duplicate(referenceID: referenceID, latestStatus: latest)
                 case .conflict: return .conflict(referenceID: referenceID)
                 case .rejected: return .rejected(referenceID: referenceID, rejection!)
+                case .redelivered: return .redelivered(referenceID: referenceID)
                 }
             }
         }

@@ -26,6 +26,9 @@ public protocol PayoutStore: Sendable {
     /// - Same `reference_id`, different `fingerprint`: no change; reports the conflict.
     /// - Rejection: records its event as sequence 0 (once per reference_id; later rejections
     ///   re-enqueue the first) and enqueues it. It does not reserve the `reference_id`.
+    /// - An item read again at the ``IntakeSource`` of a command or rejection already recorded for
+    ///   its `reference_id` is a redelivery: nothing changes and nothing is enqueued. Items without
+    ///   a source are never redeliveries.
     func accept(_ items: [IntakeItem], now: Int64) async throws(StoreError) -> [IntakeOutcome]
 
     /// Leases up to `limit` unfinished payouts whose `nextAttemptAt` has come and whose lease is free
@@ -183,6 +186,8 @@ public struct NewPayout: Sendable, Hashable {
     public var fingerprint: String
     public var amountMinor: Int64
     public var currency: String
+    /// Where the command was read, if it was read from a stream.
+    public var source: IntakeSource?
     /// The state document and the ACCEPTED event, built on first use: a store reads them only for
     /// a reference_id it does not know yet, so a duplicate never pays for building them.
     private var content: NewPayoutContent
@@ -222,7 +227,8 @@ public struct NewPayout: Sendable, Hashable {
 
     public static func == (lhs: NewPayout, rhs: NewPayout) -> Bool {
         lhs.referenceID == rhs.referenceID && lhs.fingerprint == rhs.fingerprint && lhs.amountMinor == rhs.amountMinor
-            && lhs.currency == rhs.currency && lhs.state == rhs.state && lhs.acceptedEvent == rhs.acceptedEvent
+            && lhs.currency == rhs.currency && lhs.source == rhs.source && lhs.state == rhs.state
+            && lhs.acceptedEvent == rhs.acceptedEvent
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -230,6 +236,7 @@ public struct NewPayout: Sendable, Hashable {
         hasher.combine(fingerprint)
         hasher.combine(amountMinor)
         hasher.combine(currency)
+        hasher.combine(source)
         hasher.combine(state)
         hasher.combine(acceptedEvent)
     }
@@ -267,7 +274,21 @@ private final class NewPayoutContent: Sendable {
 public enum IntakeItem: Sendable, Hashable {
     case command(NewPayout)
     /// A command that failed validation but carries a usable reference_id; `event.sequence` is 0.
-    case rejection(referenceID: String, event: NewEvent)
+    case rejection(referenceID: String, event: NewEvent, source: IntakeSource? = nil)
+
+    var referenceID: String {
+        switch self {
+        case .command(let payout): payout.referenceID
+        case .rejection(let referenceID, _, _): referenceID
+        }
+    }
+
+    var source: IntakeSource? {
+        switch self {
+        case .command(let payout): payout.source
+        case .rejection(_, _, let source): source
+        }
+    }
 }
 
 public enum IntakeOutcome: Sendable, Hashable {
@@ -277,6 +298,8 @@ public enum IntakeOutcome: Sendable, Hashable {
     /// Same reference_id, different content; the original is untouched.
     case conflict
     case rejected
+    /// Read again where it was read before (see ``IntakeSource``): nothing changed, nothing enqueued.
+    case redelivered
 }
 
 /// What a transition does to the wallet ledger, atomically with the state change.

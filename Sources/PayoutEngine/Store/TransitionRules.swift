@@ -13,7 +13,7 @@ enum TransitionRules {
                 guard payout.amountMinor > 0 else {
                     throw StoreError(.other, "payout \(payout.referenceID) must have a positive amount, got \(payout.amountMinor) (reject it at intake instead)")
                 }
-            case .rejection(let referenceID, let event):
+            case .rejection(let referenceID, let event, _):
                 guard event.sequence == 0 else {
                     throw StoreError(.other, "rejection event of \(referenceID) must have sequence 0, got \(event.sequence)")
                 }

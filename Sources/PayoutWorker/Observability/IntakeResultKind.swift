@@ -2,7 +2,7 @@ import PayoutEngine
 
 /// The `result` label of `payout_commands_total`: an ``IntakeResult`` without its payload.
 enum IntakeResultKind: String, CaseIterable, Sendable {
-    case accepted, duplicate, rejected, conflict, invalid
+    case accepted, duplicate, rejected, conflict, invalid, redelivered
 
     init(_ result: IntakeResult) {
         switch result {
@@ -11,6 +11,7 @@ enum IntakeResultKind: String, CaseIterable, Sendable {
         case .rejected: self = .rejected
         case .conflict: self = .conflict
         case .invalid: self = .invalid
+        case .redelivered: self = .redelivered
         }
     }
 }

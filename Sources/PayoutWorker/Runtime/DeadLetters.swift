@@ -43,7 +43,7 @@ public enum DeadLetters {
         switch result {
         case .invalid(let rejection): (.validationError, rejection.description)
         case .conflict: (.idempotencyConflict, "reference_id already used by a payout with a different amount, currency or recipient")
-        case .accepted, .duplicate, .rejected: nil
+        case .accepted, .duplicate, .rejected, .redelivered: nil
         }
     }
 }

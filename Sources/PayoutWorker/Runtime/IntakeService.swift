@@ -141,10 +141,15 @@ final class IntakeService: Service, Sendable {
 
     /// Records the batch in the store, retrying until it is durable; `nil` once cancelled.
     private func intakeRetrying(_ batch: [KafkaMessage]) async -> [IntakeResult]? {
+        // The source lets the store answer a record read again after a crash or a rebalance with nothing.
+        let records = batch.map {
+            IntakeRecord(key: $0.key, value: $0.value, source: IntakeSource(
+                stream: $0.topicPartition.topic, partition: $0.topicPartition.partition, offset: $0.offset))
+        }
         var attempt = 0
         while true {
             do {
-                return try await engine.intake(batch.map { IntakeRecord(key: $0.key, value: $0.value) })
+                return try await engine.intake(records)
             } catch {
                 attempt += 1
                 logger.warning("intake batch failed; retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])

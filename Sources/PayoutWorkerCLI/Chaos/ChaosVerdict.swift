@@ -103,6 +103,7 @@ struct ChaosVerdict {
         verdict.record("events in sequence order, none missing, CloudEvents headers on each", order, "problems")
         verdict.record("every worker drained and exited 0 on SIGTERM", workerExits.filter { $0 != 0 }.map { "exit \($0)" }, "did not")
 
+        let beyondDuplicates = max(0, downstream.repeated - workload.count(.duplicate))
         verdict.figures = [
             ("executions", ledger.executions.filter(\.accepted).count),
             ("completed", byStatus["COMPLETED", default: 0]),
@@ -113,6 +114,11 @@ struct ChaosVerdict {
             ("refused_duplicate_executes", ledger.executions.map(\.duplicateExecuteCalls).reduce(0, +)),
             ("events", downstream.events),
             ("repeated_events", downstream.repeated),
+            // Each identical duplicate command is answered by its latest event again; every other
+            // repeat is a record the worker published twice (a relay killed between a send and its
+            // bookkeeping). Per ten thousand status records, so it prints as an integer.
+            ("repeats_beyond_duplicates", beyondDuplicates),
+            ("repeats_beyond_duplicates_per_10000", downstream.events == 0 ? 0 : beyondDuplicates * 10_000 / downstream.events),
             ("reader_rereads", downstream.reread),
         ]
         return verdict

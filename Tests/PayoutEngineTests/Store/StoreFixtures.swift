@@ -6,20 +6,29 @@ let t0: Int64 = 1_700_000_000_000
 let minute: Int64 = 60_000
 
 func command(
-    _ ref: String, amount: Int64 = 1_000, currency: String = "XAF", recipient: String = "+237600000001", at now: Int64 = t0
+    _ ref: String, amount: Int64 = 1_000, currency: String = "XAF", recipient: String = "+237600000001",
+    readAt source: IntakeSource? = nil, at now: Int64 = t0
 ) -> IntakeItem {
-    .command(NewPayout(
+    var payout = NewPayout(
         referenceID: ref, fingerprint: "\(amount)|\(currency)|\(recipient)", amountMinor: amount, currency: currency,
         state: #"{"step":"accepted"}"#,
         acceptedEvent: NewEvent(sequence: 1, status: "ACCEPTED", payload: #"{"id":"\#(ref):1"}"#, occurredAt: now)
-    ))
+    )
+    payout.source = source
+    return .command(payout)
 }
 
-func rejection(_ ref: String, reason: String = "INVALID_AMOUNT", at now: Int64 = t0) -> IntakeItem {
+func rejection(_ ref: String, reason: String = "INVALID_AMOUNT", readAt source: IntakeSource? = nil, at now: Int64 = t0) -> IntakeItem {
     .rejection(
         referenceID: ref,
-        event: NewEvent(sequence: 0, status: "FAILED", payload: #"{"id":"\#(ref):0","reason":"\#(reason)"}"#, occurredAt: now)
+        event: NewEvent(sequence: 0, status: "FAILED", payload: #"{"id":"\#(ref):0","reason":"\#(reason)"}"#, occurredAt: now),
+        source: source
     )
+}
+
+/// The place of a record on the commands topic.
+func place(_ partition: Int32, _ offset: Int64, topic: String = "payouts.commands") -> IntakeSource {
+    IntakeSource(stream: topic, partition: partition, offset: offset)
 }
 
 /// A transition continuing `payout`'s event sequence with `eventCount` events of `status`.

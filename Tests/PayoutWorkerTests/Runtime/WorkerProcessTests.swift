@@ -168,6 +168,53 @@ struct WorkerProcessTests {
         await env.stop()
     }
 
+    @Test("a worker SIGKILLed after its payouts ended: every command read again emits nothing; an upstream duplicate re-emits once")
+    func redeliveryAfterKillEmitsNothing() async throws {
+        let env = try await RuntimeEnvironment.start()
+        let storeURL = env.configuration.storeURL
+        let store = try await Self.storeWithWallet(storeURL)
+        let statuses = Recorder<KafkaMessage>()
+        let (reader, readerTask) = try env.subscribe("payouts.status", into: statuses)
+        let first = try Self.startWorker(env, id: "w1", storeURL: storeURL, directory: env.directory)
+        let references = (0..<40).map { _ in UUID() }
+        let keys = Set(references.map { $0.uuidString.lowercased() })
+        let producer = try env.producer()
+        #expect(await producer.sendAll(references.map { Commands.record($0) }).allSatisfy { (try? $0.get()) != nil })
+        try await withDeadline(.seconds(90), "every payout final") { await statuses.wait { Set(Self.finals($0).keys) == keys } }
+        try await eventually("the outbox empty", within: .seconds(30)) { (try? await store.outboxBacklog()) == 0 }
+        first.signal(SIGKILL)
+        _ = try await first.waitForExit()
+        let published = statuses.elements.count
+
+        // A new group reads the topic from its start: every command is read again at its place,
+        // the most a crash before an offset commit can make a worker re-read.
+        let rereadConfig = Self.quickFailoverConfig.replacingOccurrences(
+            of: #"{"kafka": {"#, with: #"{"kafka": {"group_id": "rereaders", "#)
+        let second = try Self.startWorker(env, id: "w2", storeURL: storeURL, directory: env.directory, config: rereadConfig)
+        try await eventually("every command read again", within: .seconds(90)) {
+            guard let answer = try? await HTTPProbe.get(port: second.adminPort, "/metrics"),
+                  let scrape = try? PrometheusExposition(parsing: answer.body) else { return false }
+            return scrape.value("payout_commands_total", ["result": "redelivered"]) == Double(references.count)
+        }
+        let duplicate = references[7].uuidString.lowercased()
+        #expect(await producer.sendAll([Commands.record(references[7])]).allSatisfy { (try? $0.get()) != nil })
+        try await withDeadline(.seconds(60), "the duplicate answered") { await statuses.wait { $0.count > published } }
+        try await eventually("the outbox empty", within: .seconds(30)) { (try? await store.outboxBacklog()) == 0 }
+        let answer = try await HTTPProbe.get(port: second.adminPort, "/metrics")
+        let scrape = try PrometheusExposition(parsing: answer.body)
+        #expect(scrape.value("payout_commands_total", ["result": "duplicate"]) == 1)
+        #expect(scrape.value("payout_events_published_total") == 1, "the second worker published the duplicate's answer only")
+        let answered = try #require(statuses.elements[published...].first)
+        #expect(answered.header("ce_subject") == duplicate)
+        #expect(answered.json["status"] as? String == "COMPLETED", "its latest event, re-emitted")
+
+        second.signal(SIGTERM)
+        #expect(try await second.waitForExit(within: .seconds(60)) == 0, "graceful exit: \(second.stderr.suffix(1500))")
+        await reader.close(); _ = try? await readerTask.value
+        await producer.close(); await store.close()
+        await env.stop()
+    }
+
     @Test("SIGTERM with the broker and the store both gone: exit 0 within shutdown_timeout_ms")
     func sigtermWithBrokerAndStoreGone() async throws {
         let env = try await RuntimeEnvironment.start()

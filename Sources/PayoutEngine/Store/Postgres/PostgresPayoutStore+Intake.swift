@@ -1,7 +1,8 @@
 import Logging
 import PostgresNIO
 
-// Intake: a batch of commands and rejections recorded in one transaction, duplicates and conflicts classified.
+// Intake: a batch of commands and rejections recorded in one transaction, duplicates, conflicts and
+// redeliveries classified.
 extension PostgresPayoutStore {
     // MARK: - Intake
 
@@ -16,15 +17,15 @@ extension PostgresPayoutStore {
         // With rejections (rare), one reference at a time, so a rejection and a command of the
         // same reference_id keep their batch order.
         // Lock order: by reference_id (stable, so one reference's items keep their batch order).
-        let order = items.indices.sorted { (Self.referenceID(items[$0]), $0) < (Self.referenceID(items[$1]), $1) }
+        let order = items.indices.sorted { (items[$0].referenceID, $0) < (items[$1].referenceID, $1) }
         return try await transaction("accept") { [self] connection in
             var outcomes = [IntakeOutcome](repeating: .rejected, count: items.count)
             for index in order {
                 switch items[index] {
-                case .command(let payout):
-                    outcomes[index] = try await accept(payout, now: now, on: connection)
-                case .rejection(let referenceID, let event):
-                    outcomes[index] = try await reject(referenceID, event: event, now: now, on: connection)
+                case .command:
+                    outcomes[index] = try await acceptCommands([items[index]], now: now, on: connection)[0]
+                case .rejection(let referenceID, let event, let source):
+                    outcomes[index] = try await reject(referenceID, event: event, source: source, now: now, on: connection)
                 }
             }
             return .commit(outcomes)
@@ -38,21 +39,26 @@ extension PostgresPayoutStore {
     /// 2. insert the unknown ones with their ACCEPTED event and outbox entry, from arrays
     ///    (`unnest`), in reference_id order; one that a concurrent intake inserted meanwhile is
     ///    skipped (`ON CONFLICT DO NOTHING` waits for that insert) and locked as in 1;
-    /// 3. re-enqueue the latest event of every identical duplicate (a reference_id repeated in the
-    ///    batch is a duplicate of its first occurrence), in one insert.
+    /// 3. tell redeliveries from upstream duplicates (see ``IntakeSource``) and re-enqueue the
+    ///    latest event of every identical duplicate (a reference_id repeated in the batch is a
+    ///    duplicate of its first occurrence), in one insert.
     private func acceptCommands(_ items: [IntakeItem], now: Int64, on connection: PostgresConnection) async throws -> [IntakeOutcome] {
-        struct Known { var fingerprint: String; var sequence: Int; var status: String }
+        struct Known { var fingerprint: String; var sequence: Int; var status: String; var source: IntakeSource? }
         let payouts: [NewPayout] = items.map { if case .command(let payout) = $0 { payout } else { preconditionFailure("commands only") } }
         var known: [String: Known] = [:]
 
         func lockExisting(_ references: [String]) async throws {
             guard !references.isEmpty else { return }
             let rows = try await connection.query("""
-                SELECT reference_id, fingerprint, sequence, status FROM payouts
+                SELECT reference_id, fingerprint, sequence, status, source_topic, source_partition, source_offset FROM payouts
                 WHERE reference_id = ANY(\(references)) ORDER BY reference_id FOR SHARE
                 """, logger: logger)
-            for try await (reference, fingerprint, sequence, status) in rows.decode((String, String, Int, String).self) {
-                known[reference] = Known(fingerprint: fingerprint, sequence: sequence, status: status)
+            for try await (reference, fingerprint, sequence, status, topic, partition, offset)
+                in rows.decode((String, String, Int, String, String?, Int32?, Int64?).self) {
+                let source = topic.flatMap { topic in
+                    partition.flatMap { partition in offset.map { IntakeSource(stream: topic, partition: partition, offset: $0) } }
+                }
+                known[reference] = Known(fingerprint: fingerprint, sequence: sequence, status: status, source: source)
             }
         }
         try await lockExisting(Set(payouts.map(\.referenceID)).sorted())
@@ -70,12 +76,17 @@ extension PostgresPayoutStore {
                                          \(new.map(\.amountMinor))::int8[], \(new.map(\.currency))::text[],
                                          \(events.map(\.status))::text[], \(new.map(\.state))::text[],
                                          \(events.map { Int64($0.sequence) })::int8[], \(events.map(\.payload))::text[],
-                                         \(events.map(\.occurredAt))::int8[])
-                        AS i(reference_id, fingerprint, amount_minor, currency, status, state, sequence, payload, occurred_at)
+                                         \(events.map(\.occurredAt))::int8[],
+                                         \(new.map { $0.source?.stream ?? "" })::text[],
+                                         \(new.map { $0.source?.partition ?? -1 })::int4[],
+                                         \(new.map { $0.source?.offset ?? -1 })::int8[])
+                        AS i(reference_id, fingerprint, amount_minor, currency, status, state, sequence, payload, occurred_at,
+                             source_topic, source_partition, source_offset)
                 ), payout AS (
-                    INSERT INTO payouts (\(unescaped: PostgresRecords.payoutColumns))
+                    INSERT INTO payouts (\(unescaped: PostgresRecords.payoutColumns), source_topic, source_partition, source_offset)
                     SELECT reference_id, fingerprint, amount_minor, currency, status, FALSE, NULL,
-                           state, sequence, 0, \(now), NULL, NULL, \(now), \(now)
+                           state, sequence, 0, \(now), NULL, NULL, \(now), \(now),
+                           NULLIF(source_topic, ''), NULLIF(source_partition, -1), NULLIF(source_offset, -1)
                     FROM input ORDER BY reference_id
                     ON CONFLICT (reference_id) DO NOTHING
                     RETURNING reference_id
@@ -93,7 +104,8 @@ extension PostgresPayoutStore {
             for try await reference in rows.decode(String.self) { inserted.insert(reference) }
             for payout in new where inserted.contains(payout.referenceID) {
                 let event = payout.acceptedEvent
-                known[payout.referenceID] = Known(fingerprint: payout.fingerprint, sequence: event.sequence, status: event.status)
+                known[payout.referenceID] = Known(
+                    fingerprint: payout.fingerprint, sequence: event.sequence, status: event.status, source: payout.source)
             }
             // Inserted by a concurrent intake between 1 and 2: lock and read it as in 1.
             try await lockExisting(new.map(\.referenceID).filter { !inserted.contains($0) })
@@ -101,8 +113,8 @@ extension PostgresPayoutStore {
 
         var outcomes: [IntakeOutcome] = []
         outcomes.reserveCapacity(payouts.count)
-        var requeue: [(reference: String, sequence: Int)] = []
-        for payout in payouts {
+        var repeats: [(index: Int, sequence: Int)] = []
+        for (index, payout) in payouts.enumerated() {
             if inserted.remove(payout.referenceID) != nil {
                 outcomes.append(.accepted)
                 continue
@@ -110,11 +122,24 @@ extension PostgresPayoutStore {
             guard let existing = known[payout.referenceID] else {
                 throw StoreError(.conflict, "payout \(payout.referenceID) conflicted on insert but cannot be read", isRetriable: true)
             }
-            if existing.fingerprint == payout.fingerprint {
-                requeue.append((payout.referenceID, existing.sequence))
-                outcomes.append(.duplicate(latestStatus: existing.status))
-            } else {
+            if existing.fingerprint != payout.fingerprint {
                 outcomes.append(.conflict)
+            } else if let source = payout.source, source == existing.source {
+                outcomes.append(.redelivered)
+            } else {
+                outcomes.append(.duplicate(latestStatus: existing.status))
+                repeats.append((index, existing.sequence))
+            }
+        }
+        let answered = try await recordSources(repeats.map { payouts[$0.index] }.compactMap { payout in
+            payout.source.map { ($0, payout.referenceID) }
+        }, now: now, on: connection)
+        var requeue: [(reference: String, sequence: Int)] = []
+        for (index, sequence) in repeats {
+            if let source = payouts[index].source, !answered.contains(source) {
+                outcomes[index] = .redelivered
+            } else {
+                requeue.append((payouts[index].referenceID, sequence))
             }
         }
         if !requeue.isEmpty {
@@ -127,56 +152,40 @@ extension PostgresPayoutStore {
         return outcomes
     }
 
-    private static func referenceID(_ item: IntakeItem) -> String {
-        switch item {
-        case .command(let payout): payout.referenceID
-        case .rejection(let referenceID, _): referenceID
+    /// Records that each item is answered at its source, and returns the sources newly recorded:
+    /// a source missing from the result was recorded for the same reference_id before, so its item
+    /// is a redelivery. `ON CONFLICT` waits for a concurrent intake of the same record, so two
+    /// workers reading it at once answer it once. A source recorded under another reference_id
+    /// belongs to a topic that started its offsets over: the newer record takes it.
+    private func recordSources(
+        _ items: [(source: IntakeSource, referenceID: String)], now: Int64, on connection: PostgresConnection
+    ) async throws -> Set<IntakeSource> {
+        guard !items.isEmpty else { return [] }
+        let rows = try await connection.query("""
+            INSERT INTO intake_sources (source_topic, source_partition, source_offset, reference_id, recorded_at)
+            SELECT source_topic, source_partition, source_offset, reference_id, \(now)
+            FROM unnest(\(items.map(\.source.stream))::text[], \(items.map(\.source.partition))::int4[],
+                        \(items.map(\.source.offset))::int8[], \(items.map(\.referenceID))::text[])
+                AS i(source_topic, source_partition, source_offset, reference_id)
+            ON CONFLICT (source_topic, source_partition, source_offset)
+            DO UPDATE SET reference_id = EXCLUDED.reference_id, recorded_at = EXCLUDED.recorded_at
+                WHERE intake_sources.reference_id <> EXCLUDED.reference_id
+            RETURNING source_topic, source_partition, source_offset
+            """, logger: logger)
+        var recorded = Set<IntakeSource>()
+        for try await (topic, partition, offset) in rows.decode((String, Int32, Int64).self) {
+            recorded.insert(IntakeSource(stream: topic, partition: partition, offset: offset))
         }
+        return recorded
     }
 
-    private func accept(_ payout: NewPayout, now: Int64, on connection: PostgresConnection) async throws -> IntakeOutcome {
-        let ref = payout.referenceID
-        let event = payout.acceptedEvent
-        // One round trip for the common case: payout, its first event and the outbox entry.
-        let inserted = try await connection.query("""
-            WITH payout AS (
-                INSERT INTO payouts (\(unescaped: PostgresRecords.payoutColumns))
-                VALUES (\(ref), \(payout.fingerprint), \(payout.amountMinor), \(payout.currency), \(event.status), FALSE, NULL,
-                        \(payout.state), \(event.sequence), 0, \(now), NULL, NULL, \(now), \(now))
-                ON CONFLICT (reference_id) DO NOTHING
-                RETURNING reference_id
-            ), event AS (
-                INSERT INTO payout_events (reference_id, sequence, status, payload, occurred_at)
-                SELECT reference_id, \(event.sequence), \(event.status), \(event.payload), \(event.occurredAt) FROM payout
-                RETURNING reference_id, sequence
-            )
-            INSERT INTO outbox (reference_id, sequence, enqueued_at) SELECT reference_id, sequence, \(now) FROM event
-            RETURNING id
-            """, logger: logger).collect()
-        if !inserted.isEmpty { return .accepted }
-
-        // Exists: re-enqueue the latest event if it is the same command. FOR SHARE waits for an
-        // in-flight transition of this payout, so the sequence read is the newest one.
-        let existing = try await connection.query("""
-            WITH existing AS (
-                SELECT reference_id, fingerprint, sequence, status FROM payouts WHERE reference_id = \(ref) FOR SHARE
-            ), enqueued AS (
-                INSERT INTO outbox (reference_id, sequence, enqueued_at)
-                SELECT reference_id, sequence, \(now) FROM existing WHERE fingerprint = \(payout.fingerprint)
-            )
-            SELECT fingerprint, status FROM existing
-            """, logger: logger).collect()
-        guard let row = existing.first else {
-            throw StoreError(.conflict, "payout \(ref) conflicted on insert but cannot be read", isRetriable: true)
-        }
-        let (fingerprint, status) = try row.decode((String, String).self)
-        return fingerprint == payout.fingerprint ? .duplicate(latestStatus: status) : .conflict
-    }
-
-    private func reject(_ ref: String, event: NewEvent, now: Int64, on connection: PostgresConnection) async throws -> IntakeOutcome {
+    private func reject(
+        _ ref: String, event: NewEvent, source: IntakeSource?, now: Int64, on connection: PostgresConnection
+    ) async throws -> IntakeOutcome {
         // A rejection never touches an existing payout: same id, different content.
         let exists = try await connection.query("SELECT 1 FROM payouts WHERE reference_id = \(ref)", logger: logger).collect()
         if !exists.isEmpty { return .conflict }
+        if let source, try await recordSources([(source, ref)], now: now, on: connection).isEmpty { return .redelivered }
         try await connection.query("""
             WITH event AS (
                 INSERT INTO payout_events (reference_id, sequence, status, payload, occurred_at)

@@ -1,7 +1,8 @@
 import GRDB
 import Logging
 
-// Intake: a batch of commands and rejections recorded in one transaction, duplicates and conflicts classified.
+// Intake: a batch of commands and rejections recorded in one transaction, duplicates, conflicts and
+// redeliveries classified.
 extension SQLitePayoutStore {
     // MARK: - Intake
 
@@ -25,12 +26,17 @@ extension SQLitePayoutStore {
                         continue
                     }
                     let event = try Self.insertAccepted(db, payout, statements, now: now)
-                    known[payout.referenceID] = KnownPayout(fingerprint: payout.fingerprint, sequence: event.sequence, status: event.status)
+                    known[payout.referenceID] = KnownPayout(
+                        fingerprint: payout.fingerprint, sequence: event.sequence, status: event.status, source: payout.source)
                     outcomes.append(.accepted)
-                case .rejection(let referenceID, let event):
+                case .rejection(let referenceID, let event, let source):
                     // A rejection never touches an existing payout: same id, different content.
                     if known[referenceID] != nil {
                         outcomes.append(.conflict)
+                        continue
+                    }
+                    if try Self.isRedelivery(of: referenceID, at: source, statements, now: now) {
+                        outcomes.append(.redelivered)
                         continue
                     }
                     try Self.insertRejected(referenceID, event, statements, now: now)
@@ -45,6 +51,8 @@ extension SQLitePayoutStore {
         var fingerprint: String
         var sequence: Int
         var status: String
+        /// Where its first command was read, if known.
+        var source: IntakeSource?
     }
 
     private struct IntakeStatements {
@@ -52,11 +60,13 @@ extension SQLitePayoutStore {
         let insertEvent: Statement
         let insertRejection: Statement
         let enqueue: Statement
+        let findSource: Statement
+        let recordSource: Statement
 
         init(_ db: Database) throws {
             insertPayout = try db.cachedStatement(sql: """
-                INSERT INTO payouts (\(SQLiteRecords.payoutColumns))
-                VALUES (?, ?, ?, ?, ?, 0, NULL, ?, ?, 0, ?, NULL, NULL, ?, ?)
+                INSERT INTO payouts (\(SQLiteRecords.payoutColumns), source_topic, source_partition, source_offset)
+                VALUES (?, ?, ?, ?, ?, 0, NULL, ?, ?, 0, ?, NULL, NULL, ?, ?, ?, ?, ?)
                 ON CONFLICT (reference_id) DO NOTHING
                 """)
             insertEvent = try db.cachedStatement(sql: """
@@ -67,6 +77,17 @@ extension SQLitePayoutStore {
                 ON CONFLICT (reference_id, sequence) DO NOTHING
                 """)
             enqueue = try db.cachedStatement(sql: "INSERT INTO outbox (reference_id, sequence, enqueued_at) VALUES (?, ?, ?)")
+            findSource = try db.cachedStatement(sql: """
+                SELECT reference_id FROM intake_sources WHERE source_topic = ? AND source_partition = ? AND source_offset = ?
+                """)
+            // A place recorded under another reference_id belongs to a topic that started its
+            // offsets over: the newer record takes the place.
+            recordSource = try db.cachedStatement(sql: """
+                INSERT INTO intake_sources (source_topic, source_partition, source_offset, reference_id, recorded_at)
+                VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (source_topic, source_partition, source_offset)
+                DO UPDATE SET reference_id = excluded.reference_id, recorded_at = excluded.recorded_at
+                """)
         }
     }
 
@@ -76,7 +97,7 @@ extension SQLitePayoutStore {
         for item in items {
             switch item {
             case .command(let payout): references.insert(payout.referenceID)
-            case .rejection(let referenceID, _): references.insert(referenceID)
+            case .rejection(let referenceID, _, _): references.insert(referenceID)
             }
         }
         let sortedReferences = references.sorted()
@@ -84,12 +105,16 @@ extension SQLitePayoutStore {
             let chunk = Array(sortedReferences[start..<min(start + Self.lookupChunk, sortedReferences.count)])
             // Not cached: the last chunk's size varies from batch to batch.
             let lookup = try db.makeStatement(sql: """
-                SELECT reference_id, fingerprint, sequence, status FROM payouts
+                SELECT reference_id, fingerprint, sequence, status, source_topic, source_partition, source_offset FROM payouts
                 WHERE reference_id IN (\(databaseQuestionMarks(count: chunk.count)))
                 """)
             let rows = try Row.fetchCursor(lookup, arguments: StatementArguments(chunk))
             while let row = try rows.next() {
-                known[row[0]] = KnownPayout(fingerprint: row[1], sequence: row[2], status: row[3])
+                let topic: String? = row[4], partition: Int32? = row[5], offset: Int64? = row[6]
+                let source = topic.flatMap { topic in
+                    partition.flatMap { partition in offset.map { IntakeSource(stream: topic, partition: partition, offset: $0) } }
+                }
+                known[row[0]] = KnownPayout(fingerprint: row[1], sequence: row[2], status: row[3], source: source)
             }
         }
         return known
@@ -99,8 +124,22 @@ extension SQLitePayoutStore {
         of payout: NewPayout, existing: KnownPayout, _ statements: IntakeStatements, now: Int64
     ) throws -> IntakeOutcome {
         guard existing.fingerprint == payout.fingerprint else { return .conflict }
+        if let source = payout.source, source == existing.source { return .redelivered }
+        if try isRedelivery(of: payout.referenceID, at: payout.source, statements, now: now) { return .redelivered }
         try statements.enqueue.execute(arguments: [payout.referenceID, existing.sequence, now])
         return .duplicate(latestStatus: existing.status)
+    }
+
+    /// Whether an item was already answered at `source`; if not, records that it is answered there
+    /// (in the caller's transaction, so only together with the answer).
+    private static func isRedelivery(
+        of referenceID: String, at source: IntakeSource?, _ statements: IntakeStatements, now: Int64
+    ) throws -> Bool {
+        guard let source else { return false }
+        let place: StatementArguments = [source.stream, source.partition, source.offset]
+        if try String.fetchOne(statements.findSource, arguments: place) == referenceID { return true }
+        try statements.recordSource.execute(arguments: place + [referenceID, now])
+        return false
     }
 
     private static func insertAccepted(_ db: Database, _ payout: NewPayout, _ statements: IntakeStatements, now: Int64) throws -> NewEvent {
@@ -108,6 +147,7 @@ extension SQLitePayoutStore {
         try statements.insertPayout.execute(arguments: [
             payout.referenceID, payout.fingerprint, payout.amountMinor, payout.currency, event.status,
             payout.state, event.sequence, now, now, now,
+            payout.source?.stream, payout.source?.partition, payout.source?.offset,
         ])
         guard db.changesCount == 1 else {
             // The lookup ran in this same write transaction: nobody can have inserted it since.

@@ -4,7 +4,7 @@
 /// no column anywhere is REAL, DOUBLE or floating NUMERIC. SQLite tables are `STRICT` so a stray
 /// floating value is refused instead of being stored with type affinity.
 enum StoreSchema {
-    static let migrations: [StoreMigration] = [initial, keptDeadLetters]
+    static let migrations: [StoreMigration] = [initial, keptDeadLetters, intakeSources]
 
     static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }
 
@@ -215,6 +215,46 @@ enum StoreSchema {
             )
             """,
             "CREATE INDEX kept_dead_letters_unsent ON kept_dead_letters (id) WHERE sent_at IS NULL",
+        ]
+    )
+
+    // MARK: - Version 3
+
+    /// Where each command was read (see `IntakeSource`): a payout's first command on its row, each
+    /// duplicate and rejection answered in `intake_sources`. A record read again at a recorded
+    /// place is a redelivery and is answered by nothing.
+    private static let intakeSources = StoreMigration(
+        version: 3,
+        name: "intake sources",
+        sqlite: [
+            "ALTER TABLE payouts ADD COLUMN source_topic TEXT",
+            "ALTER TABLE payouts ADD COLUMN source_partition INTEGER",
+            "ALTER TABLE payouts ADD COLUMN source_offset INTEGER",
+            """
+            CREATE TABLE intake_sources (
+                source_topic TEXT NOT NULL,
+                source_partition INTEGER NOT NULL,
+                source_offset INTEGER NOT NULL,
+                reference_id TEXT NOT NULL,
+                recorded_at INTEGER NOT NULL,
+                PRIMARY KEY (source_topic, source_partition, source_offset)
+            ) STRICT, WITHOUT ROWID
+            """,
+        ],
+        postgres: [
+            "ALTER TABLE payouts ADD COLUMN source_topic TEXT",
+            "ALTER TABLE payouts ADD COLUMN source_partition INTEGER",
+            "ALTER TABLE payouts ADD COLUMN source_offset BIGINT",
+            """
+            CREATE TABLE intake_sources (
+                source_topic TEXT NOT NULL,
+                source_partition INTEGER NOT NULL,
+                source_offset BIGINT NOT NULL,
+                reference_id TEXT NOT NULL,
+                recorded_at BIGINT NOT NULL,
+                PRIMARY KEY (source_topic, source_partition, source_offset)
+            )
+            """,
         ]
     )
 }
