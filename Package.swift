@@ -167,7 +167,10 @@ let package = Package(
         .testTarget(
             name: "PayoutWorkerCLITests",
             dependencies: [
+                "DollrClient",
+                "DollrSandbox",
                 "Kafka",
+                "LocalPostgres",
                 "PayoutEngine",
                 "TestSupport",
                 .product(name: "Logging", package: "swift-log"),

@@ -13,6 +13,7 @@ struct PayoutWorkerCommand: AsyncParsableCommand {
             SandboxCommand.self,
             WalletsCommand.self,
             PayoutsCommand.self,
+            AuditCommand.self,
             DeadLettersCommand.self,
             BenchCommand.self,
             ChaosCommand.self,

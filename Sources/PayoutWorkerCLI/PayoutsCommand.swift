@@ -4,7 +4,7 @@ import ArgumentParser
 struct PayoutsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "payouts",
-        abstract: "Inspects payouts in the configured store.",
-        subcommands: [PayoutsShowCommand.self]
+        abstract: "Inspects payouts in the configured store, and resolves those under review.",
+        subcommands: [PayoutsListCommand.self, PayoutsShowCommand.self, PayoutsResolveCommand.self]
     )
 }

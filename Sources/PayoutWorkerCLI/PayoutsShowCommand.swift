@@ -82,7 +82,7 @@ struct PayoutsShowCommand: AsyncParsableCommand {
     }
 
     /// One top-level string member of the state document, picked by name.
-    private static func stateField(_ name: String, of payout: StoredPayout) -> String? {
+    static func stateField(_ name: String, of payout: StoredPayout) -> String? {
         guard case .object(let state)? = try? JSONParser.parse(payout.state), case .string(let value)? = state[name]
         else { return nil }
         return value

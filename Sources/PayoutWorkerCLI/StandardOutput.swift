@@ -6,4 +6,11 @@ enum StandardOutput {
     static func writeLine(_ line: String) {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
+
+    /// `value` as indented JSON with sorted keys, for `--json` listings.
+    static func writeJSON(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        writeLine(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
 }

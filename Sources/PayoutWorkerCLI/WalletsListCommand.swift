@@ -36,6 +36,11 @@ struct WalletsListCommand: AsyncParsableCommand {
 
     /// Major-unit text from minor units; a currency the store holds but we cannot parse shows raw minor units.
     static func amount(_ minorUnits: Int64, _ currency: String) -> String {
+        decimal(minorUnits, currency)
+    }
+
+    /// The decimal text of an amount in its currency's minor digits (`10.30`), for tables and JSON alike.
+    static func decimal(_ minorUnits: Int64, _ currency: String) -> String {
         guard let code = try? CurrencyCode(currency) else { return "\(minorUnits) (minor units)" }
         return Money(minorUnits: minorUnits, currency: code).description
     }

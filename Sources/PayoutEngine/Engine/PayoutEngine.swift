@@ -14,12 +14,12 @@ public final class PayoutEngine: Sendable {
     public typealias CrashHook = @Sendable (_ point: RecoveryPoint, _ phase: PayoutPhase, _ referenceID: String) async throws -> Void
 
     public let store: any PayoutStore
-    private let dollr: DollrClient
-    private let configuration: EngineConfiguration
-    private let machine: PayoutStateMachine
+    let dollr: DollrClient
+    let configuration: EngineConfiguration
+    let machine: PayoutStateMachine
     private let decoder: CommandDecoder
-    private let logger: Logger
-    private let clock: StoreClock
+    let logger: Logger
+    let clock: StoreClock
     private let crashHook: CrashHook?
     private let observer: (any EngineObserver)?
     private let wakeup = Wakeup()
@@ -287,7 +287,7 @@ public final class PayoutEngine: Sendable {
         healthTracker.record(decision.alert, now: now, succeeded: !outcome.isTransientFailure)
         if case .post(let debited) = decision.ledger { reportLedgerMismatch(debited: debited, outcome: outcome, state: state) }
         if case .executed = outcome { healthTracker.recordExecuted() }
-        if decision.schedule == .done, decision.emitsEvent {
+        if decision.emitsEvent, decision.schedule == .done || state.status == .requiresReview {
             observer?.payoutFinished(status: state.status, reason: state.reason?.code)
         }
         if decision.emitsEvent {
@@ -298,8 +298,18 @@ public final class PayoutEngine: Sendable {
         }
     }
 
-    private func commit(_ decision: Decision, from stored: StoredPayout, now: Int64) async throws(StoreError) -> TransitionResult {
+    func commit(
+        _ decision: Decision, from stored: StoredPayout, now: Int64, audit given: ResolutionAudit? = nil
+    ) async throws(StoreError) -> TransitionResult {
         let state = decision.state
+        var audit = given
+        if audit == nil, stored.status == PayoutStatus.requiresReview.rawValue, decision.schedule == .done {
+            // A recheck settled a payout under review: the audit log says so beside the operators' resolutions.
+            audit = ResolutionAudit(
+                referenceID: stored.referenceID, kind: .recheck, actor: "engine", note: state.reason?.message ?? "",
+                providerAnswer: state.providerStatus ?? "-", statusBefore: stored.status, statusAfter: state.status.rawValue,
+                ledger: decision.ledger.auditText, forced: false, recordedAt: now)
+        }
         var events: [NewEvent] = []
         if decision.emitsEvent {
             let sequence = stored.sequence + 1
@@ -312,12 +322,14 @@ public final class PayoutEngine: Sendable {
         case .now: (nextAttempt, renew) = (now, configuration.leaseMilliseconds)
         case .after(let delay): (nextAttempt, renew) = (now + delay, nil)
         case .done: (nextAttempt, renew) = (now, nil)
+        // Never due: only an operator's resolution moves it.
+        case .parked: (nextAttempt, renew) = (Int64.max, nil)
         }
         return try await store.commit(PayoutTransition(
             referenceID: stored.referenceID, leaseOwner: stored.leaseOwner ?? configuration.owner, state: state.encoded(),
             status: state.status.rawValue, isFinal: decision.schedule == .done, reasonCode: state.reason?.code.rawValue,
             events: events, ledger: decision.ledger, nextAttemptAt: nextAttempt, renewLeaseMilliseconds: renew,
-            incrementAttempts: true), now: now)
+            incrementAttempts: true, audit: audit), now: now)
     }
 
     /// A posted debit that the hold did not cover, or that is only the hold's estimate, means the

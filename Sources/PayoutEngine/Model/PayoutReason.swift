@@ -29,5 +29,9 @@ public struct PayoutReason: Sendable, Hashable, Codable {
         case outcomeUnknown = "OUTCOME_UNKNOWN"
         /// Same reference_id, different content: the original payout is untouched.
         case idempotencyConflict = "IDEMPOTENCY_CONFLICT"
+        /// On the terminal event after REQUIRES_REVIEW: a recheck found Dollr's definitive answer.
+        case reconciled = "RECONCILED"
+        /// On the terminal event after REQUIRES_REVIEW: an operator resolved it (see the audit log).
+        case operatorResolved = "OPERATOR_RESOLVED"
     }
 }

@@ -10,14 +10,16 @@ public enum PayoutStatus: String, Sendable, Hashable, Codable, CaseIterable {
     case failed = "FAILED"
     /// The command failed validation; never executed, and the reference_id stays free.
     case rejected = "REJECTED"
-    /// The outcome stayed unknown past the polling budget; the wallet hold is kept for an operator.
+    /// The outcome stayed unknown past the polling budget; the wallet hold is kept. Not an end: the
+    /// engine keeps asking Dollr on a slow schedule, an operator can resolve it, and exactly one
+    /// terminal event (COMPLETED or FAILED) follows.
     case requiresReview = "REQUIRES_REVIEW"
 
-    /// No further event follows a final status (short of an operator's action).
-    public var isFinal: Bool {
+    /// COMPLETED, FAILED or REJECTED: no event follows. Each payout ends in exactly one.
+    public var isTerminal: Bool {
         switch self {
-        case .completed, .failed, .rejected, .requiresReview: true
-        case .accepted, .pending, .processing: false
+        case .completed, .failed, .rejected: true
+        case .accepted, .pending, .processing, .requiresReview: false
         }
     }
 }

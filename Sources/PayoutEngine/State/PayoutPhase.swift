@@ -14,6 +14,9 @@ public enum PayoutPhase: String, Sendable, Hashable, Codable, CaseIterable {
     case executing
     /// Dollr knows the execution; next: poll its status until final.
     case polling
-    /// Final status published; nothing left to do.
+    /// REQUIRES_REVIEW published, hold kept; next: ask Dollr again on a slow schedule until it
+    /// answers for good, the recheck budget ends, or an operator resolves it.
+    case underReview
+    /// Terminal status published; nothing left to do.
     case finished
 }

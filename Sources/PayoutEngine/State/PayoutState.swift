@@ -52,6 +52,8 @@ struct PayoutState: Sendable, Hashable, Codable {
     /// A refusal waiting for one more status poll before it ends the payout (see
     /// `failBeforeLanding`).
     var pendingFailure: PayoutReason?
+    /// When the payout entered REQUIRES_REVIEW; the recheck budget counts from here.
+    var reviewSince: Int64?
 
     init(command: PayoutCommand, now: Int64) {
         var payoutAccountID: Int?

@@ -34,6 +34,9 @@ enum ActionOutcome: Sendable, Hashable {
     case executeFailed(DollrError)
     /// Any other call failed.
     case failed(DollrError)
+    /// An operator resolved a payout under review as COMPLETED or FAILED, having seen Dollr's
+    /// answer (nil when Dollr did not know the payout or could not be asked).
+    case resolvedByOperator(PayoutStatus, dollrAnswer: PayoutExecution?)
 }
 
 /// When the payout should be worked on next.
@@ -42,8 +45,10 @@ enum Schedule: Sendable, Hashable {
     case now
     /// Release the lease; claimable again after this many milliseconds.
     case after(milliseconds: Int64)
-    /// Final status reached.
+    /// Terminal status reached.
     case done
+    /// Nothing to do until an operator acts (a review past its recheck budget).
+    case parked
 }
 
 /// Conditions the runtime turns into health and flow control.

@@ -32,6 +32,11 @@ public struct EnginePolicy: Sendable, Hashable {
     /// reference_id guard refuses a second execute that races a late first one; this grace keeps
     /// us from leaning on it.
     public var notFoundGraceMilliseconds: Int64 = 60_000
+    /// A payout under REQUIRES_REVIEW keeps asking Dollr at this interval, so a definitive answer
+    /// that comes late settles it (reason RECONCILED) without an operator...
+    public var reviewRecheckIntervalMilliseconds: Int64 = 10 * 60_000
+    /// ...for this long after it entered review; then it waits for an operator alone.
+    public var reviewRecheckBudgetMilliseconds: Int64 = 7 * 24 * 60 * 60_000
     public var walletWithoutBalance: WalletWithoutBalancePolicy = .fail
 
     public init() {}

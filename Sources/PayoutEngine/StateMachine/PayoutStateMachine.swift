@@ -38,7 +38,7 @@ struct PayoutStateMachine: Sendable {
             return createSession(state)
         case .sessionReady:
             return .markExecuting
-        case .executing, .polling:
+        case .executing, .polling, .underReview:
             // From `executing` this is crash recovery: the execute may have landed, so look first.
             return .pollStatus(state.referenceUUID)
         case .finished:
@@ -108,6 +108,16 @@ struct PayoutStateMachine: Sendable {
         case (.executing, .failed(let error)), (.polling, .failed(let error)):
             return pollFailed(error, state: state, now: now)
 
+        case (.underReview, .polled(let execution)):
+            return recheck(execution, in: state, now: now)
+
+        case (.underReview, .failed):
+            // A 404 or an outage says nothing new about a payout whose outcome is unknown.
+            return recheckLater(state, now: now)
+
+        case (.underReview, .resolvedByOperator(let status, let answer)):
+            return resolve(state, as: status, dollrAnswer: answer)
+
         default:
             // An outcome that does not belong to the phase (a stale result after a lost lease, a
             // programming error): change nothing; a finished payout stays finished.
@@ -166,7 +176,7 @@ struct PayoutStateMachine: Sendable {
             return finish(state, .failed, PayoutReason(.providerFailed, detail), ledger: state.holdMinor == nil ? .none : .void)
         default:
             if now - state.pollingSince! >= policy.pollBudgetMilliseconds {
-                return requiresReview(state, "still \(execution.status) at Dollr after the polling budget")
+                return requiresReview(state, "still \(execution.status) at Dollr after the polling budget", now: now)
             }
             let published: PayoutStatus = execution.status == .pending ? .pending : .processing
             let changed = published != state.status
@@ -230,7 +240,7 @@ struct PayoutStateMachine: Sendable {
             // proof the payout never landed. Keep polling; the budget ends it in REQUIRES_REVIEW.
             state.pollingSince = state.pollingSince ?? now
             if now - state.pollingSince! >= policy.pollBudgetMilliseconds {
-                return requiresReview(state, "Dollr reported \(state.providerStatus!) for this payout, then no longer knew it")
+                return requiresReview(state, "Dollr reported \(state.providerStatus!) for this payout, then no longer knew it", now: now)
             }
             return retryLater(state, error)
         }
@@ -243,7 +253,7 @@ struct PayoutStateMachine: Sendable {
             // same reference_id from a fresh session; if it did land meanwhile, Dollr answers 422
             // duplicate and we are back to polling.
             guard state.executeAttempts < policy.maximumExecuteAttempts else {
-                return requiresReview(state, "Dollr does not know the reference_id after \(state.executeAttempts) executes")
+                return requiresReview(state, "Dollr does not know the reference_id after \(state.executeAttempts) executes", now: now)
             }
             state.executePresumedLost = true
             state.sessionID = nil
@@ -252,7 +262,7 @@ struct PayoutStateMachine: Sendable {
         }
         state.pollingSince = state.pollingSince ?? now
         if now - state.pollingSince! >= policy.pollBudgetMilliseconds {
-            return requiresReview(state, "outcome unknown after the polling budget: \(error)")
+            return requiresReview(state, "outcome unknown after the polling budget: \(error)", now: now)
         }
         return retryLater(state, error)
     }
@@ -267,9 +277,63 @@ struct PayoutStateMachine: Sendable {
         return Decision(state: state, emitsEvent: true, ledger: ledger, schedule: .done)
     }
 
-    private func requiresReview(_ current: PayoutState, _ message: String) -> Decision {
-        // The hold stays: money may have left the wallet; an operator reconciles with Dollr.
-        finish(current, .requiresReview, PayoutReason(.outcomeUnknown, message), ledger: .none)
+    private func requiresReview(_ current: PayoutState, _ message: String, now: Int64) -> Decision {
+        // The hold stays: money may have left the wallet. Dollr is asked again on a slow schedule,
+        // and an operator can resolve the payout meanwhile.
+        var state = current
+        state.phase = .underReview
+        state.status = .requiresReview
+        state.reason = PayoutReason(.outcomeUnknown, message)
+        state.reviewSince = now
+        let schedule: Schedule = policy.reviewRecheckBudgetMilliseconds > 0 ? .after(milliseconds: policy.reviewRecheckIntervalMilliseconds) : .parked
+        return Decision(state: state, emitsEvent: true, ledger: .none, schedule: schedule)
+    }
+
+    /// Dollr's answer on a recheck of a payout under review: a definitive one settles it.
+    private func recheck(_ execution: PayoutExecution, in current: PayoutState, now: Int64) -> Decision {
+        var state = current
+        state.providerStatus = execution.status.rawValue
+        state.providerTransactionID = execution.providerTransactionID ?? state.providerTransactionID
+        switch execution.status {
+        case .completed:
+            let debited = execution.payerAmount.currency == state.currency ? execution.payerAmount.minorUnits : (state.holdMinor ?? state.command.amountMinor)
+            state.debitedMinor = debited
+            return finish(state, .completed, PayoutReason(.reconciled, "Dollr reported COMPLETED when asked again under review"),
+                          ledger: state.holdMinor == nil ? .none : .post(debitedMinor: debited))
+        case .failed:
+            let detail = execution.walletMessage ?? execution.gatewayMessage ?? "no detail"
+            return finish(state, .failed, PayoutReason(.reconciled, "Dollr reported FAILED when asked again under review: \(detail)"),
+                          ledger: state.holdMinor == nil ? .none : .void)
+        default:
+            return recheckLater(state, now: now)
+        }
+    }
+
+    private func recheckLater(_ current: PayoutState, now: Int64) -> Decision {
+        var state = current
+        state.transientFailures = 0
+        let since = state.reviewSince ?? now
+        if now - since >= policy.reviewRecheckBudgetMilliseconds {
+            return Decision(state: state, emitsEvent: false, ledger: .none, schedule: .parked)
+        }
+        return Decision(state: state, emitsEvent: false, ledger: .none, schedule: .after(milliseconds: policy.reviewRecheckIntervalMilliseconds))
+    }
+
+    /// An operator's resolution: COMPLETED posts the hold with what Dollr debited (or the hold's
+    /// estimate), FAILED voids it. Which answer to believe was the operator's call, made with
+    /// Dollr's answer in front of them; the audit record keeps both.
+    private func resolve(_ current: PayoutState, as status: PayoutStatus, dollrAnswer answer: PayoutExecution?) -> Decision {
+        var state = current
+        state.providerStatus = answer?.status.rawValue ?? state.providerStatus
+        state.providerTransactionID = answer?.providerTransactionID ?? state.providerTransactionID
+        let reason = PayoutReason(.operatorResolved, "resolved as \(status.rawValue) by an operator; see the audit log")
+        if status == .completed {
+            let reported = answer.flatMap { $0.status == .completed && $0.payerAmount.currency == state.currency ? $0.payerAmount.minorUnits : nil }
+            let debited = reported ?? state.holdMinor ?? state.command.amountMinor
+            state.debitedMinor = debited
+            return finish(state, .completed, reason, ledger: state.holdMinor == nil ? .none : .post(debitedMinor: debited))
+        }
+        return finish(state, .failed, reason, ledger: state.holdMinor == nil ? .none : .void)
     }
 
     /// A refusal that ends the payout before it reached Dollr, so the hold is voided. But if an

@@ -82,6 +82,26 @@ public protocol PayoutStore: Sendable {
     /// Counts of payouts by public status (for metrics and the demo summary).
     func countsByStatus() async throws(StoreError) -> [String: Int]
 
+    // MARK: Review and resolution
+
+    /// Leases a payout for an operator's resolution: only one in REQUIRES_REVIEW whose lease is
+    /// free or expired. The engine's recheck and other operators are fenced out until the lease
+    /// ends or the resolution commits.
+    func claimForResolution(referenceID: String, owner: String, leaseMilliseconds: Int64, now: Int64) async throws(StoreError) -> ResolutionClaim
+
+    /// Payouts, the REQUIRES_REVIEW ones first (longest waiting first), then the newest; only those
+    /// of `status` if given, and only those created at or after `since`.
+    func listPayouts(status: String?, since: Int64?, limit: Int) async throws(StoreError) -> [PayoutListing]
+
+    /// How many payouts wait in REQUIRES_REVIEW, and since when the oldest does.
+    func reviewQueue() async throws(StoreError) -> ReviewQueueSummary
+
+    /// The audit log, oldest first: one reference_id's records, or the latest `limit` of all.
+    func auditRecords(referenceID: String?, limit: Int) async throws(StoreError) -> [ResolutionAudit]
+
+    /// Resolutions recorded so far, by kind (the audit log is append-only, so these only grow).
+    func resolutionCounts() async throws(StoreError) -> [ResolutionAudit.Kind: Int]
+
     /// Releases the store's resources (database handles, connection pool). Idempotent; every
     /// other call fails after it. Call it before the process exits so PostgreSQL connections
     /// end cleanly instead of being reset.
@@ -329,10 +349,13 @@ public struct PayoutTransition: Sendable, Hashable {
     /// Extend the lease to `now + leaseMilliseconds`; `nil` releases it.
     public var renewLeaseMilliseconds: Int64?
     public var incrementAttempts: Bool
+    /// The resolution this transition records, appended to the audit log with it.
+    public var audit: ResolutionAudit?
 
     public init(
         referenceID: String, leaseOwner: String, state: String, status: String, isFinal: Bool, reasonCode: String?,
-        events: [NewEvent], ledger: LedgerOperation, nextAttemptAt: Int64, renewLeaseMilliseconds: Int64?, incrementAttempts: Bool
+        events: [NewEvent], ledger: LedgerOperation, nextAttemptAt: Int64, renewLeaseMilliseconds: Int64?, incrementAttempts: Bool,
+        audit: ResolutionAudit? = nil
     ) {
         self.referenceID = referenceID
         self.leaseOwner = leaseOwner
@@ -345,6 +368,7 @@ public struct PayoutTransition: Sendable, Hashable {
         self.nextAttemptAt = nextAttemptAt
         self.renewLeaseMilliseconds = renewLeaseMilliseconds
         self.incrementAttempts = incrementAttempts
+        self.audit = audit
     }
 }
 

@@ -78,6 +78,8 @@ extension WorkerConfiguration {
             .integer("engine.maximum_prediction_retries", nil, 0...Int.max, \.engine.policy.maximumPredictionRetries),
             .integer("engine.maximum_execute_attempts", nil, positive, \.engine.policy.maximumExecuteAttempts),
             .integer("engine.not_found_grace_ms", nil, positiveMilliseconds, \.engine.policy.notFoundGraceMilliseconds),
+            .integer("engine.review_recheck_interval_ms", nil, positiveMilliseconds, \.engine.policy.reviewRecheckIntervalMilliseconds),
+            .integer("engine.review_recheck_budget_ms", nil, 0...Int64.max / 2, \.engine.policy.reviewRecheckBudgetMilliseconds),
             S(path: "engine.wallet_without_balance", environment: nil) { (configuration, raw) throws(RuleViolation) in
                 switch try raw.string() {
                 case "fail": configuration.engine.policy.walletWithoutBalance = .fail

@@ -4,7 +4,8 @@ import PayoutEngine
 import ServiceLifecycle
 
 /// Refreshes the gauges that are read from state rather than counted as they happen: payouts by
-/// status, outbox backlog, dead letters kept, wallet availability, consumer lag, payouts in flight.
+/// status, outbox backlog, dead letters kept, wallet availability, consumer lag, payouts in flight,
+/// the review queue and the resolutions in the audit log.
 struct MetricsSampler: Service {
     let store: any PayoutStore
     let engine: PayoutEngine
@@ -30,6 +31,8 @@ struct MetricsSampler: Service {
             metrics.outboxBacklog(try await store.outboxBacklog())
             metrics.deadLettersKept(try await store.unsentDeadLetterCount())
             metrics.walletAvailable(try await store.wallets())
+            metrics.reviewQueue(try await store.reviewQueue(), now: StoreClock.system.now())
+            metrics.resolutions(try await store.resolutionCounts())
         } catch {
             logger.debug("sampling the store failed", metadata: ["error": "\(error)"])
         }

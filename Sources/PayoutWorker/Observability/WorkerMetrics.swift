@@ -1,6 +1,7 @@
 public import Kafka
 public import PayoutEngine
 public import Prometheus
+import Synchronization
 
 import DollrClient
 
@@ -32,6 +33,11 @@ public final class WorkerMetrics: Sendable, EngineObserver {
     private let inFlight: Gauge
     private let consumerLag: ReportedGauges
     private let walletAvailable: ReportedGauges
+    private let reviewQueue: Gauge
+    private let reviewQueueOldest: Gauge
+    private let resolutions: [ResolutionAudit.Kind: Counter]
+    /// The audit log's counts already added to `resolutions`, so each report adds only what is new.
+    private let resolutionsReported = Mutex<[ResolutionAudit.Kind: Int]>([:])
     // MARK: Engine
     private let providerCalls: LabeledSeries<DurationHistogram>
     private let executions: LabeledSeries<Counter>
@@ -83,6 +89,13 @@ public final class WorkerMetrics: Sendable, EngineObserver {
             pinned: Set(PayoutStatus.allCases.map { [$0.rawValue] })
         )
         self.inFlight = gauge("payout_in_flight", "Payouts this process is advancing now.")
+        self.reviewQueue = gauge("payout_review_queue", "Payouts waiting in REQUIRES_REVIEW.")
+        self.reviewQueueOldest = gauge(
+            "payout_review_queue_oldest_seconds", "How long the longest-waiting payout in REQUIRES_REVIEW has waited (0 when none waits).")
+        self.resolutions = Dictionary(uniqueKeysWithValues: ResolutionAudit.Kind.allCases.map { kind in
+            (kind, counter("payout_resolutions", "Payouts under review resolved, by a recheck or an operator (the store's audit log: every worker reports the fleet's total).",
+                           labels: [("by", kind.rawValue)]))
+        })
         self.consumerLag = ReportedGauges(
             registry: registry,
             name: "payout_consumer_lag",
@@ -162,6 +175,25 @@ public final class WorkerMetrics: Sendable, EngineObserver {
     }
 
     // MARK: - State
+
+    /// The review queue's length and the age of its oldest payout, at `now` (epoch milliseconds).
+    public func reviewQueue(_ summary: ReviewQueueSummary, now: Int64) {
+        self.reviewQueue.set(Int64(summary.count))
+        self.reviewQueueOldest.set(Double(summary.oldestSince.map { max(0, now - $0) } ?? 0) / 1000)
+    }
+
+    /// Resolutions in the audit log by kind; the counters grow by what is new since the last report.
+    public func resolutions(_ counts: [ResolutionAudit.Kind: Int]) {
+        let added = resolutionsReported.withLock { reported in
+            var added: [ResolutionAudit.Kind: Int] = [:]
+            for (kind, count) in counts where count > reported[kind, default: 0] {
+                added[kind] = count - reported[kind, default: 0]
+                reported[kind] = count
+            }
+            return added
+        }
+        for (kind, count) in added { self.resolutions[kind]?.increment(by: Int64(count)) }
+    }
 
     /// Payouts per status label (`ACCEPTED`, `PENDING`, ...). Statuses missing from `counts` read 0.
     public func payoutsByStatus(_ counts: [String: Int]) {

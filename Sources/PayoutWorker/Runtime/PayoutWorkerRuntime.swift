@@ -1,4 +1,4 @@
-import DollrClient
+public import DollrClient
 import Foundation
 public import Kafka
 public import Logging
@@ -51,25 +51,14 @@ public final class PayoutWorkerRuntime: Sendable {
         }
         self.store = store
 
-        let dollr = DollrClient(
-            configuration: DollrConfiguration(
-                baseURL: configuration.dollr.baseURL, credentials: configuration.dollr.credentials,
-                connectTimeout: configuration.dollr.connectTimeout, requestTimeout: configuration.dollr.requestTimeout,
-                maxConcurrentRequests: configuration.dollr.maxConcurrentRequests),
-            logger: logger)
+        let dollr = Self.dollrClient(configuration, logger: logger)
         self.dollr = dollr
 
         let metrics = WorkerMetrics()
         self.metrics = metrics
-        var engineConfiguration = EngineConfiguration(owner: workerID)
-        // A payout in flight makes one Dollr call at a time; more payouts in flight than the client
-        // may call concurrently would only queue inside the client, eating into their leases.
-        engineConfiguration.maximumInFlight = min(configuration.engine.maximumInFlight, configuration.dollr.maxConcurrentRequests)
-        engineConfiguration.leaseMilliseconds = configuration.engine.leaseMilliseconds
-        engineConfiguration.providerCallTimeoutMilliseconds = configuration.dollr.requestTimeout.wholeMilliseconds
-        engineConfiguration.policy = configuration.engine.policy
-        engineConfiguration.commandPolicy = configuration.commands
-        let engine = PayoutEngine(store: store, dollr: dollr, configuration: engineConfiguration, logger: logger, observer: metrics)
+        let engine = PayoutEngine(
+            store: store, dollr: dollr, configuration: Self.engineConfiguration(configuration, owner: workerID), logger: logger,
+            observer: metrics)
         self.engine = engine
 
         do {
@@ -93,6 +82,29 @@ public final class PayoutWorkerRuntime: Sendable {
             await store.close()
             throw error
         }
+    }
+
+    /// The Dollr client as the configuration describes it; the caller shuts it down.
+    public static func dollrClient(_ configuration: WorkerConfiguration, logger: Logger) -> DollrClient {
+        DollrClient(
+            configuration: DollrConfiguration(
+                baseURL: configuration.dollr.baseURL, credentials: configuration.dollr.credentials,
+                connectTimeout: configuration.dollr.connectTimeout, requestTimeout: configuration.dollr.requestTimeout,
+                maxConcurrentRequests: configuration.dollr.maxConcurrentRequests),
+            logger: logger)
+    }
+
+    /// The engine's settings from the worker's, for an engine whose leases `owner` holds.
+    public static func engineConfiguration(_ configuration: WorkerConfiguration, owner: String) -> EngineConfiguration {
+        var engineConfiguration = EngineConfiguration(owner: owner)
+        // A payout in flight makes one Dollr call at a time; more payouts in flight than the client
+        // may call concurrently would only queue inside the client, eating into their leases.
+        engineConfiguration.maximumInFlight = min(configuration.engine.maximumInFlight, configuration.dollr.maxConcurrentRequests)
+        engineConfiguration.leaseMilliseconds = configuration.engine.leaseMilliseconds
+        engineConfiguration.providerCallTimeoutMilliseconds = configuration.dollr.requestTimeout.wholeMilliseconds
+        engineConfiguration.policy = configuration.engine.policy
+        engineConfiguration.commandPolicy = configuration.commands
+        return engineConfiguration
     }
 
     /// Runs until graceful shutdown (a signal, or ``shutdown()``), then releases every client.

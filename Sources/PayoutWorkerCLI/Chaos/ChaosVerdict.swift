@@ -56,8 +56,8 @@ struct ChaosVerdict {
         }
         let foreign = ledger.executions.filter { $0.accepted && !validReferences.contains($0.referenceID) }
 
-        verdict.record("every valid payout has a final status on the status topic", lost, "without one")
-        verdict.record("exactly one final status per payout", severalFinals, "with several")
+        verdict.record("every valid payout has a terminal status (or waits in REQUIRES_REVIEW) on the status topic", lost, "without one")
+        verdict.record("exactly one terminal status per payout; REQUIRES_REVIEW only before it", severalFinals, "with several")
         verdict.record("each final status tells what Dollr did", falseOutcome, "misreported")
         verdict.record("Dollr executed nothing but valid payouts", foreign.map(\.referenceID), "foreign executions")
         verdict.record("every hold settled, or kept under REQUIRES_REVIEW", openHolds, "holds left pending")
@@ -100,6 +100,7 @@ struct ChaosVerdict {
         if downstream.outOfOrder > 0 { order.append("\(downstream.outOfOrder) events older than one already delivered") }
         if downstream.gaps > 0 { order.append("\(downstream.gaps) payouts with a missing sequence number") }
         if downstream.missingHeaders > 0 { order.append("\(downstream.missingHeaders) events unreadable or without their CloudEvents headers") }
+        if downstream.reviewsAfterTerminal > 0 { order.append("\(downstream.reviewsAfterTerminal) REQUIRES_REVIEW events after their payout's terminal status") }
         verdict.record("events in sequence order, none missing, CloudEvents headers on each", order, "problems")
         verdict.record("every worker drained and exited 0 on SIGTERM", workerExits.filter { $0 != 0 }.map { "exit \($0)" }, "did not")
 

@@ -59,11 +59,13 @@ struct DemoVerdict {
         let storeOverdrawn = afterWallets.filter { $0.availableMinor < 0 || $0.balanceMinor < 0 }.count
 
         verdict.record("each payout executed at most once at Dollr", executedTwice == 0, "\(executedTwice) executed twice")
-        verdict.record("every command answered (final status, REJECTED or dead letter)",
+        verdict.record("every command answered (terminal status or REQUIRES_REVIEW, REJECTED or dead letter)",
                        unanswered == 0 && rejectedAnswered == workload.count(.rejected) && observer.deadLetters >= expectedDeadLetters,
-                       "\(unanswered) payouts without a final status, \(workload.count(.rejected) - rejectedAnswered) rejections missing, "
+                       "\(unanswered) payouts without a terminal status, \(workload.count(.rejected) - rejectedAnswered) rejections missing, "
                        + "\(observer.deadLetters)/\(expectedDeadLetters) dead letters")
-        verdict.record("exactly one final status per payout", multipleFinals == 0, "\(multipleFinals) with more than one")
+        verdict.record("exactly one terminal status per payout; REQUIRES_REVIEW only before it",
+                       multipleFinals == 0 && observer.reviewsAfterTerminal == 0,
+                       "\(multipleFinals) with more than one, \(observer.reviewsAfterTerminal) reviews after their terminal status")
         verdict.record("COMPLETED only after Dollr completed it", notExecuted == 0, "\(notExecuted) without a completed execution")
         verdict.record("INSUFFICIENT_FUNDS never reached Dollr", executedWithoutCover == 0, "\(executedWithoutCover) executed anyway")
         verdict.record("no wallet overdrawn (sandbox and ledger)", sandboxOverdrawn == 0 && storeOverdrawn == 0, "\(sandboxOverdrawn) sandbox, \(storeOverdrawn) ledger wallets below zero")

@@ -8,8 +8,17 @@ import Synchronization
 /// once; order is violated only when an event arrives that is older than one already seen.
 final class DownstreamObserver: Sendable {
     struct Snapshot {
-        /// Statuses of the distinct final events per reference_id, in order of arrival.
+        /// Statuses of the distinct terminal events per reference_id (COMPLETED, FAILED, REJECTED),
+        /// in order of arrival; REQUIRES_REVIEW while no terminal event has arrived (it needs an
+        /// operator or a recheck, and one terminal event follows it).
         var finals: [String: [String]] = [:]
+        /// Sequence of each reference_id's REQUIRES_REVIEW and terminal events.
+        var reviewSequences: [String: Int] = [:]
+        var terminalSequences: [String: Int] = [:]
+        /// REQUIRES_REVIEW events that came after their payout's terminal event, by sequence.
+        var reviewsAfterTerminal: Int {
+            reviewSequences.filter { reference, review in terminalSequences[reference].map { review > $0 } ?? false }.count
+        }
         /// Sequences seen per reference_id.
         var sequences: [String: Set<Int>] = [:]
         /// Status records on the topic, each counted once however often this reader saw it.
@@ -40,7 +49,7 @@ final class DownstreamObserver: Sendable {
         }
     }
 
-    static let finalStatuses: Set = ["COMPLETED", "FAILED", "REJECTED", "REQUIRES_REVIEW"]
+    static let terminalStatuses: Set = ["COMPLETED", "FAILED", "REJECTED"]
     static let cloudEventHeaders = ["ce_specversion", "ce_id", "ce_type", "ce_source", "ce_time", "ce_subject", "content-type"]
     private let state = Mutex(Snapshot())
 
@@ -72,7 +81,14 @@ final class DownstreamObserver: Sendable {
             }
             if let newest = snapshot.sequences[reference]?.max(), sequence < newest { snapshot.outOfOrder += 1 }
             snapshot.sequences[reference] = seen
-            if Self.finalStatuses.contains(status) { snapshot.finals[reference, default: []].append(status) }
+            if Self.terminalStatuses.contains(status) {
+                snapshot.finals[reference, default: []].removeAll { $0 == "REQUIRES_REVIEW" }
+                snapshot.finals[reference, default: []].append(status)
+                snapshot.terminalSequences[reference] = sequence
+            } else if status == "REQUIRES_REVIEW" {
+                snapshot.reviewSequences[reference] = sequence
+                if snapshot.finals[reference, default: []].isEmpty { snapshot.finals[reference] = [status] }
+            }
         }
     }
 

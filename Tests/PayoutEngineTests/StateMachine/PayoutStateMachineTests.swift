@@ -35,6 +35,9 @@ struct PayoutStateMachineTests {
         if phase == .finished {
             state = machine.apply(.polled(execution(.completed)), to: state, now: 2_000).state
         }
+        if phase == .underReview {
+            state = machine.apply(.polled(execution(.processing)), to: state, now: state.pollingSince! + EnginePolicy().pollBudgetMilliseconds).state
+        }
         #expect(state.phase == phase)
         return state
     }
@@ -60,6 +63,10 @@ struct PayoutStateMachineTests {
             all.append(.polled(execution(status)))
         }
         all += errors.map(ActionOutcome.failed) + errors.map(ActionOutcome.executeFailed) + errors.map(ActionOutcome.feePredictionFailed)
+        all += [
+            .resolvedByOperator(.completed, dollrAnswer: nil), .resolvedByOperator(.completed, dollrAnswer: execution(.completed)),
+            .resolvedByOperator(.failed, dollrAnswer: nil), .resolvedByOperator(.failed, dollrAnswer: execution(.completed)),
+        ]
         return all
     }
 
@@ -79,10 +86,11 @@ struct PayoutStateMachineTests {
                     }
                     if case .execute = Self.machine.action(for: next) { Issue.record("execute decided from state alone: \(context)") }
                     // Once an execute may have landed, only Dollr's own answer releases the hold.
-                    if [.executing, .polling].contains(current.phase), decision.ledger == .void {
+                    if [.executing, .polling, .underReview].contains(current.phase), decision.ledger == .void {
                         let definitive: Bool
                         switch outcome {
                         case .polled(let e), .executed(let e): definitive = e.status == .failed
+                        case .resolvedByOperator(let status, _): definitive = status == .failed && current.phase == .underReview
                         case .executeFailed(let error):
                             definitive = [.passcodeRejected, .validation([]), .forbidden(detail: "unverified"), .sessionExpired, .notFound].contains(error)
                         default: definitive = false
@@ -99,7 +107,20 @@ struct PayoutStateMachineTests {
                     // Final statuses and the `done` schedule go together, always with an event.
                     #expect((decision.schedule == .done) == (next.phase == .finished), "\(context)")
                     if decision.schedule == .done && current.phase != .finished {
-                        #expect(decision.emitsEvent && next.status.isFinal, "\(context)")
+                        #expect(decision.emitsEvent && next.status.isTerminal, "\(context)")
+                    }
+                    // REQUIRES_REVIEW is left only for a terminal status, by a recheck or an operator.
+                    if current.phase == .underReview {
+                        #expect([.underReview, .finished].contains(next.phase), "\(context)")
+                        if next.phase == .finished {
+                            #expect([.reconciled, .operatorResolved].contains(next.reason?.code), "\(context)")
+                        } else {
+                            #expect(!decision.emitsEvent && decision.ledger == .none, "\(context)")
+                        }
+                    }
+                    // Only a payout under review can be resolved by an operator.
+                    if case .resolvedByOperator = outcome, current.phase != .underReview {
+                        #expect(next == current && !decision.emitsEvent && decision.ledger == .none, "\(context)")
                     }
                     if case .hold = decision.ledger { #expect(current.phase == .accepted, "\(context)") }
                 }
@@ -252,6 +273,41 @@ struct PayoutStateMachineTests {
         #expect(lateError.state.status == .requiresReview)
         #expect(late.state.reason?.code == .outcomeUnknown && lateError.state.reason?.code == .outcomeUnknown,
                 "REQUIRES_REVIEW says the outcome is unknown, not that Dollr failed it")
+    }
+
+    @Test("REQUIRES_REVIEW keeps the hold and is asked about again; Dollr's definitive answer settles it as RECONCILED")
+    func reviewRecheck() {
+        let review = Self.state(in: .underReview)
+        let interval = EnginePolicy().reviewRecheckIntervalMilliseconds
+        let since = review.reviewSince!
+        #expect(review.status == .requiresReview && review.reason?.code == .outcomeUnknown)
+
+        let stillPending = Self.machine.apply(.polled(Self.execution(.processing)), to: review, now: since + interval)
+        #expect(stillPending.state.phase == .underReview && !stillPending.emitsEvent && stillPending.ledger == .none)
+        #expect(stillPending.schedule == .after(milliseconds: interval))
+        let notFound = Self.machine.apply(.failed(.notFound), to: review, now: since + interval)
+        #expect(notFound.state.phase == .underReview && notFound.ledger == .none, "a 404 proves nothing about a payout under review")
+
+        let completed = Self.machine.apply(.polled(Self.execution(.completed, payer: 10_080)), to: review, now: since + interval)
+        #expect(completed.state.status == .completed && completed.state.reason?.code == .reconciled)
+        #expect(completed.ledger == .post(debitedMinor: 10_080) && completed.emitsEvent && completed.schedule == .done)
+        let failed = Self.machine.apply(.polled(Self.execution(.failed)), to: review, now: since + interval)
+        #expect(failed.state.status == .failed && failed.state.reason?.code == .reconciled && failed.ledger == .void)
+
+        let budget = EnginePolicy().reviewRecheckBudgetMilliseconds
+        let pastBudget = Self.machine.apply(.polled(Self.execution(.processing)), to: review, now: since + budget)
+        #expect(pastBudget.schedule == .parked && pastBudget.state.status == .requiresReview, "past the budget only an operator ends it")
+    }
+
+    @Test("an operator's resolution posts what Dollr debited (or the hold) for COMPLETED and voids for FAILED")
+    func operatorResolution() {
+        let review = Self.state(in: .underReview)
+        let paid = Self.machine.apply(.resolvedByOperator(.completed, dollrAnswer: Self.execution(.completed, payer: 10_070)), to: review, now: 9)
+        #expect(paid.state.status == .completed && paid.state.reason?.code == .operatorResolved && paid.ledger == .post(debitedMinor: 10_070))
+        let unknown = Self.machine.apply(.resolvedByOperator(.completed, dollrAnswer: nil), to: review, now: 9)
+        #expect(unknown.ledger == .post(debitedMinor: review.holdMinor!), "without Dollr's figure, the hold is what was debited")
+        let failed = Self.machine.apply(.resolvedByOperator(.failed, dollrAnswer: nil), to: review, now: 9)
+        #expect(failed.state.status == .failed && failed.ledger == .void && failed.emitsEvent && failed.schedule == .done)
     }
 
     @Test("a 404 after Dollr has reported the payout is no proof it never landed: keep polling")

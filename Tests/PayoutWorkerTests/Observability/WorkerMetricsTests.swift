@@ -21,12 +21,31 @@ import Testing
         #expect(scrape.types["payout_payouts"] == "gauge")
         #expect(scrape.types["payout_in_flight"] == "gauge")
         #expect(scrape.value("payout_commands_consumed_total") == 0)
-        for result in ["accepted", "duplicate", "rejected", "conflict", "invalid"] {
+        for result in ["accepted", "duplicate", "rejected", "conflict", "invalid", "redelivered"] {
             #expect(scrape.value("payout_commands_total", ["result": result]) == 0, "\(result)")
         }
         #expect(Set(scrape.samples(named: "payout_payouts").map { $0.labels["status"] ?? "" })
                 == Set(PayoutStatus.allCases.map(\.rawValue)))
         #expect(scrape.samples(named: "payout_payouts").allSatisfy { $0.value == 0 })
+    }
+
+    @Test func reviewQueueAndResolutionsFromTheStore() throws {
+        var scrape = try self.scrape()
+        #expect(scrape.value("payout_review_queue") == 0 && scrape.value("payout_review_queue_oldest_seconds") == 0)
+        #expect(scrape.value("payout_resolutions_total", ["by": "recheck"]) == 0)
+        #expect(scrape.value("payout_resolutions_total", ["by": "operator"]) == 0)
+
+        self.metrics.reviewQueue(ReviewQueueSummary(count: 3, oldestSince: 1_000), now: 91_500)
+        self.metrics.resolutions([.recheck: 2, .operator: 1])
+        self.metrics.resolutions([.recheck: 2, .operator: 4])  // the audit log's totals: only what is new is added
+        scrape = try self.scrape()
+        #expect(scrape.value("payout_review_queue") == 3)
+        #expect(scrape.value("payout_review_queue_oldest_seconds") == 90.5)
+        #expect(scrape.types["payout_resolutions_total"] == "counter")
+        #expect(scrape.value("payout_resolutions_total", ["by": "recheck"]) == 2)
+        #expect(scrape.value("payout_resolutions_total", ["by": "operator"]) == 4)
+        self.metrics.reviewQueue(ReviewQueueSummary(count: 0, oldestSince: nil), now: 99_000)
+        #expect(try self.scrape().value("payout_review_queue_oldest_seconds") == 0)
     }
 
     @Test func intakeCountsEveryResultAndDeadLetterReason() throws {
@@ -40,6 +59,7 @@ import Testing
             .rejected(referenceID: reference, rejection),
             .conflict(referenceID: UUID()),
             .invalid(rejection), .invalid(rejection), .invalid(rejection),
+            .redelivered(referenceID: UUID()),
         ])
         self.metrics.deadLettered(reason: "VALIDATION_ERROR")
         self.metrics.deadLettered(reason: "VALIDATION_ERROR")
@@ -52,6 +72,7 @@ import Testing
         #expect(scrape.value("payout_commands_total", ["result": "rejected"]) == 1)
         #expect(scrape.value("payout_commands_total", ["result": "conflict"]) == 1)
         #expect(scrape.value("payout_commands_total", ["result": "invalid"]) == 3)
+        #expect(scrape.value("payout_commands_total", ["result": "redelivered"]) == 1)
         #expect(scrape.types["payout_dead_letters_total"] == "counter")
         #expect(scrape.value("payout_dead_letters_total", ["reason": "VALIDATION_ERROR"]) == 2)
         #expect(scrape.value("payout_dead_letters_total", ["reason": "IDEMPOTENCY_CONFLICT"]) == 1)

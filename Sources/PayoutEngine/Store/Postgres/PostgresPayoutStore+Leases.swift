@@ -68,6 +68,8 @@ extension PostgresPayoutStore {
                     """, logger: logger)
             }
 
+            if let audit = transition.audit { try await Self.appendAudit(audit, on: connection, logger: logger) }
+
             let sequence = transition.events.last?.sequence ?? storedSequence
             let leaseUntil = transition.renewLeaseMilliseconds.map { TransitionRules.deadline(now, plus: $0) }
             let newOwner = leaseUntil == nil ? nil : transition.leaseOwner

@@ -52,6 +52,7 @@ extension SQLitePayoutStore {
                 return .rollback(refusal)
             }
             try Self.appendAndEnqueueEvents(db, transition.events, referenceID: transition.referenceID, now: now)
+            if let audit = transition.audit { try Self.appendAudit(db, audit) }
             let updated = try Self.writeState(db, transition, storedSequence: storedSequence, now: now)
             return .commit(.committed(updated))
         }

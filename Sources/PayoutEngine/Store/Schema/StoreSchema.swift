@@ -4,7 +4,7 @@
 /// no column anywhere is REAL, DOUBLE or floating NUMERIC. SQLite tables are `STRICT` so a stray
 /// floating value is refused instead of being stored with type affinity.
 enum StoreSchema {
-    static let migrations: [StoreMigration] = [initial, keptDeadLetters, intakeSources]
+    static let migrations: [StoreMigration] = [initial, keptDeadLetters, intakeSources, resolutionAudit]
 
     static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }
 
@@ -255,6 +255,50 @@ enum StoreSchema {
                 PRIMARY KEY (source_topic, source_partition, source_offset)
             )
             """,
+        ]
+    )
+
+    // MARK: - Version 4
+
+    /// The append-only log of resolutions of payouts under REQUIRES_REVIEW.
+    private static let resolutionAudit = StoreMigration(
+        version: 4,
+        name: "resolution audit",
+        sqlite: [
+            """
+            CREATE TABLE payout_audit (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                reference_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                note TEXT NOT NULL,
+                provider_answer TEXT NOT NULL,
+                status_before TEXT NOT NULL,
+                status_after TEXT NOT NULL,
+                ledger TEXT NOT NULL,
+                forced INTEGER NOT NULL,
+                recorded_at INTEGER NOT NULL
+            ) STRICT
+            """,
+            "CREATE INDEX payout_audit_reference ON payout_audit (reference_id, id)",
+        ],
+        postgres: [
+            """
+            CREATE TABLE payout_audit (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                reference_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                note TEXT NOT NULL,
+                provider_answer TEXT NOT NULL,
+                status_before TEXT NOT NULL,
+                status_after TEXT NOT NULL,
+                ledger TEXT NOT NULL,
+                forced BOOLEAN NOT NULL,
+                recorded_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX payout_audit_reference ON payout_audit (reference_id, id)",
         ]
     )
 }
