@@ -14,6 +14,8 @@ struct PayoutWorkerCommand: AsyncParsableCommand {
             WalletsCommand.self,
             PayoutsCommand.self,
             AuditCommand.self,
+            StoreCommand.self,
+            EventsCommand.self,
             DeadLettersCommand.self,
             BenchCommand.self,
             ChaosCommand.self,

@@ -15,7 +15,7 @@ private let quietLogger = Logger(label: "review-cli-tests") { _ in SwiftLogNoOpL
 struct ReviewCommandTests {
     enum Kind: String, CaseIterable { case sqlite, postgres }
 
-    @Test("the review queue is listed, a contradicting resolution refused, a resolution audited, a second refused", arguments: Kind.allCases)
+    @Test("the review queue is listed, a contradicting resolution refused, a resolution audited, a second refused; store prune scrubs it", arguments: Kind.allCases)
     func resolveFromTheCommandLine(kind: Kind) async throws {
         var sandboxConfiguration = SandboxConfiguration(seed: 5)
         sandboxConfiguration.faults.pendingMs = 10
@@ -92,6 +92,20 @@ struct ReviewCommandTests {
         #expect(records.count == 1)
         #expect(Array(records.first?.dropFirst(3).prefix(5) ?? []) == ["ada", "REQUIRES_REVIEW", "COMPLETED", "COMPLETED", "posted 1010"], "\(records)")
         #expect(records.first?.last == "matches Dollr's ledger")
+
+        // Retention: the resolved payout is terminal, so its recipient goes; nothing else is due.
+        let pruneEnvironment = environment.merging(["PAYOUT_RETENTION_PII_DAYS": "0"]) { _, new in new }
+        let dryRun = try await Self.run(["store", "prune", "--dry-run"], pruneEnvironment)
+        #expect(dryRun.status == 0, "\(dryRun.stderr)")
+        #expect(dryRun.stdout.map(StoreCommandTests.cells) == [
+            ["WHAT", "WOULD GO"], ["outbox", "0"], ["payout_events", "0"], ["intake_sources", "0"], ["recipient details", "1"],
+        ])
+        #expect(try await store.payout(referenceID: target)?.state.contains("Ada Lovelace") == true, "a dry run changes nothing")
+        let pruned = try await Self.run(["store", "prune"], pruneEnvironment)
+        #expect(pruned.status == 0, "\(pruned.stderr)")
+        #expect(pruned.stdout.last.map(StoreCommandTests.cells) == ["recipient details", "1"])
+        #expect(try await store.payout(referenceID: target)?.state.contains("Ada Lovelace") == false)
+        #expect(try await store.payout(referenceID: references[1])?.state.contains("Ada Lovelace") == true, "under review: kept")
 
         try await client.shutdown()
         await store.close()

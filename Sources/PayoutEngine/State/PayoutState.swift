@@ -86,4 +86,14 @@ struct PayoutState: Sendable, Hashable, Codable {
     static func decode(_ text: String) throws -> PayoutState {
         try JSONDecoder().decode(PayoutState.self, from: Data(text.utf8))
     }
+
+    /// The stored state without what identifies the recipient: name, party, phone, provider
+    /// account and the command's metadata. What idempotency and reconciliation need stays:
+    /// reference_id, amounts, currency, status and Dollr's ids. Nil if `text` is unreadable.
+    static func withoutRecipientDetails(_ text: String) -> String? {
+        guard var state = try? decode(text) else { return nil }
+        state.command.recipient = nil
+        state.command.metadata = [:]
+        return state.encoded()
+    }
 }

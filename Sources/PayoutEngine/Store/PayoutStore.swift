@@ -77,6 +77,13 @@ public protocol PayoutStore: Sendable {
     /// Every event recorded for a reference_id, by sequence.
     func events(referenceID: String) async throws(StoreError) -> [StoredEvent]
 
+    /// Events for a replay, ordered by reference_id, then sequence: those of one reference_id, or
+    /// those that occurred at or after `since`; at most `limit`, after `cursor` (the last one of
+    /// the previous page).
+    func eventsForReplay(
+        referenceID: String?, since: Int64?, after cursor: EventCursor?, limit: Int
+    ) async throws(StoreError) -> [StoredEvent]
+
     func hold(referenceID: String) async throws(StoreError) -> StoredHold?
 
     /// Counts of payouts by public status (for metrics and the demo summary).
@@ -101,6 +108,22 @@ public protocol PayoutStore: Sendable {
 
     /// Resolutions recorded so far, by kind (the audit log is append-only, so these only grow).
     func resolutionCounts() async throws(StoreError) -> [ResolutionAudit.Kind: Int]
+
+    // MARK: Retention
+
+    /// Deletes up to `limit` rows of `target` older than `before` and returns how many; with
+    /// `dryRun`, deletes nothing and returns how many rows are prunable now, all of them.
+    func prune(_ target: PruneTarget, before: Int64, limit: Int, dryRun: Bool) async throws(StoreError) -> Int
+
+    /// Terminal payouts last changed before `before` whose recipient details are still stored.
+    func payoutsToScrub(before: Int64, limit: Int) async throws(StoreError) -> [StoredPayout]
+
+    /// Replaces a terminal payout's state with `state` (the recipient details taken out) and marks
+    /// it scrubbed. False if the payout is not terminal or was scrubbed already.
+    func markScrubbed(referenceID: String, state: String, now: Int64) async throws(StoreError) -> Bool
+
+    /// Rows per table, for the metrics.
+    func tableRowCounts() async throws(StoreError) -> [String: Int]
 
     /// Releases the store's resources (database handles, connection pool). Idempotent; every
     /// other call fails after it. Call it before the process exits so PostgreSQL connections

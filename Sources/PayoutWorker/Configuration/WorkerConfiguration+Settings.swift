@@ -104,6 +104,17 @@ extension WorkerConfiguration {
                 configuration.commands.maximumAmounts = try ConfigurationRules.amountsByCurrency(raw, allowingZero: false)
             },
             .integer("commands.maximum_record_bytes", nil, 1...(64 * 1024 * 1024), \.commands.maximumRecordBytes),
+
+            // MARK: retention
+            .integer("retention.outbox_ms", nil, 0...Int64.max / 2, \.retention.policy.outboxMilliseconds),
+            S(path: "retention.events_days", environment: "PAYOUT_RETENTION_EVENTS_DAYS") { (configuration, raw) throws(RuleViolation) in
+                configuration.retention.policy.eventsMilliseconds = try raw.integer(in: Int64(1)...36_500) * 86_400_000
+            },
+            S(path: "retention.pii_days", environment: "PAYOUT_RETENTION_PII_DAYS") { (configuration, raw) throws(RuleViolation) in
+                configuration.retention.policy.recipientDetailsMilliseconds = try raw.integer(in: Int64(0)...36_500) * 86_400_000
+            },
+            .milliseconds("retention.interval_ms", nil, 1_000...86_400_000, \.retention.interval),
+            .integer("retention.batch_size", nil, 1...10_000, \.retention.policy.batchSize),
         ]
     }
 }

@@ -74,5 +74,15 @@ public struct WorkerConfiguration: Sendable {
         public init() {}
     }
 
+    /// What the store keeps, and how often the worker prunes the rest.
+    public var retention = RetentionSettings()
+
+    public struct RetentionSettings: Sendable {
+        public var policy = RetentionPolicy()
+        /// Between two pruning passes of a worker; each pass runs batch by batch.
+        public var interval: Duration = .seconds(60)
+        public init() {}
+    }
+
     public init() {}
 }

@@ -36,6 +36,9 @@ public final class WorkerMetrics: Sendable, EngineObserver {
     private let reviewQueue: Gauge
     private let reviewQueueOldest: Gauge
     private let resolutions: [ResolutionAudit.Kind: Counter]
+    private let pruned: [PruneTarget: Counter]
+    private let recipientsScrubbed: Counter
+    private let storeRows: ReportedGauges
     /// The audit log's counts already added to `resolutions`, so each report adds only what is new.
     private let resolutionsReported = Mutex<[ResolutionAudit.Kind: Int]>([:])
     // MARK: Engine
@@ -92,6 +95,14 @@ public final class WorkerMetrics: Sendable, EngineObserver {
         self.reviewQueue = gauge("payout_review_queue", "Payouts waiting in REQUIRES_REVIEW.")
         self.reviewQueueOldest = gauge(
             "payout_review_queue_oldest_seconds", "How long the longest-waiting payout in REQUIRES_REVIEW has waited (0 when none waits).")
+        self.pruned = Dictionary(uniqueKeysWithValues: PruneTarget.allCases.map { target in
+            (target, counter("payout_pruned_rows", "Rows deleted by retention, by table.", labels: [("table", target.rawValue)]))
+        })
+        self.recipientsScrubbed = counter(
+            "payout_recipient_details_scrubbed", "Terminal payouts whose recipient details retention removed from the store.")
+        self.storeRows = ReportedGauges(
+            registry: registry, name: "payout_store_rows", help: "Rows per store table, counted at each pruning pass.",
+            labelNames: ["table"])
         self.resolutions = Dictionary(uniqueKeysWithValues: ResolutionAudit.Kind.allCases.map { kind in
             (kind, counter("payout_resolutions", "Payouts under review resolved, by a recheck or an operator (the store's audit log: every worker reports the fleet's total).",
                            labels: [("by", kind.rawValue)]))
@@ -193,6 +204,17 @@ public final class WorkerMetrics: Sendable, EngineObserver {
             return added
         }
         for (kind, count) in added { self.resolutions[kind]?.increment(by: Int64(count)) }
+    }
+
+    /// What a pruning pass deleted and scrubbed.
+    public func pruned(_ report: PruneReport) {
+        for (target, count) in report.deleted where count > 0 { self.pruned[target]?.increment(by: Int64(count)) }
+        if report.scrubbed > 0 { self.recipientsScrubbed.increment(by: Int64(report.scrubbed)) }
+    }
+
+    /// Rows per store table.
+    public func storeRows(_ counts: [String: Int]) {
+        self.storeRows.report(Dictionary(uniqueKeysWithValues: counts.map { ([MetricLabel.code($0.key)], Double($0.value)) }))
     }
 
     /// Payouts per status label (`ACCEPTED`, `PENDING`, ...). Statuses missing from `counts` read 0.

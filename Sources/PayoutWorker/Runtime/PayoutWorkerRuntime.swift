@@ -72,7 +72,13 @@ public final class PayoutWorkerRuntime: Sendable {
             services += Self.adminServices(
                 configuration: configuration, metrics: metrics, readiness: Self.readiness(store: store, engine: engine, intake: intake),
                 port: boundAdminPort, logger: logger)
-            services += [.init(service: sampler), .init(service: relay), .init(service: EngineService(engine: engine)), .init(service: intake)]
+            let retention = RetentionService(
+                pruner: StorePruner(store: store, policy: configuration.retention.policy, logger: logger), metrics: metrics,
+                interval: configuration.retention.interval, logger: logger)
+            services += [
+                .init(service: sampler), .init(service: retention), .init(service: relay), .init(service: EngineService(engine: engine)),
+                .init(service: intake),
+            ]
             var groupConfiguration = ServiceGroupConfiguration(
                 services: services, gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [], logger: logger)
             groupConfiguration.maximumGracefulShutdownDuration = Self.serviceDrainTimeout(configuration)

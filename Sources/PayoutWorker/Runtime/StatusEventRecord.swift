@@ -1,13 +1,13 @@
-import Kafka
-import PayoutEngine
+public import Kafka
+public import PayoutEngine
 
 /// A status event as a Kafka record in the CloudEvents Kafka binding, binary mode: the event body
 /// is the value, attributes are `ce_`-prefixed headers, the key is the reference_id (so all events
 /// of a payout land on one partition, in order).
-enum StatusEventRecord {
-    static let type = "payout.status.v1"
+public enum StatusEventRecord {
+    public static let type = "payout.status.v1"
 
-    static func record(_ event: StoredEvent, topic: String, source: String) -> KafkaProducerRecord {
+    public static func record(_ event: StoredEvent, topic: String, source: String) -> KafkaProducerRecord {
         KafkaProducerRecord(
             topic: topic,
             key: Array(event.referenceID.utf8),

@@ -15,7 +15,8 @@ struct CallDeadlineTests {
         try await EngineHarness.run(kind) { h in
             try await h.store.setWallet(id: "1", currency: "USD", balanceMinor: 100_000, now: 0)
             // A token first, so the 429s below land on the engine's own calls.
-            _ = try await h.client.lookupProvider(phone: try PhoneNumber("231771234567"))
+            let phone = try PhoneNumber("231771234567")
+            _ = try await h.setUp { () async throws(DollrError) in try await h.client.lookupProvider(phone: phone) }
             // Two 429s asking for 5 s each, against a 3 s request timeout: waiting one out inside
             // the call would outlive the lease the engine sized for it.
             h.server.sandbox.updateFaults { $0.next429 = 2; $0.retryAfterSeconds = 5 }

@@ -11,9 +11,10 @@ import Testing
 @Suite("Holds sized by the fallback fee, against the sandbox")
 struct FallbackHoldTests {
     static func existingLRDAccount(_ h: EngineHarness) async throws -> Int {
-        try await h.client.createPaymentAccount(CreatePaymentAccountRequest(
+        let request = CreatePaymentAccountRequest(
             accountName: "Ada", provider: .mtnMomoLiberia, method: .mtnMomoLiberia, partyID: 7, countryCode: "LR",
-            accountNumber: try PhoneNumber("231771234567"))).id
+            accountNumber: try PhoneNumber("231771234567"))
+        return try await h.setUp { () async throws(DollrError) in try await h.client.createPaymentAccount(request) }.id
     }
 
     @Test("the default LRD minimum covers Dollr's fee: posted equals debited, within the hold", arguments: StoreKind.allCases)

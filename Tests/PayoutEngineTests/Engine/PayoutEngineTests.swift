@@ -238,8 +238,10 @@ struct PayoutEngineTests {
 
     @Test("an execute whose response is lost is resolved by polling, not by executing again", arguments: StoreKind.allCases)
     func lostExecuteResponse(kind: StoreKind) async throws {
-        try await EngineHarness.run(kind, sandbox: { $0.faults.pLostResponse = 1; $0.faults.hangMs = 400 },
-                                    client: { $0.requestTimeout = .milliseconds(200) }) { h in
+        // The response is held 2 s, past the client's 1 s: long enough that a loaded machine still
+        // sends the execute within the timeout, short enough for the test.
+        try await EngineHarness.run(kind, sandbox: { $0.faults.pLostResponse = 1; $0.faults.hangMs = 2_000 },
+                                    client: { $0.requestTimeout = .seconds(1) }) { h in
             try await h.store.setWallet(id: "1", currency: "USD", balanceMinor: 1_000_000, now: 0)
             let reference = UUID()
             let engine = h.engine()

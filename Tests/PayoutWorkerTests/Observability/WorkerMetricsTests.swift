@@ -48,6 +48,21 @@ import Testing
         #expect(try self.scrape().value("payout_review_queue_oldest_seconds") == 0)
     }
 
+    @Test func retentionCountsWhatItPrunesAndTheRowsLeft() throws {
+        var report = PruneReport()
+        report.deleted = [.sentOutbox: 40, .events: 7, .intakeSources: 0]
+        report.scrubbed = 3
+        self.metrics.pruned(report)
+        self.metrics.pruned(report)
+        self.metrics.storeRows(["payouts": 10, "outbox": 2])
+        let scrape = try self.scrape()
+        #expect(scrape.value("payout_pruned_rows_total", ["table": "outbox"]) == 80)
+        #expect(scrape.value("payout_pruned_rows_total", ["table": "payout_events"]) == 14)
+        #expect(scrape.value("payout_pruned_rows_total", ["table": "intake_sources"]) == 0)
+        #expect(scrape.value("payout_recipient_details_scrubbed_total") == 6)
+        #expect(scrape.value("payout_store_rows", ["table": "payouts"]) == 10 && scrape.value("payout_store_rows", ["table": "outbox"]) == 2)
+    }
+
     @Test func intakeCountsEveryResultAndDeadLetterReason() throws {
         let reference = UUID()
         let rejection = CommandRejection(referenceID: reference, field: "amount", message: "must be above 0")

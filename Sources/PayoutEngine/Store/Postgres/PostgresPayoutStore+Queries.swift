@@ -40,3 +40,19 @@ extension PostgresPayoutStore {
         }
     }
 }
+
+extension PostgresPayoutStore {
+    func eventsForReplay(
+        referenceID: String?, since: Int64?, after cursor: EventCursor?, limit: Int
+    ) async throws(StoreError) -> [StoredEvent] {
+        try await read("eventsForReplay") { [self] connection in
+            try await connection.query("""
+                SELECT \(unescaped: PostgresRecords.eventColumns) FROM payout_events
+                WHERE (\(referenceID)::text IS NULL OR reference_id = \(referenceID))
+                  AND (\(since)::bigint IS NULL OR occurred_at >= \(since))
+                  AND (\(cursor?.referenceID)::text IS NULL OR (reference_id, sequence) > (\(cursor?.referenceID)::text, \(cursor?.sequence)::int))
+                ORDER BY reference_id, sequence LIMIT \(limit)
+                """, logger: logger).collect().map(PostgresRecords.event)
+        }
+    }
+}

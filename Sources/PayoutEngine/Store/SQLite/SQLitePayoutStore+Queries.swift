@@ -40,3 +40,20 @@ extension SQLitePayoutStore {
         }
     }
 }
+
+extension SQLitePayoutStore {
+    func eventsForReplay(
+        referenceID: String?, since: Int64?, after cursor: EventCursor?, limit: Int
+    ) async throws(StoreError) -> [StoredEvent] {
+        try await read("eventsForReplay") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT \(SQLiteRecords.eventColumns) FROM payout_events
+                WHERE (? IS NULL OR reference_id = ?) AND (? IS NULL OR occurred_at >= ?)
+                  AND (? IS NULL OR (reference_id, sequence) > (?, ?))
+                ORDER BY reference_id, sequence LIMIT ?
+                """, arguments: [
+                    referenceID, referenceID, since, since, cursor?.referenceID, cursor?.referenceID, cursor?.sequence, limit,
+                ]).map { SQLiteRecords.event($0) }
+        }
+    }
+}

@@ -4,7 +4,7 @@
 /// no column anywhere is REAL, DOUBLE or floating NUMERIC. SQLite tables are `STRICT` so a stray
 /// floating value is refused instead of being stored with type affinity.
 enum StoreSchema {
-    static let migrations: [StoreMigration] = [initial, keptDeadLetters, intakeSources, resolutionAudit]
+    static let migrations: [StoreMigration] = [initial, keptDeadLetters, intakeSources, resolutionAudit, retention]
 
     static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }
 
@@ -299,6 +299,31 @@ enum StoreSchema {
             )
             """,
             "CREATE INDEX payout_audit_reference ON payout_audit (reference_id, id)",
+        ]
+    )
+
+    // MARK: - Version 5
+
+    /// What retention needs: when a payout's recipient details were scrubbed, and indexes that let
+    /// each pruning statement find its rows without scanning a table.
+    private static let retention = StoreMigration(
+        version: 5,
+        name: "retention",
+        sqlite: [
+            "ALTER TABLE payouts ADD COLUMN pii_scrubbed_at INTEGER",
+            "CREATE INDEX payouts_to_scrub ON payouts (updated_at) WHERE is_final = 1 AND pii_scrubbed_at IS NULL",
+            "CREATE INDEX payout_events_time ON payout_events (occurred_at)",
+            "CREATE INDEX outbox_sent ON outbox (sent_at) WHERE sent_at IS NOT NULL",
+            "CREATE INDEX outbox_by_event ON outbox (reference_id, sequence)",
+            "CREATE INDEX intake_sources_time ON intake_sources (recorded_at)",
+        ],
+        postgres: [
+            "ALTER TABLE payouts ADD COLUMN pii_scrubbed_at BIGINT",
+            "CREATE INDEX payouts_to_scrub ON payouts (updated_at) WHERE is_final AND pii_scrubbed_at IS NULL",
+            "CREATE INDEX payout_events_time ON payout_events (occurred_at)",
+            "CREATE INDEX outbox_sent ON outbox (sent_at) WHERE sent_at IS NOT NULL",
+            "CREATE INDEX outbox_by_event ON outbox (reference_id, sequence)",
+            "CREATE INDEX intake_sources_time ON intake_sources (recorded_at)",
         ]
     )
 }
