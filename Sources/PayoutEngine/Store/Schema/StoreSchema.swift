@@ -312,18 +312,18 @@ enum StoreSchema {
         sqlite: [
             "ALTER TABLE payouts ADD COLUMN pii_scrubbed_at INTEGER",
             "CREATE INDEX payouts_to_scrub ON payouts (updated_at) WHERE is_final = 1 AND pii_scrubbed_at IS NULL",
-            "CREATE INDEX payout_events_time ON payout_events (occurred_at)",
-            "CREATE INDEX outbox_sent ON outbox (sent_at) WHERE sent_at IS NOT NULL",
-            "CREATE INDEX outbox_by_event ON outbox (reference_id, sequence)",
-            "CREATE INDEX intake_sources_time ON intake_sources (recorded_at)",
-        ],
+        ] + retentionIndexes,
         postgres: [
             "ALTER TABLE payouts ADD COLUMN pii_scrubbed_at BIGINT",
             "CREATE INDEX payouts_to_scrub ON payouts (updated_at) WHERE is_final AND pii_scrubbed_at IS NULL",
-            "CREATE INDEX payout_events_time ON payout_events (occurred_at)",
-            "CREATE INDEX outbox_sent ON outbox (sent_at) WHERE sent_at IS NOT NULL",
-            "CREATE INDEX outbox_by_event ON outbox (reference_id, sequence)",
-            "CREATE INDEX intake_sources_time ON intake_sources (recorded_at)",
-        ]
+        ] + retentionIndexes
     )
+
+    /// The same in both dialects.
+    private static let retentionIndexes = [
+        "CREATE INDEX payout_events_time ON payout_events (occurred_at)",
+        "CREATE INDEX outbox_sent ON outbox (sent_at) WHERE sent_at IS NOT NULL",
+        "CREATE INDEX outbox_by_event ON outbox (reference_id, sequence)",
+        "CREATE INDEX intake_sources_time ON intake_sources (recorded_at)",
+    ]
 }
