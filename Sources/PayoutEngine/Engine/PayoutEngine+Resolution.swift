@@ -75,6 +75,7 @@ extension PayoutEngine {
         }
         let state: PayoutState
         do { state = try PayoutState.decode(stored.state) } catch {
+            await release(key, owner: owner)
             throw .store(StoreError(.corrupt, "payout \(key) has an unreadable state: \(error)"))
         }
         let now = clock.now()
@@ -85,12 +86,22 @@ extension PayoutEngine {
             statusBefore: stored.status, statusAfter: decision.state.status.rawValue, ledger: decision.ledger.auditText,
             forced: force && contradicted, recordedAt: now)
         let result: TransitionResult
-        do { result = try await commit(decision, from: stored, now: now, audit: audit) } catch { throw .store(error) }
+        do { result = try await commit(decision, from: stored, now: now, audit: audit) } catch {
+            // The recheck need not wait out the lease of a resolution that did not happen.
+            await release(key, owner: owner)
+            throw .store(error)
+        }
         guard case .committed = result else { throw .changedMeanwhile(referenceID: key) }
         logger.notice("payout resolved by an operator", metadata: [
             "reference_id": "\(key)", "status": "\(status.rawValue)", "operator": "\(actor)", "dollr": "\(answerText)",
         ])
         return audit
+    }
+
+    private func release(_ referenceID: String, owner: String) async {
+        do { try await store.releaseLease(referenceID: referenceID, owner: owner) } catch {
+            logger.notice("could not give the payout's lease back; it ends by itself", metadata: ["reference_id": "\(referenceID)"])
+        }
     }
 
     /// Dollr's word on the payout, and how the audit log writes it.
