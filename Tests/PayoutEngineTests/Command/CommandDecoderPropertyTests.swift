@@ -22,6 +22,41 @@ struct CommandDecoderPropertyTests {
         }
     }
 
+    @Test("every command the decoder accepts validates against contracts/payout-command.schema.json (python3-jsonschema)")
+    func acceptedCommandsMeetTheContract() async throws {
+        var accepted: [String] = []
+        var refusedByBoth = 0, refusedByDecoderOnly: [String] = []
+        var broken: [String] = []
+        SeededProperty.check(CommandRecordCase.valid, count: 300, seed: 11) { record in
+            if case .success = decoder.decode(key: record.key, value: record.value) { accepted.append(String(decoding: record.value, as: UTF8.self)) }
+            return nil
+        }
+        SeededProperty.check(CommandRecordCase.byteMutated, count: 600, seed: 12) { record in
+            let value = record.value
+            guard let text = String(validating: value, as: UTF8.self),
+                  (try? JSONSerialization.jsonObject(with: Data(value))) != nil else { return nil }
+            if case .success = decoder.decode(key: record.key, value: record.value) { accepted.append(text) } else { broken.append(text) }
+            return nil
+        }
+        SeededProperty.check(CommandRecordCase.invalid(parts: 1...1), count: 600, seed: 13) { record in
+            let value = record.value
+            guard let text = String(validating: value, as: UTF8.self),
+                  (try? JSONSerialization.jsonObject(with: Data(value))) != nil else { return nil }
+            if case .success = decoder.decode(key: record.key, value: record.value) { accepted.append(text) } else { broken.append(text) }
+            return nil
+        }
+        #expect(accepted.count >= 300)
+        for (command, problem) in zip(accepted, try await ContractValidator.problems(accepted, against: "payout-command.schema.json")) {
+            #expect(problem == nil, "accepted by the decoder, refused by the schema: \(command): \(problem ?? "")")
+        }
+        // The other way round the schema is laxer where JSON Schema cannot follow the decoder (its
+        // description lists how); it still refuses most broken commands.
+        for (command, problem) in zip(broken, try await ContractValidator.problems(broken, against: "payout-command.schema.json")) {
+            if problem == nil { refusedByDecoderOnly.append(command) } else { refusedByBoth += 1 }
+        }
+        #expect(refusedByBoth > refusedByDecoderOnly.count, "\(refusedByBoth) refused by both, \(refusedByDecoderOnly.count) by the decoder only")
+    }
+
     @Test("one broken part: refused with the precise field, keeping a usable reference_id, else dead-lettered")
     func singleMutations() {
         SeededProperty.check(CommandRecordCase.invalid(parts: 1...1), count: 2_000, seed: 2) { record in

@@ -100,6 +100,19 @@ struct WorkerRuntimeTests {
         #expect(deadLetters.elements.contains { $0.keyString == "no-reference" }, "the record without a reference_id is dead-lettered under its key")
         #expect(env.sandbox.sandbox.ledgerSnapshot().execution(rejectedKey) == nil, "a rejected command never reaches Dollr")
 
+        // The contracts, judged by python3-jsonschema on every record read from the topics.
+        let values = all.map { String(decoding: $0.value ?? [], as: UTF8.self) }
+        for (value, problem) in zip(values, try await ContractValidator.problems(values, against: "payout-status-event.schema.json")) {
+            #expect(problem == nil, "\(value): \(problem ?? "")")
+        }
+        let headers = try deadLetters.elements.map { letter in
+            let object = Dictionary(letter.headers.map { ($0.name, $0.stringValue ?? "") }) { _, last in last }
+            return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        }
+        for (header, problem) in zip(headers, try await ContractValidator.problems(headers, against: "dead-letter-headers.schema.json")) {
+            #expect(problem == nil, "\(header): \(problem ?? "")")
+        }
+
         // Ground truth: each payout executed exactly once at Dollr.
         let ledger = env.sandbox.sandbox.ledgerSnapshot()
         #expect(keys.allSatisfy { ledger.execution($0)?.executeCalls == 1 })
