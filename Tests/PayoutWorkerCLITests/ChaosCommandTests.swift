@@ -55,6 +55,27 @@ struct ChaosCommandTests {
             #expect(!hex.contains(Self.hexOfUTF8(value)), "a secret reached a log as hex")
         }
         #expect(hex.firstMatch(of: /32333137(?:3[0-9]){8}/) == nil, "a recipient phone reached a log as hex")
+
+        // The contracts, judged by python3-jsonschema on every record the run's readers kept.
+        func kept(_ file: String) throws -> [[String: Any]] {
+            try String(contentsOf: artifacts.appendingPathComponent(file), encoding: .utf8).split(separator: "\n").map {
+                try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+            }
+        }
+        let values = try kept("status-events.jsonl").compactMap { $0["value"] as? String }
+        #expect(values.count == figures["events", default: 0] + figures["reader_rereads", default: 0], "every status record read was kept")
+        for (value, problem) in zip(values, try await ContractValidator.problems(values, against: "payout-status-event.schema.json")) where problem != nil {
+            Issue.record("status event against its contract: \(problem!): \(value)")
+        }
+        let headers = try kept("dead-letter-headers.jsonl").map { record in
+            let pairs = (record["headers"] as? [[String: String]] ?? []).flatMap { $0.map { ($0.key, $0.value) } }
+            let object = Dictionary(pairs) { _, last in last }
+            return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        }
+        #expect(!headers.isEmpty)
+        for (header, problem) in zip(headers, try await ContractValidator.problems(headers, against: "dead-letter-headers.schema.json")) where problem != nil {
+            Issue.record("dead-letter headers against their contract: \(problem!): \(header)")
+        }
     }
 
     @Test("children end with their parent: a chaos run SIGKILLed leaves no worker or broker process behind")
