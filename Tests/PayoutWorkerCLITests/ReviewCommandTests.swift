@@ -92,6 +92,10 @@ struct ReviewCommandTests {
         #expect(records.count == 1)
         #expect(Array(records.first?.dropFirst(3).prefix(5) ?? []) == ["ada", "REQUIRES_REVIEW", "COMPLETED", "COMPLETED", "posted 1010"], "\(records)")
         #expect(records.first?.last == "matches Dollr's ledger")
+        let shown = try await Self.run(["payouts", "show", target], environment)
+        #expect(shown.status == 0, "\(shown.stderr)")
+        let auditLines = Array(shown.stdout.drop { $0 != "audit" }.dropFirst(2)).map(StoreCommandTests.cells)
+        #expect(auditLines.count == 1 && Array(auditLines[0].dropFirst().prefix(3)) == ["ada", "COMPLETED", "COMPLETED"], "\(shown.stdout)")
 
         // Retention: the resolved payout is terminal, so its recipient goes; nothing else is due.
         let pruneEnvironment = environment.merging(["PAYOUT_RETENTION_PII_DAYS": "0"]) { _, new in new }
