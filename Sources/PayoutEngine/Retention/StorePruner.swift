@@ -66,7 +66,7 @@ public struct StorePruner: Sendable {
     }
 
     private func scrub(before: Int64, now: Int64, dryRun: Bool, maximumBatches: Int) async throws(StoreError) -> Int {
-        if dryRun { return try await store.payoutsToScrub(before: before, limit: Int(Int32.max)).count }
+        if dryRun { return try await store.countPayoutsToScrub(before: before) }
         var total = 0, batches = 0
         while batches < maximumBatches {
             let due = try await store.payoutsToScrub(before: before, limit: policy.batchSize)

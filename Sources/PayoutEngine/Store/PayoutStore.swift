@@ -118,6 +118,9 @@ public protocol PayoutStore: Sendable {
     /// Terminal payouts last changed before `before` whose recipient details are still stored.
     func payoutsToScrub(before: Int64, limit: Int) async throws(StoreError) -> [StoredPayout]
 
+    /// How many payouts ``payoutsToScrub(before:limit:)`` would find, without a limit.
+    func countPayoutsToScrub(before: Int64) async throws(StoreError) -> Int
+
     /// Replaces a terminal payout's state with `state` (the recipient details taken out) and marks
     /// it scrubbed. False if the payout is not terminal or was scrubbed already.
     func markScrubbed(referenceID: String, state: String, now: Int64) async throws(StoreError) -> Bool

@@ -1,7 +1,8 @@
 import Foundation
 
-/// duplicates: a replay storm. The same records again, after all of them were accepted: each one
-/// must come back as a duplicate, with no Dollr call.
+/// duplicates: a replay storm. The same commands again, after all of them were accepted, as if
+/// upstream published them anew (other places, so not redeliveries): each one must come back as
+/// a duplicate, with no Dollr call.
 enum DuplicatesScenario {
     static func run(environment: BenchEnvironment, topics: LayerTopics, bench: IntakeBench, raw: Double?) async throws -> BenchFigures {
         let callsBefore = environment.sandbox.sandbox.counters.requests

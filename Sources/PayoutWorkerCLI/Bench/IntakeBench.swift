@@ -22,7 +22,14 @@ final class IntakeBench: Sendable {
 
     /// Records one batch and checks that every record got the expected kind of result.
     func intake(_ batch: [KafkaMessage], expecting expected: Expectation) async throws {
-        let results = try await engine.intake(batch.map { IntakeRecord(key: $0.key, value: $0.value) })
+        // With each record's place, as the runtime's intake passes it. Duplicates stand for the same
+        // commands published again upstream, at other places: each is answered as a duplicate (its
+        // place looked up and recorded, its latest event enqueued), not as a redelivery.
+        let stream = { (topic: String) in expected == .duplicate ? topic + ".republished" : topic }
+        let results = try await engine.intake(batch.map {
+            IntakeRecord(key: $0.key, value: $0.value, source: IntakeSource(
+                stream: stream($0.topicPartition.topic), partition: $0.topicPartition.partition, offset: $0.offset))
+        })
         for result in results {
             switch (result, expected) {
             case (.accepted, .accepted), (.duplicate, .duplicate): continue

@@ -55,6 +55,15 @@ extension PostgresPayoutStore {
         }
     }
 
+    func countPayoutsToScrub(before: Int64) async throws(StoreError) -> Int {
+        try await read("countPayoutsToScrub") { [self] connection in
+            let rows = try await connection.query(
+                "SELECT count(*)::int8 FROM payouts WHERE is_final AND pii_scrubbed_at IS NULL AND updated_at < \(before)", logger: logger
+            ).collect()
+            return Int(try rows.first?.decode(Int64.self) ?? 0)
+        }
+    }
+
     func markScrubbed(referenceID: String, state: String, now: Int64) async throws(StoreError) -> Bool {
         try await transaction("markScrubbed \(referenceID)") { [self] connection in
             let rows = try await connection.query("""

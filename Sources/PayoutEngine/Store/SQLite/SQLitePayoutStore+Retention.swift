@@ -46,6 +46,13 @@ extension SQLitePayoutStore {
         }
     }
 
+    func countPayoutsToScrub(before: Int64) async throws(StoreError) -> Int {
+        try await read("countPayoutsToScrub") { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM payouts WHERE is_final = 1 AND pii_scrubbed_at IS NULL AND updated_at < ?",
+                             arguments: [before]) ?? 0
+        }
+    }
+
     func markScrubbed(referenceID: String, state: String, now: Int64) async throws(StoreError) -> Bool {
         try await transaction("markScrubbed \(referenceID)") { db in
             try db.execute(sql: """
