@@ -19,4 +19,10 @@ public struct IntakeSource: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(stream)[\(partition)]@\(offset)" }
+
+    /// A place as a store row holds it: three nullable columns, all set or none.
+    init?(stream: String?, partition: Int32?, offset: Int64?) {
+        guard let stream, let partition, let offset else { return nil }
+        self.init(stream: stream, partition: partition, offset: offset)
+    }
 }

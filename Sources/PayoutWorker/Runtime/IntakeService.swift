@@ -141,11 +141,7 @@ final class IntakeService: Service, Sendable {
 
     /// Records the batch in the store, retrying until it is durable; `nil` once cancelled.
     private func intakeRetrying(_ batch: [KafkaMessage]) async -> [IntakeResult]? {
-        // The source lets the store answer a record read again after a crash or a rebalance with nothing.
-        let records = batch.map {
-            IntakeRecord(key: $0.key, value: $0.value, source: IntakeSource(
-                stream: $0.topicPartition.topic, partition: $0.topicPartition.partition, offset: $0.offset))
-        }
+        let records = batch.map(IntakeRecord.init)
         var attempt = 0
         while true {
             do {

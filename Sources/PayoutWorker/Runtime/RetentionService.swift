@@ -4,8 +4,8 @@ import ServiceLifecycle
 
 /// Prunes the store on a timer: sent outbox rows, old events, old intake places, and terminal
 /// payouts' recipient details (see `RetentionPolicy`). Each statement touches one small batch, so
-/// intake and the engine never wait on it for long; with several workers each prunes, and the
-/// statements skip rows another holds.
+/// intake and the engine never wait on it for long. With several workers on PostgreSQL each prunes,
+/// and its statements skip the rows another transaction holds.
 struct RetentionService: Service {
     let pruner: StorePruner
     let metrics: WorkerMetrics

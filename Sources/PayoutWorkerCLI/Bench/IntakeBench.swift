@@ -2,6 +2,7 @@ import DollrClient
 import Foundation
 import Kafka
 import PayoutEngine
+import PayoutWorker
 
 /// The store and engine that intake and duplicates drive directly through `PayoutEngine.intake`,
 /// exactly as the runtime's intake does (one store transaction per batch of 500), without the
@@ -25,10 +26,10 @@ final class IntakeBench: Sendable {
         // With each record's place, as the runtime's intake passes it. Duplicates stand for the same
         // commands published again upstream, at other places: each is answered as a duplicate (its
         // place looked up and recorded, its latest event enqueued), not as a redelivery.
-        let stream = { (topic: String) in expected == .duplicate ? topic + ".republished" : topic }
-        let results = try await engine.intake(batch.map {
-            IntakeRecord(key: $0.key, value: $0.value, source: IntakeSource(
-                stream: stream($0.topicPartition.topic), partition: $0.topicPartition.partition, offset: $0.offset))
+        let results = try await engine.intake(batch.map { message in
+            var record = IntakeRecord(message)
+            if expected == .duplicate { record.source?.stream += ".republished" }
+            return record
         })
         for result in results {
             switch (result, expected) {

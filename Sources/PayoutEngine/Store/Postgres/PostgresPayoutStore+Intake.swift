@@ -55,10 +55,9 @@ extension PostgresPayoutStore {
                 """, logger: logger)
             for try await (reference, fingerprint, sequence, status, topic, partition, offset)
                 in rows.decode((String, String, Int, String, String?, Int32?, Int64?).self) {
-                let source = topic.flatMap { topic in
-                    partition.flatMap { partition in offset.map { IntakeSource(stream: topic, partition: partition, offset: $0) } }
-                }
-                known[reference] = Known(fingerprint: fingerprint, sequence: sequence, status: status, source: source)
+                known[reference] = Known(
+                    fingerprint: fingerprint, sequence: sequence, status: status,
+                    source: IntakeSource(stream: topic, partition: partition, offset: offset))
             }
         }
         try await lockExisting(Set(payouts.map(\.referenceID)).sorted())

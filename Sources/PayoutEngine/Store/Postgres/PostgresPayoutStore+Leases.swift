@@ -22,7 +22,7 @@ extension PostgresPayoutStore {
                 )
                 UPDATE payouts SET lease_owner = \(owner), lease_expires_at = \(expires)
                 FROM due WHERE payouts.reference_id = due.reference_id
-                RETURNING \(unescaped: Self.qualified(PostgresRecords.payoutColumns, "payouts"))
+                RETURNING \(unescaped: StoreSQL.qualified(PostgresRecords.payoutColumns, "payouts"))
                 """, logger: logger).collect()
             return .commit(try rows.map(PostgresRecords.payout))
         }

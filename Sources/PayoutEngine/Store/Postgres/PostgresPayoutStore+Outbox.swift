@@ -27,7 +27,7 @@ extension PostgresPayoutStore {
                     FROM picked WHERE outbox.id = picked.id
                     RETURNING outbox.id, outbox.reference_id, outbox.sequence
                 )
-                SELECT c.id, \(unescaped: Self.qualified(PostgresRecords.eventColumns, "e"))
+                SELECT c.id, \(unescaped: StoreSQL.qualified(PostgresRecords.eventColumns, "e"))
                 FROM claimed c JOIN payout_events e ON e.reference_id = c.reference_id AND e.sequence = c.sequence
                 ORDER BY c.id
                 """, logger: logger).collect()

@@ -77,7 +77,7 @@ extension PostgresPayoutStore {
     func tableRowCounts() async throws(StoreError) -> [String: Int] {
         try await read("tableRowCounts") { [self] connection in
             var counts: [String: Int] = [:]
-            for table in SQLitePayoutStore.countedTables {
+            for table in StoreSQL.countedTables {
                 let rows = try await connection.query("SELECT count(*)::int8 FROM \(unescaped: table)", logger: logger).collect()
                 counts[table] = Int(try rows.first?.decode(Int64.self) ?? 0)
             }

@@ -27,7 +27,7 @@ extension PostgresPayoutStore {
     func listPayouts(status: String?, since: Int64?, limit: Int) async throws(StoreError) -> [PayoutListing] {
         try await read("listPayouts") { [self] connection in
             let rows = try await connection.query("""
-                SELECT \(unescaped: Self.qualified(PostgresRecords.payoutColumns, "p")), e.occurred_at, h.amount_minor
+                SELECT \(unescaped: StoreSQL.qualified(PostgresRecords.payoutColumns, "p")), e.occurred_at, h.amount_minor
                 FROM payouts p
                 JOIN payout_events e ON e.reference_id = p.reference_id AND e.sequence = p.sequence
                 LEFT JOIN holds h ON h.reference_id = p.reference_id AND h.state = 'pending'

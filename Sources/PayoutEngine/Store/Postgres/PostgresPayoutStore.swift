@@ -212,10 +212,6 @@ final class PostgresPayoutStore: PayoutStore {
         }
     }
 
-    static func qualified(_ columns: String, _ table: String) -> String {
-        columns.split(separator: ",").map { "\(table).\($0.trimmingCharacters(in: .whitespaces))" }.joined(separator: ", ")
-    }
-
     // MARK: - Connection setup
 
     private static func connectionTLS(_ location: PostgresLocation) throws(StoreError) -> PostgresConnection.Configuration.TLS {

@@ -110,11 +110,9 @@ extension SQLitePayoutStore {
                 """)
             let rows = try Row.fetchCursor(lookup, arguments: StatementArguments(chunk))
             while let row = try rows.next() {
-                let topic: String? = row[4], partition: Int32? = row[5], offset: Int64? = row[6]
-                let source = topic.flatMap { topic in
-                    partition.flatMap { partition in offset.map { IntakeSource(stream: topic, partition: partition, offset: $0) } }
-                }
-                known[row[0]] = KnownPayout(fingerprint: row[1], sequence: row[2], status: row[3], source: source)
+                known[row[0]] = KnownPayout(
+                    fingerprint: row[1], sequence: row[2], status: row[3],
+                    source: IntakeSource(stream: row[4] as String?, partition: row[5] as Int32?, offset: row[6] as Int64?))
             }
         }
         return known

@@ -65,12 +65,10 @@ extension SQLitePayoutStore {
     func tableRowCounts() async throws(StoreError) -> [String: Int] {
         try await read("tableRowCounts") { db in
             var counts: [String: Int] = [:]
-            for table in Self.countedTables {
+            for table in StoreSQL.countedTables {
                 counts[table] = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0
             }
             return counts
         }
     }
-
-    static let countedTables = ["payouts", "payout_events", "outbox", "intake_sources", "payout_audit", "kept_dead_letters", "holds"]
 }

@@ -1,4 +1,3 @@
-import Foundation
 import GRDB
 
 // Review and resolution: the operator's claim, the listings, the review queue and the audit log.
@@ -27,7 +26,7 @@ extension SQLitePayoutStore {
     func listPayouts(status: String?, since: Int64?, limit: Int) async throws(StoreError) -> [PayoutListing] {
         try await read("listPayouts") { db in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT \(Self.qualifiedPayoutColumns), e.occurred_at, h.amount_minor
+                SELECT \(StoreSQL.qualified(SQLiteRecords.payoutColumns, "p")), e.occurred_at, h.amount_minor
                 FROM payouts p
                 JOIN payout_events e ON e.reference_id = p.reference_id AND e.sequence = p.sequence
                 LEFT JOIN holds h ON h.reference_id = p.reference_id AND h.state = 'pending'
@@ -93,7 +92,4 @@ extension SQLitePayoutStore {
                 audit.statusAfter, audit.ledger, audit.forced, audit.recordedAt,
             ])
     }
-
-    private static let qualifiedPayoutColumns = SQLiteRecords.payoutColumns
-        .split(separator: ",").map { "p." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
 }

@@ -1,0 +1,11 @@
+public import Kafka
+public import PayoutEngine
+
+extension IntakeRecord {
+    /// A command record as intake hands it to the engine, with its place on the topic: the place
+    /// lets the store answer a record read again after a crash or a rebalance with nothing.
+    public init(_ message: KafkaMessage) {
+        self.init(key: message.key, value: message.value, source: IntakeSource(
+            stream: message.topicPartition.topic, partition: message.topicPartition.partition, offset: message.offset))
+    }
+}
