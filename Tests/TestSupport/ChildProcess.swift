@@ -44,22 +44,29 @@ public final class ChildProcess: Sendable {
         let outHandle = UncheckedBox(out.fileHandleForReading), errHandle = UncheckedBox(err.fileHandleForReading)
         let outLines = LineSplitter(into: stdoutLines), errLines = LineSplitter(into: stderrLines)
         Thread.detachNewThread {
-            while true {
-                let chunk = outHandle.value.availableData
-                if chunk.isEmpty { break }
-                outLines.feed(chunk)
-            }
+            while let chunk = Self.read(outHandle.value) { outLines.feed(chunk) }
             outLines.finish()
             stdoutClosed.append(true)
         }
         Thread.detachNewThread {
-            while true {
-                let chunk = errHandle.value.availableData
-                if chunk.isEmpty { break }
+            while let chunk = Self.read(errHandle.value) {
                 stderrChunks.append(chunk)
                 errLines.feed(chunk)
             }
             errLines.finish()
+        }
+    }
+
+    /// The next bytes of a pipe, nil at its end. A plain read(2), not `availableData`: Foundation
+    /// stops the process on a read error, and under heavy process churn the test runner was
+    /// aborted (signal 6) in one of these threads.
+    private static func read(_ handle: FileHandle) -> Data? {
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(handle.fileDescriptor, $0.baseAddress, $0.count) }
+            if count > 0 { return Data(buffer[0..<count]) }
+            if count < 0, errno == EINTR { continue }
+            return nil
         }
     }
 
