@@ -26,6 +26,16 @@ struct WorkerProcessTests {
         func signal(_ signal: Int32) { process.signal(signal) }
         func waitForExit(within limit: Duration = .seconds(60)) async throws -> Int32 { try await process.waitForExit(within: limit) }
         var stderr: String { process.stderr }
+
+        /// Waits on the test's own records; a deadline's failure says what this worker logged.
+        func whileRunning(_ what: String, within limit: Duration, _ condition: @escaping @Sendable () async -> Void) async throws {
+            do {
+                try await withDeadline(limit, what, condition)
+            } catch {
+                Issue.record("\(what): worker \(adminPort) stderr: \(stderr.suffix(3000))")
+                throw error
+            }
+        }
     }
 
     /// Short leases and session timeouts, so a killed worker's work moves on within seconds.
@@ -97,7 +107,7 @@ struct WorkerProcessTests {
         let references = (0..<300).map { _ in UUID() }
         let producer = try env.producer()
         #expect(await producer.sendAll(references.map { Commands.record($0) }).allSatisfy { (try? $0.get()) != nil })
-        try await withDeadline(.seconds(90), "work under way") { await statuses.wait { msgs in Self.finals(msgs).count >= 30 } }
+        try await first.whileRunning("work under way", within: .seconds(180)) { await statuses.wait { msgs in Self.finals(msgs).count >= 30 } }
 
         first.signal(SIGTERM)
         #expect(try await first.waitForExit(within: .seconds(60)) == 0, "graceful exit: \(first.stderr.suffix(1500))")
@@ -110,7 +120,7 @@ struct WorkerProcessTests {
 
         let second = try Self.startWorker(env, id: "w2", storeURL: storeURL, directory: env.directory)
         let keys = Set(references.map { $0.uuidString.lowercased() })
-        try await withDeadline(.seconds(120), "every payout final") { await statuses.wait { msgs in Set(Self.finals(msgs).keys) == keys } }
+        try await second.whileRunning("every payout final", within: .seconds(180)) { await statuses.wait { msgs in Set(Self.finals(msgs).keys) == keys } }
         let finals = Self.finals(statuses.elements)
         #expect(finals.values.allSatisfy { $0.count == 1 }, "one final status each")
         Self.expectExecutedExactlyOnce(keys, env)
@@ -140,12 +150,12 @@ struct WorkerProcessTests {
         let references = (0..<400).map { _ in UUID() }
         let producer = try env.producer()
         #expect(await producer.sendAll(references.map { Commands.record($0) }).allSatisfy { (try? $0.get()) != nil })
-        try await withDeadline(.seconds(90), "work under way") { await statuses.wait { msgs in Self.finals(msgs).count >= 60 } }
+        try await doomed.whileRunning("work under way", within: .seconds(180)) { await statuses.wait { msgs in Self.finals(msgs).count >= 60 } }
 
         doomed.signal(SIGKILL)
         _ = try await doomed.waitForExit()
         let keys = Set(references.map { $0.uuidString.lowercased() })
-        try await withDeadline(.seconds(150), "every payout final") { await statuses.wait { msgs in Set(Self.finals(msgs).keys) == keys } }
+        try await survivor.whileRunning("every payout final", within: .seconds(180)) { await statuses.wait { msgs in Set(Self.finals(msgs).keys) == keys } }
         #expect(Self.finals(statuses.elements).values.allSatisfy { $0.count == 1 }, "one final status each")
         Self.expectExecutedExactlyOnce(keys, env)
         #expect(try await store.wallets().allSatisfy { $0.heldMinor == 0 })
@@ -180,7 +190,7 @@ struct WorkerProcessTests {
         let keys = Set(references.map { $0.uuidString.lowercased() })
         let producer = try env.producer()
         #expect(await producer.sendAll(references.map { Commands.record($0) }).allSatisfy { (try? $0.get()) != nil })
-        try await withDeadline(.seconds(90), "every payout final") { await statuses.wait { Set(Self.finals($0).keys) == keys } }
+        try await first.whileRunning("every payout final", within: .seconds(180)) { await statuses.wait { Set(Self.finals($0).keys) == keys } }
         try await eventually("the outbox empty", within: .seconds(30)) { (try? await store.outboxBacklog()) == 0 }
         first.signal(SIGKILL)
         _ = try await first.waitForExit()
