@@ -60,35 +60,30 @@ struct DeadLettersRetryCommand: AsyncParsableCommand {
 
     func run() async throws {
         let refused = try await self.store.withConfiguredStore { configuration, store -> Int in
-            let letters = try await store.keptDeadLetters(unsentOnly: true, limit: Int.max)
-            guard !letters.isEmpty else {
+            guard try await store.unsentDeadLetterCount() > 0 else {
                 StandardOutput.writeLine("no dead letters to send")
                 return 0
             }
-            let producerConfiguration = PayoutWorkerRuntime.producerConfiguration(configuration)
             var logger = Logger(label: "payout-worker.dead-letters")
             logger.logLevel = self.store.logLevel
             let producer: KafkaProducer
             do {
-                producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
+                producer = try KafkaProducer(configuration: PayoutWorkerRuntime.producerConfiguration(configuration), logger: logger)
             } catch {
                 throw CommandFailure("cannot start a Kafka producer: \(error)")
             }
-            let records = letters.map { DeadLetters.record(resending: $0, topic: configuration.kafka.deadLetterTopic) }
-            var sent: [Int64] = [], refused = 0
-            for (letter, result) in zip(letters, await producer.sendAll(records)) {
-                switch result {
-                case .success:
-                    sent.append(letter.id)
-                    StandardOutput.writeLine("sent \(letter.id) to \(configuration.kafka.deadLetterTopic)")
-                case .failure(let error):
-                    refused += 1
-                    StandardOutput.writeLine("refused \(letter.id): \(error)")
-                }
+            let topic = configuration.kafka.deadLetterTopic
+            let outcome: DeadLetterResend
+            do {
+                outcome = try await DeadLetters.resendKept(store: store, producer: producer, topic: topic)
+            } catch {
+                await producer.close()
+                throw error
             }
             await producer.close()
-            try await store.markDeadLettersSent(sent, now: StoreClock.system.now())
-            return refused
+            for id in outcome.sent { StandardOutput.writeLine("sent \(id) to \(topic)") }
+            for (id, error) in outcome.refused { StandardOutput.writeLine("refused \(id): \(error)") }
+            return outcome.refused.count
         }
         if refused > 0 { throw CommandFailure("\(refused) dead letter(s) refused again; they stay kept") }
     }

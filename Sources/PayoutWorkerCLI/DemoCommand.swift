@@ -25,10 +25,14 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Give up waiting for answers after this many seconds.")
     var timeout = 120
 
+    @Option(help: "Keep the worker and its console up this many seconds after the answers are in.")
+    var linger = 0
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
         guard (10...90_000).contains(commands) else { throw ValidationError("--commands must be between 10 and 90000") }
+        guard (0...86_400).contains(linger) else { throw ValidationError("--linger must be between 0 and 86400 seconds") }
     }
 
     func run() async throws {
@@ -61,6 +65,8 @@ struct DemoCommand: AsyncParsableCommand {
         configuration.dollr.credentials = sandboxConfiguration.merchant
         configuration.admin.port = 0
         configuration.workerID = "demo-worker"
+        // The console is read-only unless the operator gives a token to sign in with.
+        if let token = ProcessInfo.processInfo.environment["PAYOUT_ADMIN_TOKEN"], !token.isEmpty { configuration.admin.token = Secret(token) }
         configuration.shutdownTimeout = .seconds(15)
         configuration.engine.policy.pollInitialDelayMilliseconds = 250
         configuration.engine.policy.pollMaximumDelayMilliseconds = 1_000
@@ -72,6 +78,10 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let walletsBefore = try await runtime.store.wallets()
         let running = Task { try await runtime.run() }
+        if let port = await runtime.waitForAdminPort() {
+            console.step("console: http://\(configuration.admin.host):\(port)/console"
+                + (configuration.admin.token == nil ? " (read-only; set PAYOUT_ADMIN_TOKEN to resolve payouts from it)" : ""))
+        }
 
         // Downstream subscribers: plain consumers on the status and dead-letter topics.
         let observer = DownstreamObserver()
@@ -104,6 +114,10 @@ struct DemoCommand: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(200))  // refresh rate of the display
         }
         console.finishProgress()
+        if linger > 0 {
+            console.step("keeping the worker and its console up for \(linger) s")
+            try await Task.sleep(for: .seconds(linger))
+        }
 
         await runtime.shutdown()
         try await running.value

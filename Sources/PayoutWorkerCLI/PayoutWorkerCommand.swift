@@ -8,6 +8,7 @@ struct PayoutWorkerCommand: AsyncParsableCommand {
         abstract: "Executes payout commands from Kafka exactly once against the Dollr mobile-money API.",
         subcommands: [
             RunCommand.self,
+            ConsoleCommand.self,
             DemoCommand.self,
             BrokerCommand.self,
             SandboxCommand.self,

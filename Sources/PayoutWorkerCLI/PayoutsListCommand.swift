@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PayoutEngine
+import PayoutWorker
 
 /// `payout-worker payouts list`: the review queue first, then the newest payouts.
 struct PayoutsListCommand: AsyncParsableCommand {
@@ -100,17 +101,8 @@ struct PayoutsListCommand: AsyncParsableCommand {
         }
     }
 
-    /// `3d 4h`, `2h 13m`, `5m 2s`, `40s`: the two largest units.
     static func age(_ seconds: Int64) -> String {
-        let units: [(Int64, String)] = [(86_400, "d"), (3_600, "h"), (60, "m"), (1, "s")]
-        var rest = seconds
-        var parts: [String] = []
-        for (size, name) in units where rest >= size || (size == 1 && parts.isEmpty) {
-            parts.append("\(rest / size)\(name)")
-            rest %= size
-            if parts.count == 2 { break }
-        }
-        return parts.joined(separator: " ")
+        ConsoleFormat.age(seconds: seconds)
     }
 
     static func milliseconds(rfc3339 text: String) -> Int64? {

@@ -89,6 +89,13 @@ public protocol PayoutStore: Sendable {
     /// Counts of payouts by public status (for metrics and the demo summary).
     func countsByStatus() async throws(StoreError) -> [String: Int]
 
+    /// Payouts that reached COMPLETED, FAILED or REQUIRES_REVIEW at or after `since`, per minute
+    /// and status; minutes without any are left out.
+    func finishedPerMinute(since: Int64) async throws(StoreError) -> [FinishedMinute]
+
+    /// The owners of payout leases that have not expired at `now`, with how many each holds.
+    func leaseHolders(now: Int64) async throws(StoreError) -> [LeaseHolder]
+
     // MARK: Review and resolution
 
     /// Leases a payout for an operator's resolution: only one in REQUIRES_REVIEW whose lease is

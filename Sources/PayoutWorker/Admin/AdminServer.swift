@@ -10,6 +10,7 @@ public import ServiceLifecycle
 /// - `GET /readyz`: 200 when every check of `readiness()` is `.ok`, 503 otherwise, with each check in the body
 ///   (see ``ReadinessReport``).
 /// - `GET /metrics`: `metrics.render()` as `text/plain; version=0.0.4`.
+/// - `/console`: the operator console, when one is given (see ``Console``).
 public struct AdminServer: Service {
     private let application: Application<RouterResponder<BasicRequestContext>>
 
@@ -23,6 +24,7 @@ public struct AdminServer: Service {
         port: Int,
         metrics: WorkerMetrics,
         readiness: @escaping @Sendable () async -> ReadinessReport,
+        console: Console? = nil,
         logger: Logger,
         onListening: @escaping @Sendable (_ port: Int) -> Void = { _ in }
     ) {
@@ -30,6 +32,7 @@ public struct AdminServer: Service {
         router.get("healthz") { _, _ in AdminResponses.liveness() }
         router.get("readyz") { _, _ in AdminResponses.readiness(await readiness()) }
         router.get("metrics") { _, _ in AdminResponses.metrics(metrics.render()) }
+        console?.register(on: router)
         self.application = Application(
             router: router,
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "payout-worker"),

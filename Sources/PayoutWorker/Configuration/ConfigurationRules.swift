@@ -9,6 +9,15 @@ enum ConfigurationRules {
         guard !text.allSatisfy(\.isWhitespace) else { throw RuleViolation("must not be empty or blank") }
     }
 
+    /// The admin token: long enough that guessing it over HTTP is hopeless, and no whitespace (it
+    /// travels in an `Authorization` header, and a trailing newline from a file is a common slip).
+    static func adminToken(_ text: String) throws(RuleViolation) -> String {
+        let token = text.trimmingCharacters(in: .newlines)
+        guard token.count >= 24 else { throw RuleViolation("must be at least 24 characters (try `openssl rand -hex 24`)") }
+        guard !token.contains(where: \.isWhitespace) else { throw RuleViolation("must not contain spaces") }
+        return token
+    }
+
     /// `host:port[,host:port...]`, as librdkafka's `bootstrap.servers` takes it (a missing port means 9092).
     static func brokers(_ text: String) throws(RuleViolation) {
         for (position, entry) in text.split(separator: ",", omittingEmptySubsequences: false).enumerated() {

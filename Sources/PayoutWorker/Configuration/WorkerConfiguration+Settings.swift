@@ -49,6 +49,9 @@ extension WorkerConfiguration {
             // MARK: admin
             .text("admin.host", "PAYOUT_ADMIN_HOST", \.admin.host),
             .integer("admin.port", "PAYOUT_ADMIN_PORT", 0...65535, \.admin.port),
+            S(path: "admin.token", environment: "PAYOUT_ADMIN_TOKEN") { (configuration, raw) throws(RuleViolation) in
+                configuration.admin.token = try raw.optionalString().map { text throws(RuleViolation) in Secret(try ConfigurationRules.adminToken(text)) }
+            },
 
             // MARK: process
             .text("store_url", "PAYOUT_STORE_URL", \.storeURL, rule: ConfigurationRules.storeURL),

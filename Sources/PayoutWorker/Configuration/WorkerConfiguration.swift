@@ -41,6 +41,9 @@ public struct WorkerConfiguration: Sendable {
         public var host = "127.0.0.1"
         /// `PAYOUT_ADMIN_PORT`; 0 picks a free port.
         public var port = 9090
+        /// `PAYOUT_ADMIN_TOKEN` (or `PAYOUT_ADMIN_TOKEN_FILE`): the bearer token the console and every
+        /// state-changing admin route require. Without one the console is read-only.
+        public var token: Secret<String>?
         public init() {}
     }
 

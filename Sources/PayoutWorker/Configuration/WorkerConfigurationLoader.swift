@@ -23,7 +23,9 @@ public enum WorkerConfigurationLoader {
     /// `MerchantCredentials`, so that the sandbox reads the same ones; the store URL is one too: a PostgreSQL
     /// URL carries the password.
     static let secretFiles: [(variable: String, fileVariable: String)] =
-        MerchantCredentials.secretFileVariables + [("PAYOUT_STORE_URL", "PAYOUT_STORE_URL" + Self.fileSuffix)]
+        MerchantCredentials.secretFileVariables + [
+            ("PAYOUT_STORE_URL", "PAYOUT_STORE_URL" + Self.fileSuffix), ("PAYOUT_ADMIN_TOKEN", "PAYOUT_ADMIN_TOKEN" + Self.fileSuffix),
+        ]
 
     /// Every environment variable the loader reads, apart from the ``kafkaPropertyPrefix`` family.
     public static let environmentKeys: Set<String> = Set(

@@ -18,6 +18,8 @@ import DollrClient
 public final class WorkerMetrics: Sendable, EngineObserver {
     /// The registry behind ``render()``; exposed so a process can add its own collectors to the same scrape.
     public let registry: PrometheusCollectorRegistry
+    /// Lag and execute latencies as the console shows them.
+    public let recent = RecentActivity()
 
     // MARK: Intake
     private let commandsConsumed: Counter
@@ -238,6 +240,7 @@ public final class WorkerMetrics: Sendable, EngineObserver {
             values[[topicPartition.topic, String(topicPartition.partition)]] = Double(messages)
         }
         self.consumerLag.report(values)
+        self.recent.recordLag(lag)
     }
 
     /// Available balance (balance minus holds) of every wallet; wallets missing from `wallets` disappear.
@@ -256,6 +259,7 @@ public final class WorkerMetrics: Sendable, EngineObserver {
     /// Records `payout_provider_call_duration_seconds{call,outcome}`.
     public func providerCallFinished(call: String, outcome: String, duration: Duration) {
         self.providerCalls[MetricLabel.code(call), MetricLabel.code(outcome)].record(duration)
+        if call == "execute" { self.recent.recordExecute(duration) }
     }
 
     /// Counts `payout_executions_total{status,reason}`; `reason` is `none` when the payout has no reason code.

@@ -33,7 +33,7 @@ public final class PayoutWorkerRuntime: Sendable {
     public init(configuration: WorkerConfiguration, logger: Logger, handleSignals: Bool = true) async throws {
         self.configuration = configuration
         self.logger = logger
-        let workerID = configuration.workerID ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+        let workerID = configuration.workerID ?? Self.defaultWorkerID
         self.workerID = workerID
 
         // librdkafka checks the Kafka settings first, without a client: a bad property must not
@@ -69,9 +69,16 @@ public final class PayoutWorkerRuntime: Sendable {
             let relay = OutboxRelay(store: store, producer: producer, configuration: configuration, owner: workerID, metrics: metrics, logger: logger)
             let sampler = MetricsSampler(store: store, engine: engine, consumer: intake.consumer, metrics: metrics, interval: .seconds(5), logger: logger)
             var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+            let readiness = Self.readiness(store: store, engine: engine, intake: intake)
+            let deadLetterTopic = configuration.kafka.deadLetterTopic
+            let console = Console(
+                backend: ConsoleBackend(
+                    store: store, resolve: ConsoleBackend.resolving(with: engine),
+                    resendDeadLetters: { try await DeadLetters.resendKept(store: store, producer: producer, topic: deadLetterTopic) },
+                    readiness: readiness, recent: metrics.recent, workerID: workerID),
+                access: ConsoleAccess(token: configuration.admin.token))
             services += Self.adminServices(
-                configuration: configuration, metrics: metrics, readiness: Self.readiness(store: store, engine: engine, intake: intake),
-                port: boundAdminPort, logger: logger)
+                configuration: configuration, metrics: metrics, readiness: readiness, console: console, port: boundAdminPort, logger: logger)
             let retention = RetentionService(
                 pruner: StorePruner(store: store, policy: configuration.retention.policy, logger: logger), metrics: metrics,
                 interval: configuration.retention.interval, logger: logger)
@@ -89,6 +96,9 @@ public final class PayoutWorkerRuntime: Sendable {
             throw error
         }
     }
+
+    /// This process's name in leases and logs when `worker_id` is not set: host name and process id.
+    public static var defaultWorkerID: String { "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)" }
 
     /// The Dollr client as the configuration describes it; the caller shuts it down.
     public static func dollrClient(_ configuration: WorkerConfiguration, logger: Logger) -> DollrClient {
@@ -171,6 +181,18 @@ public final class PayoutWorkerRuntime: Sendable {
     public var adminPort: Int? {
         let port = boundAdminPort.value.load(ordering: .relaxed)
         return port == 0 ? nil : port
+    }
+
+    /// The admin server's port, once it listens; nil if it has not within `limit` (it failed to bind).
+    public func waitForAdminPort(within limit: Duration = .seconds(10)) async -> Int? {
+        let port = boundAdminPort
+        return await withTaskGroup(of: Int?.self) { group in
+            group.addTask { let bound = await port.wait(); return bound == 0 ? nil : bound }
+            group.addTask { try? await Task.sleep(for: limit); return nil }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
     }
 
     /// Whether the intake consumer has joined its group.

@@ -71,6 +71,14 @@ struct ReviewTests {
         }
     }
 
+    /// The engine's refusal of a resolution, or nil if it resolved.
+    static func refusal(_ engine: PayoutEngine, _ key: String, _ status: PayoutStatus, note: String = "checked", force: Bool = false) async -> ResolutionError? {
+        do {
+            _ = try await engine.resolveReview(referenceID: key, as: status, note: note, operator: "ada", force: force)
+            return nil
+        } catch { return error }
+    }
+
     @Test("an operator resolves a payout under review; every refusal changes nothing", arguments: StoreKind.allCases)
     func operatorResolution(kind: StoreKind) async throws {
         try await EngineHarness.run(kind, sandbox: Self.slowDollr) { h in
@@ -78,19 +86,13 @@ struct ReviewTests {
             let engine = h.engine(policy: Self.reviewPolicy())
             let before = try #require(try await h.store.payout(referenceID: key))
 
-            func refusal(_ status: PayoutStatus, note: String = "checked", force: Bool = false, reference: String? = nil) async -> ResolutionError? {
-                do {
-                    _ = try await engine.resolveReview(referenceID: reference ?? key, as: status, note: note, operator: "ada", force: force)
-                    return nil
-                } catch { return error }
-            }
-            #expect(await refusal(.pending) == .unsupportedStatus("PENDING"))
-            #expect(await refusal(.completed, note: "  ") == .missingNote)
+            #expect(await Self.refusal(engine, key, .pending) == .unsupportedStatus("PENDING"))
+            #expect(await Self.refusal(engine, key, .completed, note: "  ") == .missingNote)
             let unknown = UUID().uuidString.lowercased()
-            #expect(await refusal(.completed, reference: unknown) == .notFound(referenceID: unknown))
+            #expect(await Self.refusal(engine, unknown, .completed) == .notFound(referenceID: unknown))
             // Dollr completes it; the operator says FAILED: refused, both answers named.
             h.server.sandbox.advanceClock(by: .seconds(700))
-            let contradiction = await refusal(.failed)
+            let contradiction = await Self.refusal(engine, key, .failed)
             #expect(contradiction == .contradictsDollr(referenceID: key, requested: "FAILED", dollr: "COMPLETED"))
             #expect(contradiction?.description.contains("--force") == true)
             // Someone else holds it (a recheck in progress): refused as busy.
@@ -99,7 +101,7 @@ struct ReviewTests {
                 Issue.record("expected the payout claimed by other, got \(claim)")
                 return
             }
-            if case .busy(_, let owner)? = await refusal(.completed) { #expect(owner == "other") } else { Issue.record("expected busy") }
+            if case .busy(_, let owner)? = await Self.refusal(engine, key, .completed) { #expect(owner == "other") } else { Issue.record("expected busy") }
             try await h.store.releaseLease(referenceID: key, owner: "other")
             let unchanged = try #require(try await h.store.payout(referenceID: key))
             #expect(unchanged.status == before.status && unchanged.sequence == before.sequence)
@@ -115,7 +117,7 @@ struct ReviewTests {
             #expect(try await Self.terminalEvents(h, key).map(\.status) == ["FAILED"])
             let records = try await h.store.auditRecords(referenceID: key, limit: 10)
             #expect(records.count == 1 && records[0].actor == "ada" && records[0].note == "bank statement shows no debit" && records[0].id > 0)
-            #expect(await refusal(.completed) == .notUnderReview(referenceID: key, status: "FAILED"))
+            #expect(await Self.refusal(engine, key, .completed) == .notUnderReview(referenceID: key, status: "FAILED"))
             #expect(try await h.store.resolutionCounts() == [.operator: 1])
         }
     }

@@ -153,4 +153,30 @@ struct PayoutStoreConformance {
             #expect(try await store.countsByStatus() == ["ACCEPTED": 3, "COMPLETED": 1, "PENDING": 1])
         }
     }
+
+    @Test("the console's activity: who holds leases now, and payouts finished per minute by status", arguments: StoreKind.allCases)
+    func activity(kind: StoreKind) async throws {
+        try await withStore(kind) { fixture in
+            let store = fixture.store
+            _ = try await store.accept((1...4).map { command("a-\($0)") }, now: t0)
+            let first = try await store.claimDue(owner: "w1", limit: 2, leaseMilliseconds: minute, now: t0)
+            let second = try await store.claimDue(owner: "w2", limit: 1, leaseMilliseconds: 2 * minute, now: t0 + 10)
+            #expect(first.count == 2 && second.count == 1)
+            #expect(try await store.leaseHolders(now: t0 + 20) == [
+                LeaseHolder(owner: "w1", payouts: 2, nextExpiry: t0 + minute), LeaseHolder(owner: "w2", payouts: 1, nextExpiry: t0 + 10 + 2 * minute),
+            ])
+            #expect(try await store.leaseHolders(now: t0 + minute + 1) == [LeaseHolder(owner: "w2", payouts: 1, nextExpiry: t0 + 10 + 2 * minute)], "w1's expired")
+
+            _ = try await store.commit(transition(first[0], owner: "w1", status: "COMPLETED", isFinal: true, at: t0 + 5_000), now: t0 + 5_000)
+            _ = try await store.commit(transition(first[1], owner: "w1", status: "PENDING", renewLeaseMilliseconds: minute, at: t0 + 6_000), now: t0 + 6_000)
+            _ = try await store.commit(transition(second[0], owner: "w2", status: "FAILED", isFinal: true, at: t0 + 70_000), now: t0 + 70_000)
+            #expect(try await store.leaseHolders(now: t0 + 20) == [LeaseHolder(owner: "w1", payouts: 1, nextExpiry: t0 + 6_000 + minute)], "the renewed lease only: final payouts hold nothing")
+            let minuteOf = { (time: Int64) in time / minute * minute }
+            #expect(try await store.finishedPerMinute(since: t0) == [
+                FinishedMinute(minuteStart: minuteOf(t0 + 5_000), status: "COMPLETED", count: 1),
+                FinishedMinute(minuteStart: minuteOf(t0 + 70_000), status: "FAILED", count: 1),
+            ])
+            #expect(try await store.finishedPerMinute(since: t0 + 60_000) == [FinishedMinute(minuteStart: minuteOf(t0 + 70_000), status: "FAILED", count: 1)])
+        }
+    }
 }

@@ -38,7 +38,7 @@ struct ExampleFileTests {
         "kafka.dead_letter_topic", "kafka.buffer_max_bytes", "kafka.properties", "kafka.consumer_properties", "kafka.producer_properties",
         "dollr.base_url", "dollr.client_id", "dollr.client_secret", "dollr.passcode", "dollr.passcode_phone",
         "dollr.connect_timeout_ms", "dollr.request_timeout_ms", "dollr.max_concurrent_requests",
-        "admin.host", "admin.port", "store_url", "worker_id", "intake_batch_size", "relay_batch_size",
+        "admin.host", "admin.port", "admin.token", "store_url", "worker_id", "intake_batch_size", "relay_batch_size",
         "event_source", "shutdown_timeout_ms", "json_logs", "log_level",
         "engine.maximum_in_flight", "engine.lease_ms", "engine.poll_initial_delay_ms", "engine.poll_growth_percent",
         "engine.poll_maximum_delay_ms", "engine.poll_budget_ms", "engine.retry_base_delay_ms",

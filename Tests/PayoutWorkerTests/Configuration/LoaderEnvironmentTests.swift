@@ -116,7 +116,7 @@ struct LoaderEnvironmentTests {
 
     @Test("a secret set both directly and by file is refused, naming both variables", arguments: [
         ("DOLLR_CLIENT_SECRET", "DOLLR_CLIENT_SECRET_FILE"), ("MERCHANT_PASSCODE", "MERCHANT_PASSCODE_FILE"),
-        ("PAYOUT_STORE_URL", "PAYOUT_STORE_URL_FILE"),
+        ("PAYOUT_STORE_URL", "PAYOUT_STORE_URL_FILE"), ("PAYOUT_ADMIN_TOKEN", "PAYOUT_ADMIN_TOKEN_FILE"),
         ("PAYOUT_KAFKA_PROPERTY_SASL_PASSWORD", "PAYOUT_KAFKA_PROPERTY_SASL_PASSWORD_FILE"),
     ])
     func secretSetTwice(variable: String, fileVariable: String) throws {
@@ -136,7 +136,7 @@ struct LoaderEnvironmentTests {
     }
 
     @Test("an unreadable or empty secret file is refused, naming its variable", arguments: [
-        "DOLLR_CLIENT_SECRET_FILE", "MERCHANT_PASSCODE_FILE", "PAYOUT_STORE_URL_FILE",
+        "DOLLR_CLIENT_SECRET_FILE", "MERCHANT_PASSCODE_FILE", "PAYOUT_STORE_URL_FILE", "PAYOUT_ADMIN_TOKEN_FILE",
         "PAYOUT_KAFKA_PROPERTY_SASL_PASSWORD_FILE",
     ])
     func badSecretFile(fileVariable: String) throws {
@@ -186,6 +186,23 @@ struct LoaderEnvironmentTests {
             "MERCHANT_PASSCODE", "MERCHANT_PASSCODE_FILE", "MERCHANT_PASSCODE_PHONE", "PAYOUT_ADMIN_PORT",
             "PAYOUT_ADMIN_HOST", "PAYOUT_WORKER_ID", "PAYOUT_LOG_LEVEL", "PAYOUT_JSON_LOGS", "PAYOUT_MAX_IN_FLIGHT",
             "PAYOUT_SHUTDOWN_TIMEOUT_MS", "PAYOUT_STORE_URL_FILE", "PAYOUT_RETENTION_EVENTS_DAYS", "PAYOUT_RETENTION_PII_DAYS",
+            "PAYOUT_ADMIN_TOKEN", "PAYOUT_ADMIN_TOKEN_FILE",
         ])
+    }
+
+    @Test("the admin token: from a file without its newline; too short or with spaces refused, never quoted")
+    func adminToken() throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let file = try scratch.write("admin-token", "a1b2c3d4e5f6a7b8c9d0e1f2a3b4\n")
+        let configuration = try WorkerConfigurationLoader.load(file: nil, environment: ["PAYOUT_ADMIN_TOKEN_FILE": file])
+        #expect(configuration.admin.token?.revealed == "a1b2c3d4e5f6a7b8c9d0e1f2a3b4")
+        #expect(try WorkerConfigurationLoader.load(file: nil, environment: [:]).admin.token == nil, "read-only by default")
+        for bad in ["short-token-123", "a token with spaces in the middle of it"] {
+            let error = try #require(throws: ConfigurationError.self) {
+                try WorkerConfigurationLoader.load(file: nil, environment: ["PAYOUT_ADMIN_TOKEN": bad])
+            }
+            #expect(error.key == "PAYOUT_ADMIN_TOKEN" && !error.description.contains(bad), "\(error)")
+        }
     }
 }

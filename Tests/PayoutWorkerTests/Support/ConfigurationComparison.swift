@@ -26,6 +26,7 @@ func differences(_ lhs: WorkerConfiguration, _ rhs: WorkerConfiguration) -> [Str
     check("dollr.max_concurrent_requests", \.dollr.maxConcurrentRequests)
     check("admin.host", \.admin.host)
     check("admin.port", \.admin.port)
+    check("admin.token", \.admin.token)
     check("store_url", \.storeURL)
     check("worker_id", \.workerID)
     check("intake_batch_size", \.intakeBatchSize)

@@ -39,6 +39,32 @@ extension PostgresPayoutStore {
             return counts
         }
     }
+
+    func finishedPerMinute(since: Int64) async throws(StoreError) -> [FinishedMinute] {
+        try await read("finishedPerMinute") { [self] connection in
+            try await connection.query("""
+                SELECT (occurred_at / 60000) * 60000, status, count(*) FROM payout_events
+                WHERE occurred_at >= \(since) AND status IN ('COMPLETED', 'FAILED', 'REQUIRES_REVIEW')
+                GROUP BY 1, 2 ORDER BY 1, 2
+                """, logger: logger).collect().map { row in
+                let (minute, status, count) = try row.decode((Int64, String, Int).self)
+                return FinishedMinute(minuteStart: minute, status: status, count: count)
+            }
+        }
+    }
+
+    func leaseHolders(now: Int64) async throws(StoreError) -> [LeaseHolder] {
+        try await read("leaseHolders") { [self] connection in
+            try await connection.query("""
+                SELECT lease_owner, count(*), min(lease_expires_at) FROM payouts
+                WHERE NOT is_final AND lease_owner IS NOT NULL AND lease_expires_at > \(now)
+                GROUP BY lease_owner ORDER BY lease_owner
+                """, logger: logger).collect().map { row in
+                let (owner, payouts, expiry) = try row.decode((String, Int, Int64).self)
+                return LeaseHolder(owner: owner, payouts: payouts, nextExpiry: expiry)
+            }
+        }
+    }
 }
 
 extension PostgresPayoutStore {

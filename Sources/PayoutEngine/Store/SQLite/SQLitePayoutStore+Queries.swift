@@ -39,6 +39,28 @@ extension SQLitePayoutStore {
             return counts
         }
     }
+
+    func finishedPerMinute(since: Int64) async throws(StoreError) -> [FinishedMinute] {
+        try await read("finishedPerMinute") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT (occurred_at / 60000) * 60000, status, count(*) FROM payout_events
+                WHERE occurred_at >= ? AND status IN ('COMPLETED', 'FAILED', 'REQUIRES_REVIEW')
+                GROUP BY 1, 2 ORDER BY 1, 2
+                """, arguments: [since]
+            ).map { FinishedMinute(minuteStart: $0[0], status: $0[1], count: $0[2]) }
+        }
+    }
+
+    func leaseHolders(now: Int64) async throws(StoreError) -> [LeaseHolder] {
+        try await read("leaseHolders") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT lease_owner, count(*), min(lease_expires_at) FROM payouts
+                WHERE is_final = 0 AND lease_owner IS NOT NULL AND lease_expires_at > ?
+                GROUP BY lease_owner ORDER BY lease_owner
+                """, arguments: [now]
+            ).map { LeaseHolder(owner: $0[0], payouts: $0[1], nextExpiry: $0[2]) }
+        }
+    }
 }
 
 extension SQLitePayoutStore {
