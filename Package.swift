@@ -34,6 +34,10 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // Tracing: the API in the libraries, swift-otel's OTLP/HTTP exporter in the executable only
+        // (its gRPC exporter is left out: it would build grpc-swift for nothing).
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
+        .package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0", traits: ["OTLPHTTP"]),
         // Tests only: property-based generators and seeded, shrinking checks for Swift Testing.
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         // Tests only: the compose-file test reads docker-compose.yml with a real YAML parser.
@@ -59,6 +63,7 @@ let package = Package(
         .target(
             name: "DollrClient",
             dependencies: [
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -82,6 +87,7 @@ let package = Package(
         .target(
             name: "PayoutEngine",
             dependencies: [
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 "DollrClient",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -92,6 +98,7 @@ let package = Package(
         .target(
             name: "PayoutWorker",
             dependencies: [
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 "Kafka",
                 "DollrClient",
                 "PayoutEngine",
@@ -109,6 +116,7 @@ let package = Package(
         .executableTarget(
             name: "PayoutWorkerCLI",
             dependencies: [
+                .product(name: "OTel", package: "swift-otel"),
                 "Kafka",
                 "DollrClient",
                 "DollrSandbox",

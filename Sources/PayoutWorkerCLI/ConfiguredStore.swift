@@ -43,8 +43,7 @@ struct ConfiguredStoreOptions: ParsableArguments {
         logger.logLevel = self.logLevel
         let store: any PayoutStore
         do {
-            store = try await PayoutStoreFactory.open(url: configuration.storeURL, logger: logger)
-            try await store.migrate()
+            store = try await PayoutStoreFactory.openMigrated(url: configuration.storeURL, logger: logger)
         } catch {
             throw CommandFailure(error.description)
         }

@@ -18,17 +18,7 @@ struct ConsoleCommand: AsyncParsableCommand {
     var configFile: String?
 
     func run() async throws {
-        let configuration: WorkerConfiguration
-        do {
-            configuration = try WorkerConfigurationLoader.load(file: configFile, environment: ProcessInfo.processInfo.environment)
-        } catch {
-            FileHandle.standardError.write(Data("payout-worker: \(error)\n".utf8))
-            throw ExitCode(78)  // EX_CONFIG
-        }
-        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
-        WorkerLogging.bootstrap(json: configuration.jsonLogs, level: level)
-        var logger = Logger(label: "payout-worker.console")
-        logger.logLevel = level
+        let (configuration, logger) = try ServiceStartup.configure(file: configFile, label: "payout-worker.console")
         let stop = await SignalledStop()
         ParentWatch.start()
         do {

@@ -17,17 +17,7 @@ struct RunCommand: AsyncParsableCommand {
     var configFile: String?
 
     func run() async throws {
-        let configuration: WorkerConfiguration
-        do {
-            configuration = try WorkerConfigurationLoader.load(file: configFile, environment: ProcessInfo.processInfo.environment)
-        } catch {
-            FileHandle.standardError.write(Data("payout-worker: \(error)\n".utf8))
-            throw ExitCode(78)  // EX_CONFIG
-        }
-        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
-        WorkerLogging.bootstrap(json: configuration.jsonLogs, level: level)
-        var logger = Logger(label: "payout-worker")
-        logger.logLevel = level
+        let (configuration, logger) = try ServiceStartup.configure(file: configFile, label: "payout-worker")
         // Trapped before anything starts: a SIGTERM that arrives while the store, the Dollr client
         // and the Kafka clients are still opening (an orchestrator stopping a pod that just
         // started) is kept and drains the runtime as soon as it exists, instead of killing the
@@ -36,7 +26,9 @@ struct RunCommand: AsyncParsableCommand {
         ParentWatch.start()
         logger.info("payout-worker starting", metadata: ["librdkafka": "\(KafkaLibrary.version)"])
         do {
-            let runtime = try await PayoutWorkerRuntime(configuration: configuration, logger: logger, handleSignals: false)
+            let tracing = try WorkerTracing.bootstrap(ProcessInfo.processInfo.environment)
+            if tracing != nil { logger.info("tracing on: spans are exported over OTLP/HTTP") }
+            let runtime = try await PayoutWorkerRuntime(configuration: configuration, logger: logger, handleSignals: false, observability: tracing)
             // The drain is bounded by shutdown_timeout (the services are cancelled in time and
             // every Kafka close has its own bound); the 10 s past it are for a dependency that
             // ignores cancellation.

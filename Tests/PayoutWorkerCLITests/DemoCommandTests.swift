@@ -22,6 +22,18 @@ struct DemoCommandTests {
         #expect(deadLetters.1 == deadLetters.2, "\(progress ?? "")")
     }
 
+    @Test("the demo prints its worker's console URL and, with --linger, keeps the console up after the answers")
+    func demoLingersWithItsConsole() async throws {
+        let demo = try ChildProcess(ChildProcess.payoutWorkerBinary, arguments: ["demo", "--commands", "40", "--seed", "5", "--linger", "30"])
+        let line = try await demo.stderrLine(containing: "console: http://", within: .seconds(120))
+        let url = try #require(line.firstMatch(of: /http:\/\/127\.0\.0\.1:(\d+)\/console/), "\(line)")
+        #expect(line.contains("read-only; set PAYOUT_ADMIN_TOKEN"))
+        try await demo.stderrLine(containing: "keeping the worker and its console up for 30 s", within: .seconds(120))
+        let (status, page) = try await runCommand("/usr/bin/curl", ["--silent", "--max-time", "10", "--noproxy", "*", "--fail", "http://127.0.0.1:\(url.1)/console"])
+        #expect(status == 0 && page.contains("worker demo-worker") && page.contains("Read-only"), "\(page.prefix(500))")
+        #expect(try await demo.waitForExit(within: .seconds(120)) == 0, "\(demo.stderr.suffix(2000))")
+    }
+
     @Test("at trace level, the demo logs no client secret, passcode, token or recipient phone")
     func demoLogsNoSecrets() async throws {
         let secret = "SECRET-c13ar-Xq9", passcode = "748291", merchantPhone = "231779990001"

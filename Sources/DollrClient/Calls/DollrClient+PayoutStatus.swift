@@ -5,7 +5,8 @@ extension DollrClient {
     /// ``DollrError/notFound`` means no execution with this reference ever landed.
     public func payoutStatus(referenceID: UUID) async throws(DollrError) -> PayoutExecution {
         let object = try await self.call(
-            DollrRequest(method: .GET, path: "/v1/status/payout/\(referenceID.uuidString.lowercased())")
+            DollrRequest(
+                method: .GET, path: "/v1/status/payout/\(referenceID.uuidString.lowercased())", route: "/v1/status/payout/{reference_id}")
         )
         return try decode(PayoutExecution.init(json:), object, call: "payout status")
     }

@@ -46,6 +46,9 @@ public final class DollrClient: Sendable {
             )
             httpConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit =
                 configuration.maxConcurrentRequests
+            // The transport makes each call's client span itself, named by its route
+            // (`GET /v1/status/payout/{reference_id}`); the client's own would only repeat it.
+            httpConfiguration.tracing.tracer = nil
             self.httpClient = HTTPClient(
                 eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
                 configuration: httpConfiguration

@@ -12,6 +12,8 @@ struct DollrRequest: Sendable {
     var authenticated = true
     /// Execute is the one call that is not idempotent: a 5xx after it may have acted is an unknown outcome.
     var isIdempotent = true
+    /// The path with its ids as placeholders, for span names (`/v1/status/payout/{reference_id}`).
+    var route: String?
 
     /// `POST` here executes a payout; its 422s are read differently (see `ValidationClassifier`).
     static let executePath = "/v1/executions/payout"

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import Synchronization
+import Tracing
 
 import struct Foundation.URL
 
@@ -14,6 +15,8 @@ final class DollrTransport: Sendable {
     let requestTimeout: TimeAmount
     private let logger: Logger
     private let userAgent: String
+    private let serverAddress: String
+    private let serverPort: Int
     let statistics: Mutex<DollrClientStatistics>
 
     /// Largest response body we read; Dollr's bodies are a few hundred bytes.
@@ -24,6 +27,8 @@ final class DollrTransport: Sendable {
         var base = baseURL.absoluteString
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base
+        self.serverAddress = baseURL.host ?? ""
+        self.serverPort = baseURL.port ?? (baseURL.scheme == "https" ? 443 : 80)
         self.requestTimeout = TimeAmount(requestTimeout)
         self.userAgent = userAgent
         self.logger = logger
@@ -32,7 +37,17 @@ final class DollrTransport: Sendable {
 
     /// Sends one request; it is given up after the request timeout, or at `deadline` if sooner.
     func send(_ request: DollrRequest, token: Secret<String>?, deadline: NIODeadline) async throws(DollrError) -> DollrResponse {
+        // A client span (HTTP semantic conventions) in the caller's trace, whose context Dollr gets
+        // as `traceparent`. Never the query in an attribute: one of Dollr's carries a phone number.
+        let span = InstrumentationSystem.tracer.startSpan(
+            "\(request.method.rawValue) \(request.route ?? request.path)", context: ServiceContext.current ?? .topLevel, ofKind: .client)
+        defer { span.end() }
+        span.attributes["http.request.method"] = request.method.rawValue
+        span.attributes["url.full"] = self.baseURL + request.path
+        span.attributes["server.address"] = self.serverAddress
+        span.attributes["server.port"] = self.serverPort
         var httpRequest = HTTPClientRequest(url: self.url(for: request))
+        InstrumentationSystem.instrument.inject(span.context, into: &httpRequest.headers, using: HTTPHeadersInjector())
         httpRequest.method = request.method
         httpRequest.headers.add(name: "Accept", value: "application/json")
         httpRequest.headers.add(name: "User-Agent", value: self.userAgent)
@@ -56,6 +71,11 @@ final class DollrTransport: Sendable {
             )
             var body = try await response.body.collect(upTo: Self.maximumBodyBytes)
             let status = Int(response.status.code)
+            span.attributes["http.response.status_code"] = status
+            if status >= 400 {
+                span.attributes["error.type"] = String(status)
+                span.setStatus(SpanStatus(code: .error))
+            }
             self.logger.debug(
                 "dollr response",
                 metadata: [
@@ -70,6 +90,8 @@ final class DollrTransport: Sendable {
             )
         } catch {
             let classified = HTTPErrorClassifier.classify(error)
+            span.attributes["error.type"] = classified.kind
+            span.setStatus(SpanStatus(code: .error))
             self.logger.debug(
                 "dollr request failed",
                 metadata: [
@@ -124,5 +146,12 @@ extension String {
         while text.first == " " { text.removeFirst() }
         while text.last == " " { text.removeLast() }
         return text
+    }
+}
+
+/// Puts the trace context into a request's headers (`traceparent`, `tracestate`).
+private struct HTTPHeadersInjector: Injector {
+    func inject(_ value: String, forKey key: String, into headers: inout HTTPHeaders) {
+        headers.replaceOrAdd(name: key, value: value)
     }
 }

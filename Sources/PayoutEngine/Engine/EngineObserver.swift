@@ -27,21 +27,5 @@ public enum LedgerMismatch: String, Sendable, Hashable, CustomStringConvertible 
 
 /// Metric label for a Dollr error.
 enum DollrErrorKind {
-    static func of(_ error: DollrError) -> String {
-        switch error {
-        case .unauthorized: "unauthorized"
-        case .forbidden: "forbidden"
-        case .validation: "validation"
-        case .duplicateReference: "duplicate"
-        case .sessionExpired: "session_expired"
-        case .passcodeRejected: "passcode_rejected"
-        case .notFound: "not_found"
-        case .rateLimited: "rate_limited"
-        case .server: "server_error"
-        case .outcomeUnknown: "unknown"
-        case .connectionFailed: "connection_failed"
-        case .invalidResponse, .unexpectedStatus: "invalid_response"
-        case .cancelled: "cancelled"
-        }
-    }
+    static func of(_ error: DollrError) -> String { error.kind }
 }

@@ -6,11 +6,17 @@ public struct IntakeRecord: Sendable, Hashable {
     public var value: [UInt8]?
     /// Where the record was read; with it, a record read again is told from an upstream duplicate.
     public var source: IntakeSource?
+    /// The W3C trace context upstream sent with the command (`traceparent`, `tracestate`): the
+    /// payout's trace continues it.
+    public var traceParent: String?
+    public var traceState: String?
 
-    public init(key: [UInt8]?, value: [UInt8]?, source: IntakeSource? = nil) {
+    public init(key: [UInt8]?, value: [UInt8]?, source: IntakeSource? = nil, traceParent: String? = nil, traceState: String? = nil) {
         self.key = key
         self.value = value
         self.source = source
+        self.traceParent = traceParent
+        self.traceState = traceState
     }
 }
 
@@ -30,4 +36,26 @@ public enum IntakeResult: Sendable, Hashable {
     case invalid(CommandRejection)
     /// Read again at the source of a command or rejection already answered: nothing to do.
     case redelivered(referenceID: UUID)
+}
+
+extension IntakeResult {
+    /// The reference_id the record named, if it named a usable one.
+    var referenceID: UUID? {
+        switch self {
+        case .accepted(let id), .duplicate(let id, _), .conflict(let id), .rejected(let id, _), .redelivered(let id): id
+        case .invalid: nil
+        }
+    }
+
+    /// What intake did, as a span attribute says it.
+    var traceLabel: String {
+        switch self {
+        case .accepted: "accepted"
+        case .duplicate: "duplicate"
+        case .conflict: "conflict"
+        case .rejected: "rejected"
+        case .invalid: "invalid"
+        case .redelivered: "redelivered"
+        }
+    }
 }

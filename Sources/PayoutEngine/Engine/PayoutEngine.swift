@@ -1,5 +1,6 @@
 public import DollrClient
 public import Logging
+import Tracing
 import Foundation
 import Synchronization
 
@@ -66,8 +67,21 @@ public final class PayoutEngine: Sendable {
     /// executor. One result per record, in order.
     public func intake(_ records: [IntakeRecord]) async throws(StoreError) -> [IntakeResult] {
         let now = clock.now()
+        // One span for the batch, and one per record in the trace upstream started (linked to the
+        // batch); an accepted payout's trace continues from its record's span.
+        let tracer = InstrumentationSystem.tracer
+        let batch = tracer.startSpan("payout intake batch", context: .topLevel, ofKind: .consumer)
+        batch.attributes["messaging.batch.message_count"] = records.count
+        let spans = records.map { record in
+            let span = tracer.startSpan(
+                "payout intake", context: PayoutTrace.context(traceParent: record.traceParent, traceState: record.traceState), ofKind: .consumer)
+            span.addLink(SpanLink(context: batch.context, attributes: [:]))
+            return span
+        }
         enum Planned { case item(IntakeItem, UUID, CommandRejection?), invalid(CommandRejection) }
-        let planned: [Planned] = records.map { record in
+        let planned: [Planned] = zip(records, spans).map { record, span in
+            let trace = PayoutTrace.text(of: span.context)
+                ?? record.traceParent.flatMap { PayoutTrace.isTraceParent($0) ? ($0, record.traceState) : nil }
             switch decoder.decode(key: record.key, value: record.value) {
             case .success(let command):
                 // Built only if the store does not know the reference_id (not for a duplicate).
@@ -77,8 +91,11 @@ public final class PayoutEngine: Sendable {
                 ) {
                     var state = PayoutState(command: command, now: now)
                     state.status = .accepted
+                    state.traceParent = trace?.parent
+                    state.traceState = trace?.state
                     let accepted = NewEvent(sequence: 1, status: PayoutStatus.accepted.rawValue,
-                                            payload: StatusEventPayload.build(state: state, sequence: 1, occurredAt: now), occurredAt: now)
+                                            payload: StatusEventPayload.build(state: state, sequence: 1, occurredAt: now), occurredAt: now,
+                                            traceParent: trace?.parent)
                     return (state.encoded(), accepted)
                 }
                 payout.source = record.source
@@ -88,12 +105,22 @@ public final class PayoutEngine: Sendable {
                 let key = referenceID.uuidString.lowercased()
                 let reason = PayoutReason(.validationError, rejection.description)
                 let payload = StatusEventPayload.rejection(referenceID: key, amount: nil, reason: reason, occurredAt: now)
-                let event = NewEvent(sequence: 0, status: PayoutStatus.rejected.rawValue, payload: payload, occurredAt: now)
+                let event = NewEvent(sequence: 0, status: PayoutStatus.rejected.rawValue, payload: payload, occurredAt: now, traceParent: trace?.parent)
                 return .item(.rejection(referenceID: key, event: event, source: record.source), referenceID, rejection)
             }
         }
         let items = planned.compactMap { if case .item(let item, _, _) = $0 { item } else { nil } }
-        let outcomes = items.isEmpty ? [] : try await store.accept(items, now: now)
+        let outcomes: [IntakeOutcome]
+        do {
+            outcomes = items.isEmpty ? [] : try await store.accept(items, now: now)
+        } catch {
+            for span in spans + [batch] {
+                span.recordError(error)
+                span.setStatus(SpanStatus(code: .error))
+                span.end()
+            }
+            throw error
+        }
         var next = outcomes.makeIterator()
         let results: [IntakeResult] = planned.map { plan in
             switch plan {
@@ -108,6 +135,12 @@ public final class PayoutEngine: Sendable {
                 }
             }
         }
+        for (span, result) in zip(spans, results) {
+            span.attributes["payout.intake.result"] = result.traceLabel
+            if let reference = result.referenceID { span.attributes["payout.reference_id"] = reference.uuidString.lowercased() }
+            span.end()
+        }
+        batch.end()
         if results.contains(where: { if case .accepted = $0 { true } else { false } }) { wakeup.signal() }
         return results
     }
@@ -211,14 +244,22 @@ public final class PayoutEngine: Sendable {
 
     /// Advances one leased payout step by step until it is parked, final, or the lease is lost.
     func advance(_ claimed: StoredPayout) async {
-        var stored = claimed
-        var state: PayoutState
+        let state: PayoutState
         do {
-            state = try PayoutState.decode(stored.state)
+            state = try PayoutState.decode(claimed.state)
         } catch {
-            logger.error("payout state is unreadable; leaving it for an operator", metadata: ["reference_id": "\(stored.referenceID)", "error": "\(error)"])
+            logger.error("payout state is unreadable; leaving it for an operator", metadata: ["reference_id": "\(claimed.referenceID)", "error": "\(error)"])
             return
         }
+        // In the payout's trace, whichever worker takes it: every step is a span of it, and log
+        // lines carry its ids.
+        let trace = PayoutTrace.context(traceParent: state.traceParent, traceState: state.traceState)
+        await ServiceContext.withValue(trace) { await advance(claimed, from: state, in: trace) }
+    }
+
+    private func advance(_ claimed: StoredPayout, from decoded: PayoutState, in trace: ServiceContext) async {
+        var stored = claimed
+        var state = decoded
         var followUp: EngineAction?
         do {
             while true {
@@ -233,16 +274,23 @@ public final class PayoutEngine: Sendable {
                                   metadata: ["reference_id": "\(stored.referenceID)", "phase": "\(state.phase)"])
                     return
                 }
+                let span = InstrumentationSystem.tracer.startSpan("payout \(action.stepName)", context: trace, ofKind: .internal)
+                defer { span.end() }
+                span.attributes["payout.reference_id"] = stored.referenceID
+                span.attributes["payout.phase"] = state.phase.rawValue
                 if isCall { try await crashHook?(.beforeCall, state.phase, stored.referenceID) }
-                let outcome = await perform(action)
+                let outcome = await ServiceContext.withValue(span.context) { await perform(action) }
+                if outcome.isTransientFailure { span.setStatus(SpanStatus(code: .error, message: outcome.metricLabel)) }
                 if isCall { try await crashHook?(.afterCall, state.phase, stored.referenceID) }
 
                 let now = clock.now()
                 let (decision, result) = try await decideAndCommit(outcome, state: state, stored: stored, now: now)
                 guard case .committed(let row) = result else {
+                    span.attributes["payout.lease_lost"] = true
                     logger.notice("lease lost; another worker owns the payout now", metadata: ["reference_id": "\(stored.referenceID)"])
                     return
                 }
+                span.attributes["payout.status"] = decision.state.status.rawValue
                 stored = row
                 state = decision.state
                 recordCommitted(decision, outcome: outcome, referenceID: stored.referenceID, now: now)
@@ -314,7 +362,8 @@ public final class PayoutEngine: Sendable {
         if decision.emitsEvent {
             let sequence = stored.sequence + 1
             events.append(NewEvent(sequence: sequence, status: state.status.rawValue,
-                                   payload: StatusEventPayload.build(state: state, sequence: sequence, occurredAt: now), occurredAt: now))
+                                   payload: StatusEventPayload.build(state: state, sequence: sequence, occurredAt: now), occurredAt: now,
+                                   traceParent: state.traceParent))
         }
         let nextAttempt: Int64
         let renew: Int64?
@@ -395,6 +444,9 @@ public final class PayoutEngine: Sendable {
 }
 
 extension EngineAction {
+    /// The step's name in its span: the call's, or the local step's.
+    var stepName: String { callName ?? (self == .markExecuting ? "mark_executing" : "fallback_fee") }
+
     /// The Dollr call this action makes, as metrics name it; `nil` for local steps.
     var callName: String? {
         switch self {

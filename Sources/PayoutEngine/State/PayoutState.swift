@@ -54,6 +54,10 @@ struct PayoutState: Sendable, Hashable, Codable {
     var pendingFailure: PayoutReason?
     /// When the payout entered REQUIRES_REVIEW; the recheck budget counts from here.
     var reviewSince: Int64?
+    /// The payout's trace (W3C `traceparent`, `tracestate`), so whichever worker advances it, after
+    /// a crash too, continues the same trace; its events carry it.
+    var traceParent: String?
+    var traceState: String?
 
     init(command: PayoutCommand, now: Int64) {
         var payoutAccountID: Int?

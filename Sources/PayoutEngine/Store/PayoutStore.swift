@@ -195,12 +195,15 @@ public struct NewEvent: Sendable, Hashable {
     public var status: String
     public var payload: String
     public var occurredAt: Int64
+    /// The W3C `traceparent` of the payout's trace, sent as `ce_traceparent`; nil if none is known.
+    public var traceParent: String?
 
-    public init(sequence: Int, status: String, payload: String, occurredAt: Int64) {
+    public init(sequence: Int, status: String, payload: String, occurredAt: Int64, traceParent: String? = nil) {
         self.sequence = sequence
         self.status = status
         self.payload = payload
         self.occurredAt = occurredAt
+        self.traceParent = traceParent
     }
 }
 
@@ -211,13 +214,16 @@ public struct StoredEvent: Sendable, Hashable {
     public var status: String
     public var payload: String
     public var occurredAt: Int64
+    /// The W3C `traceparent` recorded with it (see ``NewEvent/traceParent``).
+    public var traceParent: String?
 
-    public init(referenceID: String, sequence: Int, status: String, payload: String, occurredAt: Int64) {
+    public init(referenceID: String, sequence: Int, status: String, payload: String, occurredAt: Int64, traceParent: String? = nil) {
         self.referenceID = referenceID
         self.sequence = sequence
         self.status = status
         self.payload = payload
         self.occurredAt = occurredAt
+        self.traceParent = traceParent
     }
 
     public var eventID: String { "\(referenceID):\(sequence)" }

@@ -21,4 +21,17 @@ public enum PayoutStoreFactory {
             return try await PostgresPayoutStore.open(location, logger: logger)
         }
     }
+
+    /// Opens and migrates the store; a store that fails to migrate is closed before the error is
+    /// thrown, so nothing is left open.
+    public static func openMigrated(url: String, logger: Logger) async throws(StoreError) -> any PayoutStore {
+        let store = try await open(url: url, logger: logger)
+        do {
+            try await store.migrate()
+        } catch {
+            await store.close()
+            throw error
+        }
+        return store
+    }
 }

@@ -16,13 +16,7 @@ public final class StandaloneConsole: Sendable {
     private let listening = AsyncStream<Int>.makeStream()
 
     public init(configuration: WorkerConfiguration, logger: Logger) async throws {
-        let store = try await PayoutStoreFactory.open(url: configuration.storeURL, logger: logger)
-        do {
-            try await store.migrate()
-        } catch {
-            await store.close()
-            throw error
-        }
+        let store = try await PayoutStoreFactory.openMigrated(url: configuration.storeURL, logger: logger)
         self.store = store
         let dollr = PayoutWorkerRuntime.dollrClient(configuration, logger: logger)
         self.dollr = dollr

@@ -8,16 +8,18 @@ public enum WorkerLogging {
 
     /// Installs the handler with `LoggingSystem.bootstrap`. swift-log allows that once per process; later calls
     /// are ignored rather than crashing, so every entry point may call this. Returns whether this call installed it.
+    /// With a `metadataProvider` (tracing's, which adds `trace_id` and `span_id`), every line also
+    /// carries what it provides.
     @discardableResult
-    public static func bootstrap(json: Bool, level: Logger.Level) -> Bool {
+    public static func bootstrap(json: Bool, level: Logger.Level, metadataProvider: Logger.MetadataProvider? = nil) -> Bool {
         guard Self.bootstrapped.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing)
             .exchanged
         else {
             return false
         }
-        LoggingSystem.bootstrap { label in
-            Self.makeHandler(label: label, json: json, level: level)
-        }
+        LoggingSystem.bootstrap({ label, provider in
+            Self.makeHandler(label: label, json: json, level: level, metadataProvider: provider)
+        }, metadataProvider: metadataProvider)
         return true
     }
 

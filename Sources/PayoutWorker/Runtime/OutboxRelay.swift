@@ -2,6 +2,7 @@ import Kafka
 import Logging
 import PayoutEngine
 import ServiceLifecycle
+import Tracing
 
 /// Publishes the outbox to `payouts.status`. An entry is marked sent only after the broker
 /// acknowledged it, so a crash between the two publishes it again: the same event id, which
@@ -53,8 +54,21 @@ final class OutboxRelay: Service, Sendable {
             return 0
         }
         guard !entries.isEmpty else { return 0 }
-        let records = entries.map { StatusEventRecord.record($0.event, topic: configuration.kafka.statusTopic, source: configuration.eventSource) }
+        let topic = configuration.kafka.statusTopic
+        let records = entries.map { StatusEventRecord.record($0.event, topic: topic, source: configuration.eventSource) }
+        let spans = entries.map { Self.publishSpan($0.event, topic: topic) }
         let results = await producer.sendAll(records)
+        for (span, result) in zip(spans, results) {
+            switch result {
+            case .success(let report):
+                span.attributes["messaging.destination.partition.id"] = String(report.topicPartition.partition)
+                span.attributes["messaging.kafka.offset"] = Int(report.offset)
+            case .failure(let error):
+                if case .librdkafka(let code, _) = error { span.attributes["error.type"] = code.name } else { span.attributes["error.type"] = "\(error)" }
+                span.setStatus(SpanStatus(code: .error))
+            }
+            span.end()
+        }
         let sent = zip(entries, results).compactMap { entry, result in (try? result.get()) != nil ? entry.outboxID : nil }
         let failed = entries.count - sent.count
         if failed > 0 {
@@ -69,6 +83,20 @@ final class OutboxRelay: Service, Sendable {
         }
         metrics.eventsPublished(sent.count)
         return sent.count
+    }
+
+    /// A producer span (messaging semantic conventions) in the payout's trace, ended on the
+    /// broker's acknowledgement.
+    private static func publishSpan(_ event: StoredEvent, topic: String) -> any Span {
+        let span = InstrumentationSystem.tracer.startSpan(
+            "send \(topic)", context: PayoutTrace.context(traceParent: event.traceParent), ofKind: .producer)
+        span.attributes["messaging.system"] = "kafka"
+        span.attributes["messaging.operation.type"] = "send"
+        span.attributes["messaging.destination.name"] = topic
+        span.attributes["messaging.message.id"] = event.eventID
+        span.attributes["messaging.kafka.message.key"] = event.referenceID
+        span.attributes["payout.status"] = event.status
+        return span
     }
 }
 

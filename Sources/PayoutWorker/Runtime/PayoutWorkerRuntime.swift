@@ -3,7 +3,7 @@ import Foundation
 public import Kafka
 public import Logging
 public import PayoutEngine
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// One worker process: Kafka intake, the engine, the outbox relay, metrics and the admin server,
 /// composed in one `ServiceGroup`.
@@ -30,7 +30,11 @@ public final class PayoutWorkerRuntime: Sendable {
 
     /// Opens the store (running migrations), the Dollr client and the Kafka clients. Throws with
     /// a precise message if any of them cannot start; nothing is left half-started.
-    public init(configuration: WorkerConfiguration, logger: Logger, handleSignals: Bool = true) async throws {
+    /// - Parameter observability: a service the group runs first and stops last, such as the
+    ///   tracing exporter, so that what the others record on their way out is still exported.
+    public init(
+        configuration: WorkerConfiguration, logger: Logger, handleSignals: Bool = true, observability: (any Service)? = nil
+    ) async throws {
         self.configuration = configuration
         self.logger = logger
         let workerID = configuration.workerID ?? Self.defaultWorkerID
@@ -42,13 +46,7 @@ public final class PayoutWorkerRuntime: Sendable {
         try producerConfiguration.validate()
         try IntakeService.consumerConfiguration(configuration).validate()
 
-        let store = try await PayoutStoreFactory.open(url: configuration.storeURL, logger: logger)
-        do {
-            try await store.migrate()
-        } catch {
-            await store.close()
-            throw error
-        }
+        let store = try await PayoutStoreFactory.openMigrated(url: configuration.storeURL, logger: logger)
         self.store = store
 
         let dollr = Self.dollrClient(configuration, logger: logger)
@@ -68,7 +66,7 @@ public final class PayoutWorkerRuntime: Sendable {
             self.intake = intake
             let relay = OutboxRelay(store: store, producer: producer, configuration: configuration, owner: workerID, metrics: metrics, logger: logger)
             let sampler = MetricsSampler(store: store, engine: engine, consumer: intake.consumer, metrics: metrics, interval: .seconds(5), logger: logger)
-            var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = observability.map { [.init(service: $0)] } ?? []
             let readiness = Self.readiness(store: store, engine: engine, intake: intake)
             let deadLetterTopic = configuration.kafka.deadLetterTopic
             let console = Console(

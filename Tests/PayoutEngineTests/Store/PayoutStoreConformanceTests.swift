@@ -154,6 +154,32 @@ struct PayoutStoreConformance {
         }
     }
 
+    @Test("an event's traceparent is stored with it and comes back from the outbox and the history", arguments: StoreKind.allCases)
+    func traceParents(kind: StoreKind) async throws {
+        try await withStore(kind) { fixture in
+            let store = fixture.store
+            let accepted = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+            let rejected = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+            var item = NewPayout(
+                referenceID: "t-1", fingerprint: "1", amountMinor: 1, currency: "XAF", state: "{}",
+                acceptedEvent: NewEvent(sequence: 1, status: "ACCEPTED", payload: "{}", occurredAt: t0, traceParent: accepted))
+            item.source = nil
+            let refusal = IntakeItem.rejection(
+                referenceID: "t-2", event: NewEvent(sequence: 0, status: "REJECTED", payload: "{}", occurredAt: t0, traceParent: rejected), source: nil)
+            #expect(try await store.accept([.command(item), refusal, command("t-3")], now: t0) == [.accepted, .rejected, .accepted])
+            let claimed = try #require(try await claimOnly("t-1", store, owner: "w"))
+            var step = transition(claimed, owner: "w", status: "PENDING")
+            step.events = step.events.map { var event = $0; event.traceParent = accepted; return event }
+            _ = try await store.commit(step, now: t0)
+
+            let published = try await drainOutbox(store)
+            let byID = Dictionary(published.map { ($0.event.eventID, $0.event.traceParent) }, uniquingKeysWith: { first, _ in first })
+            let expected: [String: String?] = ["t-1:1": accepted, "t-2:0": rejected, "t-3:1": String?.none, "t-1:2": accepted]
+            #expect(byID == expected, "\(byID)")
+            #expect(try await store.events(referenceID: "t-1").map(\.traceParent) == [accepted, accepted])
+        }
+    }
+
     @Test("the console's activity: who holds leases now, and payouts finished per minute by status", arguments: StoreKind.allCases)
     func activity(kind: StoreKind) async throws {
         try await withStore(kind) { fixture in

@@ -54,6 +54,15 @@ struct ContractFileTests {
         let event = StoredEvent(referenceID: "3f2b8c1e-8d4a-4c6e-9b1a-2f7d5e6c8a90", sequence: 2, status: "PENDING", payload: "{}", occurredAt: 0)
         let record = StatusEventRecord.record(event, topic: "payouts.status", source: "payout-worker")
         #expect(Set(headers["required"]?.sequence?.compactMap(\.string) ?? []) == Set(record.headers.map(\.name)))
+        // With a trace: ce_traceparent too, matching the document's pattern.
+        var traced = event
+        traced.traceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        let tracedRecord = StatusEventRecord.record(traced, topic: "payouts.status", source: "payout-worker")
+        let documented = Set((headers["properties"]?.mapping ?? [:]).keys.compactMap(\.string))
+        #expect(Set(tracedRecord.headers.map(\.name)) == Set(record.headers.map(\.name)).union(["ce_traceparent"]))
+        #expect(documented == Set(tracedRecord.headers.map(\.name)), "every header sent is documented, and only those")
+        let pattern = try #require(headers["properties"]?["ce_traceparent"]?["pattern"]?.string)
+        #expect(tracedRecord.headers.first { $0.name == "ce_traceparent" }?.stringValue?.wholeMatch(of: try Regex(pattern)) != nil)
         #expect(headers["properties"]?["ce_type"]?["const"]?.string == StatusEventRecord.type)
         let ceID = try #require(headers["properties"]?["ce_id"]?["pattern"]?.string)
         #expect(record.headers.first { $0.name == "ce_id" }?.stringValue?.wholeMatch(of: try Regex(ceID)) != nil)

@@ -75,11 +75,11 @@ extension PostgresPayoutStore {
                                          \(new.map(\.amountMinor))::int8[], \(new.map(\.currency))::text[],
                                          \(events.map(\.status))::text[], \(new.map(\.state))::text[],
                                          \(events.map { Int64($0.sequence) })::int8[], \(events.map(\.payload))::text[],
-                                         \(events.map(\.occurredAt))::int8[],
+                                         \(events.map(\.occurredAt))::int8[], \(events.map { $0.traceParent ?? "" })::text[],
                                          \(new.map { $0.source?.stream ?? "" })::text[],
                                          \(new.map { $0.source?.partition ?? -1 })::int4[],
                                          \(new.map { $0.source?.offset ?? -1 })::int8[])
-                        AS i(reference_id, fingerprint, amount_minor, currency, status, state, sequence, payload, occurred_at,
+                        AS i(reference_id, fingerprint, amount_minor, currency, status, state, sequence, payload, occurred_at, trace_parent,
                              source_topic, source_partition, source_offset)
                 ), payout AS (
                     INSERT INTO payouts (\(unescaped: PostgresRecords.payoutColumns), source_topic, source_partition, source_offset)
@@ -90,8 +90,8 @@ extension PostgresPayoutStore {
                     ON CONFLICT (reference_id) DO NOTHING
                     RETURNING reference_id
                 ), event AS (
-                    INSERT INTO payout_events (reference_id, sequence, status, payload, occurred_at)
-                    SELECT i.reference_id, i.sequence, i.status, i.payload, i.occurred_at
+                    INSERT INTO payout_events (reference_id, sequence, status, payload, occurred_at, trace_parent)
+                    SELECT i.reference_id, i.sequence, i.status, i.payload, i.occurred_at, NULLIF(i.trace_parent, '')
                     FROM input i JOIN payout p ON p.reference_id = i.reference_id
                     ORDER BY i.reference_id
                     RETURNING reference_id, sequence
@@ -187,8 +187,8 @@ extension PostgresPayoutStore {
         if let source, try await recordSources([(source, ref)], now: now, on: connection).isEmpty { return .redelivered }
         try await connection.query("""
             WITH event AS (
-                INSERT INTO payout_events (reference_id, sequence, status, payload, occurred_at)
-                VALUES (\(ref), 0, \(event.status), \(event.payload), \(event.occurredAt))
+                INSERT INTO payout_events (reference_id, sequence, status, payload, occurred_at, trace_parent)
+                VALUES (\(ref), 0, \(event.status), \(event.payload), \(event.occurredAt), \(event.traceParent))
                 ON CONFLICT (reference_id, sequence) DO NOTHING
             )
             INSERT INTO outbox (reference_id, sequence, enqueued_at) VALUES (\(ref), 0, \(now))

@@ -60,8 +60,8 @@ extension PostgresPayoutStore {
             for event in transition.events {
                 try await connection.query("""
                     WITH event AS (
-                        INSERT INTO payout_events (reference_id, sequence, status, payload, occurred_at)
-                        VALUES (\(ref), \(event.sequence), \(event.status), \(event.payload), \(event.occurredAt))
+                        INSERT INTO payout_events (reference_id, sequence, status, payload, occurred_at, trace_parent)
+                        VALUES (\(ref), \(event.sequence), \(event.status), \(event.payload), \(event.occurredAt), \(event.traceParent))
                         RETURNING reference_id, sequence
                     )
                     INSERT INTO outbox (reference_id, sequence, enqueued_at) SELECT reference_id, sequence, \(now) FROM event

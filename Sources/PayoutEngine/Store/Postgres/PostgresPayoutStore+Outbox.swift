@@ -32,8 +32,9 @@ extension PostgresPayoutStore {
                 ORDER BY c.id
                 """, logger: logger).collect()
             return .commit(try rows.map { row in
-                let (id, ref, sequence, status, payload, occurredAt) = try row.decode((Int64, String, Int, String, String, Int64).self)
-                return OutboxEntry(outboxID: id, event: StoredEvent(referenceID: ref, sequence: sequence, status: status, payload: payload, occurredAt: occurredAt))
+                let (id, ref, sequence, status, payload, occurredAt, traceParent) = try row.decode((Int64, String, Int, String, String, Int64, String?).self)
+                return OutboxEntry(outboxID: id, event: StoredEvent(
+                    referenceID: ref, sequence: sequence, status: status, payload: payload, occurredAt: occurredAt, traceParent: traceParent))
             })
         }
     }

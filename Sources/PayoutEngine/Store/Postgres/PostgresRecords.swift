@@ -22,11 +22,12 @@ enum PostgresRecords {
         )
     }
 
-    static let eventColumns = "reference_id, sequence, status, payload, occurred_at"
+    static let eventColumns = "reference_id, sequence, status, payload, occurred_at, trace_parent"
 
     static func event(_ row: PostgresRow) throws -> StoredEvent {
-        let (referenceID, sequence, status, payload, occurredAt) = try row.decode((String, Int, String, String, Int64).self)
-        return StoredEvent(referenceID: referenceID, sequence: sequence, status: status, payload: payload, occurredAt: occurredAt)
+        let (referenceID, sequence, status, payload, occurredAt, traceParent) = try row.decode((String, Int, String, String, Int64, String?).self)
+        return StoredEvent(
+            referenceID: referenceID, sequence: sequence, status: status, payload: payload, occurredAt: occurredAt, traceParent: traceParent)
     }
 
     static func hold(_ row: PostgresRow) throws -> StoredHold {

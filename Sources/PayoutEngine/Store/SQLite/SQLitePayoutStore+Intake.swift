@@ -70,10 +70,10 @@ extension SQLitePayoutStore {
                 ON CONFLICT (reference_id) DO NOTHING
                 """)
             insertEvent = try db.cachedStatement(sql: """
-                INSERT INTO payout_events (reference_id, sequence, status, payload, occurred_at) VALUES (?, ?, ?, ?, ?)
+                INSERT INTO payout_events (reference_id, sequence, status, payload, occurred_at, trace_parent) VALUES (?, ?, ?, ?, ?, ?)
                 """)
             insertRejection = try db.cachedStatement(sql: """
-                INSERT INTO payout_events (reference_id, sequence, status, payload, occurred_at) VALUES (?, ?, ?, ?, ?)
+                INSERT INTO payout_events (reference_id, sequence, status, payload, occurred_at, trace_parent) VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT (reference_id, sequence) DO NOTHING
                 """)
             enqueue = try db.cachedStatement(sql: "INSERT INTO outbox (reference_id, sequence, enqueued_at) VALUES (?, ?, ?)")
@@ -151,13 +151,13 @@ extension SQLitePayoutStore {
             // The lookup ran in this same write transaction: nobody can have inserted it since.
             throw StoreError(.corrupt, "payout \(payout.referenceID) conflicts on insert but was not found")
         }
-        try statements.insertEvent.execute(arguments: [payout.referenceID, event.sequence, event.status, event.payload, event.occurredAt])
+        try statements.insertEvent.execute(arguments: [payout.referenceID, event.sequence, event.status, event.payload, event.occurredAt, event.traceParent])
         try statements.enqueue.execute(arguments: [payout.referenceID, event.sequence, now])
         return event
     }
 
     private static func insertRejected(_ referenceID: String, _ event: NewEvent, _ statements: IntakeStatements, now: Int64) throws {
-        try statements.insertRejection.execute(arguments: [referenceID, 0, event.status, event.payload, event.occurredAt])
+        try statements.insertRejection.execute(arguments: [referenceID, 0, event.status, event.payload, event.occurredAt, event.traceParent])
         try statements.enqueue.execute(arguments: [referenceID, 0, now])
     }
 }

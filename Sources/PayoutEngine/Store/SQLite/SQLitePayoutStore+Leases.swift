@@ -75,11 +75,11 @@ extension SQLitePayoutStore {
 
     private static func appendAndEnqueueEvents(_ db: Database, _ events: [NewEvent], referenceID ref: String, now: Int64) throws {
         let insertEvent = try db.cachedStatement(sql: """
-            INSERT INTO payout_events (reference_id, sequence, status, payload, occurred_at) VALUES (?, ?, ?, ?, ?)
+            INSERT INTO payout_events (reference_id, sequence, status, payload, occurred_at, trace_parent) VALUES (?, ?, ?, ?, ?, ?)
             """)
         let enqueue = try db.cachedStatement(sql: "INSERT INTO outbox (reference_id, sequence, enqueued_at) VALUES (?, ?, ?)")
         for event in events {
-            try insertEvent.execute(arguments: [ref, event.sequence, event.status, event.payload, event.occurredAt])
+            try insertEvent.execute(arguments: [ref, event.sequence, event.status, event.payload, event.occurredAt, event.traceParent])
             try enqueue.execute(arguments: [ref, event.sequence, now])
         }
     }

@@ -16,12 +16,12 @@ enum SQLiteRecords {
         )
     }
 
-    static let eventColumns = "reference_id, sequence, status, payload, occurred_at"
+    static let eventColumns = "reference_id, sequence, status, payload, occurred_at, trace_parent"
 
     static func event(_ row: Row, from index: Int = 0) -> StoredEvent {
         StoredEvent(
             referenceID: row[index], sequence: row[index + 1], status: row[index + 2], payload: row[index + 3],
-            occurredAt: row[index + 4]
+            occurredAt: row[index + 4], traceParent: row[index + 5]
         )
     }
 

@@ -4,7 +4,7 @@
 /// no column anywhere is REAL, DOUBLE or floating NUMERIC. SQLite tables are `STRICT` so a stray
 /// floating value is refused instead of being stored with type affinity.
 enum StoreSchema {
-    static let migrations: [StoreMigration] = [initial, keptDeadLetters, intakeSources, resolutionAudit, retention]
+    static let migrations: [StoreMigration] = [initial, keptDeadLetters, intakeSources, resolutionAudit, retention, traceContext]
 
     static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }
 
@@ -326,4 +326,15 @@ enum StoreSchema {
         "CREATE INDEX outbox_by_event ON outbox (reference_id, sequence)",
         "CREATE INDEX intake_sources_time ON intake_sources (recorded_at)",
     ]
+
+    // MARK: - Version 6
+
+    /// The W3C `traceparent` each event carries (`ce_traceparent` on the wire): the payout's trace,
+    /// so a subscriber's work joins it, and a replay carries it again. Null when no trace is known.
+    private static let traceContext = StoreMigration(
+        version: 6,
+        name: "trace context",
+        sqlite: ["ALTER TABLE payout_events ADD COLUMN trace_parent TEXT"],
+        postgres: ["ALTER TABLE payout_events ADD COLUMN trace_parent TEXT"]
+    )
 }
