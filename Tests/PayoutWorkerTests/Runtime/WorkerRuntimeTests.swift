@@ -19,11 +19,16 @@ struct WorkerRuntimeTests {
         let producer = try env.producer()
         var records = references.map { Commands.record($0) }
         records.append(KafkaProducerRecord(topic: "payouts.commands", key: nil, value: Array("{not json".utf8)))
-        records.append(Commands.record(references[0], amount: "99.00"))  // conflicting duplicate
+        let upstream = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"  // a W3C traceparent from upstream
+        var conflicting = Commands.record(references[0], amount: "99.00")  // conflicting duplicate
+        conflicting.headers = [KafkaHeader(name: "traceparent", string: upstream)]
+        records.append(conflicting)
         records.append(KafkaProducerRecord(  // readable, but with no reference_id to answer under
             topic: "payouts.commands", key: Array("no-reference".utf8), value: Array(#"{"amount":"1.00","currency":"USD"}"#.utf8)))
         let rejected = UUID()  // a usable reference_id with an invalid amount: answered REJECTED, not dead-lettered
-        records.append(Commands.record(rejected, amount: "-5.00"))
+        var invalid = Commands.record(rejected, amount: "-5.00")
+        invalid.headers = [KafkaHeader(name: "traceparent", string: upstream)]
+        records.append(invalid)
         #expect(await producer.sendAll(records).allSatisfy { (try? $0.get()) != nil })
         let rejectedKey = rejected.uuidString.lowercased()
 
@@ -97,6 +102,11 @@ struct WorkerRuntimeTests {
         let conflict = try #require(deadLetters.elements.first { $0.header("dlq.reason") == "IDEMPOTENCY_CONFLICT" })
         #expect(conflict.value == Commands.record(references[0], amount: "99.00").value, "the original value is kept")
         #expect(conflict.keyString == references[0].uuidString.lowercased(), "the original key is kept")
+        #expect(conflict.header("traceparent") == upstream, "the original headers are kept, its trace context with them")
+        // Tracing is off here: a command's own traceparent is still passed on as ce_traceparent.
+        let rejection = try #require(all.first { $0.header("ce_subject") == rejectedKey })
+        #expect(rejection.header("ce_traceparent") == upstream)
+        #expect(all.filter { $0.header("ce_subject") != rejectedKey }.allSatisfy { $0.header("ce_traceparent") == nil })
         #expect(deadLetters.elements.contains { $0.keyString == "no-reference" }, "the record without a reference_id is dead-lettered under its key")
         #expect(env.sandbox.sandbox.ledgerSnapshot().execution(rejectedKey) == nil, "a rejected command never reaches Dollr")
 
