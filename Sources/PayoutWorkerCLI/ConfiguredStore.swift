@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Kafka
 import Logging
 import PayoutEngine
 import PayoutWorker
@@ -62,4 +63,17 @@ struct ConfiguredStoreOptions: ParsableArguments {
 struct CommandFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+extension ConfiguredStoreOptions {
+    /// A Kafka producer as the configuration describes it, logging at `--log-level`; the caller closes it.
+    func producer(_ configuration: WorkerConfiguration, label: String) throws -> KafkaProducer {
+        var logger = Logger(label: label)
+        logger.logLevel = self.logLevel
+        do {
+            return try KafkaProducer(configuration: PayoutWorkerRuntime.producerConfiguration(configuration), logger: logger)
+        } catch {
+            throw CommandFailure("cannot start a Kafka producer: \(error)")
+        }
+    }
 }

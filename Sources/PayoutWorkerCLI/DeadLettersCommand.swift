@@ -64,14 +64,7 @@ struct DeadLettersRetryCommand: AsyncParsableCommand {
                 StandardOutput.writeLine("no dead letters to send")
                 return 0
             }
-            var logger = Logger(label: "payout-worker.dead-letters")
-            logger.logLevel = self.store.logLevel
-            let producer: KafkaProducer
-            do {
-                producer = try KafkaProducer(configuration: PayoutWorkerRuntime.producerConfiguration(configuration), logger: logger)
-            } catch {
-                throw CommandFailure("cannot start a Kafka producer: \(error)")
-            }
+            let producer = try self.store.producer(configuration, label: "payout-worker.dead-letters")
             let topic = configuration.kafka.deadLetterTopic
             let outcome: DeadLetterResend
             do {

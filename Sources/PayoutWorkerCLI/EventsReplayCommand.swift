@@ -51,14 +51,7 @@ struct EventsReplayCommand: AsyncParsableCommand {
         let referenceID = self.referenceID?.lowercased(), since = self.since.flatMap(PayoutsListCommand.milliseconds(rfc3339:))
         let (sent, refused, topic) = try await self.store.withConfiguredStore { configuration, store in
             let topic = self.topic ?? configuration.kafka.statusTopic
-            var logger = Logger(label: "payout-worker.replay")
-            logger.logLevel = self.store.logLevel
-            let producer: KafkaProducer
-            do {
-                producer = try KafkaProducer(configuration: PayoutWorkerRuntime.producerConfiguration(configuration), logger: logger)
-            } catch {
-                throw CommandFailure("cannot start a Kafka producer: \(error)")
-            }
+            let producer = try self.store.producer(configuration, label: "payout-worker.replay")
             var sent = 0, refused = 0
             var cursor: EventCursor?
             // Page by page: each page is acknowledged before the next is sent, so a payout's events stay in order.
