@@ -68,11 +68,13 @@ public final class PayoutEngine: Sendable {
     public func intake(_ records: [IntakeRecord]) async throws(StoreError) -> [IntakeResult] {
         let now = clock.now()
         // One span for the batch, and one per record in the trace upstream started (linked to the
-        // batch); an accepted payout's trace continues from its record's span.
+        // batch); an accepted payout's trace continues from its record's span. Without a tracer
+        // no span is made (this is the hot path), and upstream's traceparent is passed on as sent.
         let tracer = InstrumentationSystem.tracer
-        let batch = tracer.startSpan("payout intake batch", context: .topLevel, ofKind: .consumer)
-        batch.attributes["messaging.batch.message_count"] = records.count
-        let spans = records.map { record in
+        let batch: (any Span)? = tracer is NoOpTracer ? nil : tracer.startSpan("payout intake batch", context: .topLevel, ofKind: .consumer)
+        batch?.attributes["messaging.batch.message_count"] = records.count
+        let spans: [(any Span)?] = records.map { record in
+            guard let batch else { return nil }
             let span = tracer.startSpan(
                 "payout intake", context: PayoutTrace.context(traceParent: record.traceParent, traceState: record.traceState), ofKind: .consumer)
             span.addLink(SpanLink(context: batch.context, attributes: [:]))
@@ -80,7 +82,7 @@ public final class PayoutEngine: Sendable {
         }
         enum Planned { case item(IntakeItem, UUID, CommandRejection?), invalid(CommandRejection) }
         let planned: [Planned] = zip(records, spans).map { record, span in
-            let trace = PayoutTrace.text(of: span.context)
+            let trace = span.flatMap { PayoutTrace.text(of: $0.context) }
                 ?? record.traceParent.flatMap { PayoutTrace.isTraceParent($0) ? ($0, record.traceState) : nil }
             switch decoder.decode(key: record.key, value: record.value) {
             case .success(let command):
@@ -114,7 +116,7 @@ public final class PayoutEngine: Sendable {
         do {
             outcomes = items.isEmpty ? [] : try await store.accept(items, now: now)
         } catch {
-            for span in spans + [batch] {
+            for span in (spans + [batch]).compactMap({ $0 }) {
                 span.recordError(error)
                 span.setStatus(SpanStatus(code: .error))
                 span.end()
@@ -135,12 +137,12 @@ public final class PayoutEngine: Sendable {
                 }
             }
         }
-        for (span, result) in zip(spans, results) {
+        for case let (span?, result) in zip(spans, results) {
             span.attributes["payout.intake.result"] = result.traceLabel
             if let reference = result.referenceID { span.attributes["payout.reference_id"] = reference.uuidString.lowercased() }
             span.end()
         }
-        batch.end()
+        batch?.end()
         if results.contains(where: { if case .accepted = $0 { true } else { false } }) { wakeup.signal() }
         return results
     }

@@ -56,7 +56,8 @@ final class OutboxRelay: Service, Sendable {
         guard !entries.isEmpty else { return 0 }
         let topic = configuration.kafka.statusTopic
         let records = entries.map { StatusEventRecord.record($0.event, topic: topic, source: configuration.eventSource) }
-        let spans = entries.map { Self.publishSpan($0.event, topic: topic) }
+        let tracer = InstrumentationSystem.tracer
+        let spans = tracer is NoOpTracer ? [] : entries.map { Self.publishSpan($0.event, topic: topic, tracer: tracer) }
         let results = await producer.sendAll(records)
         for (span, result) in zip(spans, results) {
             switch result {
@@ -87,8 +88,8 @@ final class OutboxRelay: Service, Sendable {
 
     /// A producer span (messaging semantic conventions) in the payout's trace, ended on the
     /// broker's acknowledgement.
-    private static func publishSpan(_ event: StoredEvent, topic: String) -> any Span {
-        let span = InstrumentationSystem.tracer.startSpan(
+    private static func publishSpan(_ event: StoredEvent, topic: String, tracer: any Tracer) -> any Span {
+        let span = tracer.startSpan(
             "send \(topic)", context: PayoutTrace.context(traceParent: event.traceParent), ofKind: .producer)
         span.attributes["messaging.system"] = "kafka"
         span.attributes["messaging.operation.type"] = "send"
