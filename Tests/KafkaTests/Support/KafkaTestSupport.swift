@@ -57,10 +57,11 @@ struct TwoMembers {
 }
 
 extension KafkaTestEnvironment {
-    func twoMembers(topic: String, partitions: Int) async throws -> TwoMembers {
+    func twoMembers(topic: String, partitions: Int, loggerA: Logger? = nil) async throws -> TwoMembers {
         try await cluster.createTopic(topic, partitions: partitions)
         let eventsA = Recorder<KafkaRebalanceEvent>(), eventsB = Recorder<KafkaRebalanceEvent>()
-        let a = try consumer(group: "g", topics: [topic], rebalanceHandler: eventsA.handler)
+        let a = try loggerA.map { try consumer(group: "g", topics: [topic], rebalanceHandler: eventsA.handler, logger: $0) }
+            ?? consumer(group: "g", topics: [topic], rebalanceHandler: eventsA.handler)
         let b = try consumer(group: "g", topics: [topic], rebalanceHandler: eventsB.handler)
         try await withDeadline(.seconds(60), "both members assigned") {
             await eventsA.waitForAssignment(count: partitions / 2)
