@@ -3,7 +3,6 @@ import Kafka
 public import Logging
 public import PayoutEngine
 import ServiceLifecycle
-import Synchronization
 
 /// The console alone against the store, without Kafka intake (`payout-worker console`): for an
 /// operator's laptop or a single admin pod. Resolutions ask Dollr as a worker's would; a
@@ -12,8 +11,6 @@ public final class StandaloneConsole: Sendable {
     public let store: any PayoutStore
     private let dollr: DollrClient
     private let group: ServiceGroup
-    private let boundPort = BoundPort()
-    private let listening = AsyncStream<Int>.makeStream()
 
     public init(configuration: WorkerConfiguration, logger: Logger) async throws {
         let store = try await PayoutStoreFactory.openMigrated(url: configuration.storeURL, logger: logger)
@@ -47,15 +44,10 @@ public final class StandaloneConsole: Sendable {
                 }
             })
         let console = Console(backend: backend, access: ConsoleAccess(token: configuration.admin.token))
-        let continuation = listening.continuation
-        let boundPort = self.boundPort
         let server = AdminServer(
             host: configuration.admin.host, port: configuration.admin.port, metrics: WorkerMetrics(), readiness: backend.readiness!,
             console: console, logger: logger
         ) { port in
-            boundPort.value.withLock { $0 = port }
-            continuation.yield(port)
-            continuation.finish()
             logger.info("console listening", metadata: ["address": "http://\(configuration.admin.host):\(port)/console"])
         }
         self.group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [.init(service: server)], logger: logger))
@@ -74,19 +66,8 @@ public final class StandaloneConsole: Sendable {
         await store.close()
     }
 
-    /// The port it listens on, once it does; nil if it stopped before.
-    public func port() async -> Int? {
-        if let port = boundPort.value.withLock({ $0 }) { return port }
-        for await port in listening.stream { return port }
-        return boundPort.value.withLock { $0 }
-    }
-
     public func shutdown() async {
         await group.triggerGracefulShutdown()
     }
 }
 
-/// The port the console listens on, shared with the server's start-up callback.
-private final class BoundPort: Sendable {
-    let value = Mutex<Int?>(nil)
-}
