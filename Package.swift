@@ -123,12 +123,22 @@ let package = Package(
                 "PayoutEngine",
                 "PayoutWorker",
                 "LocalPostgres",
+                "CBenchCeilings",
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
+        ),
+        // `bench` only: the librdkafka ceiling, a plain C consumer loop with no layer of ours above it.
+        .target(
+            name: "CBenchCeilings",
+            dependencies: ["Crdkafka"]
         ),
         // A disposable PostgreSQL on loopback (Debian's binaries), for the tests and `chaos`.
         .target(

@@ -10,10 +10,10 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Measures intake, replay, end-to-end, latency-bound and memory figures on an embedded system.")
 
     enum Scenario: String, CaseIterable, ExpressibleByArgument {
-        case raw, intake, duplicates, endToEnd = "end-to-end", latencyBound = "latency-bound", memory, all
+        case raw, intake, duplicates, endToEnd = "end-to-end", latencyBound = "latency-bound", memory, scaling, all
     }
 
-    @Option(help: "raw, intake, duplicates, end-to-end, latency-bound, memory or all.")
+    @Option(help: "raw, intake, duplicates, end-to-end, latency-bound, memory, scaling or all.")
     var scenario: Scenario = .all
 
     @Option(help: "Also write every figure to this JSON file.")
@@ -67,14 +67,14 @@ struct BenchCommand: AsyncParsableCommand {
             if !selected.isDisjoint(with: [.raw, .intake, .duplicates]) {
                 let topics = try await LayerTopics.produce(environment: environment, records: records)
                 let raw = try await RawScenario.run(environment: environment, topics: topics)
-                if selected.contains(.raw) { record(raw) }
+                if selected.contains(.raw) { record(raw.figures) }
                 if !selected.isDisjoint(with: [.intake, .duplicates]) {
                     let bench = try await IntakeBench(environment: environment)
                     do {
-                        let intake = try await IntakeScenario.run(environment: environment, topics: topics, bench: bench, raw: raw["commands_per_second"])
+                        let intake = try await IntakeScenario.run(environment: environment, topics: topics, bench: bench, raw: raw)
                         if selected.contains(.intake) { record(intake) }
                         if selected.contains(.duplicates) {
-                            let duplicates = try await DuplicatesScenario.run(environment: environment, topics: topics, bench: bench, raw: raw["commands_per_second"])
+                            let duplicates = try await DuplicatesScenario.run(environment: environment, topics: topics, bench: bench, raw: raw.perSecond)
                             record(duplicates)
                         }
                     } catch {
@@ -93,6 +93,9 @@ struct BenchCommand: AsyncParsableCommand {
                     environment: environment, inFlight: smoke ? min(inFlight, 16) : inFlight,
                     payouts: smoke ? 40 : max(2_000, inFlight * 32), singlePayouts: smoke ? 3 : 8)
                 record(latencyBound)
+            }
+            if selected.contains(.scaling) {
+                record(try await ScalingScenario.run(environment: environment, limits: smoke ? [4, 16] : [64, 256, 1_024, 4_096]))
             }
             if selected.contains(.memory) {
                 let memory = try await MemoryScenario.run(environment: environment, payouts: memoryPayouts, processingMs: smoke ? 2_000 : 10_000)

@@ -6,12 +6,13 @@ import Testing
 struct BenchCommandTests {
     /// Every scenario's figure that must come out positive (no timing thresholds: CI machines vary).
     static let positiveFigures: [String: [String]] = [
-        "raw": ["commands_per_second"],
-        "intake": ["commands_per_second", "ratio_to_raw"],
+        "raw": ["commands_per_second", "librdkafka_commands_per_second", "ratio_to_librdkafka"],
+        "intake": ["commands_per_second", "ratio_to_raw", "store_ceiling_commands_per_second", "ratio_to_ceiling"],
         "duplicates": ["commands_per_second", "ratio_to_raw"],
-        "end-to-end": ["payouts_per_second", "latency_p50_ms", "latency_p99_ms", "cpu_seconds_per_1000", "completed"],
+        "end-to-end": ["payouts_per_second", "provider_calls_per_second", "ceiling_payouts_per_second", "ratio_to_ceiling", "latency_p50_ms", "latency_p99_ms", "cpu_seconds_per_1000", "completed"],
         "latency-bound": ["payouts_per_second", "bound_per_second", "ratio_to_bound", "in_flight_1_payouts_per_second", "ratio_to_in_flight_1"],
         "memory": ["peak_rss_mib", "in_flight_at_peak", "completed"],
+        "scaling": ["in_flight_4_payouts_per_second", "in_flight_16_payouts_per_second", "in_flight_16_ratio_to_bound", "in_flight_16_cpu_ms_per_payout"],
     ]
 
     @Test("--smoke --scenario all writes every scenario's figures as JSON")

@@ -58,11 +58,19 @@ final class MessageBuffer: Sendable {
         state.count * 2 <= capacity && state.bytes <= byteCapacity / 2
     }
 
-    /// Appends a polled batch, wakes a waiting reader, and raises back-pressure when full.
-    func append(_ batch: [KafkaMessage]) {
-        let added = batch.reduce(0) { $0 + Self.size(of: $1) }
+    /// Appends a polled batch of `bytes` (``size(of:)`` summed), wakes a waiting reader, and raises
+    /// back-pressure when full.
+    func append(_ batch: consuming [KafkaMessage], bytes added: Int) {
+        var batch = batch
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            state.messages.append(contentsOf: batch)
+            if state.count == 0 {
+                // The common case of a reader that keeps up: hand the array over whole instead of
+                // copying (and retaining) every message into the buffer's own.
+                swap(&state.messages, &batch)
+                state.head = 0
+            } else {
+                state.messages.append(contentsOf: batch)
+            }
             state.bytes += added
             if isFull(state) { state.backpressure = true }
             defer { state.waiter = nil }
@@ -114,6 +122,15 @@ final class MessageBuffer: Sendable {
             enum Step { case taken([KafkaMessage], Bool), finished(KafkaError?), wait }
             let step = state.withLock { state -> Step in
                 if state.count > 0 {
+                    if state.head == 0 && state.messages.count <= maxCount {
+                        // Everything buffered fits: take the array itself, no copy.
+                        var taken: [KafkaMessage] = []
+                        swap(&taken, &state.messages)
+                        state.bytes = 0
+                        let resumed = state.backpressure
+                        state.backpressure = false
+                        return .taken(taken, resumed)
+                    }
                     let end = min(state.messages.count, state.head + maxCount)
                     let taken = Array(state.messages[state.head..<end])
                     state.head = end

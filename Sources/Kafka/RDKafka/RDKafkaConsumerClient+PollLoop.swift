@@ -36,8 +36,10 @@ extension RDKafkaConsumerClient {
                 batch.removeAll { !owned.contains($0.topicPartition) }
             }
             if !batch.isEmpty {
-                buffer.append(batch)
-                batch.removeAll(keepingCapacity: true)
+                if rebalanced.load(ordering: .relaxed) { batchBytes = batch.reduce(0) { $0 + MessageBuffer.size(of: $1) } }
+                buffer.append(batch, bytes: batchBytes)
+                batch = []
+                batch.reserveCapacity(maxBatch)
             }
         }
 

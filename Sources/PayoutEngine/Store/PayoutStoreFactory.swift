@@ -22,6 +22,13 @@ public enum PayoutStoreFactory {
         }
     }
 
+    /// The pragmas a file store's writer connection runs on opening (at the default
+    /// `synchronous=full`), for a tool that writes the same file directly and must do so under the
+    /// same settings: the bench's store ceiling.
+    public static var sqliteWriterPragmas: [String] {
+        ["PRAGMA synchronous = FULL"] + SQLitePayoutStore.writerPragmas
+    }
+
     /// Opens and migrates the store; a store that fails to migrate is closed before the error is
     /// thrown, so nothing is left open.
     public static func openMigrated(url: String, logger: Logger) async throws(StoreError) -> any PayoutStore {

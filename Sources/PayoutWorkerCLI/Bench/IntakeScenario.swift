@@ -1,11 +1,42 @@
 import Foundation
+import PayoutEngine
 
 /// intake: the same records as raw, through validation and durable acceptance in the store (one
-/// transaction per batch of 500), offsets stored after each batch and committed.
+/// transaction per batch of 500), offsets stored after each batch and committed. Its ceiling is
+/// the slower of librdkafka (raw's ceiling) and the store alone writing the same rows
+/// (``SQLiteStoreCeiling``, measured right after the pass on the rows it wrote).
 enum IntakeScenario {
-    static func run(environment: BenchEnvironment, topics: LayerTopics, bench: IntakeBench, raw: Double?) async throws -> BenchFigures {
+    static func run(environment: BenchEnvironment, topics: LayerTopics, bench: IntakeBench, raw: RawScenario.Result) async throws -> BenchFigures {
         let timing = try await pass("intake", environment: environment, topics: topics, bench: bench, expecting: .accepted)
-        return BenchFigures(scenario: "intake", values: timing.figures(throughStore: true, raw: raw))
+        var values = timing.figures(throughStore: true, raw: raw.perSecond)
+        var notes: [String] = []
+        if let store = try await storeCeiling(environment: environment, topics: topics) {
+            let ceiling = min(raw.librdkafkaPerSecond, store.perSecond)
+            values += [
+                .init("store_ceiling_commands_per_second", store.perSecond, unit: "/s"),
+                .init("ratio_to_ceiling", ceiling > 0 ? timing.perSecond / ceiling : 0, unit: "x"),
+            ]
+            notes.append("intake: the ceiling is min(librdkafka, store); the store ceiling writes the same rows (payout, event, outbox) through the SQLite C API in the same 500-row transactions, right after the pass")
+        } else {
+            notes.append("intake: no store ceiling on PostgreSQL yet; ratio_to_raw only")
+        }
+        return BenchFigures(scenario: "intake", values: values, notes: notes)
+    }
+
+    /// The SQLite store ceiling over the rows intake just wrote; nil on PostgreSQL.
+    private static func storeCeiling(environment: BenchEnvironment, topics: LayerTopics) async throws -> SQLiteStoreCeiling.Timing? {
+        guard environment.storeOverride == nil else { return nil }
+        let source = environment.directory.appendingPathComponent("intake.db").path
+        let target = environment.directory.appendingPathComponent("store-ceiling.db").path
+        let store = try await PayoutStoreFactory.open(url: "sqlite://\(target)", logger: environment.logger)
+        try await store.migrate()
+        await store.close()
+        let result = await DedicatedThread.run {
+            Result { () throws(SQLiteCeilingError) -> SQLiteStoreCeiling.Timing in
+                try SQLiteStoreCeiling.run(source: source, target: target, skip: topics.warmUpCount, count: topics.mainCount)
+            }
+        }
+        return try result.get()
     }
 
     /// A warm-up pass, then the measured one, every record through intake with the outcome

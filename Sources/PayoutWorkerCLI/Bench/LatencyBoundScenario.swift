@@ -11,16 +11,10 @@ enum LatencyBoundScenario {
     static let callsPerPayout = 5
 
     static func run(environment: BenchEnvironment, inFlight: Int, payouts: Int, singlePayouts: Int) async throws -> BenchFigures {
-        environment.sandbox.sandbox.updateFaults {
-            $0.latencyMs = latencyMs
-            $0.pendingMs = 0
-            $0.processingMs = processingMs
-        }
-        defer { environment.sandbox.sandbox.updateFaults { $0.latencyMs = 0; $0.processingMs = 0 } }
+        setLatency(environment)
+        defer { clearLatency(environment) }
         let wide = try await measure(environment: environment, name: "latency-bound", inFlight: inFlight, payouts: payouts, warmUp: min(inFlight, 200))
         let single = try await measure(environment: environment, name: "latency-bound-1", inFlight: 1, payouts: singlePayouts, warmUp: 1)
-        let perPayoutSeconds = Double(callsPerPayout * latencyMs + processingMs) / 1000
-        let slotSeconds = Double(callsPerPayout * latencyMs) / 1000
         let holdBound = Double(inFlight) / perPayoutSeconds
         let bound = burstBound(payouts: payouts, inFlight: inFlight, slot: slotSeconds, perPayout: perPayoutSeconds)
         let singleBound = burstBound(payouts: singlePayouts, inFlight: 1, slot: slotSeconds, perPayout: perPayoutSeconds)
@@ -45,6 +39,21 @@ enum LatencyBoundScenario {
         ])
     }
 
+    static func setLatency(_ environment: BenchEnvironment) {
+        environment.sandbox.sandbox.updateFaults {
+            $0.latencyMs = latencyMs
+            $0.pendingMs = 0
+            $0.processingMs = processingMs
+        }
+    }
+
+    static func clearLatency(_ environment: BenchEnvironment) {
+        environment.sandbox.sandbox.updateFaults { $0.latencyMs = 0; $0.processingMs = 0 }
+    }
+
+    static var perPayoutSeconds: Double { Double(callsPerPayout * latencyMs + processingMs) / 1000 }
+    static var slotSeconds: Double { Double(callsPerPayout * latencyMs) / 1000 }
+
     /// A ceiling for a burst of `payouts`: the L slots must work through N x S seconds of calls, and
     /// no payout finishes in less than T, so the burst takes at least max(N x S / L, T).
     static func burstBound(payouts: Int, inFlight: Int, slot: Double, perPayout: Double) -> Double {
@@ -52,13 +61,16 @@ enum LatencyBoundScenario {
         return Double(payouts) / seconds
     }
 
-    private struct Result {
+    struct Result {
         var rate: Double
         var p50: Double
         var callsPerPayout: Double
+        /// CPU seconds of the whole process per payout of the burst.
+        var cpuPerPayout: Double
     }
 
-    private static func measure(environment: BenchEnvironment, name: String, inFlight: Int, payouts: Int, warmUp: Int) async throws -> Result {
+    /// Runs a worker with this in-flight limit under the scenario's latency (set by the caller).
+    static func measure(environment: BenchEnvironment, name: String, inFlight: Int, payouts: Int, warmUp: Int) async throws -> Result {
         let run = try await RuntimeRun(environment: environment, name: name) { configuration in
             configuration.engine.maximumInFlight = inFlight
             configuration.dollr.maxConcurrentRequests = max(inFlight, 1)
@@ -72,7 +84,7 @@ enum LatencyBoundScenario {
             try await run.stop()
             return Result(
                 rate: RunStatistics.burstRate(burst.finals, since: burst.started), p50: RunStatistics.percentile(0.5, of: burst.latenciesMs),
-                callsPerPayout: Double(burst.sandboxCalls) / Double(payouts))
+                callsPerPayout: Double(burst.sandboxCalls) / Double(payouts), cpuPerPayout: burst.cpuSeconds / Double(payouts))
         } catch {
             try? await run.stop()
             throw error

@@ -13,6 +13,8 @@ final class RuntimeRun: Sendable {
         var completed: Int
         var cpuSeconds: Double
         var sandboxCalls: Int
+        /// The burst's reference_ids.
+        var references: [String]
         /// Finals other than COMPLETED so far in this run, by status and reason.
         var otherFinals: [String: Int]
         /// Command-to-final-event latency of each payout, in milliseconds (the burst's start to its event).
@@ -59,7 +61,7 @@ final class RuntimeRun: Sendable {
         let cpu = ProcessUsage.cpuSeconds() - cpuBefore
         let calls = environment.sandbox.sandbox.counters.requests - callsBefore
         let completed = watcher.snapshot.completed - completedBefore
-        return Burst(started: started, finals: finals, completed: completed, cpuSeconds: cpu, sandboxCalls: calls, otherFinals: watcher.snapshot.otherFinals)
+        return Burst(started: started, finals: finals, completed: completed, cpuSeconds: cpu, sandboxCalls: calls, references: references, otherFinals: watcher.snapshot.otherFinals)
     }
 
     func stop() async throws {

@@ -34,13 +34,19 @@ enum TopicPass {
         }
     }
 
+    /// The consumer every pass uses; the librdkafka ceiling hands its properties to a plain C loop.
+    static func consumerConfiguration(environment: BenchEnvironment, topic: String, group: String, batchSize: Int) -> KafkaConsumerConfiguration {
+        var configuration = KafkaConsumerConfiguration(bootstrapServers: environment.cluster.bootstrapServers, groupID: group, topics: [topic])
+        configuration.bufferCapacity = environment.consumerBuffer ?? max(2, batchSize * 4)  // the runtime: 4 x intake_batch_size
+        configuration.statisticsInterval = nil
+        return configuration
+    }
+
     static func run(
         environment: BenchEnvironment, topic: String, group: String, expected: Int, batchSize: Int = 500,
         body: ([KafkaMessage]) async throws -> Void
     ) async throws -> Timing {
-        var configuration = KafkaConsumerConfiguration(bootstrapServers: environment.cluster.bootstrapServers, groupID: group, topics: [topic])
-        configuration.bufferCapacity = environment.consumerBuffer ?? max(2, batchSize * 4)  // the runtime: 4 x intake_batch_size
-        configuration.statisticsInterval = nil
+        let configuration = consumerConfiguration(environment: environment, topic: topic, group: group, batchSize: batchSize)
         let consumer = try KafkaConsumer(configuration: configuration, logger: environment.logger)
         var seen = 0
         var started: ContinuousClock.Instant?
