@@ -16,6 +16,7 @@ import Synchronization
 /// cooperative pool. Opening and closing (also synchronous I/O) are sent to a dispatch queue too.
 final class SQLitePayoutStore: PayoutStore {
     private let database: Mutex<(any DatabaseWriter)?>
+    let groupCommit = SQLiteGroupCommit()
     let logger: Logger
     /// The writer connection's page cache, in KiB (32 MiB).
     static let writerCacheKiB = 32_768
@@ -115,30 +116,47 @@ final class SQLitePayoutStore: PayoutStore {
 
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction: the write lock is taken up front, so a
     /// transaction never upgrades from reader to writer midway (which could fail with SQLITE_BUSY
-    /// after having read stale data).
+    /// after having read stale data). Transactions waiting together commit together
+    /// (``SQLiteGroupCommit``): `body` runs in a savepoint of a shared transaction, and this
+    /// returns once that transaction is durable.
     func transaction<T: Sendable>(
         _ operation: String, _ body: @escaping @Sendable (Database) throws -> TransactionDecision<T>
     ) async throws(StoreError) -> T {
-        let writer = try currentWriter(operation)
-        do {
-            return try await writer.writeWithoutTransaction { db in
-                var value: T?
-                try db.inTransaction(.immediate) {
-                    switch try body(db) {
-                    case .commit(let result):
-                        value = result
-                        return .commit
-                    case .rollback(let result):
-                        value = result
-                        return .rollback
+        _ = try currentWriter(operation)
+        let outcome = GroupCommitOutcome<T>()
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, StoreError>, Never>) in
+            let member = SQLiteGroupCommit.Member(
+                run: { db in
+                    do {
+                        var decided: T?
+                        try db.inSavepoint {
+                            switch try body(db) {
+                            case .commit(let value):
+                                decided = value
+                                return .commit
+                            case .rollback(let value):
+                                decided = value
+                                return .rollback
+                            }
+                        }
+                        guard let decided else { throw StoreError(.other, "\(operation): transaction produced no result") }
+                        outcome.result.withLock { $0 = .success(decided) }
+                    } catch {
+                        outcome.result.withLock { $0 = .failure(SQLiteErrorMapping.storeError(error, operation: operation)) }
                     }
-                }
-                guard let value else { throw StoreError(.other, "\(operation): transaction produced no result") }
-                return value
-            }
-        } catch {
-            throw SQLiteErrorMapping.storeError(error, operation: operation)
+                    // An error SQLite answers by rolling back the whole transaction ends the group.
+                    return db.isInsideTransaction
+                },
+                finish: { groupFailure in
+                    if let groupFailure {
+                        continuation.resume(returning: .failure(groupFailure))
+                    } else {
+                        continuation.resume(returning: outcome.result.withLock { $0 } ?? .failure(StoreError(.other, "\(operation): transaction produced no result")))
+                    }
+                })
+            groupCommit.submit(member) { () throws(StoreError) in try self.currentWriter(operation) }
         }
+        return try result.get()
     }
 
     func read<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {

@@ -1,0 +1,79 @@
+import Dispatch
+import Foundation
+import GRDB
+import Logging
+@testable import PayoutEngine
+import Testing
+import TestSupport
+
+/// Transactions that wait together commit together, and each keeps its own outcome.
+@Suite("SQLite group commit")
+struct SQLiteGroupCommitTests {
+    enum Planned: Error { case failure(Int) }
+
+    @Test("63 transactions queued behind a busy writer commit as one group; throws, rollbacks and a constraint violation undo only their own writes")
+    func membersKeepTheirOwnOutcome() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("group-commit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try await SQLitePayoutStore.open(path: directory.appendingPathComponent("store.db").path, synchronous: .full, logger: Logger(label: "test"))
+        _ = try await store.transaction("create") { db in
+            try db.execute(sql: "CREATE TABLE numbers (n INTEGER PRIMARY KEY)")
+            return .commit(0)
+        }
+        let groupsBefore = store.groupCommit.groupCount
+
+        // The first transaction holds the writer until the other 63 are queued behind it.
+        let release = DispatchSemaphore(value: 0)
+        let holder = Task {
+            try await store.transaction("holder") { db in
+                release.wait()
+                try db.execute(sql: "INSERT INTO numbers (n) VALUES (1000)")
+                return .commit(1000)
+            }
+        }
+        try await eventually("the holder runs") { store.groupCommit.waitingCount == 0 && store.groupCommit.groupCount == groupsBefore }
+        let members = Task {
+            try await withThrowingTaskGroup(of: (Int, Result<Int, StoreError>).self) { group in
+                for n in 0..<63 {
+                    group.addTask {
+                        do throws(StoreError) {
+                            let value = try await store.transaction("member \(n)") { db -> TransactionDecision<Int> in
+                                // n = 62 repeats the holder's key: a constraint violation.
+                                try db.execute(sql: "INSERT INTO numbers (n) VALUES (?)", arguments: [n == 62 ? 1000 : n])
+                                switch n % 3 {
+                                case 0: throw Planned.failure(n)
+                                case 1: return .rollback(n)
+                                default: return .commit(n)
+                                }
+                            }
+                            return (n, .success(value))
+                        } catch {
+                            return (n, .failure(error))
+                        }
+                    }
+                }
+                return try await group.reduce(into: [Int: Result<Int, StoreError>]()) { $0[$1.0] = $1.1 }
+            }
+        }
+        try await eventually("63 transactions wait") { store.groupCommit.waitingCount == 63 }
+        release.signal()
+        #expect(try await holder.value == 1000)
+        let outcomes = try await members.value
+
+        #expect(store.groupCommit.groupCount - groupsBefore == 2, "the holder's group, then one group of 63")
+        for n in 0..<62 {
+            switch (n % 3, outcomes[n]) {
+            case (0, .failure(let error)): #expect(error.description.contains("failure(\(n))"))
+            case (1, .success(let value)), (2, .success(let value)): #expect(value == n)
+            default: Issue.record("transaction \(n) answered \(String(describing: outcomes[n]))")
+            }
+        }
+        guard case .failure(let violation) = outcomes[62] else { Issue.record("the duplicate key committed"); return }
+        #expect(violation.kind == .conflict)
+
+        let stored = try await store.read("numbers") { db in try Int.fetchAll(db, sql: "SELECT n FROM numbers ORDER BY n") }
+        #expect(stored == (0..<62).filter { $0 % 3 == 2 } + [1000])
+        await store.close()
+    }
+}
