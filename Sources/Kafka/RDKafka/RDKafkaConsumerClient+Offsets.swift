@@ -9,11 +9,22 @@ extension RDKafkaConsumerClient {
     /// calls: librdkafka keeps whatever offset it was given last, so offsets at or below what this
     /// member already stored for a partition it still owns are skipped (see ``StoredOffsetMarks``).
     func storeOffsets(_ messages: some Sequence<KafkaMessage>) throws(KafkaError) {
-        var newest: [KafkaTopicPartition: Int64] = [:]
+        // A batch holds runs of a few partitions: a short list with the last hit checked first
+        // costs a comparison per message where a dictionary hashed each topic name.
+        var runs: [(partition: KafkaTopicPartition, next: Int64)] = []
+        var last = -1
         for message in messages {
-            newest[message.topicPartition] = max(newest[message.topicPartition] ?? -1, message.offset + 1)
+            if last < 0 || runs[last].partition != message.topicPartition {
+                last = runs.firstIndex { $0.partition == message.topicPartition } ?? -1
+                if last < 0 {
+                    runs.append((message.topicPartition, -1))
+                    last = runs.count - 1
+                }
+            }
+            runs[last].next = max(runs[last].next, message.offset + 1)
         }
-        guard !newest.isEmpty else { return }
+        guard !runs.isEmpty else { return }
+        let newest = Dictionary(runs, uniquingKeysWith: max)
         // The lock spans the store, so two concurrent calls reach librdkafka in the order their
         // marks were checked. It is never held while waiting on anything else: the poll thread
         // takes it only to forget marks, and rd_kafka_offsets_store does not wait on that thread.
