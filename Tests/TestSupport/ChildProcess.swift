@@ -10,6 +10,7 @@ public final class ChildProcess: Sendable {
     private let stderrChunks = Recorder<Data>()
     private let exit = Recorder<Int32>()
     private let stdoutClosed = Recorder<Bool>()
+    private let stderrClosed = Recorder<Bool>()
     // Process is not Sendable; after start it is only read (pid, status) and waited on.
     private let process: UncheckedBox<Process>
 
@@ -40,7 +41,7 @@ public final class ChildProcess: Sendable {
         // Pipes are drained with blocking reads on dedicated threads: Foundation's
         // dispatch-driven readabilityHandler crashed libdispatch under heavy process churn on
         // Linux, and a plain thread is all a test child needs.
-        let stdoutClosed = stdoutClosed, stderrChunks = stderrChunks
+        let stdoutClosed = stdoutClosed, stderrClosed = stderrClosed, stderrChunks = stderrChunks
         let outHandle = UncheckedBox(out.fileHandleForReading), errHandle = UncheckedBox(err.fileHandleForReading)
         let outLines = LineSplitter(into: stdoutLines), errLines = LineSplitter(into: stderrLines)
         Thread.detachNewThread {
@@ -54,6 +55,7 @@ public final class ChildProcess: Sendable {
                 errLines.feed(chunk)
             }
             errLines.finish()
+            stderrClosed.append(true)
         }
     }
 
@@ -100,13 +102,17 @@ public final class ChildProcess: Sendable {
         kill(process.value.processIdentifier, signal)
     }
 
-    /// Waits for the process to exit and its stdout to be read to the end; returns the exit status.
+    /// Waits for the process to exit and its stdout to be read to the end, then for its stderr
+    /// too (a loaded machine can run the reading thread well after the exit, and a test that
+    /// reads `stderr` then found it empty); returns the exit status. The stderr wait has a bound
+    /// of its own: a grandchild that inherited the pipe may hold it open after the exit.
     public func waitForExit(within limit: Duration = .seconds(60)) async throws -> Int32 {
-        let exit = exit, stdoutClosed = stdoutClosed
+        let exit = exit, stdoutClosed = stdoutClosed, stderrClosed = stderrClosed
         try await withDeadline(limit, "process exit") {
             await exit.wait { !$0.isEmpty }
             await stdoutClosed.wait { !$0.isEmpty }
         }
+        try? await withDeadline(.seconds(10), "stderr closed") { await stderrClosed.wait { !$0.isEmpty } }
         return exit.elements[0]
     }
 
