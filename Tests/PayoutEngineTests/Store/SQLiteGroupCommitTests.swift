@@ -25,14 +25,16 @@ struct SQLiteGroupCommitTests {
 
         // The first transaction holds the writer until the other 63 are queued behind it.
         let release = DispatchSemaphore(value: 0)
+        let started = Recorder<Bool>()
         let holder = Task {
             try await store.transaction("holder") { db in
+                started.append(true)
                 release.wait()
                 try db.execute(sql: "INSERT INTO numbers (n) VALUES (1000)")
                 return .commit(1000)
             }
         }
-        try await eventually("the holder runs") { store.groupCommit.waitingCount == 0 && store.groupCommit.groupCount == groupsBefore }
+        await started.wait { !$0.isEmpty }
         let members = Task {
             try await withThrowingTaskGroup(of: (Int, Result<Int, StoreError>).self) { group in
                 for n in 0..<63 {

@@ -18,10 +18,14 @@ import Synchronization
 ///   same key) and re-enqueues duplicates under `FOR SHARE`, after any in-flight transition of the
 ///   payout, so a re-emitted event is never older than one already enqueued after it. Each batch
 ///   is processed in `reference_id` order, so overlapping batches lock in the same order.
-/// No case needs SERIALIZABLE. Deadlocks and serialization failures (not expected, but possible
-/// with foreign sessions) are retried a few times, as the whole transaction was rolled back.
+/// No case needs SERIALIZABLE. Transactions waiting together commit as one (see
+/// ``PostgresGroupCommit``), each in a savepoint: a group is a sequence of such transactions, so
+/// two groups can lock in different orders. Deadlocks and serialization failures (rare, and
+/// possible with foreign sessions too) are retried a few times, as the failed transaction was
+/// rolled back to its savepoint with the locks it took.
 final class PostgresPayoutStore: PayoutStore {
     private let client: PostgresClient
+    let groupCommit: PostgresGroupCommit
     /// Drives the pool; cancelling it shuts the pool down (`close()`).
     private let runner: Task<Void, Never>
     let logger: Logger
@@ -32,6 +36,7 @@ final class PostgresPayoutStore: PayoutStore {
     private init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger
+        self.groupCommit = PostgresGroupCommit(client: client, logger: logger)
         self.runner = Task { await client.run() }
     }
 
@@ -121,8 +126,10 @@ final class PostgresPayoutStore: PayoutStore {
 
     // MARK: - Access
 
-    /// Runs `body` in a READ COMMITTED transaction on a pooled connection. Rolled-back conflicts
-    /// (deadlock, serialization failure) run the whole body again; any other error is returned.
+    /// Runs `body` in a READ COMMITTED transaction on a pooled connection, committed together with
+    /// the others waiting at the time (``PostgresGroupCommit``: a savepoint of a shared
+    /// transaction). Rolled-back conflicts (deadlock, serialization failure) run the whole body
+    /// again; any other error is returned.
     /// A failure while committing is reported as a connection error: the outcome is unknown, so
     /// the caller must re-read before retrying.
     func transaction<T: Sendable>(
@@ -131,11 +138,7 @@ final class PostgresPayoutStore: PayoutStore {
         var attempt = 1
         while true {
             do {
-                return try await Self.abandoningOnCancellation { [client, logger] in
-                    try await client.withConnection { connection in
-                        try await Self.inTransaction(connection, logger: logger, body)
-                    }
-                }
+                return try await Self.abandoningOnCancellation { [groupCommit] in try await groupCommit.execute(body) }
             } catch {
                 if attempt < Self.transactionAttempts, let state = PostgresErrorMapping.sqlState(of: error),
                    PostgresErrorMapping.retryTransaction.contains(state)
@@ -146,36 +149,6 @@ final class PostgresPayoutStore: PayoutStore {
                 }
                 throw PostgresErrorMapping.storeError(error, operation: operation)
             }
-        }
-    }
-
-    private static func inTransaction<T: Sendable>(
-        _ connection: PostgresConnection, logger: Logger, _ body: @Sendable (PostgresConnection) async throws -> TransactionDecision<T>
-    ) async throws -> T {
-        try await connection.query("BEGIN", logger: logger)
-        let decision: TransactionDecision<T>
-        do {
-            decision = try await body(connection)
-        } catch {
-            await rollback(connection, logger: logger)
-            throw error
-        }
-        switch decision {
-        case .commit(let value):
-            try await connection.query("COMMIT", logger: logger)
-            return value
-        case .rollback(let value):
-            await rollback(connection, logger: logger)
-            return value
-        }
-    }
-
-    private static func rollback(_ connection: PostgresConnection, logger: Logger) async {
-        do {
-            try await connection.query("ROLLBACK", logger: logger)
-        } catch {
-            // Its transaction state is unknown: it must not go back to the pool.
-            try? await connection.close()
         }
     }
 
