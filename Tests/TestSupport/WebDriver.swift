@@ -20,7 +20,7 @@ public final class WebDriver: Sendable {
         }
         let port = try LoopbackPort.free()
         let driver = try ChildProcess(URL(fileURLWithPath: "/usr/bin/chromedriver"), arguments: ["--port=\(port)"])
-        try await driver.firstLine(within: .seconds(30))  // "Starting ChromeDriver ..." once it listens
+        _ = try await driver.firstLine(within: .seconds(30))  // "Starting ChromeDriver ..." once it listens
         // As root (CI), Chromium's own sandbox cannot start; the pages it loads are our own, on loopback.
         let capabilities = #"{"capabilities":{"alwaysMatch":{"goog:chromeOptions":{"binary":"/usr/bin/chromium","args":["--headless=new","--no-sandbox","--disable-gpu","--disable-dev-shm-usage","--window-size=1280,1000","--user-data-dir=\#(FileManager.default.temporaryDirectory.path)/chromium-\#(UUID().uuidString)"]}}}}"#
         var session: String?

@@ -128,7 +128,7 @@ final class PostgresGroupCommit: Sendable {
     private func commit(_ group: [Member], on connection: PostgresConnection) async throws {
         try await connection.query("BEGIN", logger: logger)
         for member in group where await !member.run(connection) {
-            try? await connection.query("ROLLBACK", logger: logger)
+            _ = try? await connection.query("ROLLBACK", logger: logger)
             throw StoreError(.connection, "a transaction committed with others failed in a way that ended the shared transaction; none of the group was written")
         }
         do {
