@@ -7,8 +7,6 @@ import TestSupport
 /// PostgreSQL transactions that wait together commit together, and each keeps its own outcome.
 @Suite("PostgreSQL group commit")
 struct PostgresGroupCommitTests {
-    enum Planned: Error { case failure(Int) }
-
     @Test("60 transactions queued behind busy groups commit as one group; throws, rollbacks and a constraint violation undo only their own writes")
     func membersKeepTheirOwnOutcome() async throws {
         try await withStore(.postgres) { fixture in
@@ -40,13 +38,9 @@ struct PostgresGroupCommitTests {
                         group.addTask {
                             do throws(StoreError) {
                                 let value = try await store.transaction("member \(n)") { connection -> TransactionDecision<Int> in
-                                    // n = 59 repeats a holder's key: a constraint violation.
-                                    try await connection.query("INSERT INTO numbers (n) VALUES (\(n == 59 ? 1000 : n))", logger: quietLogger)
-                                    switch n % 3 {
-                                    case 0: throw Planned.failure(n)
-                                    case 1: return .rollback(n)
-                                    default: return .commit(n)
-                                    }
+                                    let key = GroupCommitPlan.key(n, of: 60, holderKey: 1000)
+                                    try await connection.query("INSERT INTO numbers (n) VALUES (\(key))", logger: quietLogger)
+                                    return try GroupCommitPlan.decide(n)
                                 }
                                 return (n, .success(value))
                             } catch {
@@ -63,20 +57,12 @@ struct PostgresGroupCommitTests {
             let outcomes = await members.value
 
             #expect(store.groupCommit.groupCount - groupsBefore == PostgresGroupCommit.concurrentGroups + 1)
-            for n in 0..<59 {
-                switch (n % 3, outcomes[n]) {
-                case (0, .failure(let error)): #expect(error.description.contains("member \(n): Planned"))
-                case (1, .success(let value)), (2, .success(let value)): #expect(value == n)
-                default: Issue.record("transaction \(n) answered \(String(describing: outcomes[n]))")
-                }
-            }
-            guard case .failure(let violation) = outcomes[59] else { Issue.record("the duplicate key committed"); return }
-            #expect(violation.kind == .conflict)
+            GroupCommitPlan.check(outcomes, members: 60)
 
             let stored = try await store.read("numbers") { connection in
                 try await connection.query("SELECT n FROM numbers ORDER BY n", logger: quietLogger).collect().map { try $0.decode(Int.self) }
             }
-            #expect(stored == (0..<59).filter { $0 % 3 == 2 } + (0..<PostgresGroupCommit.concurrentGroups).map { 1000 + $0 })
+            #expect(stored == GroupCommitPlan.committed(of: 60) + (0..<PostgresGroupCommit.concurrentGroups).map { 1000 + $0 })
         }
     }
 }

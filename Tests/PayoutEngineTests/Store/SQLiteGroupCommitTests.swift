@@ -9,8 +9,6 @@ import TestSupport
 /// Transactions that wait together commit together, and each keeps its own outcome.
 @Suite("SQLite group commit")
 struct SQLiteGroupCommitTests {
-    enum Planned: Error { case failure(Int) }
-
     @Test("63 transactions queued behind a busy writer commit as one group; throws, rollbacks and a constraint violation undo only their own writes")
     func membersKeepTheirOwnOutcome() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("group-commit-\(UUID().uuidString)")
@@ -41,13 +39,8 @@ struct SQLiteGroupCommitTests {
                     group.addTask {
                         do throws(StoreError) {
                             let value = try await store.transaction("member \(n)") { db -> TransactionDecision<Int> in
-                                // n = 62 repeats the holder's key: a constraint violation.
-                                try db.execute(sql: "INSERT INTO numbers (n) VALUES (?)", arguments: [n == 62 ? 1000 : n])
-                                switch n % 3 {
-                                case 0: throw Planned.failure(n)
-                                case 1: return .rollback(n)
-                                default: return .commit(n)
-                                }
+                                try db.execute(sql: "INSERT INTO numbers (n) VALUES (?)", arguments: [GroupCommitPlan.key(n, of: 63, holderKey: 1000)])
+                                return try GroupCommitPlan.decide(n)
                             }
                             return (n, .success(value))
                         } catch {
@@ -64,18 +57,10 @@ struct SQLiteGroupCommitTests {
         let outcomes = try await members.value
 
         #expect(store.groupCommit.groupCount - groupsBefore == 2, "the holder's group, then one group of 63")
-        for n in 0..<62 {
-            switch (n % 3, outcomes[n]) {
-            case (0, .failure(let error)): #expect(error.description.contains("failure(\(n))"))
-            case (1, .success(let value)), (2, .success(let value)): #expect(value == n)
-            default: Issue.record("transaction \(n) answered \(String(describing: outcomes[n]))")
-            }
-        }
-        guard case .failure(let violation) = outcomes[62] else { Issue.record("the duplicate key committed"); return }
-        #expect(violation.kind == .conflict)
+        GroupCommitPlan.check(outcomes, members: 63)
 
         let stored = try await store.read("numbers") { db in try Int.fetchAll(db, sql: "SELECT n FROM numbers ORDER BY n") }
-        #expect(stored == (0..<62).filter { $0 % 3 == 2 } + [1000])
+        #expect(stored == GroupCommitPlan.committed(of: 63) + [1000])
         await store.close()
     }
 }
