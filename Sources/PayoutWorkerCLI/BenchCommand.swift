@@ -28,8 +28,8 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Payouts for end-to-end.")
     var payouts: Int?
 
-    @Option(help: "Payouts in flight for memory.")
-    var memoryPayouts: Int?
+    @Option(help: "Payouts in flight for memory; repeat it for several sizes (default: 10000 and 50000).")
+    var memoryPayouts: [Int] = []
 
     @Option(help: "Consumer buffer of raw, intake and duplicates (default: the runtime's, 4 x 500 records).")
     var consumerBuffer: Int?
@@ -45,7 +45,9 @@ struct BenchCommand: AsyncParsableCommand {
     func validate() throws {
         if let records, !(100...350_000).contains(records) { throw ValidationError("--records must be between 100 and 350000") }
         if let payouts, !(10...50_000).contains(payouts) { throw ValidationError("--payouts must be between 10 and 50000") }
-        if let memoryPayouts, !(10...50_000).contains(memoryPayouts) { throw ValidationError("--memory-payouts must be between 10 and 50000") }
+        if let size = memoryPayouts.first(where: { !(10...50_000).contains($0) }) {
+            throw ValidationError("--memory-payouts must be between 10 and 50000, not \(size)")
+        }
         guard (1...1_000).contains(inFlight) else { throw ValidationError("--in-flight must be between 1 and 1000") }
     }
 
@@ -54,7 +56,7 @@ struct BenchCommand: AsyncParsableCommand {
         if logging.level == .info { logger.logLevel = .warning }
         let records = self.records ?? (smoke ? 2_000 : 200_000)
         let payouts = self.payouts ?? (smoke ? 50 : 5_000)
-        let memoryPayouts = self.memoryPayouts ?? (smoke ? 50 : 10_000)
+        let memorySizes = memoryPayouts.isEmpty ? (smoke ? [50, 200] : [10_000, 50_000]) : memoryPayouts
         let selected: Set<Scenario> = scenario == .all ? Set(Scenario.allCases).subtracting([.all]) : [scenario]
 
         let environment = try await BenchEnvironment.start(storeOverride: store, consumerBuffer: consumerBuffer, logger: logger)
@@ -96,9 +98,11 @@ struct BenchCommand: AsyncParsableCommand {
             }
             if selected.contains(.scaling) {
                 record(try await ScalingScenario.run(environment: environment, limits: smoke ? [4, 16] : [64, 256, 1_024, 4_096]))
+                record(try await ProcessScaling.run(environment: environment, workerCounts: smoke ? [1, 2] : [1, 2, 4, 8], payouts: smoke ? 20 : 2_000))
             }
             if selected.contains(.memory) {
-                let memory = try await MemoryScenario.run(environment: environment, payouts: memoryPayouts, processingMs: smoke ? 2_000 : 10_000)
+                // Long enough for the whole burst to be accepted before the first execution ends.
+                let memory = try await MemoryScenario.run(environment: environment, sizes: memorySizes) { smoke ? 2_000 : max(10_000, $0 * 4 / 5) }
                 record(memory)
             }
         } catch {
@@ -108,7 +112,7 @@ struct BenchCommand: AsyncParsableCommand {
         await environment.stop()
 
         let report = BenchReport(figures: figures, context: [
-            "records": "\(records)", "payouts": "\(payouts)", "memory_payouts": "\(memoryPayouts)",
+            "records": "\(records)", "payouts": "\(payouts)", "memory_payouts": memorySizes.map(String.init).joined(separator: ","),
             "store": store == nil ? "sqlite" : "postgres", "smoke": "\(smoke)",
             "consumer_buffer": consumerBuffer.map { "\($0)" } ?? "2000", "cores": "\(ProcessInfo.processInfo.activeProcessorCount)",
         ])

@@ -30,7 +30,7 @@ struct ReplayCommandTests {
         let (a, b) = ("0f7a1c2e-0000-4000-8000-00000000000a", "0f7a1c2e-0000-4000-8000-00000000000b")
         #expect(try await store.accept([Self.command(a, at: Self.t0), Self.command(b, at: Self.t0 + 30)], now: Self.t0) == [.accepted, .accepted])
         for (sequence, at) in [(2, Self.t0 + 10), (3, Self.t0 + 20)] {
-            let claimed = try #require(try await store.claimDue(owner: "w", limit: 10, leaseMilliseconds: 60_000, now: at).first { $0.referenceID == a })
+            _ = try #require(try await store.claimDue(owner: "w", limit: 10, leaseMilliseconds: 60_000, now: at).first { $0.referenceID == a })
             for other in try await store.claimDue(owner: "w", limit: 10, leaseMilliseconds: 60_000, now: at) where other.referenceID != a {
                 try await store.releaseLease(referenceID: other.referenceID, owner: "w")
             }

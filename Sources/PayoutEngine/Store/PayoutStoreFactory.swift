@@ -1,4 +1,5 @@
 public import Logging
+public import PostgresNIO
 
 /// Opens the store a URL names. The store is not migrated: call `migrate()` next.
 ///
@@ -27,6 +28,16 @@ public enum PayoutStoreFactory {
     /// same settings: the bench's store ceiling.
     public static var sqliteWriterPragmas: [String] {
         ["PRAGMA synchronous = FULL"] + SQLitePayoutStore.writerPragmas
+    }
+
+    /// How the store would connect to the PostgreSQL database a `postgres://` URL names (host,
+    /// credentials, TLS), for a tool that must talk to the same database directly: the bench's
+    /// store ceiling.
+    public static func postgresConnection(url: String) throws(StoreError) -> PostgresConnection.Configuration {
+        guard case .postgres(let location) = try StoreLocation.parse(url) else {
+            throw StoreError(.invalidURL, "not a postgres:// URL")
+        }
+        return try PostgresPayoutStore.connectionConfiguration(location)
     }
 
     /// Opens and migrates the store; a store that fails to migrate is closed before the error is

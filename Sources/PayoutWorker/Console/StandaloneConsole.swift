@@ -1,4 +1,4 @@
-public import DollrClient
+import DollrClient
 import Kafka
 public import Logging
 public import PayoutEngine

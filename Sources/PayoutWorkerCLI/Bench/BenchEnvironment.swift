@@ -45,9 +45,9 @@ final class BenchEnvironment: Sendable {
         storeOverride ?? "sqlite://\(directory.path)/\(scenario).db"
     }
 
-    /// Creates a topic with the bench's partition count.
-    func topic(_ name: String) async throws -> String {
-        try await cluster.createTopic(name, partitions: Self.partitions)
+    /// Creates a topic with the bench's partition count, or `partitions`.
+    func topic(_ name: String, partitions: Int = BenchEnvironment.partitions) async throws -> String {
+        try await cluster.createTopic(name, partitions: partitions)
         return name
     }
 

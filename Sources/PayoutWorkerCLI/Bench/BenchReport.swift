@@ -16,6 +16,7 @@ struct BenchReport {
         ("latency-bound", "ratio_to_bound", true, 0.9),
         ("latency-bound", "ratio_to_in_flight_1", true, 100),
         ("memory", "peak_rss_mib", false, 200),
+        ("memory", "at_50000_peak_rss_mib", false, 400),
     ]
 
     var lines: [String] {

@@ -2,86 +2,82 @@ import Foundation
 import PayoutEngine
 
 /// memory: peak resident set of a real `payout-worker run` child process (this same binary) while
-/// 10,000 payouts are in flight at once. The sandbox keeps each execution PROCESSING for 10 s, so
-/// every payout is accepted and moving (or parked for its poll) before the first one finishes.
-/// The broker and sandbox stay in this process, so the child's VmHWM is the worker's alone.
+/// every payout of a burst is in flight at once, at each size asked for (10,000 and 50,000 by
+/// default). The sandbox keeps each execution PROCESSING long enough for the whole burst to be
+/// accepted and moving (or parked for its poll) before the first one finishes. The broker and
+/// sandbox stay in this process, so the child's VmHWM is the worker's alone.
 enum MemoryScenario {
-    static func run(environment: BenchEnvironment, payouts: Int, processingMs: Int) async throws -> BenchFigures {
+    static func run(environment: BenchEnvironment, sizes: [Int], processingMs: (Int) -> Int) async throws -> BenchFigures {
+        var values: [BenchFigures.Value] = []
+        var notes: [String] = []
+        for (index, payouts) in sizes.enumerated() {
+            let processing = processingMs(payouts)
+            let size = try await measure(environment: environment, payouts: payouts, processingMs: processing)
+            // The first size keeps the plain names; each further one is named by its size.
+            let prefix = index == 0 ? "" : "at_\(payouts)_"
+            values += [
+                .init("\(prefix)payouts", Double(payouts), unit: ""),
+                .init("\(prefix)in_flight_at_peak", Double(size.inFlightAtPeak), unit: ""),
+                .init("\(prefix)peak_rss_mib", Double(size.peakKiB) / 1024, unit: "MiB"),
+                .init("\(prefix)idle_rss_mib", Double(size.idleKiB) / 1024, unit: "MiB"),
+                .init("\(prefix)worker_cpu_seconds_per_1000", size.cpuSeconds * 1000 / Double(payouts), unit: "s"),
+                .init("\(prefix)completed", Double(size.completed), unit: ""),
+            ]
+            notes.append("memory: \(payouts) payouts, each PROCESSING for \(processing) ms and first polled then")
+        }
+        return BenchFigures(scenario: "memory", values: values, notes: notes + [
+            "memory: VmHWM of a `payout-worker run` child; in_flight_at_peak = payouts accepted and unfinished when the first one finished; "
+                + "idle = its resident set once ready, before any command; worker CPU includes its start-up",
+        ])
+    }
+
+    private struct Size {
+        var inFlightAtPeak: Int
+        var peakKiB: Int
+        var idleKiB: Int
+        var cpuSeconds: Double
+        var completed: Int
+    }
+
+    private static func measure(environment: BenchEnvironment, payouts: Int, processingMs: Int) async throws -> Size {
         environment.sandbox.sandbox.updateFaults {
             $0.latencyMs = 0
             $0.pendingMs = 0
             $0.processingMs = processingMs
         }
         defer { environment.sandbox.sandbox.updateFaults { $0.processingMs = 0 } }
-        let commands = try await environment.topic("bench.memory.commands")
-        let status = try await environment.topic("bench.memory.status")
-        let deadLetters = try await environment.topic("bench.memory.dlq")
-        let storeURL = environment.storeURL(for: "memory")
+        let name = "memory-\(payouts)"
+        let topics = WorkerProcesses.Topics(
+            commands: try await environment.topic("bench.\(name).commands"),
+            status: try await environment.topic("bench.\(name).status"),
+            deadLetters: try await environment.topic("bench.\(name).dlq"))
+        let storeURL = environment.storeURL(for: name)
         let store = try await PayoutStoreFactory.open(url: storeURL, logger: environment.logger)
         try await store.migrate()
         try await store.setWallet(id: "1", currency: "USD", balanceMinor: 1_000_000_000_000, now: StoreClock.system.now())
         await store.close()
 
-        let configuration: [String: Any] = [
-            "kafka": ["brokers": environment.cluster.bootstrapServers, "group_id": "bench-memory",
-                      "commands_topic": commands, "status_topic": status, "dead_letter_topic": deadLetters],
-            "dollr": ["base_url": environment.sandbox.baseURL.absoluteString],
-            "admin": ["port": 0],
-            "store_url": storeURL,
-            "worker_id": "bench-memory",
-            "log_level": "warning",
-            "engine": ["poll_initial_delay_ms": 1_000, "poll_growth_percent": 100, "poll_maximum_delay_ms": 1_000],
-        ]
-        let configurationFile = environment.directory.appendingPathComponent("memory-worker.json")
-        try JSONSerialization.data(withJSONObject: configuration).write(to: configurationFile)
-
-        let watcher = try StatusWatcher(environment: environment, topic: status)
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        child.arguments = ["run", "--config", configurationFile.path]
-        child.environment = ProcessInfo.processInfo.environment.merging(ParentWatch.forChildren) { _, watch in watch }
-        child.standardOutput = FileHandle.nullDevice
-        let logFile = environment.directory.appendingPathComponent("memory-worker.log")
-        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        child.standardError = try FileHandle(forWritingTo: logFile)
-        try child.run()
-        let pid = child.processIdentifier
-        defer { if child.isRunning { kill(pid, SIGKILL) } }
-        let idleKiB = try await idleResidentSet(pid: pid)
-
-        let (records, references) = BenchCommands.records(count: payouts, topic: commands, executable: true)
-        try await environment.produce(records)
-        _ = try await watcher.waitForFinals(of: references, timeout: .seconds(600)) {
-            child.isRunning ? nil : "the measured worker exited (status \(child.terminationStatus)); its log: \(logFile.path)"
+        let watcher = try StatusWatcher(environment: environment, topic: topics.status)
+        // The first poll when the execution is done: polls before it would only add load.
+        let worker = try WorkerProcesses.start(
+            count: 1, group: "bench-\(name)", environment: environment, topics: topics, storeURL: storeURL,
+            engine: ["poll_initial_delay_ms": processingMs, "poll_growth_percent": 100, "poll_maximum_delay_ms": max(processingMs, 1_000)])
+        do {
+            try await worker.waitUntilReady(timeout: .seconds(60))
+            let idleKiB = worker.statusKiB("VmRSS", of: 0) ?? 0
+            let (records, references) = BenchCommands.records(count: payouts, topic: topics.commands, executable: true)
+            try await environment.produce(records)
+            _ = try await watcher.waitForFinals(of: references, timeout: .seconds(900)) { worker.exitedWorker }
+            let size = Size(
+                inFlightAtPeak: watcher.snapshot.acceptedAtFirstFinal ?? 0, peakKiB: worker.statusKiB("VmHWM", of: 0) ?? 0,
+                idleKiB: idleKiB, cpuSeconds: worker.cpuSeconds(), completed: watcher.snapshot.completed)
+            await worker.stop()
+            await watcher.close()
+            return size
+        } catch {
+            await worker.stop()
+            await watcher.close()
+            throw error
         }
-        let peakKiB = ProcessUsage.statusKiB("VmHWM", pid: String(pid)) ?? 0
-        let cpu = ProcessUsage.cpuSeconds(pid: pid) ?? 0
-        let snapshot = watcher.snapshot
-        child.terminate()
-        while child.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-        await watcher.close()
-        return BenchFigures(scenario: "memory", values: [
-            .init("payouts", Double(payouts), unit: ""),
-            .init("in_flight_at_peak", Double(snapshot.acceptedAtFirstFinal ?? 0), unit: ""),
-            .init("peak_rss_mib", Double(peakKiB) / 1024, unit: "MiB"),
-            .init("idle_rss_mib", Double(idleKiB) / 1024, unit: "MiB"),
-            .init("worker_cpu_seconds_per_1000", cpu * 1000 / Double(payouts), unit: "s"),
-            .init("completed", Double(snapshot.completed), unit: ""),
-        ], notes: [
-            "memory: VmHWM of a `payout-worker run` child; in_flight_at_peak = payouts accepted and unfinished when the first one finished "
-                + "(the sandbox keeps each PROCESSING for \(processingMs) ms); worker CPU includes its start-up",
-        ])
-    }
-
-    /// The child's resident set once it has started and joined (its VmRSS stops growing), before any command.
-    private static func idleResidentSet(pid: Int32) async throws -> Int {
-        var last = 0
-        for _ in 0..<100 {
-            try await Task.sleep(for: .milliseconds(100))
-            guard let now = ProcessUsage.statusKiB("VmRSS", pid: String(pid)) else { throw CommandFailure("the worker child exited at start") }
-            if now > 0 && now == last { return now }
-            last = now
-        }
-        return last
     }
 }

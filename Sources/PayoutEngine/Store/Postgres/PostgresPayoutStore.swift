@@ -44,11 +44,7 @@ final class PostgresPayoutStore: PayoutStore {
     /// and only give up after a minute), then starts the pool.
     static func open(_ location: PostgresLocation, logger given: Logger) async throws(StoreError) -> PostgresPayoutStore {
         let logger = Self.driverLogger(given)
-        var probe = PostgresConnection.Configuration(
-            host: location.host, port: location.port, username: location.username, password: location.password,
-            database: location.database, tls: try connectionTLS(location)
-        )
-        probe.options.connectTimeout = .seconds(Int64(location.connectTimeoutSeconds))
+        let probe = try connectionConfiguration(location)
         do {
             let connection = try await PostgresConnection.connect(configuration: probe, id: 0, logger: logger)
             try await connection.close()
@@ -70,6 +66,16 @@ final class PostgresPayoutStore: PayoutStore {
         configuration.options.additionalStartupParameters = [("idle_in_transaction_session_timeout", Self.idleInTransactionTimeout)]
         logger.debug("opened PostgreSQL payout store", metadata: ["url": "\(location)"])
         return PostgresPayoutStore(client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger)
+    }
+
+    /// One connection's configuration: the probe's, and a direct client's.
+    static func connectionConfiguration(_ location: PostgresLocation) throws(StoreError) -> PostgresConnection.Configuration {
+        var configuration = PostgresConnection.Configuration(
+            host: location.host, port: location.port, username: location.username, password: location.password,
+            database: location.database, tls: try connectionTLS(location)
+        )
+        configuration.options.connectTimeout = .seconds(Int64(location.connectTimeoutSeconds))
+        return configuration
     }
 
     /// `idle_in_transaction_session_timeout`, in milliseconds.

@@ -9,15 +9,9 @@ import PayoutEngine
 /// and table, with the store's writer pragmas (WAL, `synchronous=FULL`, its cache and checkpoint interval, foreign keys).
 /// Only the transactions are timed; reading the rows back from the intake store is not.
 enum SQLiteStoreCeiling {
-    struct Timing: Sendable {
-        var rows: Int
-        var seconds: Double
-        var perSecond: Double { seconds > 0 ? Double(rows) / seconds : 0 }
-    }
-
     /// Copies the first `skip` payouts untimed (a warm-up), then times the next `count`.
     /// Blocking: call it from a thread of its own.
-    static func run(source: String, target: String, skip: Int, count: Int, batchSize: Int = 500) throws(SQLiteCeilingError) -> Timing {
+    static func run(source: String, target: String, skip: Int, count: Int, batchSize: Int = 500) throws(SQLiteCeilingError) -> StoreCeilingTiming {
         let reader = try Connection(path: source, flags: SQLITE_OPEN_READONLY)
         let writer = try Connection(path: target, flags: SQLITE_OPEN_READWRITE)
         for pragma in PayoutStoreFactory.sqliteWriterPragmas + ["PRAGMA foreign_keys = ON"] {
@@ -37,7 +31,7 @@ enum SQLiteStoreCeiling {
 
         var lastRowID: Int64 = 0
         var copied = 0
-        var timed = Timing(rows: 0, seconds: 0)
+        var timed = StoreCeilingTiming(rows: 0, seconds: 0)
         while copied < skip + count {
             // Untimed: this batch's rows, read back from the intake store.
             let wanted = min(batchSize, (copied < skip ? skip : skip + count) - copied)
