@@ -3,8 +3,10 @@ import Synchronization
 
 /// A real, disposable PostgreSQL server for one process (the tests, `payout-worker chaos`):
 /// started lazily on first use on 127.0.0.1 and a free port, in a fresh temporary directory, with
-/// a random password (scram-sha-256) so clients exercise real authentication. `fsync` is off: the
-/// data is thrown away.
+/// a random password (scram-sha-256) so clients exercise real authentication. ``shared`` runs with
+/// `fsync`, `synchronous_commit` and `full_page_writes` off, for the tests: the data is thrown
+/// away. ``durable`` keeps PostgreSQL's defaults, for measurements (`payout-worker bench`), where
+/// every commit must cost its WAL flush as in production.
 ///
 /// Users isolate themselves with ``createDatabase(prefix:)``, which makes a new database per call,
 /// so they can run in parallel against the one server.
@@ -19,6 +21,8 @@ import Synchronization
 /// newest version); when they are missing the error says how to install them.
 public actor LocalPostgresServer {
     public static let shared = LocalPostgresServer()
+    /// A second server, with commits as durable as PostgreSQL's defaults make them.
+    public static let durable = LocalPostgresServer(durable: true)
 
     public struct Instance: Sendable {
         public let host = "127.0.0.1"
@@ -37,7 +41,12 @@ public actor LocalPostgresServer {
     /// The watchdog and the write end of its stdin: kept for the life of the process.
     private var watchdog: (process: Process, stdin: Pipe)?
 
-    public init() {}
+    /// Settings that trade durability for speed; empty for a durable server.
+    private let durabilitySettings: String
+
+    public init(durable: Bool = false) {
+        durabilitySettings = durable ? "" : "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    }
 
     /// The running server, started on first call.
     public func instance() async throws -> Instance {
@@ -96,10 +105,11 @@ public actor LocalPostgresServer {
     private enum LaunchResult { case ready, failed(String) }
 
     private func launch(bin: String, directory: String, port: Int, asRoot: Bool) async throws -> LaunchResult {
-        // $1 bin directory, $2 temporary directory, $3 port. Runs until stdin reaches end-of-file.
+        // $1 bin directory, $2 temporary directory, $3 port, $4 durability settings. Runs until
+        // stdin reaches end-of-file.
         let script = #"""
             set -u
-            bin="$1"; dir="$2"; port="$3"
+            bin="$1"; dir="$2"; port="$3"; durability="$4"
             cleanup() { "$bin/pg_ctl" -D "$dir/data" stop -m immediate >/dev/null 2>&1; rm -rf "$dir"; }
             if [ ! -f "$dir/data/PG_VERSION" ]; then
               if ! "$bin/initdb" -D "$dir/data" -U postgres --auth-host=scram-sha-256 --auth-local=trust \
@@ -108,7 +118,7 @@ public actor LocalPostgresServer {
               fi
             fi
             if ! "$bin/pg_ctl" -D "$dir/data" -w -t 60 -l "$dir/server.log" \
-                 -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=500 -c shared_buffers=64MB" \
+                 -o "-p $port -k $dir -c listen_addresses=127.0.0.1 $durability -c max_connections=500 -c shared_buffers=64MB" \
                  start >/dev/null 2>&1; then
               cat "$dir/server.log" >&2; exit 1
             fi
@@ -118,7 +128,7 @@ public actor LocalPostgresServer {
             read -r _ || true
             """#
         let process = Process()
-        let arguments = ["-c", script, "postgres-test-server", bin, directory, "\(port)"]
+        let arguments = ["-c", script, "postgres-test-server", bin, directory, "\(port)", durabilitySettings]
         if asRoot {
             process.executableURL = URL(fileURLWithPath: "/sbin/runuser")
             process.arguments = ["-u", "postgres", "--", "/bin/bash"] + arguments

@@ -4,7 +4,8 @@ import PayoutEngine
 
 /// scaling across processes: end-to-end's workload (no provider latency) through 1, 2, 4 and 8
 /// `payout-worker run` processes in one group on one PostgreSQL database, as replicas are deployed.
-/// Each count gets a fresh database on a PostgreSQL server the bench starts on loopback, fresh
+/// Each count gets a fresh database on a durable PostgreSQL server (its default `fsync` and
+/// `synchronous_commit`) the bench starts on loopback, fresh
 /// topics of 24 partitions (an equal share for every count), all workers ready before a warm-up,
 /// then the measured burst. One wallet pays for everything, as one merchant's would.
 enum ProcessScaling {
@@ -17,7 +18,7 @@ enum ProcessScaling {
             $0.processingMs = 0
         }
         do {
-            _ = try await LocalPostgresServer.shared.instance()
+            _ = try await LocalPostgresServer.durable.instance()
         } catch {
             return BenchFigures(scenario: "scaling-processes", values: [], notes: [
                 "scaling-processes: not measured, no PostgreSQL server could be started here (\(error)); `scripts/test` installs it",
@@ -52,7 +53,7 @@ enum ProcessScaling {
 
     private static func measure(environment: BenchEnvironment, workers: Int, payouts: Int) async throws -> Measurement {
         let name = "scaling-\(workers)w"
-        let storeURL = try await LocalPostgresServer.shared.createDatabase(prefix: "bench_scaling")
+        let storeURL = try await LocalPostgresServer.durable.createDatabase(prefix: "bench_scaling")
         let store = try await PayoutStoreFactory.open(url: storeURL, logger: environment.logger)
         try await store.migrate()
         try await store.setWallet(id: "1", currency: "USD", balanceMinor: 1_000_000_000_000, now: StoreClock.system.now())
