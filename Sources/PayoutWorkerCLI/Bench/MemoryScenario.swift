@@ -62,22 +62,15 @@ enum MemoryScenario {
         let worker = try WorkerProcesses.start(
             count: 1, group: "bench-\(name)", environment: environment, topics: topics, storeURL: storeURL,
             engine: ["poll_initial_delay_ms": processingMs, "poll_growth_percent": 100, "poll_maximum_delay_ms": max(processingMs, 1_000)])
-        do {
+        return try await worker.run(closing: watcher) {
             try await worker.waitUntilReady(timeout: .seconds(60))
             let idleKiB = worker.statusKiB("VmRSS", of: 0) ?? 0
             let (records, references) = BenchCommands.records(count: payouts, topic: topics.commands, executable: true)
             try await environment.produce(records)
             _ = try await watcher.waitForFinals(of: references, timeout: .seconds(900)) { worker.exitedWorker }
-            let size = Size(
+            return Size(
                 inFlightAtPeak: watcher.snapshot.acceptedAtFirstFinal ?? 0, peakKiB: worker.statusKiB("VmHWM", of: 0) ?? 0,
                 idleKiB: idleKiB, cpuSeconds: worker.cpuSeconds(), completed: watcher.snapshot.completed)
-            await worker.stop()
-            await watcher.close()
-            return size
-        } catch {
-            await worker.stop()
-            await watcher.close()
-            throw error
         }
     }
 }

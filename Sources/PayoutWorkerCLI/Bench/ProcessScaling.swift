@@ -67,7 +67,7 @@ enum ProcessScaling {
         let processes = try WorkerProcesses.start(
             count: workers, group: "bench-\(name)", environment: environment, topics: topics, storeURL: storeURL,
             engine: ["poll_initial_delay_ms": 5, "poll_growth_percent": 100, "poll_maximum_delay_ms": 5])
-        do {
+        return try await processes.run(closing: watcher) {
             try await processes.waitUntilReady(timeout: .seconds(60))
             try await burst(max(50, payouts / 20), topics: topics, environment: environment, watcher: watcher, processes: processes)
             let workerCPU = processes.cpuSeconds()
@@ -75,16 +75,9 @@ enum ProcessScaling {
             let started = ContinuousClock.now
             let finals = try await burst(payouts, topics: topics, environment: environment, watcher: watcher, processes: processes)
             let seconds = ((finals.max() ?? started) - started).seconds
-            let measurement = Measurement(
+            return Measurement(
                 rate: RunStatistics.rate(finals, since: started), seconds: seconds,
                 workerCPU: processes.cpuSeconds() - workerCPU, machineCPU: (ProcessUsage.machineBusySeconds() ?? 0) - machineCPU)
-            await processes.stop()
-            await watcher.close()
-            return measurement
-        } catch {
-            await processes.stop()
-            await watcher.close()
-            throw error
         }
     }
 

@@ -105,6 +105,19 @@ final class WorkerProcesses: Sendable {
         ProcessUsage.statusKiB(field, pid: String(pids[index]))
     }
 
+    /// Runs `body`, then stops the workers and closes `watcher`, whether `body` returned or threw.
+    func run<T>(closing watcher: StatusWatcher, _ body: () async throws -> T) async throws -> T {
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await body())
+        } catch {
+            result = .failure(error)
+        }
+        await stop()
+        await watcher.close()
+        return try result.get()
+    }
+
     /// SIGTERMs every worker and waits for each to exit, SIGKILLing those still running after `limit`.
     func stop(within limit: Duration = .seconds(30)) async {
         for (index, pid) in pids.enumerated() where exits.statuses.withLock({ $0[index] == nil }) { kill(pid, SIGTERM) }
