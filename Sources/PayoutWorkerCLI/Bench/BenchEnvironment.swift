@@ -45,6 +45,38 @@ final class BenchEnvironment: Sendable {
         storeOverride ?? "sqlite://\(directory.path)/\(scenario).db"
     }
 
+    /// The commands, status and dead-letter topics of one worker under measurement.
+    struct WorkerTopics: Sendable {
+        var commands: String
+        var status: String
+        var deadLetters: String
+    }
+
+    /// Creates `bench.<name>.commands`, `.status` and `.dlq`.
+    func workerTopics(_ name: String, partitions: Int = BenchEnvironment.partitions) async throws -> WorkerTopics {
+        WorkerTopics(
+            commands: try await topic("bench.\(name).commands", partitions: partitions),
+            status: try await topic("bench.\(name).status", partitions: partitions),
+            deadLetters: try await topic("bench.\(name).dlq", partitions: partitions))
+    }
+
+    /// Sets the one wallet every bench payout draws on (USD), so large that none runs short.
+    static func fundWallet(_ store: any PayoutStore) async throws {
+        try await store.setWallet(id: "1", currency: "USD", balanceMinor: 1_000_000_000_000, now: StoreClock.system.now())
+    }
+
+    /// Migrates the store at `url` and funds its wallet, for worker processes to use.
+    func prepareStore(url: String) async throws {
+        let store = try await PayoutStoreFactory.openMigrated(url: url, logger: logger)
+        do {
+            try await Self.fundWallet(store)
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
+    }
+
     /// Creates a topic with the bench's partition count, or `partitions`.
     func topic(_ name: String, partitions: Int = BenchEnvironment.partitions) async throws -> String {
         try await cluster.createTopic(name, partitions: partitions)

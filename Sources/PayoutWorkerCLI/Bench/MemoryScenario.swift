@@ -1,5 +1,4 @@
 import Foundation
-import PayoutEngine
 
 /// memory: peak resident set of a real `payout-worker run` child process (this same binary) while
 /// every payout of a burst is in flight at once, at each size asked for (10,000 and 50,000 by
@@ -47,15 +46,9 @@ enum MemoryScenario {
         }
         defer { environment.sandbox.sandbox.updateFaults { $0.processingMs = 0 } }
         let name = "memory-\(payouts)"
-        let topics = WorkerProcesses.Topics(
-            commands: try await environment.topic("bench.\(name).commands"),
-            status: try await environment.topic("bench.\(name).status"),
-            deadLetters: try await environment.topic("bench.\(name).dlq"))
+        let topics = try await environment.workerTopics(name)
         let storeURL = environment.storeURL(for: name)
-        let store = try await PayoutStoreFactory.open(url: storeURL, logger: environment.logger)
-        try await store.migrate()
-        try await store.setWallet(id: "1", currency: "USD", balanceMinor: 1_000_000_000_000, now: StoreClock.system.now())
-        await store.close()
+        try await environment.prepareStore(url: storeURL)
 
         let watcher = try StatusWatcher(environment: environment, topic: topics.status)
         // The first poll when the execution is done: polls before it would only add load.

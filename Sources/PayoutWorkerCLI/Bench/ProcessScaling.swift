@@ -1,6 +1,5 @@
 import Foundation
 import LocalPostgres
-import PayoutEngine
 
 /// scaling across processes: end-to-end's workload (no provider latency) through 1, 2, 4 and 8
 /// `payout-worker run` processes in one group on one PostgreSQL database, as replicas are deployed.
@@ -54,14 +53,8 @@ enum ProcessScaling {
     private static func measure(environment: BenchEnvironment, workers: Int, payouts: Int) async throws -> Measurement {
         let name = "scaling-\(workers)w"
         let storeURL = try await LocalPostgresServer.durable.createDatabase(prefix: "bench_scaling")
-        let store = try await PayoutStoreFactory.open(url: storeURL, logger: environment.logger)
-        try await store.migrate()
-        try await store.setWallet(id: "1", currency: "USD", balanceMinor: 1_000_000_000_000, now: StoreClock.system.now())
-        await store.close()
-        let topics = WorkerProcesses.Topics(
-            commands: try await environment.topic("bench.\(name).commands", partitions: partitions),
-            status: try await environment.topic("bench.\(name).status", partitions: partitions),
-            deadLetters: try await environment.topic("bench.\(name).dlq", partitions: partitions))
+        try await environment.prepareStore(url: storeURL)
+        let topics = try await environment.workerTopics(name, partitions: partitions)
         let watcher = try StatusWatcher(environment: environment, topic: topics.status)
         // end-to-end's poll timing: the sandbox finishes at once, so the first poll comes soon.
         let processes = try WorkerProcesses.start(
@@ -84,7 +77,7 @@ enum ProcessScaling {
     /// Publishes `count` fresh payouts at once; returns when each one's final event was read.
     @discardableResult
     private static func burst(
-        _ count: Int, topics: WorkerProcesses.Topics, environment: BenchEnvironment, watcher: StatusWatcher, processes: WorkerProcesses
+        _ count: Int, topics: BenchEnvironment.WorkerTopics, environment: BenchEnvironment, watcher: StatusWatcher, processes: WorkerProcesses
     ) async throws -> [ContinuousClock.Instant] {
         let (records, references) = BenchCommands.records(count: count, topic: topics.commands, executable: true)
         try await environment.produce(records)

@@ -31,9 +31,10 @@ final class RuntimeRun: Sendable {
         var configuration = WorkerConfiguration()
         configuration.kafka.brokers = environment.cluster.bootstrapServers
         configuration.kafka.groupID = "bench-\(name)"
-        configuration.kafka.commandsTopic = try await environment.topic("bench.\(name).commands")
-        configuration.kafka.statusTopic = try await environment.topic("bench.\(name).status")
-        configuration.kafka.deadLetterTopic = try await environment.topic("bench.\(name).dlq")
+        let topics = try await environment.workerTopics(name)
+        configuration.kafka.commandsTopic = topics.commands
+        configuration.kafka.statusTopic = topics.status
+        configuration.kafka.deadLetterTopic = topics.deadLetters
         configuration.storeURL = environment.storeURL(for: name)
         configuration.dollr.baseURL = environment.sandbox.baseURL
         configuration.admin.port = 0
@@ -43,7 +44,7 @@ final class RuntimeRun: Sendable {
         self.configuration = configuration
         self.environment = environment
         let runtime = try await PayoutWorkerRuntime(configuration: configuration, logger: environment.logger, handleSignals: false)
-        try await runtime.store.setWallet(id: "1", currency: "USD", balanceMinor: 1_000_000_000_000, now: StoreClock.system.now())
+        try await BenchEnvironment.fundWallet(runtime.store)
         self.runtime = runtime
         watcher = try StatusWatcher(environment: environment, topic: configuration.kafka.statusTopic)
         running = Task { try await runtime.run() }

@@ -8,12 +8,6 @@ import Synchronization
 /// that only a separate process shows (its own memory, several replicas on one store). The broker
 /// and the sandbox stay in the bench process.
 final class WorkerProcesses: Sendable {
-    struct Topics: Sendable {
-        var commands: String
-        var status: String
-        var deadLetters: String
-    }
-
     let count: Int
     let logFiles: [URL]
     private let pids: [pid_t]
@@ -25,7 +19,7 @@ final class WorkerProcesses: Sendable {
     /// each with its own admin port and log file in the environment's folder. `engine` holds
     /// `engine.*` settings, as in a configuration file.
     static func start(
-        count: Int, group: String, environment: BenchEnvironment, topics: Topics, storeURL: String, engine: [String: Int]
+        count: Int, group: String, environment: BenchEnvironment, topics: BenchEnvironment.WorkerTopics, storeURL: String, engine: [String: Int]
     ) throws -> WorkerProcesses {
         let configuration: [String: Any] = [
             "kafka": ["brokers": environment.cluster.bootstrapServers, "group_id": group,
