@@ -56,7 +56,7 @@ enum MemoryScenario {
             count: 1, group: "bench-\(name)", environment: environment, topics: topics, storeURL: storeURL,
             engine: ["poll_initial_delay_ms": processingMs, "poll_growth_percent": 100, "poll_maximum_delay_ms": max(processingMs, 1_000)])
         return try await worker.run(closing: watcher) {
-            try await worker.waitUntilReady(timeout: .seconds(60))
+            try await worker.waitUntilReady(timeout: .seconds(120))
             let idleKiB = worker.statusKiB("VmRSS", of: 0) ?? 0
             let (records, references) = BenchCommands.records(count: payouts, topic: topics.commands, executable: true)
             try await environment.produce(records)

@@ -61,7 +61,7 @@ enum ProcessScaling {
             count: workers, group: "bench-\(name)", environment: environment, topics: topics, storeURL: storeURL,
             engine: ["poll_initial_delay_ms": 5, "poll_growth_percent": 100, "poll_maximum_delay_ms": 5])
         return try await processes.run(closing: watcher) {
-            try await processes.waitUntilReady(timeout: .seconds(60))
+            try await processes.waitUntilReady(timeout: .seconds(120))
             try await burst(max(50, payouts / 20), topics: topics, environment: environment, watcher: watcher, processes: processes)
             let workerCPU = processes.cpuSeconds()
             let machineCPU = ProcessUsage.machineBusySeconds() ?? 0

@@ -21,9 +21,14 @@ final class WorkerProcesses: Sendable {
     static func start(
         count: Int, group: String, environment: BenchEnvironment, topics: BenchEnvironment.WorkerTopics, storeURL: String, engine: [String: Int]
     ) throws -> WorkerProcesses {
+        // A short session: a member joining a group that is already stable makes librdkafka's
+        // mock coordinator wait the session timeout less 1 s for the others to rejoin (44 s with
+        // the default 45 s). Workers that start more than its 3 s first-join window apart, as on
+        // a loaded machine, would otherwise spend that long not ready.
         let configuration: [String: Any] = [
             "kafka": ["brokers": environment.cluster.bootstrapServers, "group_id": group,
-                      "commands_topic": topics.commands, "status_topic": topics.status, "dead_letter_topic": topics.deadLetters],
+                      "commands_topic": topics.commands, "status_topic": topics.status, "dead_letter_topic": topics.deadLetters,
+                      "consumer_properties": ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]],
             "dollr": ["base_url": environment.sandbox.baseURL.absoluteString],
             "store_url": storeURL,
             "log_level": "warning",
