@@ -128,7 +128,10 @@ extension PayoutStoreConformance {
             repeated.events[0].sequence = 1
             var gap = transition(claimed, owner: "w")
             gap.events[0].sequence = 3
-            for bad in [repeated, gap] {
+            // The first event continues the stored sequence; the second skips one.
+            var skipping = transition(claimed, owner: "w", eventCount: 2)
+            skipping.events[1].sequence = 4
+            for bad in [repeated, gap, skipping] {
                 let error = await #expect(throws: StoreError.self) { try await store.commit(bad, now: t0) }
                 #expect(error?.kind == .conflict && error?.isRetriable == false)
             }

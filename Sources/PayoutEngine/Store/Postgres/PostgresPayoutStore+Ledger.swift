@@ -40,6 +40,10 @@ extension PostgresPayoutStore {
     }
 
     /// Applies the ledger operation; returns the refusal to report (and roll back), if any.
+    /// Runs after the payout's row is locked (the global lock order: payout, then wallet), in one
+    /// statement per operation except a hold, which first locks its wallet on its own: only a
+    /// statement that starts after that lock is granted has a snapshot with every hold committed
+    /// before it, so the sum of pending holds it checks is exact.
     func applyLedger(_ transition: PayoutTransition, now: Int64, on connection: PostgresConnection) async throws -> TransitionResult? {
         let ref = transition.referenceID
         switch transition.ledger {
@@ -51,46 +55,54 @@ extension PostgresPayoutStore {
             ).collect()
             guard let walletRow = wallet.first else { return .walletUnknown }
             let (walletID, balance) = try walletRow.decode((String, Int64).self)
-            if let existing = try await connection.query("SELECT state FROM holds WHERE reference_id = \(ref)", logger: logger).collect().first {
-                throw TransitionRules.alreadyHeld(ref, state: try existing.decode(String.self))
-            }
-            // A fresh snapshot taken after the wallet lock: includes every hold committed before it.
-            let heldRows = try await connection.query("""
-                SELECT COALESCE(SUM(amount_minor), 0)::BIGINT FROM holds WHERE wallet_id = \(walletID) AND state = 'pending'
+            let outcome = try await connection.query("""
+                WITH existing AS (SELECT state FROM holds WHERE reference_id = \(ref)),
+                held AS (SELECT COALESCE(SUM(amount_minor), 0)::BIGINT AS minor FROM holds WHERE wallet_id = \(walletID) AND state = 'pending'),
+                inserted AS (
+                    INSERT INTO holds (reference_id, wallet_id, amount_minor, state, settled_minor, created_at, updated_at)
+                    SELECT \(ref), \(walletID), \(amount), 'pending', NULL, \(now), \(now) FROM held
+                    WHERE NOT EXISTS (SELECT 1 FROM existing) AND \(balance) - held.minor >= \(amount)
+                    RETURNING 1
+                )
+                SELECT (SELECT state FROM existing), (SELECT minor FROM held), EXISTS (SELECT 1 FROM inserted)
                 """, logger: logger).collect()
-            let held = try heldRows.first?.decode(Int64.self) ?? 0
-            let available = balance - held
-            guard available >= amount else { return .insufficientFunds(availableMinor: available) }
-            try await connection.query("""
-                INSERT INTO holds (reference_id, wallet_id, amount_minor, state, settled_minor, created_at, updated_at)
-                VALUES (\(ref), \(walletID), \(amount), 'pending', NULL, \(now), \(now))
-                """, logger: logger)
-            return nil
+            guard let row = outcome.first else { throw StoreError(.corrupt, "the hold of \(ref) returned no outcome") }
+            let (existing, held, inserted) = try row.decode((String?, Int64, Bool).self)
+            if let existing { throw TransitionRules.alreadyHeld(ref, state: existing) }
+            return inserted ? nil : .insufficientFunds(availableMinor: balance - held)
         case .post(let debited):
-            let hold = try await connection.query(
-                "SELECT wallet_id, amount_minor, state FROM holds WHERE reference_id = \(ref)", logger: logger
-            ).collect().first.map { try $0.decode((String, Int64, String).self) }
-            guard let hold, hold.2 == StoredHold.State.pending.rawValue else {
-                throw TransitionRules.noPendingHold(ref, operation: "post", state: hold?.2)
+            // Sibling CTEs share one snapshot: `hold` is the row as it was before `posted` changed it.
+            let rows = try await connection.query("""
+                WITH hold AS (SELECT wallet_id, amount_minor, state FROM holds WHERE reference_id = \(ref)),
+                posted AS (
+                    UPDATE holds SET state = 'posted', settled_minor = \(debited), updated_at = \(now)
+                    WHERE reference_id = \(ref) AND state = 'pending' RETURNING wallet_id
+                ),
+                debited AS (
+                    UPDATE wallets SET balance_minor = balance_minor - \(debited), updated_at = \(now)
+                    WHERE wallet_id = (SELECT wallet_id FROM posted)
+                )
+                SELECT amount_minor, state FROM hold
+                """, logger: logger).collect()
+            let hold = try rows.first.map { try $0.decode((Int64, String).self) }
+            guard let hold, hold.1 == StoredHold.State.pending.rawValue else {
+                throw TransitionRules.noPendingHold(ref, operation: "post", state: hold?.1)
             }
-            if debited > hold.1 {
+            if debited > hold.0 {
                 // The provider's word is the truth about the wallet; record it, loudly.
-                logger.warning("posted debit exceeds the hold", metadata: ["reference_id": "\(ref)", "held_minor": "\(hold.1)", "debited_minor": "\(debited)"])
+                logger.warning("posted debit exceeds the hold", metadata: ["reference_id": "\(ref)", "held_minor": "\(hold.0)", "debited_minor": "\(debited)"])
             }
-            try await connection.query(
-                "UPDATE holds SET state = 'posted', settled_minor = \(debited), updated_at = \(now) WHERE reference_id = \(ref)", logger: logger
-            )
-            try await connection.query(
-                "UPDATE wallets SET balance_minor = balance_minor - \(debited), updated_at = \(now) WHERE wallet_id = \(hold.0)", logger: logger
-            )
             return nil
         case .void:
-            let state = try await connection.query("SELECT state FROM holds WHERE reference_id = \(ref)", logger: logger)
-                .collect().first.map { try $0.decode(String.self) }
+            let rows = try await connection.query("""
+                WITH hold AS (SELECT state FROM holds WHERE reference_id = \(ref)),
+                voided AS (UPDATE holds SET state = 'voided', updated_at = \(now) WHERE reference_id = \(ref) AND state = 'pending')
+                SELECT state FROM hold
+                """, logger: logger).collect()
+            let state = try rows.first.map { try $0.decode(String.self) }
             guard state == StoredHold.State.pending.rawValue else {
                 throw TransitionRules.noPendingHold(ref, operation: "void", state: state)
             }
-            try await connection.query("UPDATE holds SET state = 'voided', updated_at = \(now) WHERE reference_id = \(ref)", logger: logger)
             return nil
         }
     }
