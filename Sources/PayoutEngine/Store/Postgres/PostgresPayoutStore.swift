@@ -6,12 +6,13 @@ import Synchronization
 ///
 /// Isolation: READ COMMITTED plus explicit row locks, taken in one global order
 /// (payout row, then wallet row) so transactions cannot deadlock on each other:
-/// - `commit` locks its payout row (`FOR UPDATE`) before checking the lease, so the fence check
-///   and the writes it guards are atomic against a concurrent claim or commit;
-/// - `.hold` locks the wallet row (`FOR UPDATE`) before summing pending holds. Every write to a
-///   wallet's holds or balance happens under that lock, and each READ COMMITTED statement takes a
-///   fresh snapshot, so the sum seen after the lock is exact: two holds can never both be admitted
-///   against the same available balance;
+/// - `commit` updates its payout row fenced by lease and sequence in the UPDATE's own WHERE: the
+///   UPDATE waits for a concurrent writer, then re-checks the fence on the row version it writes,
+///   so the check and the writes it guards are atomic against a concurrent claim or commit;
+/// - `.hold` locks the wallet row (`FOR UPDATE`) before summing pending holds, in a statement of
+///   its own. Every write to a wallet's holds or balance happens under that lock, and each READ
+///   COMMITTED statement takes a fresh snapshot, so the sum seen by the statement after the lock
+///   is exact: two holds can never both be admitted against the same available balance;
 /// - `claimDue`/`claimOutbox` lock candidates with `FOR UPDATE SKIP LOCKED` and re-check the
 ///   predicate on the locked row version, so concurrent claimers never share a row;
 /// - `accept` inserts with `ON CONFLICT DO NOTHING` (which waits for a concurrent inserter of the
