@@ -65,4 +65,44 @@ struct PostgresGroupCommitTests {
             #expect(stored == GroupCommitPlan.committed(of: 60) + (0..<PostgresGroupCommit.concurrentGroups).map { 1000 + $0 })
         }
     }
+
+    @Test("a transaction alone in its group runs without a savepoint: a throw, a rollback and a constraint violation write nothing, and the connection stays usable")
+    func loneTransactionsKeepTheirOwnOutcome() async throws {
+        try await withStore(.postgres) { fixture in
+            let store = try #require(fixture.store as? PostgresPayoutStore)
+            _ = try await store.transaction("create") { connection in
+                try await connection.query("CREATE TABLE numbers (n INTEGER PRIMARY KEY)", logger: quietLogger)
+                try await connection.query("INSERT INTO numbers (n) VALUES (1000)", logger: quietLogger)
+                return .commit(0)
+            }
+            // One at a time, so each is alone in its group; the pool reuses its connections, so a
+            // transaction left open by one would show in the next.
+            var outcomes: [Int: Result<Int, StoreError>] = [:]
+            for n in 0..<12 {
+                let groupsBefore = store.groupCommit.groupCount
+                do throws(StoreError) {
+                    outcomes[n] = .success(try await store.transaction("member \(n)") { connection -> TransactionDecision<Int> in
+                        let key = GroupCommitPlan.key(n, of: 12, holderKey: 1000)
+                        try await connection.query("INSERT INTO numbers (n) VALUES (\(key))", logger: quietLogger)
+                        return try GroupCommitPlan.decide(n)
+                    })
+                } catch {
+                    outcomes[n] = .failure(error)
+                }
+                #expect(store.groupCommit.groupCount - groupsBefore == 1)
+            }
+            GroupCommitPlan.check(outcomes, members: 12)
+            let stored = try await store.read("numbers") { connection in
+                try await connection.query("SELECT n FROM numbers ORDER BY n", logger: quietLogger).collect().map { try $0.decode(Int.self) }
+            }
+            #expect(stored == GroupCommitPlan.committed(of: 12) + [1000])
+            let open = try await store.read("open transactions") { connection in
+                try await connection.query(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+                    logger: quietLogger
+                ).collect().first?.decode(Int.self) ?? -1
+            }
+            #expect(open == 0)
+        }
+    }
 }

@@ -4,7 +4,8 @@ import Synchronization
 
 /// Group commit for the PostgreSQL store, as ``SQLiteGroupCommit`` does for SQLite: write
 /// transactions that wait together run on one connection inside one transaction, each in its own
-/// savepoint and in submission order, and commit with one WAL flush.
+/// savepoint and in submission order, and commit with one WAL flush. A transaction alone in its
+/// group needs no savepoint: its rollback is the transaction's.
 ///
 /// Why the pool alone does not amortise the flushes: every ledger step locks its wallet row until
 /// its commit has flushed, so the payouts of one wallet commit one after another, each behind its
@@ -19,11 +20,22 @@ import Synchronization
 /// itself (a failed COMMIT, a lost connection) fails every member of the group.
 final class PostgresGroupCommit: Sendable {
     /// One waiting transaction, type-erased: `run` executes it inside the group's transaction and
-    /// returns false if that left the transaction unusable; `finish` reports its outcome, or the
-    /// group's failure.
+    /// says what that left to do; `finish` reports its outcome, or the group's failure.
     struct Member: Sendable {
-        let run: @Sendable (PostgresConnection) async -> Bool
+        /// The second argument is true when the member is alone in its group: it then runs without
+        /// a savepoint, and its rollback is the transaction's.
+        let run: @Sendable (PostgresConnection, Bool) async -> MemberEnd
         let finish: @Sendable ((any Error)?) -> Void
+    }
+
+    /// What a member's run leaves the group's transaction to do.
+    enum MemberEnd: Sendable {
+        /// Its writes stay (or were undone to its savepoint); the group goes on.
+        case proceed
+        /// A lone member rolled back or failed: the transaction must be rolled back, not committed.
+        case rollBack
+        /// The transaction is unusable: the group fails.
+        case broken
     }
 
     private struct State {
@@ -55,12 +67,28 @@ final class PostgresGroupCommit: Sendable {
         let logger = self.logger
         return try await withCheckedThrowingContinuation { continuation in
             submit(Member(
-                run: { connection in
+                run: { connection, alone in
+                    if alone {
+                        // A savepoint costs two round trips; alone, the transaction is the member's own.
+                        do {
+                            switch try await body(connection) {
+                            case .commit(let value):
+                                outcome.set(.success(value))
+                                return .proceed
+                            case .rollback(let value):
+                                outcome.set(.success(value))
+                                return .rollBack
+                            }
+                        } catch {
+                            outcome.set(.failure(error))
+                            return .rollBack
+                        }
+                    }
                     do {
                         try await connection.query("SAVEPOINT member", logger: logger)
                     } catch {
                         outcome.set(.failure(error))
-                        return false
+                        return .broken
                     }
                     do {
                         switch try await body(connection) {
@@ -72,16 +100,16 @@ final class PostgresGroupCommit: Sendable {
                             try await connection.query("RELEASE SAVEPOINT member", logger: logger)
                             outcome.set(.success(value))
                         }
-                        return true
+                        return .proceed
                     } catch {
                         outcome.set(.failure(error))
                         do {
                             // Undoes the member's writes and releases the locks it took.
                             try await connection.query("ROLLBACK TO SAVEPOINT member", logger: logger)
                             try await connection.query("RELEASE SAVEPOINT member", logger: logger)
-                            return true
+                            return .proceed
                         } catch {
-                            return false
+                            return .broken
                         }
                     }
                 },
@@ -127,9 +155,22 @@ final class PostgresGroupCommit: Sendable {
 
     private func commit(_ group: [Member], on connection: PostgresConnection) async throws {
         try await connection.query("BEGIN", logger: logger)
-        for member in group where await !member.run(connection) {
-            _ = try? await connection.query("ROLLBACK", logger: logger)
-            throw StoreError(.connection, "a transaction committed with others failed in a way that ended the shared transaction; none of the group was written")
+        for member in group {
+            switch await member.run(connection, group.count == 1) {
+            case .proceed:
+                continue
+            case .rollBack:
+                // The member's own outcome stands: nothing of it was committed.
+                do {
+                    try await connection.query("ROLLBACK", logger: logger)
+                } catch {
+                    try? await connection.close()
+                }
+                return
+            case .broken:
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw StoreError(.connection, "a transaction committed with others failed in a way that ended the shared transaction; none of the group was written")
+            }
         }
         do {
             try await connection.query("COMMIT", logger: logger)
