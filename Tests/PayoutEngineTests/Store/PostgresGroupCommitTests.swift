@@ -105,4 +105,74 @@ struct PostgresGroupCommitTests {
             #expect(open == 0)
         }
     }
+
+    @Test("engine steps committed in one group each get their own outcome: refused, misused and committed steps, with no savepoint between them")
+    func engineStepsInOneGroup() async throws {
+        try await withStore(.postgres) { fixture in
+            let store = try #require(fixture.store as? PostgresPayoutStore)
+            try await store.setWallet(id: "w-xaf", currency: "XAF", balanceMinor: 1_000, now: t0)
+            _ = try await store.accept(["g-ok", "g-short", "g-lost", "g-twice"].map { command($0, amount: 600) }, now: t0)
+            try await drainOutbox(store)
+            var claimed: [String: StoredPayout] = [:]
+            for ref in ["g-ok", "g-short", "g-twice"] {
+                let payout = try #require(try await claimOnly(ref, store, owner: "w"))
+                claimed[ref] = payout
+            }
+            let lost = try #require(try await claimOnly("g-lost", store, owner: "other"))
+            // g-twice holds already: its second hold is a misuse.
+            let first = try await store.commit(
+                transition(claimed["g-twice"]!, owner: "w", ledger: .hold(currency: "XAF", amountMinor: 100), renewLeaseMilliseconds: minute), now: t0)
+            let twice = try #require(first.committed)
+
+            let gate = Recorder<Bool>(), started = Recorder<Int>()
+            var holders: [Task<Int, any Error>] = []
+            for index in 0..<PostgresGroupCommit.concurrentGroups {
+                holders.append(Task {
+                    try await store.transaction("holder \(index)") { _ in
+                        started.append(index)
+                        await gate.wait { !$0.isEmpty }
+                        return .commit(index)
+                    }
+                })
+                await started.wait { $0.count == index + 1 }
+            }
+            let groupsBefore = store.groupCommit.groupCount
+            let hold = { (payout: StoredPayout, owner: String) in
+                transition(payout, owner: owner, ledger: .hold(currency: "XAF", amountMinor: 600))
+            }
+            // Submitted in this order, so the first hold takes 600 of the 900 available.
+            let steps: [(String, PayoutTransition)] = [
+                ("g-ok", hold(claimed["g-ok"]!, "w")), ("g-short", hold(claimed["g-short"]!, "w")),
+                ("g-lost", hold(lost, "w")), ("g-twice", hold(twice, "w")),
+            ]
+            var tasks: [(String, Task<TransitionResult, any Error>)] = []
+            for (index, (ref, step)) in steps.enumerated() {
+                tasks.append((ref, Task { try await store.commit(step, now: t0) }))
+                try await eventually("step \(index) waits") { store.groupCommit.waitingCount == index + 1 }
+            }
+            gate.append(true)
+            for holder in holders { _ = try await holder.value }
+            var results: [String: Result<TransitionResult, any Error>] = [:]
+            for (ref, task) in tasks { results[ref] = await task.result }
+
+            #expect(store.groupCommit.groupCount - groupsBefore == PostgresGroupCommit.concurrentGroups + 1, "the four steps commit as one group")
+            #expect(try results["g-ok"]?.get().committed?.sequence == 2)
+            #expect(try results["g-short"]?.get() == .insufficientFunds(availableMinor: 300))
+            #expect(try results["g-lost"]?.get() == .leaseLost)
+            guard case .failure(let misuse as StoreError)? = results["g-twice"] else {
+                Issue.record("a second hold answered \(String(describing: results["g-twice"]))")
+                return
+            }
+            #expect(misuse.kind == .conflict && misuse.description.contains("already has a hold"))
+
+            #expect(try await store.events(referenceID: "g-ok").map(\.sequence) == [1, 2])
+            for (ref, payout) in [("g-short", claimed["g-short"]!), ("g-lost", lost), ("g-twice", twice)] {
+                #expect(try await store.payout(referenceID: ref) == payout, "\(ref) is unchanged")
+            }
+            #expect(try await store.hold(referenceID: "g-short") == nil)
+            #expect(try await store.wallets().first?.heldMinor == 700)
+            #expect(try await drainOutbox(store).map(\.event.referenceID) == ["g-twice", "g-ok"])
+        }
+    }
 }
+

@@ -36,27 +36,7 @@ enum PostgresErrorMapping {
     private static func storeError(_ error: PSQLError, operation: String) -> StoreError {
         switch error.code {
         case .server:
-            let state = error.serverInfo?[.sqlState] ?? "?????"
-            let detail = "\(operation): \(error.serverInfo?[.message] ?? "server error") (SQLSTATE \(state))"
-            switch state {
-            case "40001", "40P01", "55P03", "57014":
-                // Serialization failure, deadlock, lock timeout, statement timeout.
-                return StoreError(.conflict, detail, isRetriable: true)
-            case "57P01", "57P02", "57P03", "53300":
-                // Server shutting down, crash recovery, too many connections.
-                return StoreError(.connection, detail, isRetriable: true)
-            case "28000", "28P01", "3D000":
-                // Authentication failed or database does not exist: a retry cannot help.
-                return StoreError(.connection, detail)
-            case _ where state.hasPrefix("08"):
-                return StoreError(.connection, detail, isRetriable: true)
-            case _ where state.hasPrefix("23"):
-                return StoreError(.conflict, detail)
-            case "XX001", "XX002":
-                return StoreError(.corrupt, detail)
-            default:
-                return StoreError(.other, detail)
-            }
+            return storeError(sqlState: error.serverInfo?[.sqlState] ?? "?????", message: error.serverInfo?[.message] ?? "server error", operation: operation)
         case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown:
             return StoreError(.connection, "\(operation): connection to PostgreSQL lost (\(error.code))", isRetriable: true)
         case .poolClosed:
@@ -69,6 +49,31 @@ enum PostgresErrorMapping {
             return StoreError(.connection, "\(operation): PostgreSQL authentication failed (\(error.code))")
         default:
             return StoreError(.other, "\(operation): PostgreSQL client error (\(error.code))")
+        }
+    }
+
+    /// A server error by its SQLSTATE and message: from a failed statement, or reported by
+    /// `payout_step` (``PostgresEngineStep``) for an error it caught and rolled back.
+    static func storeError(sqlState state: String, message: String, operation: String) -> StoreError {
+        let detail = "\(operation): \(message) (SQLSTATE \(state))"
+        switch state {
+        case "40001", "40P01", "55P03", "57014":
+            // Serialization failure, deadlock, lock timeout, statement timeout.
+            return StoreError(.conflict, detail, isRetriable: true)
+        case "57P01", "57P02", "57P03", "53300":
+            // Server shutting down, crash recovery, too many connections.
+            return StoreError(.connection, detail, isRetriable: true)
+        case "28000", "28P01", "3D000":
+            // Authentication failed or database does not exist: a retry cannot help.
+            return StoreError(.connection, detail)
+        case _ where state.hasPrefix("08"):
+            return StoreError(.connection, detail, isRetriable: true)
+        case _ where state.hasPrefix("23"):
+            return StoreError(.conflict, detail)
+        case "XX001", "XX002":
+            return StoreError(.corrupt, detail)
+        default:
+            return StoreError(.other, detail)
         }
     }
 

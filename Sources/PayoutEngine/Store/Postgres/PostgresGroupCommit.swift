@@ -62,13 +62,20 @@ final class PostgresGroupCommit: Sendable {
     }
 
     /// Runs `body` as a member of the next group; returns once that group has committed.
-    func execute<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> TransactionDecision<T>) async throws -> T {
+    ///
+    /// A `selfContained` body is one statement that writes all or nothing and leaves the
+    /// transaction usable whatever it answers (a function that rolls itself back, as
+    /// ``PostgresEngineStep``), and returns `.rollback` only when it wrote nothing: it runs without
+    /// a savepoint. Should its statement fail all the same, the group fails.
+    func execute<T: Sendable>(
+        selfContained: Bool = false, _ body: @escaping @Sendable (PostgresConnection) async throws -> TransactionDecision<T>
+    ) async throws -> T {
         let outcome = MemberOutcome<T>()
         let logger = self.logger
         return try await withCheckedThrowingContinuation { continuation in
             submit(Member(
                 run: { connection, alone in
-                    if alone {
+                    if alone || selfContained {
                         // A savepoint costs two round trips; alone, the transaction is the member's own.
                         do {
                             switch try await body(connection) {
@@ -77,11 +84,11 @@ final class PostgresGroupCommit: Sendable {
                                 return .proceed
                             case .rollback(let value):
                                 outcome.set(.success(value))
-                                return .rollBack
+                                return alone ? .rollBack : .proceed
                             }
                         } catch {
                             outcome.set(.failure(error))
-                            return .rollBack
+                            return alone ? .rollBack : .broken
                         }
                     }
                     do {

@@ -40,112 +40,41 @@ extension PostgresPayoutStore {
 
     // MARK: - Transitions
 
-    /// One engine step in as few round trips as the guarantees allow, since every statement costs
-    /// the worker a hop between its event loop and its tasks, and a ledger step holds the wallet's
-    /// row lock across all that follow it until the group commits:
-    /// 1. one statement updates the payout fenced by its lease and stored sequence (an UPDATE waits
-    ///    for a concurrent writer, then re-checks its WHERE on the row it will write, so the fence
-    ///    and the writes are atomic), and appends the events and their outbox entries;
-    /// 2. the ledger operation, whose refusal rolls the step back (``applyLedger``);
-    /// 3. the audit entry of a resolution, if any.
-    /// Only a step the fence refused reads the row again, to say why.
+    /// One engine step: one call of `payout_step` (``PostgresEngineStep``), which fences the step by
+    /// lease and stored sequence, applies its ledger operation, appends its events, outbox entries
+    /// and audit entry, and updates the payout, or writes nothing. It needs no savepoint in its
+    /// group, since the function rolls itself back; a deadlock inside it runs the step again.
     func commit(_ transition: PayoutTransition, now: Int64) async throws(StoreError) -> TransitionResult {
         try TransitionRules.checkLedger(transition)
         if let renew = transition.renewLeaseMilliseconds { try TransitionRules.checkLease(renew, "renewed") }
-        return try await transaction("commit \(transition.referenceID)") { [self] connection in
-            // Events that do not follow one another can never continue the stored sequence.
-            let contiguous = transition.events.indices.allSatisfy { transition.events[$0].sequence == transition.events[0].sequence + $0 }
-            let rows = contiguous ? try await connection.query(Self.fencedStep(transition, now: now), logger: logger).collect() : []
-            guard let row = rows.first else { return try await refusedStep(transition, now: now, on: connection) }
-            let payout = try PostgresRecords.payout(row)
-            if let refusal = try await applyLedger(transition, now: now, on: connection) {
-                return .rollback(refusal)
+        let operation = "commit \(transition.referenceID)"
+        var attempt = 1
+        while true {
+            let outcome = try await transaction(operation, selfContained: true) { [self] connection in
+                let rows = try await connection.query(PostgresEngineStep.call(transition, now: now), logger: logger).collect()
+                return .commit(try PostgresEngineStep.outcome(of: rows, transition))
             }
-            if let audit = transition.audit { try await Self.appendAudit(audit, on: connection, logger: logger) }
-            return .commit(.committed(payout))
-        }
-    }
-
-    /// The payout's update, fenced by lease owner, lease expiry and the sequence its first event
-    /// continues, with the events and outbox entries it emits; returns the updated row, or none.
-    /// Data-modifying CTEs run exactly once; the events are written only if the update matched.
-    private static func fencedStep(_ transition: PayoutTransition, now: Int64) -> PostgresQuery {
-        let ref = transition.referenceID
-        let stored = transition.events.first.map { $0.sequence - 1 }
-        let sequence = transition.events.last?.sequence
-        let leaseUntil = transition.renewLeaseMilliseconds.map { TransitionRules.deadline(now, plus: $0) }
-        let newOwner = leaseUntil == nil ? nil : transition.leaseOwner
-        var sql = PostgresQuery.StringInterpolation(literalCapacity: 1_024, interpolationCount: 16 + 5 * transition.events.count)
-        sql.appendLiteral("WITH updated AS (UPDATE payouts SET state = ")
-        sql.appendInterpolation(transition.state)
-        sql.appendLiteral(", status = ")
-        sql.appendInterpolation(transition.status)
-        sql.appendLiteral(", is_final = ")
-        sql.appendInterpolation(transition.isFinal)
-        sql.appendLiteral(", reason_code = ")
-        sql.appendInterpolation(transition.reasonCode)
-        sql.appendLiteral(", sequence = ")
-        if let sequence { sql.appendInterpolation(sequence) } else { sql.appendLiteral("sequence") }
-        sql.appendLiteral(", attempts = attempts + \(transition.incrementAttempts ? 1 : 0), next_attempt_at = ")
-        sql.appendInterpolation(transition.nextAttemptAt)
-        sql.appendLiteral(", lease_owner = ")
-        sql.appendInterpolation(newOwner)
-        sql.appendLiteral(", lease_expires_at = ")
-        sql.appendInterpolation(leaseUntil)
-        sql.appendLiteral(", updated_at = ")
-        sql.appendInterpolation(now)
-        sql.appendLiteral(" WHERE reference_id = ")
-        sql.appendInterpolation(ref)
-        sql.appendLiteral(" AND lease_owner = ")
-        sql.appendInterpolation(transition.leaseOwner)
-        sql.appendLiteral(" AND lease_expires_at > ")
-        sql.appendInterpolation(now)
-        if let stored {
-            sql.appendLiteral(" AND sequence = ")
-            sql.appendInterpolation(stored)
-        }
-        sql.appendLiteral(" RETURNING \(PostgresRecords.payoutColumns))")
-        if !transition.events.isEmpty {
-            sql.appendLiteral("""
-                , event AS (INSERT INTO payout_events (reference_id, sequence, status, payload, occurred_at, trace_parent) \
-                SELECT updated.reference_id, e.sequence, e.status, e.payload, e.occurred_at, e.trace_parent FROM updated, (VALUES 
-                """)
-            for (index, event) in transition.events.enumerated() {
-                sql.appendLiteral(index == 0 ? "(" : ", (")
-                sql.appendInterpolation(event.sequence)
-                sql.appendLiteral("::INTEGER, ")
-                sql.appendInterpolation(event.status)
-                sql.appendLiteral("::TEXT, ")
-                sql.appendInterpolation(event.payload)
-                sql.appendLiteral("::TEXT, ")
-                sql.appendInterpolation(event.occurredAt)
-                sql.appendLiteral("::BIGINT, ")
-                sql.appendInterpolation(event.traceParent)
-                sql.appendLiteral("::TEXT)")
+            switch outcome {
+            case .committed(let payout, let heldMinor):
+                if case .post(let debited) = transition.ledger, let heldMinor, debited > heldMinor {
+                    // The provider's word is the truth about the wallet; record it, loudly.
+                    logger.warning("posted debit exceeds the hold", metadata: [
+                        "reference_id": "\(transition.referenceID)", "held_minor": "\(heldMinor)", "debited_minor": "\(debited)",
+                    ])
+                }
+                return .committed(payout)
+            case .refused(let result):
+                return result
+            case .misuse(let error):
+                throw error
+            case .failed(let state, let message):
+                if attempt < Self.transactionAttempts, PostgresErrorMapping.retryTransaction.contains(state) {
+                    attempt += 1
+                    logger.debug("retrying PostgreSQL transaction", metadata: ["operation": "\(operation)", "sqlstate": "\(state)"])
+                    continue
+                }
+                throw PostgresErrorMapping.storeError(sqlState: state, message: message, operation: operation)
             }
-            sql.appendLiteral("""
-                ) AS e (sequence, status, payload, occurred_at, trace_parent) RETURNING reference_id, sequence), \
-                queued AS (INSERT INTO outbox (reference_id, sequence, enqueued_at) SELECT reference_id, sequence, 
-                """)
-            sql.appendInterpolation(now)
-            sql.appendLiteral(" FROM event)")
         }
-        sql.appendLiteral(" SELECT \(PostgresRecords.payoutColumns) FROM updated")
-        return PostgresQuery(stringInterpolation: sql)
-    }
-
-    /// Why the fence refused a step: the lease is gone (`.leaseLost`), or its events do not continue
-    /// the stored sequence (an error). Nothing was written.
-    private func refusedStep(_ transition: PayoutTransition, now: Int64, on connection: PostgresConnection) async throws -> TransactionDecision<TransitionResult> {
-        let current = try await connection.query(
-            "SELECT sequence, lease_owner, lease_expires_at FROM payouts WHERE reference_id = \(transition.referenceID)", logger: logger
-        ).collect()
-        guard let row = current.first else { return .rollback(.leaseLost) }
-        let (storedSequence, leaseOwner, leaseExpires) = try row.decode((Int, String?, Int64?).self)
-        guard leaseOwner == transition.leaseOwner, let leaseExpires, leaseExpires > now else { return .rollback(.leaseLost) }
-        try TransitionRules.checkEvents(transition, storedSequence: storedSequence)
-        // The row passes now but did not when the update ran: it changed in between, so this
-        // step's view of it is stale. The engine re-reads a payout whose lease it lost.
-        return .rollback(.leaseLost)
     }
 }

@@ -89,12 +89,4 @@ extension PostgresPayoutStore {
             return counts
         }
     }
-
-    static func appendAudit(_ audit: ResolutionAudit, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query("""
-            INSERT INTO payout_audit (reference_id, kind, actor, note, provider_answer, status_before, status_after, ledger, forced, recorded_at)
-            VALUES (\(audit.referenceID), \(audit.kind.rawValue), \(audit.actor), \(audit.note), \(audit.providerAnswer),
-                    \(audit.statusBefore), \(audit.statusAfter), \(audit.ledger), \(audit.forced), \(audit.recordedAt))
-            """, logger: logger)
-    }
 }

@@ -6,13 +6,13 @@ import Synchronization
 ///
 /// Isolation: READ COMMITTED plus explicit row locks, taken in one global order
 /// (payout row, then wallet row) so transactions cannot deadlock on each other:
-/// - `commit` updates its payout row fenced by lease and sequence in the UPDATE's own WHERE: the
-///   UPDATE waits for a concurrent writer, then re-checks the fence on the row version it writes,
-///   so the check and the writes it guards are atomic against a concurrent claim or commit;
-/// - `.hold` locks the wallet row (`FOR UPDATE`) before summing pending holds, in a statement of
-///   its own. Every write to a wallet's holds or balance happens under that lock, and each READ
-///   COMMITTED statement takes a fresh snapshot, so the sum seen by the statement after the lock
-///   is exact: two holds can never both be admitted against the same available balance;
+/// - `commit` (one call of `payout_step`, ``PostgresEngineStep``) locks its payout row
+///   (`FOR UPDATE`) before checking the lease, so the fence check and the writes it guards are
+///   atomic against a concurrent claim or commit;
+/// - `.hold` locks the wallet row (`FOR UPDATE`) before summing pending holds. Every write to a
+///   wallet's holds or balance happens under that lock, and each READ COMMITTED statement takes a
+///   fresh snapshot, so the sum seen after the lock is exact: two holds can never both be admitted
+///   against the same available balance;
 /// - `claimDue`/`claimOutbox` lock candidates with `FOR UPDATE SKIP LOCKED` and re-check the
 ///   predicate on the locked row version, so concurrent claimers never share a row;
 /// - `accept` inserts with `ON CONFLICT DO NOTHING` (which waits for a concurrent inserter of the
@@ -30,7 +30,7 @@ final class PostgresPayoutStore: PayoutStore {
     /// Drives the pool; cancelling it shuts the pool down (`close()`).
     private let runner: Task<Void, Never>
     let logger: Logger
-    private static let transactionAttempts = 5
+    static let transactionAttempts = 5
     /// Key of the advisory lock serialising migrations across processes (ASCII "payoutmg").
     private static let migrationLockKey: Int64 = 0x7061_796F_7574_6D67
 
@@ -139,13 +139,14 @@ final class PostgresPayoutStore: PayoutStore {
     /// again; any other error is returned.
     /// A failure while committing is reported as a connection error: the outcome is unknown, so
     /// the caller must re-read before retrying.
+    /// A `selfContained` body runs without a savepoint (see ``PostgresGroupCommit/execute(selfContained:_:)``).
     func transaction<T: Sendable>(
-        _ operation: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> TransactionDecision<T>
+        _ operation: String, selfContained: Bool = false, _ body: @escaping @Sendable (PostgresConnection) async throws -> TransactionDecision<T>
     ) async throws(StoreError) -> T {
         var attempt = 1
         while true {
             do {
-                return try await Self.abandoningOnCancellation { [groupCommit] in try await groupCommit.execute(body) }
+                return try await Self.abandoningOnCancellation { [groupCommit] in try await groupCommit.execute(selfContained: selfContained, body) }
             } catch {
                 if attempt < Self.transactionAttempts, let state = PostgresErrorMapping.sqlState(of: error),
                    PostgresErrorMapping.retryTransaction.contains(state)

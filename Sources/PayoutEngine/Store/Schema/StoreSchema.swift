@@ -4,7 +4,7 @@
 /// no column anywhere is REAL, DOUBLE or floating NUMERIC. SQLite tables are `STRICT` so a stray
 /// floating value is refused instead of being stored with type affinity.
 enum StoreSchema {
-    static let migrations: [StoreMigration] = [initial, keptDeadLetters, intakeSources, resolutionAudit, retention, traceContext]
+    static let migrations: [StoreMigration] = [initial, keptDeadLetters, intakeSources, resolutionAudit, retention, traceContext, engineStep]
 
     static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }
 
@@ -336,5 +336,16 @@ enum StoreSchema {
         name: "trace context",
         sqlite: ["ALTER TABLE payout_events ADD COLUMN trace_parent TEXT"],
         postgres: ["ALTER TABLE payout_events ADD COLUMN trace_parent TEXT"]
+    )
+
+    // MARK: - Version 7
+
+    /// PostgreSQL: an engine step as one server-side call (``PostgresEngineStep``), in one round
+    /// trip instead of one per statement. SQLite runs in the process and needs none.
+    private static let engineStep = StoreMigration(
+        version: 7,
+        name: "engine step",
+        sqlite: [],
+        postgres: [PostgresEngineStep.function]
     )
 }
