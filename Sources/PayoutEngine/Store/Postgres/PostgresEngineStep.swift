@@ -4,10 +4,10 @@ import PostgresNIO
 ///
 /// Why a function: every statement costs the worker a round trip and a hop between its event loop
 /// and its tasks, and a ledger step holds the wallet's row lock, which every payout of the currency
-/// needs, across every statement that follows it until its group commits. Run from the worker, a
-/// hold took a savepoint, the fenced update, the wallet lock, the check and insert and the
-/// savepoint's release; as one call it is one round trip, and the lock is held only inside it and
-/// through the group's remaining calls and COMMIT.
+/// needs, across every statement that follows it until its group commits. Sent statement by
+/// statement, a hold would be a savepoint, the fenced update, the wallet lock, the check and insert
+/// and the savepoint's release; as one call it is one round trip, and the lock is held only inside
+/// it and through the group's remaining calls and COMMIT.
 ///
 /// What the function guarantees, in the store's lock order (payout row, then wallet row):
 /// - its body is a PL/pgSQL block with an exception handler, so it runs as a subtransaction: a
