@@ -29,6 +29,8 @@ final class PostgresPayoutStore: PayoutStore {
     let groupCommit: PostgresGroupCommit
     /// Drives the pool; cancelling it shuts the pool down (`close()`).
     private let runner: Task<Void, Never>
+    /// Finishes once the runner is executing, about to enter `run()`.
+    private let runnerStarted: AsyncStream<Void>
     let logger: Logger
     static let transactionAttempts = 5
     /// Key of the advisory lock serialising migrations across processes (ASCII "payoutmg").
@@ -38,7 +40,12 @@ final class PostgresPayoutStore: PayoutStore {
         self.client = client
         self.logger = logger
         self.groupCommit = PostgresGroupCommit(client: client, logger: logger)
-        self.runner = Task { await client.run() }
+        let (started, signal) = AsyncStream<Void>.makeStream()
+        self.runnerStarted = started
+        self.runner = Task {
+            signal.finish()
+            await client.run()
+        }
     }
 
     /// Connects once to fail fast with a precise error (the pool alone would retry in the background
@@ -66,7 +73,11 @@ final class PostgresPayoutStore: PayoutStore {
         // such a session after this long; what it held is rolled back and claimed again.
         configuration.options.additionalStartupParameters = [("idle_in_transaction_session_timeout", Self.idleInTransactionTimeout)]
         logger.debug("opened PostgreSQL payout store", metadata: ["url": "\(location)"])
-        return PostgresPayoutStore(client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger)
+        let store = PostgresPayoutStore(client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger)
+        // A lease asked for before the pool runs waits for it, but postgres-nio logs a warning
+        // for it: the first query (the migration, at every start) would race the runner.
+        for await _ in store.runnerStarted {}
+        return store
     }
 
     /// One connection's configuration: the probe's, and a direct client's.
