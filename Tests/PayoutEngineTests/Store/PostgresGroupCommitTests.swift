@@ -17,20 +17,8 @@ struct PostgresGroupCommitTests {
             }
             let groupsBefore = store.groupCommit.groupCount
 
-            // One holder per concurrent group keeps every group busy until the rest are queued;
-            // each is submitted once the one before it has a group of its own.
-            let gate = Recorder<Bool>(), started = Recorder<Int>()
-            var holders: [Task<Int, any Error>] = []
-            for index in 0..<PostgresGroupCommit.concurrentGroups {
-                holders.append(Task {
-                    try await store.transaction("holder \(index)") { connection in
-                        started.append(index)
-                        await gate.wait { !$0.isEmpty }
-                        try await connection.query("INSERT INTO numbers (n) VALUES (\(1000 + index))", logger: quietLogger)
-                        return .commit(1000 + index)
-                    }
-                })
-                await started.wait { $0.count == index + 1 }
+            let busy = await BusyGroups.occupy(store) { connection, index in
+                try await connection.query("INSERT INTO numbers (n) VALUES (\(1000 + index))", logger: quietLogger)
             }
             let members = Task {
                 await withTaskGroup(of: (Int, Result<Int, StoreError>).self) { group in
@@ -52,8 +40,7 @@ struct PostgresGroupCommitTests {
                 }
             }
             try await eventually("60 transactions wait") { store.groupCommit.waitingCount == 60 }
-            gate.append(true)
-            for (index, holder) in holders.enumerated() { #expect(try await holder.value == 1000 + index) }
+            try await busy.release()
             let outcomes = await members.value
 
             #expect(store.groupCommit.groupCount - groupsBefore == PostgresGroupCommit.concurrentGroups + 1)
@@ -124,18 +111,7 @@ struct PostgresGroupCommitTests {
                 transition(claimed["g-twice"]!, owner: "w", ledger: .hold(currency: "XAF", amountMinor: 100), renewLeaseMilliseconds: minute), now: t0)
             let twice = try #require(first.committed)
 
-            let gate = Recorder<Bool>(), started = Recorder<Int>()
-            var holders: [Task<Int, any Error>] = []
-            for index in 0..<PostgresGroupCommit.concurrentGroups {
-                holders.append(Task {
-                    try await store.transaction("holder \(index)") { _ in
-                        started.append(index)
-                        await gate.wait { !$0.isEmpty }
-                        return .commit(index)
-                    }
-                })
-                await started.wait { $0.count == index + 1 }
-            }
+            let busy = await BusyGroups.occupy(store)
             let groupsBefore = store.groupCommit.groupCount
             let hold = { (payout: StoredPayout, owner: String) in
                 transition(payout, owner: owner, ledger: .hold(currency: "XAF", amountMinor: 600))
@@ -150,8 +126,7 @@ struct PostgresGroupCommitTests {
                 tasks.append((ref, Task { try await store.commit(step, now: t0) }))
                 try await eventually("step \(index) waits") { store.groupCommit.waitingCount == index + 1 }
             }
-            gate.append(true)
-            for holder in holders { _ = try await holder.value }
+            try await busy.release()
             var results: [String: Result<TransitionResult, any Error>] = [:]
             for (ref, task) in tasks { results[ref] = await task.result }
 
@@ -173,6 +148,38 @@ struct PostgresGroupCommitTests {
             #expect(try await store.wallets().first?.heldMinor == 700)
             #expect(try await drainOutbox(store).map(\.event.referenceID) == ["g-twice", "g-ok"])
         }
+    }
+}
+
+/// One holder transaction per concurrent group keeps every group busy until what a test queues
+/// behind them is waiting; each is submitted once the one before it has a group of its own.
+private struct BusyGroups {
+    let gate: Recorder<Bool>
+    let holders: [Task<Void, any Error>]
+
+    static func occupy(
+        _ store: PostgresPayoutStore, write: @escaping @Sendable (PostgresConnection, Int) async throws -> Void = { _, _ in }
+    ) async -> BusyGroups {
+        let gate = Recorder<Bool>(), started = Recorder<Int>()
+        var holders: [Task<Void, any Error>] = []
+        for index in 0..<PostgresGroupCommit.concurrentGroups {
+            holders.append(Task {
+                try await store.transaction("holder \(index)") { connection in
+                    started.append(index)
+                    await gate.wait { !$0.isEmpty }
+                    try await write(connection, index)
+                    return .commit(())
+                }
+            })
+            await started.wait { $0.count == index + 1 }
+        }
+        return BusyGroups(gate: gate, holders: holders)
+    }
+
+    /// Lets every holder commit; throws what a holder threw.
+    func release() async throws {
+        gate.append(true)
+        for holder in holders { try await holder.value }
     }
 }
 
