@@ -9,12 +9,7 @@ import TestSupport
 struct PostgresGroupCommitTests {
     @Test("60 transactions queued behind busy groups commit as one group; throws, rollbacks and a constraint violation undo only their own writes")
     func membersKeepTheirOwnOutcome() async throws {
-        try await withStore(.postgres) { fixture in
-            let store = try #require(fixture.store as? PostgresPayoutStore)
-            _ = try await store.transaction("create") { connection in
-                try await connection.query("CREATE TABLE numbers (n INTEGER PRIMARY KEY)", logger: quietLogger)
-                return .commit(0)
-            }
+        try await withNumbersTable { store in
             let groupsBefore = store.groupCommit.groupCount
 
             let busy = await BusyGroups.occupy(store) { connection, index in
@@ -55,10 +50,8 @@ struct PostgresGroupCommitTests {
 
     @Test("a transaction alone in its group runs without a savepoint: a throw, a rollback and a constraint violation write nothing, and the connection stays usable")
     func loneTransactionsKeepTheirOwnOutcome() async throws {
-        try await withStore(.postgres) { fixture in
-            let store = try #require(fixture.store as? PostgresPayoutStore)
-            _ = try await store.transaction("create") { connection in
-                try await connection.query("CREATE TABLE numbers (n INTEGER PRIMARY KEY)", logger: quietLogger)
+        try await withNumbersTable { store in
+            _ = try await store.transaction("seed") { connection in
                 try await connection.query("INSERT INTO numbers (n) VALUES (1000)", logger: quietLogger)
                 return .commit(0)
             }
@@ -148,6 +141,18 @@ struct PostgresGroupCommitTests {
             #expect(try await store.wallets().first?.heldMinor == 700)
             #expect(try await drainOutbox(store).map(\.event.referenceID) == ["g-twice", "g-ok"])
         }
+    }
+}
+
+/// A fresh PostgreSQL store with a table `numbers (n INTEGER PRIMARY KEY)` for transactions to write.
+private func withNumbersTable(_ body: (PostgresPayoutStore) async throws -> Void) async throws {
+    try await withStore(.postgres) { fixture in
+        let store = try #require(fixture.store as? PostgresPayoutStore)
+        _ = try await store.transaction("create") { connection in
+            try await connection.query("CREATE TABLE numbers (n INTEGER PRIMARY KEY)", logger: quietLogger)
+            return .commit(0)
+        }
+        try await body(store)
     }
 }
 
