@@ -76,7 +76,8 @@ final class PostgresGroupCommit: Sendable {
             submit(Member(
                 run: { connection, alone in
                     if alone || selfContained {
-                        // A savepoint costs two round trips; alone, the transaction is the member's own.
+                        // A savepoint costs two round trips. Alone, the transaction is the member's own;
+                        // self-contained, the member undoes itself.
                         do {
                             switch try await body(connection) {
                             case .commit(let value):
