@@ -68,11 +68,7 @@ extension PostgresPayoutStore {
             case .misuse(let error):
                 throw error
             case .failed(let state, let message):
-                if attempt < Self.transactionAttempts, PostgresErrorMapping.retryTransaction.contains(state) {
-                    attempt += 1
-                    logger.debug("retrying PostgreSQL transaction", metadata: ["operation": "\(operation)", "sqlstate": "\(state)"])
-                    continue
-                }
+                if retries(operation, after: state, attempt: &attempt) { continue }
                 throw PostgresErrorMapping.storeError(sqlState: state, message: message, operation: operation)
             }
         }

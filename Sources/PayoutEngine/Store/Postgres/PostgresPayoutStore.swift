@@ -32,7 +32,7 @@ final class PostgresPayoutStore: PayoutStore {
     /// Finishes once the runner is executing, about to enter `run()`.
     private let runnerStarted: AsyncStream<Void>
     let logger: Logger
-    static let transactionAttempts = 5
+    private static let transactionAttempts = 5
     /// Key of the advisory lock serialising migrations across processes (ASCII "payoutmg").
     private static let migrationLockKey: Int64 = 0x7061_796F_7574_6D67
 
@@ -159,16 +159,19 @@ final class PostgresPayoutStore: PayoutStore {
             do {
                 return try await Self.abandoningOnCancellation { [groupCommit] in try await groupCommit.execute(selfContained: selfContained, body) }
             } catch {
-                if attempt < Self.transactionAttempts, let state = PostgresErrorMapping.sqlState(of: error),
-                   PostgresErrorMapping.retryTransaction.contains(state)
-                {
-                    attempt += 1
-                    logger.debug("retrying PostgreSQL transaction", metadata: ["operation": "\(operation)", "sqlstate": "\(state)"])
-                    continue
-                }
+                if let state = PostgresErrorMapping.sqlState(of: error), retries(operation, after: state, attempt: &attempt) { continue }
                 throw PostgresErrorMapping.storeError(error, operation: operation)
             }
         }
+    }
+
+    /// Whether a transaction that the server rolled back with `state` runs again: a deadlock or a
+    /// serialization failure, fewer than ``transactionAttempts`` times. Counts the attempt.
+    func retries(_ operation: String, after state: String, attempt: inout Int) -> Bool {
+        guard attempt < Self.transactionAttempts, PostgresErrorMapping.retryTransaction.contains(state) else { return false }
+        attempt += 1
+        logger.debug("retrying PostgreSQL transaction", metadata: ["operation": "\(operation)", "sqlstate": "\(state)"])
+        return true
     }
 
     func read<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws(StoreError) -> T {
