@@ -157,7 +157,8 @@ private func withNumbersTable(_ body: (PostgresPayoutStore) async throws -> Void
 }
 
 /// One holder transaction per concurrent group keeps every group busy until what a test queues
-/// behind them is waiting; each is submitted once the one before it has a group of its own.
+/// behind them is waiting; each is submitted once the one before it has a group of its own and
+/// has run `write`.
 private struct BusyGroups {
     let gate: Recorder<Bool>
     let holders: [Task<Void, any Error>]
@@ -170,9 +171,11 @@ private struct BusyGroups {
         for index in 0..<PostgresGroupCommit.concurrentGroups {
             holders.append(Task {
                 try await store.transaction("holder \(index)") { connection in
+                    // Written before the others queue: one of them that writes the same key then
+                    // waits for this transaction and fails, whichever group starts first.
+                    try await write(connection, index)
                     started.append(index)
                     await gate.wait { !$0.isEmpty }
-                    try await write(connection, index)
                     return .commit(())
                 }
             })
