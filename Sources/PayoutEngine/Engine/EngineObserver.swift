@@ -8,6 +8,17 @@ public protocol EngineObserver: Sendable {
     func payoutFinished(status: PayoutStatus, reason: PayoutReason.Code?)
     /// A completed payout's debit was posted that the ledger had not reserved in full.
     func ledgerMismatch(_ mismatch: LedgerMismatch, currency: String)
+    /// A step's commit was refused because another claim owns the payout now: the work since the
+    /// last recovery point is the new owner's to redo.
+    func leaseLost()
+    /// A payout's lease could not be renewed before a Dollr call (another claim took it, or an
+    /// operator settled it): this worker left it.
+    func leaseExpired()
+}
+
+extension EngineObserver {
+    public func leaseLost() {}
+    public func leaseExpired() {}
 }
 
 /// Why a posted debit disagrees with its hold.

@@ -269,13 +269,7 @@ public final class PayoutEngine: Sendable {
                 followUp = nil
                 if case .none = action { return }
                 let isCall = action != .markExecuting
-                if isCall, let deadline = stored.leaseExpiresAt, deadline - clock.now() < configuration.providerCallTimeoutMilliseconds {
-                    // The call could outlive the lease (this worker was slow to get here): leave the
-                    // payout to be claimed again, from its committed recovery point, with a fresh lease.
-                    logger.notice("lease too short for the next Dollr call; the payout will be claimed again",
-                                  metadata: ["reference_id": "\(stored.referenceID)", "phase": "\(state.phase)"])
-                    return
-                }
+                if isCall, !(try await leaseOutlastsCall(&stored, phase: state.phase)) { return }
                 let span = InstrumentationSystem.tracer.startSpan("payout \(action.stepName)", context: trace, ofKind: .internal)
                 defer { span.end() }
                 span.attributes["payout.reference_id"] = stored.referenceID
@@ -289,6 +283,7 @@ public final class PayoutEngine: Sendable {
                 let (decision, result) = try await decideAndCommit(outcome, state: state, stored: stored, now: now)
                 guard case .committed(let row) = result else {
                     span.attributes["payout.lease_lost"] = true
+                    observer?.leaseLost()
                     logger.notice("lease lost; another worker owns the payout now", metadata: ["reference_id": "\(stored.referenceID)"])
                     return
                 }
@@ -312,6 +307,24 @@ public final class PayoutEngine: Sendable {
             // A store failure: the last committed recovery point stands; retry once the lease expires.
             logger.warning("store failure while advancing a payout", metadata: ["reference_id": "\(stored.referenceID)", "error": "\(error)"])
         }
+    }
+
+    /// Whether the payout's lease outlasts a Dollr call started now, renewing it if it would not:
+    /// a payout that waited in this worker (for a connection, behind a slow commit) keeps its
+    /// lease, and only one that another claim took over, or that an operator settled, is left.
+    private func leaseOutlastsCall(_ stored: inout StoredPayout, phase: PayoutPhase) async throws(StoreError) -> Bool {
+        guard let deadline = stored.leaseExpiresAt, deadline - clock.now() < configuration.providerCallTimeoutMilliseconds else { return true }
+        let renewed = try await store.renewLease(
+            referenceID: stored.referenceID, owner: stored.leaseOwner ?? configuration.owner,
+            leaseMilliseconds: configuration.leaseMilliseconds, now: clock.now())
+        guard let renewed else {
+            observer?.leaseExpired()
+            logger.notice("lease gone before the next Dollr call; another claim owns the payout now",
+                          metadata: ["reference_id": "\(stored.referenceID)", "phase": "\(phase)"])
+            return false
+        }
+        stored.leaseExpiresAt = renewed
+        return true
     }
 
     private func decideAndCommit(

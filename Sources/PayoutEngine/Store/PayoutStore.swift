@@ -41,6 +41,12 @@ public protocol PayoutStore: Sendable {
     /// Gives a lease back early (graceful shutdown); the payout becomes claimable at `nextAttemptAt`.
     func releaseLease(referenceID: String, owner: String) async throws(StoreError)
 
+    /// Extends a lease this owner still holds to `now + leaseMilliseconds` and returns its new
+    /// expiry, or `nil` when the owner no longer holds it (claimed by another, released, final).
+    /// A lease that ran out but that nobody claimed since is still this owner's: no one else can
+    /// have worked the payout, so renewing it is safe.
+    func renewLease(referenceID: String, owner: String, leaseMilliseconds: Int64, now: Int64) async throws(StoreError) -> Int64?
+
     /// Leases up to `limit` enqueued, unsent outbox entries for publishing. Only the oldest unsent
     /// entry of each reference_id is eligible, so events of one payout are published in order even
     /// with several relays.
@@ -139,6 +145,9 @@ public protocol PayoutStore: Sendable {
     /// other call fails after it. Call it before the process exits so PostgreSQL connections
     /// end cleanly instead of being reset.
     func close() async
+
+    /// Lock waits the store gave up on since it opened (a deadlock, a lock or statement timeout).
+    var lockConflicts: StoreLockConflicts { get }
 }
 
 // MARK: - Records

@@ -4,7 +4,8 @@ import Foundation
 /// - `sqlite:///absolute/path.db` (optionally `?synchronous=full|normal`)
 /// - `sqlite::memory:` (a private in-memory database, for tests)
 /// - `postgres://user:password@host:port/database` or `postgresql://…`, with optional query
-///   parameters `sslmode=disable|prefer|require|verify-full`, `pool_size=N`, `connect_timeout=S`.
+///   parameters `sslmode=disable|prefer|require|verify-full`, `pool_size=N`, `connect_timeout=S`,
+///   `lock_timeout=MS`, `statement_timeout=MS`.
 ///
 /// Error messages name what is wrong but never repeat the password (nor the raw URL, which may
 /// contain it).
@@ -90,6 +91,10 @@ struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     var tls: TLSMode
     var poolSize: Int
     var connectTimeoutSeconds: Int
+    /// The sessions' `lock_timeout`: the longest any statement waits for a row lock.
+    var lockTimeoutMilliseconds = 5_000
+    /// The sessions' `statement_timeout`: the longest any statement runs, waits included.
+    var statementTimeoutMilliseconds = 15_000
 
     /// The URL with the password masked, for logs and error messages.
     var description: String {
@@ -145,10 +150,24 @@ struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
                     throw StoreError(.invalidURL, "postgres URL parameter connect_timeout must be a number of seconds from 1 to 3600, got '\(value)'")
                 }
                 location.connectTimeoutSeconds = seconds
+            case "lock_timeout":
+                location.lockTimeoutMilliseconds = try milliseconds(item.name, value)
+            case "statement_timeout":
+                location.statementTimeoutMilliseconds = try milliseconds(item.name, value)
             default:
-                throw StoreError(.invalidURL, "unknown postgres URL parameter '\(item.name)' (known: sslmode, pool_size, connect_timeout)")
+                throw StoreError(
+                    .invalidURL,
+                    "unknown postgres URL parameter '\(item.name)' (known: sslmode, pool_size, connect_timeout, lock_timeout, statement_timeout)")
             }
         }
         return location
+    }
+
+    /// A timeout parameter in milliseconds: bounded, and never 0, which would mean "wait for ever".
+    private static func milliseconds(_ name: String, _ value: String) throws(StoreError) -> Int {
+        guard let milliseconds = Int(value), (100...600_000).contains(milliseconds) else {
+            throw StoreError(.invalidURL, "postgres URL parameter \(name) must be a number of milliseconds from 100 to 600000, got '\(value)'")
+        }
+        return milliseconds
     }
 }

@@ -5,7 +5,7 @@ import ServiceLifecycle
 
 /// Refreshes the gauges that are read from state rather than counted as they happen: payouts by
 /// status, outbox backlog, dead letters kept, wallet availability, consumer lag, payouts in flight,
-/// the review queue and the resolutions in the audit log.
+/// the review queue, the resolutions in the audit log and the store's lock conflicts.
 struct MetricsSampler: Service {
     let store: any PayoutStore
     let engine: PayoutEngine
@@ -26,6 +26,7 @@ struct MetricsSampler: Service {
     func sample() async {
         metrics.inFlight(engine.inFlightCount)
         metrics.consumerLag(consumer.lag)
+        metrics.lockConflicts(store.lockConflicts)
         do {
             metrics.payoutsByStatus(try await store.countsByStatus())
             metrics.outboxBacklog(try await store.outboxBacklog())

@@ -47,6 +47,12 @@ public final class WorkerMetrics: Sendable, EngineObserver {
     private let providerCalls: LabeledSeries<DurationHistogram>
     private let executions: LabeledSeries<Counter>
     private let ledgerMismatches: LabeledSeries<Counter>
+    private let leasesLost: Counter
+    private let leasesExpired: Counter
+    // MARK: Store
+    private let lockConflicts: [StoreLockConflicts.Kind: Counter]
+    /// The store's totals already added to `lockConflicts`.
+    private let lockConflictsReported = Mutex<StoreLockConflicts>(StoreLockConflicts())
 
     /// Upper bounds of the provider call histogram: Dollr answers in tens of milliseconds when healthy, and our client
     /// gives up after 30 s by default.
@@ -140,6 +146,14 @@ public final class WorkerMetrics: Sendable, EngineObserver {
             counter("payout_ledger_mismatches", "Completed payouts whose debit the hold did not cover, or that Dollr reported in another currency.",
                     labels: [("reason", values[0]), ("currency", values[1])])
         }
+        self.leasesLost = counter(
+            "payout_leases_lost", "Engine steps whose commit was refused because another claim owned the payout by then.")
+        self.leasesExpired = counter(
+            "payout_leases_expired", "Payouts this process left before a Dollr call because their lease could not be renewed.")
+        self.lockConflicts = Dictionary(uniqueKeysWithValues: StoreLockConflicts.Kind.allCases.map { kind in
+            (kind, counter("payout_store_lock_conflicts", "Store transactions ended by a deadlock, a lock or statement timeout, or a serialization failure; each was rolled back, and run again where that can help.",
+                           labels: [("kind", kind.rawValue)]))
+        })
     }
 
     /// Every metric in Prometheus text format 0.0.4.
@@ -254,7 +268,25 @@ public final class WorkerMetrics: Sendable, EngineObserver {
         self.walletAvailable.report(values)
     }
 
+    /// The store's lock conflicts since it opened; the counters grow by what is new since the last report.
+    public func lockConflicts(_ totals: StoreLockConflicts) {
+        let added = lockConflictsReported.withLock { reported in
+            let added = StoreLockConflicts.Kind.allCases.map { ($0, totals[$0] - reported[$0]) }
+            reported = totals
+            return added
+        }
+        for (kind, count) in added where count > 0 { self.lockConflicts[kind]?.increment(by: Int64(count)) }
+    }
+
     // MARK: - EngineObserver
+
+    public func leaseLost() {
+        self.leasesLost.increment()
+    }
+
+    public func leaseExpired() {
+        self.leasesExpired.increment()
+    }
 
     /// Records `payout_provider_call_duration_seconds{call,outcome}`.
     public func providerCallFinished(call: String, outcome: String, duration: Duration) {

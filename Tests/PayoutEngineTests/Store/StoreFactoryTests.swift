@@ -20,6 +20,8 @@ struct PayoutStoreFactoryTests {
         ("postgres://u:secret-pw@localhost:5432", "needs a database name"),
         ("postgres://u:secret-pw@localhost/db?sslmode=maybe", "sslmode must be"),
         ("postgresql://u:secret-pw@localhost/db?pool_size=0", "pool_size must be"),
+        ("postgres://u:secret-pw@localhost/db?lock_timeout=0", "lock_timeout must be a number of milliseconds from 100"),
+        ("postgres://u:secret-pw@localhost/db?statement_timeout=5s", "statement_timeout must be a number of milliseconds"),
         ("postgres://u:secret-pw@localhost/db?password=x", "unknown postgres URL parameter 'password'"),
         ("postgres://u:secret-pw@local host/db", "malformed"),
     ])
@@ -93,7 +95,8 @@ struct PayoutStoreFactoryTests {
 
     @Test func postgresURLAcceptsBothSchemes() async throws {
         let url = try await LocalPostgresServer.shared.createDatabase()
-        let alternative = url.replacingOccurrences(of: "postgres://", with: "postgresql://") + "&pool_size=2&connect_timeout=5"
+        let alternative = url.replacingOccurrences(of: "postgres://", with: "postgresql://")
+            + "&pool_size=2&connect_timeout=5&lock_timeout=1500&statement_timeout=20000"
         let store = try await PayoutStoreFactory.open(url: alternative, logger: quietLogger)
         try await store.migrate()
         #expect(try await store.outboxBacklog() == 0)

@@ -221,6 +221,29 @@ import Testing
         #expect(scrape.value("payout_ledger_mismatches_total", ["reason": "debit_in_other_currency", "currency": "USD"]) == 1)
     }
 
+    @Test func leasesLostAndExpiredAreCounted() throws {
+        self.metrics.leaseLost()
+        self.metrics.leaseExpired()
+        self.metrics.leaseExpired()
+
+        let scrape = try self.scrape()
+        #expect(scrape.types["payout_leases_lost_total"] == "counter")
+        #expect(scrape.value("payout_leases_lost_total") == 1)
+        #expect(scrape.value("payout_leases_expired_total") == 2)
+    }
+
+    @Test func storeLockConflictsGrowByWhatIsNewInEachReport() throws {
+        self.metrics.lockConflicts(StoreLockConflicts(counts: [.deadlock: 1, .lockTimeout: 2]))
+        self.metrics.lockConflicts(StoreLockConflicts(counts: [.deadlock: 1, .lockTimeout: 5, .statementTimeout: 1]))
+
+        let scrape = try self.scrape()
+        #expect(scrape.types["payout_store_lock_conflicts_total"] == "counter")
+        #expect(scrape.value("payout_store_lock_conflicts_total", ["kind": "deadlock"]) == 1)
+        #expect(scrape.value("payout_store_lock_conflicts_total", ["kind": "lock_timeout"]) == 5)
+        #expect(scrape.value("payout_store_lock_conflicts_total", ["kind": "statement_timeout"]) == 1)
+        #expect(scrape.value("payout_store_lock_conflicts_total", ["kind": "serialization_failure"]) == 0)
+    }
+
     @Test func labelsNeverCarryReferenceIDsOrPhoneNumbers() throws {
         let reference = UUID().uuidString
         self.metrics.deadLettered(reason: reference)

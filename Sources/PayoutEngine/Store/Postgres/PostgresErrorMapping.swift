@@ -4,6 +4,7 @@ import PostgresNIO
 /// SQLSTATE only: never from `String(reflecting:)`, which carries query binds.
 enum PostgresErrorMapping {
     /// SQLSTATEs after which the whole transaction can simply run again: the server rolled it back.
+    /// A lock or statement timeout is not among them: what held the lock that long still holds it.
     static let retryTransaction: Set<String> = ["40001", "40P01"]
 
     static func sqlState(of error: any Error) -> String? {
@@ -78,7 +79,7 @@ enum PostgresErrorMapping {
     }
 
     /// `withTransaction`-style wrappers hide the interesting error one level down.
-    private static func unwrap(_ error: any Error) -> any Error {
+    static func unwrap(_ error: any Error) -> any Error {
         if let transaction = error as? PostgresTransactionError {
             return transaction.closureError ?? transaction.commitError ?? transaction.beginError ?? error
         }

@@ -9,21 +9,36 @@ extension PostgresPayoutStore {
     func accept(_ items: [IntakeItem], now: Int64) async throws(StoreError) -> [IntakeOutcome] {
         guard !items.isEmpty else { return [] }
         try TransitionRules.checkIntake(items)
+        // A batch that finds some of its new payouts inserted by a concurrent intake runs again,
+        // so that it locks them with the others, in order (see `acceptCommands`).
+        for _ in 1..<Self.intakeAttempts {
+            if let outcomes = try await acceptOnce(items, now: now) { return outcomes }
+        }
+        if let outcomes = try await acceptOnce(items, now: now) { return outcomes }
+        throw StoreError(.conflict, "accept: the batch's payouts kept being inserted by concurrent intakes", isRetriable: true)
+    }
+
+    private static let intakeAttempts = 5
+
+    /// One run of the batch's transaction; `nil` when it was rolled back to run again.
+    private func acceptOnce(_ items: [IntakeItem], now: Int64) async throws(StoreError) -> [IntakeOutcome]? {
         if !items.contains(where: { if case .rejection = $0 { true } else { false } }) {
-            return try await transaction("accept") { [self] connection in
-                .commit(try await acceptCommands(items, now: now, on: connection))
+            return try await transaction("accept") { [self] connection -> TransactionDecision<[IntakeOutcome]?> in
+                guard let outcomes = try await acceptCommands(items, now: now, on: connection) else { return .rollback(nil) }
+                return .commit(outcomes)
             }
         }
         // With rejections (rare), one reference at a time, so a rejection and a command of the
         // same reference_id keep their batch order.
         // Lock order: by reference_id (stable, so one reference's items keep their batch order).
         let order = items.indices.sorted { (items[$0].referenceID, $0) < (items[$1].referenceID, $1) }
-        return try await transaction("accept") { [self] connection in
+        return try await transaction("accept") { [self] connection -> TransactionDecision<[IntakeOutcome]?> in
             var outcomes = [IntakeOutcome](repeating: .rejected, count: items.count)
             for index in order {
                 switch items[index] {
                 case .command:
-                    outcomes[index] = try await acceptCommands([items[index]], now: now, on: connection)[0]
+                    guard let outcome = try await acceptCommands([items[index]], now: now, on: connection) else { return .rollback(nil) }
+                    outcomes[index] = outcome[0]
                 case .rejection(let referenceID, let event, let source):
                     outcomes[index] = try await reject(referenceID, event: event, source: source, now: now, on: connection)
                 }
@@ -33,16 +48,18 @@ extension PostgresPayoutStore {
     }
 
     /// A batch of commands in a fixed number of round trips instead of one or two per command:
-    /// 1. lock the batch's existing payouts (`FOR SHARE`, in reference_id order): waits for any
-    ///    in-flight transition, so the sequence read is the newest, and none can commit after it
-    ///    until this transaction does;
+    /// 1. lock the batch's existing payouts (`FOR SHARE`, in the store's reference_id order): waits
+    ///    for any in-flight transition, so the sequence read is the newest, and none can commit
+    ///    after it until this transaction does;
     /// 2. insert the unknown ones with their ACCEPTED event and outbox entry, from arrays
     ///    (`unnest`), in reference_id order; one that a concurrent intake inserted meanwhile is
-    ///    skipped (`ON CONFLICT DO NOTHING` waits for that insert) and locked as in 1;
+    ///    skipped (`ON CONFLICT DO NOTHING` waits for that insert). Locking it now would take a
+    ///    payout row out of order, after higher ones, which an engine step group could be waiting
+    ///    for while it holds this one: the batch answers `nil` instead and runs again;
     /// 3. tell redeliveries from upstream duplicates (see ``IntakeSource``) and re-enqueue the
     ///    latest event of every identical duplicate (a reference_id repeated in the batch is a
     ///    duplicate of its first occurrence), in one insert.
-    private func acceptCommands(_ items: [IntakeItem], now: Int64, on connection: PostgresConnection) async throws -> [IntakeOutcome] {
+    private func acceptCommands(_ items: [IntakeItem], now: Int64, on connection: PostgresConnection) async throws -> [IntakeOutcome]? {
         struct Known { var fingerprint: String; var sequence: Int; var status: String; var source: IntakeSource? }
         let payouts: [NewPayout] = items.map { if case .command(let payout) = $0 { payout } else { preconditionFailure("commands only") } }
         var known: [String: Known] = [:]
@@ -51,7 +68,7 @@ extension PostgresPayoutStore {
             guard !references.isEmpty else { return }
             let rows = try await connection.query("""
                 SELECT reference_id, fingerprint, sequence, status, source_topic, source_partition, source_offset FROM payouts
-                WHERE reference_id = ANY(\(references)) ORDER BY reference_id FOR SHARE
+                WHERE reference_id = ANY(\(references)) ORDER BY reference_id COLLATE "C" FOR SHARE
                 """, logger: logger)
             for try await (reference, fingerprint, sequence, status, topic, partition, offset)
                 in rows.decode((String, String, Int, String, String?, Int32?, Int64?).self) {
@@ -106,8 +123,8 @@ extension PostgresPayoutStore {
                 known[payout.referenceID] = Known(
                     fingerprint: payout.fingerprint, sequence: event.sequence, status: event.status, source: payout.source)
             }
-            // Inserted by a concurrent intake between 1 and 2: lock and read it as in 1.
-            try await lockExisting(new.map(\.referenceID).filter { !inserted.contains($0) })
+            // Inserted by a concurrent intake between 1 and 2: run again, to lock it in order.
+            if inserted.count < new.count { return nil }
         }
 
         var outcomes: [IntakeOutcome] = []

@@ -4,29 +4,33 @@ import Synchronization
 
 /// The shared store: PostgreSQL, for several worker processes over one database.
 ///
-/// Isolation: READ COMMITTED plus explicit row locks, taken in one global order
-/// (payout row, then wallet row) so transactions cannot deadlock on each other:
-/// - `commit` (one call of `payout_step`, ``PostgresEngineStep``) locks its payout row
+/// Isolation: READ COMMITTED plus explicit row locks, taken in one global order, payout rows by
+/// reference_id (`COLLATE "C"`), then wallet rows by currency, so the store's transactions never
+/// wait on each other in a cycle (see ``PostgresStepGroups``):
+/// - an engine step (one call of `payout_step`, ``PostgresEngineStep``) locks its payout row
 ///   (`FOR UPDATE`) before checking the lease, so the fence check and the writes it guards are
-///   atomic against a concurrent claim or commit;
+///   atomic against a concurrent claim or commit. Steps are committed in groups, which lock all
+///   their payout rows first and take wallets last, in currency order;
 /// - `.hold` locks the wallet row (`FOR UPDATE`) before summing pending holds. Every write to a
 ///   wallet's holds or balance happens under that lock, and each READ COMMITTED statement takes a
 ///   fresh snapshot, so the sum seen after the lock is exact: two holds can never both be admitted
 ///   against the same available balance;
 /// - `claimDue`/`claimOutbox` lock candidates with `FOR UPDATE SKIP LOCKED` and re-check the
-///   predicate on the locked row version, so concurrent claimers never share a row;
+///   predicate on the locked row version, so concurrent claimers never share a row, and a claim
+///   never waits;
 /// - `accept` inserts with `ON CONFLICT DO NOTHING` (which waits for a concurrent inserter of the
 ///   same key) and re-enqueues duplicates under `FOR SHARE`, after any in-flight transition of the
-///   payout, so a re-emitted event is never older than one already enqueued after it. Each batch
-///   is processed in `reference_id` order, so overlapping batches lock in the same order.
-/// No case needs SERIALIZABLE. Transactions waiting together commit as one (see
-/// ``PostgresGroupCommit``), each in a savepoint: a group is a sequence of such transactions, so
-/// two groups can lock in different orders. Deadlocks and serialization failures (rare, and
-/// possible with foreign sessions too) are retried a few times, as the failed transaction was
-/// rolled back to its savepoint with the locks it took.
+///   payout, so a re-emitted event is never older than one already enqueued after it. It locks in
+///   `reference_id` order and never takes a wallet.
+/// Everything but engine steps runs in a transaction of its own. No case needs SERIALIZABLE.
+/// Every session has a `lock_timeout` and a `statement_timeout` (``PostgresLocation``), so no
+/// transaction waits, or holds what it locked, for long; a deadlock or serialization failure
+/// (possible only with foreign sessions) runs the transaction again a few times. Each such
+/// conflict is counted in ``lockConflicts`` and logged with what it waited for.
 final class PostgresPayoutStore: PayoutStore {
     private let client: PostgresClient
-    let groupCommit: PostgresGroupCommit
+    let stepGroups: PostgresStepGroups
+    private let conflicts = LockConflictCounter()
     /// Drives the pool; cancelling it shuts the pool down (`close()`).
     private let runner: Task<Void, Never>
     /// Finishes once the runner is executing, about to enter `run()`.
@@ -39,7 +43,7 @@ final class PostgresPayoutStore: PayoutStore {
     private init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger
-        self.groupCommit = PostgresGroupCommit(client: client, logger: logger)
+        self.stepGroups = PostgresStepGroups(client: client, conflicts: conflicts, logger: logger)
         let (started, signal) = AsyncStream<Void>.makeStream()
         self.runnerStarted = started
         self.runner = Task {
@@ -71,7 +75,13 @@ final class PostgresPayoutStore: PayoutStore {
         // every other worker with them, for good: a crashed worker's backtracer (which inherits
         // the sockets and can take minutes) did exactly that in a chaos soak. The server ends
         // such a session after this long; what it held is rolled back and claimed again.
-        configuration.options.additionalStartupParameters = [("idle_in_transaction_session_timeout", Self.idleInTransactionTimeout)]
+        // lock_timeout and statement_timeout bound how long any of the store's transactions waits
+        // for a lock or runs a statement, and so how long it can hold what it locked.
+        configuration.options.additionalStartupParameters = [
+            ("idle_in_transaction_session_timeout", Self.idleInTransactionTimeout),
+            ("lock_timeout", "\(location.lockTimeoutMilliseconds)"),
+            ("statement_timeout", "\(location.statementTimeoutMilliseconds)"),
+        ]
         logger.debug("opened PostgreSQL payout store", metadata: ["url": "\(location)"])
         let store = PostgresPayoutStore(client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger)
         // A lease asked for before the pool runs waits for it, but postgres-nio logs a warning
@@ -106,6 +116,10 @@ final class PostgresPayoutStore: PayoutStore {
 
     func migrate() async throws(StoreError) {
         let applied = try await transaction("migrate") { [self] connection in
+            // A migration may wait for another process's migration and rewrite large tables: the
+            // session's bounds are for the worker's own work, not for this.
+            try await connection.query("SET LOCAL lock_timeout = 0", logger: logger)
+            try await connection.query("SET LOCAL statement_timeout = 0", logger: logger)
             // Held until commit: a second process migrating at the same time waits here, then
             // finds every version recorded and does nothing. Advisory locks are per database.
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))", logger: logger)
@@ -144,26 +158,87 @@ final class PostgresPayoutStore: PayoutStore {
 
     // MARK: - Access
 
-    /// Runs `body` in a READ COMMITTED transaction on a pooled connection, committed together with
-    /// the others waiting at the time (``PostgresGroupCommit``: a savepoint of a shared
-    /// transaction). Rolled-back conflicts (deadlock, serialization failure) run the whole body
-    /// again; any other error is returned.
-    /// A failure while committing is reported as a connection error: the outcome is unknown, so
+    /// Runs `body` in a READ COMMITTED transaction of its own on a pooled connection.
+    /// Rolled-back conflicts (deadlock, serialization failure) run the whole body again; any other
+    /// error is returned. A failure while committing is reported as is: the outcome is unknown, so
     /// the caller must re-read before retrying.
-    /// A `selfContained` body runs without a savepoint (see ``PostgresGroupCommit/execute(selfContained:_:)``).
     func transaction<T: Sendable>(
-        _ operation: String, selfContained: Bool = false, _ body: @escaping @Sendable (PostgresConnection) async throws -> TransactionDecision<T>
+        _ operation: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> TransactionDecision<T>
     ) async throws(StoreError) -> T {
-        var attempt = 1
+        try await withRetries(operation) { [client, logger] in
+            try await client.withConnection { connection in try await Self.runTransaction(on: connection, logger: logger, body) }
+        }
+    }
+
+    /// Runs one statement (its own implicit transaction) on a pooled connection, with the same
+    /// retries as ``transaction(_:_:)``: for a write that is one statement, two round trips fewer.
+    func autocommit<T: Sendable>(
+        _ operation: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws(StoreError) -> T {
+        try await withRetries(operation) { [client] in
+            try await client.withConnection { connection in try await body(connection) }
+        }
+    }
+
+    private func withRetries<T: Sendable>(_ operation: String, _ attempt: @escaping @Sendable () async throws -> T) async throws(StoreError) -> T {
+        var attempts = 1
         while true {
             do {
-                return try await Self.abandoningOnCancellation { [groupCommit] in try await groupCommit.execute(selfContained: selfContained, body) }
+                return try await Self.abandoningOnCancellation(attempt)
             } catch {
-                if let state = PostgresErrorMapping.sqlState(of: error), retries(operation, after: state, attempt: &attempt) { continue }
+                if let state = PostgresErrorMapping.sqlState(of: error) {
+                    noteConflict(operation, sqlState: state, error: error)
+                    if retries(operation, after: state, attempt: &attempts) { continue }
+                }
                 throw PostgresErrorMapping.storeError(error, operation: operation)
             }
         }
     }
+
+    private static func runTransaction<T: Sendable>(
+        on connection: PostgresConnection, logger: Logger, _ body: @Sendable (PostgresConnection) async throws -> TransactionDecision<T>
+    ) async throws -> T {
+        try await connection.query("BEGIN", logger: logger)
+        let decision: TransactionDecision<T>
+        do {
+            decision = try await body(connection)
+        } catch {
+            do {
+                try await connection.query("ROLLBACK", logger: logger)
+            } catch {
+                try? await connection.close()
+            }
+            throw error
+        }
+        switch decision {
+        case .commit(let value):
+            do {
+                try await connection.query("COMMIT", logger: logger)
+            } catch {
+                // Its transaction state is unknown: it must not go back to the pool.
+                try? await connection.close()
+                throw error
+            }
+            return value
+        case .rollback(let value):
+            try await connection.query("ROLLBACK", logger: logger)
+            return value
+        }
+    }
+
+    /// Counts and logs a lock conflict that ended a transaction, with what it waited for.
+    private func noteConflict(_ operation: String, sqlState: String, error: any Error) {
+        guard let kind = StoreLockConflicts.Kind(sqlState: sqlState) else { return }
+        conflicts.record(kind)
+        let info = (PostgresErrorMapping.unwrap(error) as? PSQLError)?.serverInfo
+        logger.warning("lock conflict ended a store transaction; its locks were released", metadata: [
+            "operation": "\(operation)", "kind": "\(kind.rawValue)", "message": "\(info?[.message] ?? "")",
+            "waited_for": "\(info?[.locationContext] ?? "unknown")",
+        ])
+    }
+
+    /// Lock waits this store gave up on since it opened.
+    var lockConflicts: StoreLockConflicts { conflicts.snapshot }
 
     /// Whether a transaction that the server rolled back with `state` runs again: a deadlock or a
     /// serialization failure, fewer than ``transactionAttempts`` times. Counts the attempt.
@@ -180,6 +255,7 @@ final class PostgresPayoutStore: PayoutStore {
                 try await client.withConnection { connection in try await body(connection) }
             }
         } catch {
+            if let state = PostgresErrorMapping.sqlState(of: error) { noteConflict(operation, sqlState: state, error: error) }
             throw PostgresErrorMapping.storeError(error, operation: operation)
         }
     }
@@ -194,7 +270,7 @@ final class PostgresPayoutStore: PayoutStore {
     /// engine's in-flight commits never returned after the drain was cancelled). The abandoned
     /// operation keeps its pooled connection until the pool shuts down; its outcome is unknown,
     /// as for any failed commit, and the recovery point is the last one that committed.
-    private static func abandoningOnCancellation<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+    static func abandoningOnCancellation<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
         let outcome = FirstOutcome<T>()
         let work = Task {
             do { outcome.finish(.success(try await operation())) } catch { outcome.finish(.failure(error)) }

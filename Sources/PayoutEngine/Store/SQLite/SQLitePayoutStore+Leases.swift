@@ -37,6 +37,18 @@ extension SQLitePayoutStore {
         }
     }
 
+    func renewLease(referenceID: String, owner: String, leaseMilliseconds: Int64, now: Int64) async throws(StoreError) -> Int64? {
+        try TransitionRules.checkLease(leaseMilliseconds, "renewed")
+        let expires = TransitionRules.deadline(now, plus: leaseMilliseconds)
+        return try await transaction("renewLease \(referenceID)") { db in
+            let renewed = try Int64.fetchOne(db.cachedStatement(sql: """
+                UPDATE payouts SET lease_expires_at = ? WHERE reference_id = ? AND lease_owner = ? AND is_final = 0
+                RETURNING lease_expires_at
+                """), arguments: [expires, referenceID, owner])
+            return .commit(renewed)
+        }
+    }
+
     // MARK: - Transitions
 
     func commit(_ transition: PayoutTransition, now: Int64) async throws(StoreError) -> TransitionResult {

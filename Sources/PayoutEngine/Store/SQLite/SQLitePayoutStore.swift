@@ -96,6 +96,9 @@ final class SQLitePayoutStore: PayoutStore {
         }
     }
 
+    /// One process writes through one connection, which never waits on a row lock.
+    var lockConflicts: StoreLockConflicts { StoreLockConflicts() }
+
     // MARK: - Lifecycle
 
     func close() async {
