@@ -40,6 +40,7 @@ struct EngineHarness: Sendable {
         owner: String = "engine-\(UUID().uuidString.prefix(8))",
         client: DollrClient? = nil,
         clockOffset: Int64 = 0,
+        clock: StoreClock? = nil,
         leaseMilliseconds: Int64 = 10_000,
         policy: EnginePolicy = EngineHarness.policy(),
         observer: (any EngineObserver)? = nil,
@@ -53,7 +54,7 @@ struct EngineHarness: Sendable {
         configuration.providerProbeInterval = probeInterval
         configuration.leaseMilliseconds = leaseMilliseconds
         configuration.providerCallTimeoutMilliseconds = callTimeoutMilliseconds ?? self.callTimeoutMilliseconds
-        let clock = StoreClock { StoreClock.system.now() + clockOffset }
+        let clock = clock ?? StoreClock { StoreClock.system.now() + clockOffset }
         return PayoutEngine(
             store: store, dollr: client ?? self.client, configuration: configuration, logger: quietLogger, clock: clock,
             observer: observer, crashHook: crashHook)

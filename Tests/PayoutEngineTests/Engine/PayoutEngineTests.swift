@@ -73,6 +73,39 @@ struct PayoutEngineTests {
         }
     }
 
+    @Test("a payout that waited in its worker until its lease is shorter than a call renews the lease and goes on", arguments: StoreKind.allCases)
+    func waitingPayoutRenewsItsLease(kind: StoreKind) async throws {
+        try await EngineHarness.run(kind) { h in
+            try await h.store.setWallet(id: "1", currency: "USD", balanceMinor: 100_000, now: 0)
+            let reference = UUID()
+            #expect(try await h.engine().intake([Commands.record(reference, amount: "5.00")]).first?.isAccepted == true)
+            // After its first commit the payout "waits" 1.5 s on the engine's clock: its 4 s lease
+            // then has less left than the 3 s a call may take.
+            let waited = Locked<Int64>(0)
+            let clock = StoreClock { StoreClock.system.now() + waited.value }
+            let leases = LeaseCounter()
+            let expiries = Recorder<Int64>(), owners = Recorder<String>()
+            let store = h.store, key = reference.uuidString.lowercased()
+            let engine = h.engine(clock: clock, leaseMilliseconds: 4_000, observer: leases, callTimeoutMilliseconds: 3_000) { point, _, _ in
+                if point == .afterCall, let leased = try await store.payout(referenceID: key), let expiry = leased.leaseExpiresAt {
+                    expiries.append(expiry)
+                    owners.append(leased.leaseOwner ?? "")
+                }
+                guard point == .afterCommit else { return }
+                waited.withLock { if $0 == 0 { $0 = 1_500 } }
+            }
+            try await h.runUntilFinal(engine, [reference])
+            let payout = try #require(try await h.store.payout(referenceID: key))
+            #expect(payout.status == "COMPLETED")
+            #expect(leases.expired.value == 0 && leases.lost.value == 0, "the payout was never left")
+            // The calls before and after the wait ran under one claim, not a second one after the lease ran out.
+            #expect(owners.elements.count >= 2 && owners.elements[0] == owners.elements[1], "\(owners.elements)")
+            let first = try #require(expiries.elements.first)
+            #expect(expiries.elements.contains { $0 - first >= 1_500 }, "the lease was renewed past the wait: \(expiries.elements)")
+            #expect(h.sandboxExecution(reference)?.executeCalls == 1)
+        }
+    }
+
     @Test("every reason code is reached, each before or without a second execution", arguments: StoreKind.allCases)
     func reasonCodes(kind: StoreKind) async throws {
         try await EngineHarness.run(kind) { h in
@@ -252,4 +285,15 @@ struct PayoutEngineTests {
             #expect(execution.executeCalls == 1 && execution.status == .completed)
         }
     }
+}
+
+/// Counts the leases an engine lost or could not renew.
+private final class LeaseCounter: EngineObserver {
+    let lost = Locked(0)
+    let expired = Locked(0)
+    func providerCallFinished(call: String, outcome: String, duration: Duration) {}
+    func payoutFinished(status: PayoutStatus, reason: PayoutReason.Code?) {}
+    func ledgerMismatch(_ mismatch: LedgerMismatch, currency: String) {}
+    func leaseLost() { lost.withLock { $0 += 1 } }
+    func leaseExpired() { expired.withLock { $0 += 1 } }
 }

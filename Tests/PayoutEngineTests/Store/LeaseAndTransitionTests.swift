@@ -28,6 +28,29 @@ extension PayoutStoreConformance {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func renewLeaseExtendsOnlyALeaseTheOwnerStillHolds(kind: StoreKind) async throws {
+        try await withStore(kind) { fixture in
+            let store = fixture.store
+            _ = try await store.accept([command("r-1"), command("r-final")], now: t0)
+            _ = try #require(try await claimOnly("r-1", store, owner: "a", lease: 1_000, at: t0))
+            #expect(try await store.renewLease(referenceID: "r-1", owner: "a", leaseMilliseconds: 5_000, now: t0 + 500) == t0 + 5_500)
+            #expect(try await store.payout(referenceID: "r-1")?.leaseExpiresAt == t0 + 5_500)
+            #expect(try await store.renewLease(referenceID: "r-1", owner: "b", leaseMilliseconds: 5_000, now: t0 + 500) == nil)
+            // Ran out, but nobody claimed it since: still the owner's, and renewed.
+            #expect(try await store.renewLease(referenceID: "r-1", owner: "a", leaseMilliseconds: 1_000, now: t0 + 9_000) == t0 + 10_000)
+            // Claimed by another once it ran out: gone for good.
+            _ = try #require(try await claimOnly("r-1", store, owner: "b", lease: 1_000, at: t0 + 10_000))
+            #expect(try await store.renewLease(referenceID: "r-1", owner: "a", leaseMilliseconds: 1_000, now: t0 + 10_001) == nil)
+            #expect(try await store.payout(referenceID: "r-1")?.leaseOwner == "b")
+
+            let final = try #require(try await claimOnly("r-final", store, owner: "a", at: t0))
+            _ = try await store.commit(
+                transition(final, owner: "a", status: "FAILED", isFinal: true, renewLeaseMilliseconds: minute), now: t0)
+            #expect(try await store.renewLease(referenceID: "r-final", owner: "a", leaseMilliseconds: 1_000, now: t0) == nil)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func expiredLeaseIsClaimableAndTheOldOwnerIsFenced(kind: StoreKind) async throws {
         try await withStore(kind) { fixture in
             let store = fixture.store
