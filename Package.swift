@@ -192,9 +192,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Spawns the `payout-worker` binary for most tests; imports its module (`@testable`) for the
+        // chaos harness's own logic, which has no command of its own to drive it.
         .testTarget(
             name: "PayoutWorkerCLITests",
             dependencies: [
+                "PayoutWorkerCLI",
                 "DollrClient",
                 "DollrSandbox",
                 "Kafka",

@@ -14,7 +14,15 @@ struct ChaosCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chaos",
         abstract: "Runs worker processes under crashes and faults, then checks that nothing was paid twice, lost or overdrawn.",
-        discussion: "Prints one line of figures on stdout and exits 1 if any invariant is violated. Same seed, same workload and fault schedule.")
+        discussion: """
+            Prints one line of figures on stdout and, on stderr, a VIOLATION line per invariant violated. Same seed, \
+            same workload and fault schedule. Once the faults stop, \(StallDetector.defaultWindow.components.seconds) s \
+            in which no command is answered while some are still waiting is the violation `stalled`: the run stops \
+            waiting and writes \(StallReport.fileName) (the store's open transactions and their locks) to the artifacts. \
+            The embedded broker logs to broker.log there. Exit status: 0 when every invariant held; 1 when any was \
+            violated, whether or not the broker crashed; \(brokerCrashedExitStatus) when the embedded broker crashed \
+            (ended on its own while the run needed it) and no violation was found, or none could be looked for.
+            """)
 
     @Option(help: "Seed of the workload and the fault schedule.")
     var seed: UInt64 = 1
@@ -34,7 +42,7 @@ struct ChaosCommand: AsyncParsableCommand {
     @Option(help: "PostgreSQL URL of an empty database; by default a disposable PostgreSQL is started on loopback.")
     var store: String?
 
-    @Option(help: "Keep worker logs and the topics' contents in this directory (default: a temporary one, kept only on violation).")
+    @Option(help: "Keep worker and broker logs, the topics' contents and any stall report in this directory (default: a temporary one, kept only when something went wrong).")
     var artifacts: String?
 
     @Option(name: .customLong("worker-log-level"), help: "Log level of the worker processes.")
@@ -47,147 +55,64 @@ struct ChaosCommand: AsyncParsableCommand {
         guard (1...16).contains(workers) else { throw ValidationError("--workers must be between 1 and 16") }
         guard (5...3_600).contains(duration) else { throw ValidationError("--duration must be between 5 and 3600 seconds") }
         guard settleTimeout >= 10 else { throw ValidationError("--settle-timeout must be at least 10 seconds") }
+        if let store, !store.hasPrefix("postgres://"), !store.hasPrefix("postgresql://") {
+            throw ValidationError("--store must be a postgres:// or postgresql:// URL: the workers are separate processes on one store")
+        }
     }
 
     func run() async throws {
         var logger = logging.bootstrap(label: "payout-worker.chaos")
         if logging.level == .info { logger.logLevel = .warning }  // progress lines are the output
-        let started = ContinuousClock.now
-        let progress = ChaosProgress(started: started)
-        let directory = try Self.makeDirectory(artifacts)
-
-        progress.say("starting embedded Kafka, Dollr sandbox, PostgreSQL")
         // The run's own Kafka clients and broker report every outage it causes: expected, so quiet.
         var kafkaLogger = logger
         if logging.level == .info { kafkaLogger.logLevel = .critical }
+        let settings = ChaosRun.Settings(
+            seed: seed, workers: workers, duration: duration, settleTimeout: settleTimeout, keepArtifacts: artifacts != nil, started: .now)
+        let progress = ChaosProgress(started: settings.started)
+        let directory = try Self.makeDirectory(artifacts)
+
+        progress.say("starting embedded Kafka, Dollr sandbox, PostgreSQL")
         let env = try await ChaosEnvironment.start(seed: seed, commands: commands, storeURL: store, directory: directory, logger: logger)
         let fleet = try await env.startFleet(workers: workers, logLevel: workerLogLevel, directory: directory)
-        // Whatever ends the run early, no worker process outlives it.
+        let run: ChaosRun, ending: ChaosRun.Ending
         do {
-            let downstream = try DownstreamReaders(
-                bootstrapServers: env.broker.bootstrapServers, topics: env.topics, keepRecords: artifacts != nil, logger: kafkaLogger)
-            var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: env.broker.bootstrapServers)
-            producerConfiguration.deliveryTimeout = .seconds(120)  // outlasts any outage of the schedule
-            let producer = try KafkaProducer(configuration: producerConfiguration, logger: kafkaLogger)
-            let schedule = ChaosSchedule(seed: seed, seconds: duration, workers: workers)
-            let workload = env.workload
-            progress.say("\(workload.items.count) commands (\(workload.count(.payout)) payouts, \(workload.count(.duplicate)) duplicates, "
-                + "\(workload.count(.conflict)) conflicting, \(workload.count(.rejected) + workload.count(.garbage)) invalid), \(workers) workers, "
-                + "\(duration) s of faults: \(schedule.kills) kills, \(schedule.terminations) SIGTERMs, \(schedule.brokerOutages) broker outages, \(schedule.sandboxPauses) sandbox pauses")
-
-            try await faultPhase(env, fleet: fleet, downstream: downstream, producer: producer, schedule: schedule, progress: progress, directory: directory)
-            try await env.calm()
-            for slot in 0..<workers { try await fleet.start(slot) }
-            try await settle(workload, downstream: downstream, broker: env.broker, progress: progress)
-
-            let exits = await fleet.stopAll(within: .seconds(30)) + fleet.drainExits
-            if let crash = env.broker.crash { throw crash }
-            await downstream.close()
-            await producer.close()
-            let ledger = env.sandbox.sandbox.ledgerSnapshot()
-            let verdict = try await ChaosVerdict.check(
-                workload: workload, downstream: downstream.observer.snapshot, ledger: ledger,
-                store: env.store, opening: env.opening, workerExits: exits)
-            let counters = env.sandbox.sandbox.counters
-            let faults = counters.rateLimited + counters.serverErrors + counters.hangs + counters.lostResponses
-                + ledger.executions.filter { $0.status == .failed && !$0.refusedForFunds }.count
-            await env.shutdown()
-            try downstream.writeRecords(to: directory)
-            try Self.writeRefusedExecutes(ledger, to: directory)
-
-            let figures: [(String, Int)] = [
-                ("seed", Int(truncatingIfNeeded: seed)), ("commands", workload.items.count), ("payouts", workload.count(.payout)),
-                ("duplicates", workload.count(.duplicate)), ("conflicts", workload.count(.conflict)),
-                ("invalid", workload.count(.rejected) + workload.count(.garbage)), ("workers", workers),
-                ("kills", await fleet.kills), ("sigterms", await fleet.drainExits.count), ("broker_outages", schedule.brokerOutages), ("sandbox_pauses", schedule.sandboxPauses),
-                ("faults", faults),
-            ] + verdict.figures + [("elapsed_s", Int((ContinuousClock.now - started).components.seconds)), ("violations", verdict.violations.count)]
-            try report(figures, violations: verdict.violations, directory: directory)
+            run = try ChaosRun(settings: settings, env: env, fleet: fleet, progress: progress, directory: directory, kafkaLogger: kafkaLogger)
+            ending = try await run.phases()
         } catch {
+            // Whatever ends the run early, no worker process outlives it.
             _ = await fleet.stopAll(within: .seconds(30))
-            // Whatever failed once the broker had died failed because of it.
-            guard let crash = env.broker.crash else { throw error }
             await env.shutdown()
-            FileHandle.standardError.write(Data("\(crash); no verdict on the workers. Logs: \(directory.path)\n".utf8))
-            print("chaos seed=\(seed) broker_crashed=1")
-            throw ExitCode(Self.brokerCrashedExitStatus)
+            throw error
         }
+        try await run.conclude(ending)
     }
 
-    /// The run could not judge the workers: librdkafka's mock broker aborted under it.
+    /// The embedded broker crashed under the run and no violation was found (or none could be
+    /// looked for): no verdict on the workers.
     static let brokerCrashedExitStatus: Int32 = 3
 
-    /// Publishes the workload while the schedule kills and restarts workers, takes the broker
-    /// down and pauses the sandbox. Faults start once the group has formed and the first payouts
-    /// come out: a broker outage during the very first join would spend a short run before
-    /// anything runs.
-    private func faultPhase(
-        _ env: ChaosEnvironment, fleet: WorkerFleet, downstream: DownstreamReaders, producer: KafkaProducer,
-        schedule: ChaosSchedule, progress: ChaosProgress, directory: URL
-    ) async throws {
-        let slices = Self.slices(env.workload)
-        try await Self.send(slices[0], with: producer)
-        let warmUp = ContinuousClock.now + .seconds(120)
-        while downstream.observer.snapshot.events == 0 {
-            if let crash = env.broker.crash { throw crash }
-            guard ContinuousClock.now < warmUp else { throw RunFailure("no status event within 120 s of start: see \(directory.path)") }
-            try await Task.sleep(for: .milliseconds(100))  // polling the observer's count
-        }
-        env.sandbox.sandbox.updateFaults { ChaosFaults.on(&$0) }
-        let chaosStart = ContinuousClock.now
-        let publishing = Task { try await Self.publish(slices.dropFirst(), with: producer, over: .seconds(duration), from: chaosStart) }
-        for step in schedule.steps {
-            try await Task.sleep(until: chaosStart + .milliseconds(step.atMilliseconds))  // the schedule's clock
-            if let crash = env.broker.crash { throw crash }
-            switch step.action {
-            case .kill(let slot): _ = await fleet.kill(slot)
-            case .terminate(let slot): await fleet.terminate(slot)
-            case .restart(let slot): try await fleet.start(slot)
-            case .brokerDown: try await env.broker.setBrokerDown(1)
-            case .brokerUp: try await env.broker.setBrokerUp(1)
-            case .pauseSandbox: env.sandbox.sandbox.pause()
-            case .resumeSandbox: env.sandbox.sandbox.resume()
-            }
-            progress.tick(downstream.observer.snapshot, workload: env.workload)
-        }
-        try await Task.sleep(until: chaosStart + .seconds(duration))
-        try await publishing.value
+    /// 1 on any violation, whatever happened to the broker: a crash never hides one. Otherwise
+    /// ``brokerCrashedExitStatus`` if the broker crashed, else 0.
+    static func exitStatus(violations: Int, brokerCrashed: Bool) -> Int32 {
+        if violations > 0 { return 1 }
+        return brokerCrashed ? brokerCrashedExitStatus : 0
     }
 
-    /// Waits, faults off, until everything is answered or the settle timeout passes.
-    private func settle(_ workload: CommandWorkload, downstream: DownstreamReaders, broker: BrokerProcess, progress: ChaosProgress) async throws {
-        progress.say("faults off; waiting up to \(settleTimeout) s for every answer")
-        let deadline = ContinuousClock.now + .seconds(settleTimeout)
-        while !Self.answered(workload, downstream.observer.snapshot), ContinuousClock.now < deadline {
-            if let crash = broker.crash { throw crash }
-            progress.tick(downstream.observer.snapshot, workload: workload)
-            try await Task.sleep(for: .milliseconds(250))  // polling the observer's counts, not synchronising
-        }
-    }
-
-    /// One line of figures on stdout, a `VIOLATION` line per violation on stderr; artifacts kept
-    /// when asked for or when something was violated.
-    private func report(_ figures: [(String, Int)], violations: [String], directory: URL) throws {
-        for violation in violations { FileHandle.standardError.write(Data("VIOLATION \(violation)\n".utf8)) }
-        print("chaos " + figures.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
-        if violations.isEmpty && artifacts == nil {
-            try? FileManager.default.removeItem(at: directory)
-        } else {
-            FileHandle.standardError.write(Data("worker logs and topic contents: \(directory.path)\n".utf8))
-        }
-        if !violations.isEmpty { throw ExitCode(1) }
-    }
-
-    /// Everything answered: a final status for each payout, REJECTED for each invalid command
-    /// with a reference_id, a dead letter for each unreadable or conflicting record.
-    static func answered(_ workload: CommandWorkload, _ snapshot: DownstreamObserver.Snapshot) -> Bool {
-        workload.items.allSatisfy { item in
+    /// How many commands are answered and how many still wait: a final status for each payout,
+    /// REJECTED for each invalid command with a reference_id, a dead letter for each unreadable
+    /// or conflicting record. Identical duplicates are answered with their original.
+    static func answers(_ workload: CommandWorkload, _ snapshot: DownstreamObserver.Snapshot) -> (answered: Int, unanswered: Int) {
+        var answered = 0, unanswered = 0
+        for item in workload.items {
+            let done: Bool
             switch item.kind {
-            case .payout, .rejected: snapshot.finals[item.referenceID!] != nil
-            case .duplicate: true
-            case .garbage, .conflict: snapshot.deadLetterValues[String(decoding: item.record.value ?? [], as: UTF8.self)] != nil
+            case .payout, .rejected: done = snapshot.finals[item.referenceID!] != nil
+            case .duplicate: continue
+            case .garbage, .conflict: done = snapshot.deadLetterValues[String(decoding: item.record.value ?? [], as: UTF8.self)] != nil
             }
+            if done { answered += 1 } else { unanswered += 1 }
         }
+        return (answered, unanswered)
     }
 
     /// The main wave in 20 slices, then the delayed wave (late duplicates, conflicting commands).
@@ -212,7 +137,7 @@ struct ChaosCommand: AsyncParsableCommand {
 
     /// `sandbox-refused-executes.jsonl`: every reference_id with an execute Dollr refused, and why,
     /// for a reader who wants to know how each came about (grep the worker logs for the id).
-    private static func writeRefusedExecutes(_ ledger: SandboxLedgerSnapshot, to directory: URL) throws {
+    static func writeRefusedExecutes(_ ledger: SandboxLedgerSnapshot, to directory: URL) throws {
         let lines = ledger.executions.filter { !$0.refusals.isEmpty }.map { execution in
             #"{"reference_id":"\#(execution.referenceID)","execute_calls":\#(execution.executeCalls),"accepted":\#(execution.accepted),"refusals":[\#(execution.refusals.map { "\"\($0)\"" }.joined(separator: ","))]}"#
         }

@@ -9,14 +9,18 @@ import PayoutWorker
 
 /// What a chaos run stands on: an embedded Kafka with the worker's topics (in a child process:
 /// see ``BrokerProcess``), the Dollr sandbox
-/// (faults off until the run turns them on), a migrated PostgreSQL store, and both ledgers opened
-/// with the same balances, too small for every payout of the workload.
+/// (faults off until the run turns them on), a migrated PostgreSQL store with a connection of its
+/// own to ask the server about itself, and both ledgers opened with the same balances, too small
+/// for every payout of the workload.
 struct ChaosEnvironment {
     let topics: WorkerConfiguration.Kafka
     let broker: BrokerProcess
     let sandbox: SandboxServer
     let storeURL: String
     let store: any PayoutStore
+    let probe: ChaosStoreProbe
+    /// The database's deadlock count when the run began (``ChaosStoreProbe/deadlocks()``).
+    let deadlocksAtOpening: Int
     let workload: CommandWorkload
     let opening: [(currency: CurrencyCode, balanceMinor: Int64)]
 
@@ -36,6 +40,8 @@ struct ChaosEnvironment {
         if let given { storeURL = given } else { storeURL = try await LocalPostgresServer.shared.createDatabase(prefix: "chaos") }
         let store = try await PayoutStoreFactory.open(url: storeURL, logger: logger)
         try await store.migrate()
+        let probe = try await ChaosStoreProbe.connect(url: storeURL, logger: logger)
+        let deadlocksAtOpening = try await probe.deadlocks()
 
         let workload = CommandWorkload(total: commands, topic: topics.commandsTopic, seed: seed, mix: .chaos)
         let opening = workload.walletsTooSmallForAll
@@ -44,8 +50,8 @@ struct ChaosEnvironment {
             sandbox.sandbox.setWalletBalance(Money(minorUnits: wallet.balanceMinor, currency: wallet.currency))
         }
         return ChaosEnvironment(
-            topics: topics, broker: broker, sandbox: sandbox, storeURL: storeURL, store: store, workload: workload,
-            opening: opening)
+            topics: topics, broker: broker, sandbox: sandbox, storeURL: storeURL, store: store, probe: probe,
+            deadlocksAtOpening: deadlocksAtOpening, workload: workload, opening: opening)
     }
 
     /// `workers` `payout-worker run` processes (this same binary) on this environment, started.
@@ -72,7 +78,9 @@ struct ChaosEnvironment {
         try await broker.setBrokerUp(1)
     }
 
+    /// Stops everything; the broker's end is then the run's doing, never a crash.
     func shutdown() async {
+        await probe.close()
         await store.close()
         await sandbox.stop()
         await broker.stop()

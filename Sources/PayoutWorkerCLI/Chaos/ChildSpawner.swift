@@ -20,6 +20,18 @@ enum ChildSpawner {
         stdin: Int32? = nil, stdout: Int32? = nil,
         onExit: @escaping @Sendable (Int32) -> Void
     ) throws -> pid_t {
+        try spawn(
+            executable, arguments: arguments, environment: environment, logPath: logPath, stdin: stdin, stdout: stdout,
+            onTermination: { onExit($0.code) })
+    }
+
+    /// ``spawn(_:arguments:environment:logPath:stdin:stdout:onExit:)``, telling apart an exit and
+    /// a signal: a report that says "killed by SIGABRT" needs to know which it was.
+    static func spawn(
+        _ executable: String, arguments: [String], environment: [String: String], logPath: String,
+        stdin: Int32? = nil, stdout: Int32? = nil,
+        onTermination: @escaping @Sendable (ChildTermination) -> Void
+    ) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -51,9 +63,41 @@ enum ChildSpawner {
         Thread.detachNewThread {
             var status: Int32 = 0
             while waitpid(child, &status, 0) == -1 && errno == EINTR {}
-            let signal = status & 0x7F
-            onExit(signal == 0 ? (status >> 8) & 0xFF : 128 + signal)
+            onTermination(ChildTermination(waitStatus: status))
         }
         return pid
     }
+}
+
+/// How a child process ended: by exiting, or by a signal.
+enum ChildTermination: Equatable, Sendable, CustomStringConvertible {
+    case exited(Int32)
+    case signalled(Int32)
+
+    /// From `waitpid`'s status (the child was not traced or stopped: `spawn` does not ask for those).
+    init(waitStatus status: Int32) {
+        let signal = status & 0x7F
+        self = signal == 0 ? .exited((status >> 8) & 0xFF) : .signalled(signal)
+    }
+
+    /// The shell's number for it: the exit status, or 128 + the signal.
+    var code: Int32 {
+        switch self {
+        case .exited(let status): status
+        case .signalled(let signal): 128 + signal
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .exited(let status): "exit status \(status)"
+        case .signalled(let signal): "killed by signal \(signal)" + (Self.signalNames[signal].map { " (\($0))" } ?? "")
+        }
+    }
+
+    /// The signals a crashed or stopped child usually dies of (strsignal is not thread-safe).
+    private static let signalNames: [Int32: String] = [
+        SIGABRT: "SIGABRT", SIGSEGV: "SIGSEGV", SIGBUS: "SIGBUS", SIGILL: "SIGILL", SIGFPE: "SIGFPE",
+        SIGKILL: "SIGKILL", SIGTERM: "SIGTERM", SIGINT: "SIGINT", SIGTRAP: "SIGTRAP", SIGPIPE: "SIGPIPE",
+    ]
 }

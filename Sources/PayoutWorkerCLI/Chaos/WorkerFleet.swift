@@ -51,10 +51,8 @@ actor WorkerFleet {
         slots[slot].generation += 1
         let generation = slots[slot].generation
         slots[slot].pid = try ChildSpawner.spawn(
-            executable.path, arguments: arguments, environment: environment, logPath: logFile(slot).path
-        ) { [weak self] status in
-            Task { await self?.ended(slot: slot, generation: generation, status: status) }
-        }
+            executable.path, arguments: arguments, environment: environment, logPath: logFile(slot).path,
+            onExit: { [weak self] status in Task { await self?.ended(slot: slot, generation: generation, status: status) } })
     }
 
     /// SIGKILLs the slot's worker, if running (a draining one too); returns whether one was killed.
