@@ -238,9 +238,9 @@ struct ChaosRun {
             ("kills", await fleet.kills), ("sigterms", await fleet.drainExits.count), ("broker_outages", schedule.brokerOutages),
             ("sandbox_pauses", schedule.sandboxPauses), ("faults", faults),
         ] + (verdict?.figures ?? [])
-        // The store's contention, per 1,000 payouts. Lease figures (leases_lost_per_1000,
-        // leases_expired_per_1000) belong beside it: docs/reliability.md says what they need.
+        // The store's contention and the leases that moved, per 1,000 payouts.
         if let deadlocks { figures += [("deadlocks", deadlocks), ("deadlocks_per_1000", deadlocks * 1_000 / max(1, payouts))] }
+        figures += LeaseTally(logs: (0..<settings.workers).map(fleet.logFile)).figures(payouts: payouts)
         return figures + [
             ("stalled", stalled ? 1 : 0), ("broker_crashed", crashed ? 1 : 0),
             ("elapsed_s", Int((ContinuousClock.now - settings.started).components.seconds)),

@@ -37,7 +37,7 @@ actor WorkerFleet {
 
     static func workerID(_ slot: Int) -> String { "chaos-worker-\(slot + 1)" }
 
-    func logFile(_ slot: Int) -> URL { logDirectory.appendingPathComponent("\(Self.workerID(slot)).log") }
+    nonisolated func logFile(_ slot: Int) -> URL { logDirectory.appendingPathComponent("\(Self.workerID(slot)).log") }
 
     /// Starts the slot's worker unless one is running; if one is draining, once it has exited.
     func start(_ slot: Int) throws {
