@@ -3,6 +3,11 @@ import Synchronization
 
 /// A `payout-worker` (or other) process started by a test: stdout lines are recorded as they
 /// arrive, stderr is kept for diagnostics (and for scanning logs for secrets).
+///
+/// It dies with the test process, however that ends: it is started through `setpriv --pdeathsig
+/// KILL` from a thread that lives as long as the test process (see ``SpawningThread``). It starts
+/// with default signal handling and an empty signal mask, as from a shell, unless the test asks
+/// for signals to start blocked.
 public final class ChildProcess: Sendable {
     public let stdoutLines = Recorder<String>()
     /// stderr's lines as they arrive, to wait for a log line.
@@ -11,61 +16,133 @@ public final class ChildProcess: Sendable {
     private let exit = Recorder<Int32>()
     private let stdoutClosed = Recorder<Bool>()
     private let stderrClosed = Recorder<Bool>()
-    // Process is not Sendable; after start it is only read (pid, status) and waited on.
-    private let process: UncheckedBox<Process>
+    public let processIdentifier: Int32
 
     /// The `payout-worker` binary built next to the test bundle.
     public static var payoutWorkerBinary: URL {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("payout-worker")
     }
 
-    public init(_ executable: URL, arguments: [String], environment: [String: String] = [:]) throws {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        // A `payout-worker` child ends when the test runner does, crashed or not (see ParentWatch).
-        process.environment = ProcessInfo.processInfo.environment
+    /// Starts `executable`. `blockedSignals` start blocked in the child, as a spawner that hands
+    /// them over pending does: one sent before the child unblocks it waits for it.
+    public init(_ executable: URL, arguments: [String], environment: [String: String] = [:], blockedSignals: [Int32] = []) throws {
+        // A `payout-worker` child that spawns children of its own passes the watch on (ParentWatch).
+        let environment = ProcessInfo.processInfo.environment
             .merging(["EXIT_WITH_PARENT_PID": String(getpid())]) { _, new in new }
             .merging(environment) { _, new in new }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        self.process = UncheckedBox(process)
-        // The exit comes from Foundation's own reaper thread. Not `waitUntilExit()`: on Linux it
-        // spins its thread's empty run loop until the child ends, a core per waiting child, and a
-        // suite with a dozen children alive starved everything else of CPU.
-        let exit = exit
-        process.terminationHandler = { exit.append($0.terminationStatus) }
+        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+            throw SpawnFailure(description: "\(executable.path) is not an executable file")
+        }
+        let stdout = try Self.pipe(), stderr = try Self.pipe()
+        let pid: pid_t
+        do {
+            pid = try SpawningThread.shared.run {
+                try Self.spawn(executable.path, arguments, environment, stdout: stdout.write, stderr: stderr.write, blocked: blockedSignals)
+            }
+        } catch {
+            for end in [stdout.read, stdout.write, stderr.read, stderr.write] { close(end) }
+            throw error
+        }
+        close(stdout.write)
+        close(stderr.write)
+        processIdentifier = pid
 
-        try process.run()
+        // waitpid blocks: a plain thread per child, never the cooperative pool.
+        let exit = exit
+        Thread.detachNewThread {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+            let signal = status & 0x7F
+            exit.append(signal == 0 ? (status >> 8) & 0xFF : 128 + signal)
+        }
         // Pipes are drained with blocking reads on dedicated threads: Foundation's
         // dispatch-driven readabilityHandler crashed libdispatch under heavy process churn on
         // Linux, and a plain thread is all a test child needs.
         let stdoutClosed = stdoutClosed, stderrClosed = stderrClosed, stderrChunks = stderrChunks
-        let outHandle = UncheckedBox(out.fileHandleForReading), errHandle = UncheckedBox(err.fileHandleForReading)
         let outLines = LineSplitter(into: stdoutLines), errLines = LineSplitter(into: stderrLines)
         Thread.detachNewThread {
-            while let chunk = Self.read(outHandle.value) { outLines.feed(chunk) }
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while let chunk = Self.read(stdout.read, into: &buffer) { outLines.feed(chunk) }
+            close(stdout.read)
             outLines.finish()
             stdoutClosed.append(true)
         }
         Thread.detachNewThread {
-            while let chunk = Self.read(errHandle.value) {
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while let chunk = Self.read(stderr.read, into: &buffer) {
                 stderrChunks.append(chunk)
                 errLines.feed(chunk)
             }
+            close(stderr.read)
             errLines.finish()
             stderrClosed.append(true)
         }
     }
 
-    /// The next bytes of a pipe, nil at its end. A plain read(2), not `availableData`: Foundation
-    /// stops the process on a read error, and under heavy process churn the test runner was
-    /// aborted (signal 6) in one of these threads.
-    private static func read(_ handle: FileHandle) -> Data? {
-        var buffer = [UInt8](repeating: 0, count: 65_536)
+    /// A pipe whose ends no other child inherits; the child gets its write end as stdout or stderr.
+    private static func pipe() throws -> (read: Int32, write: Int32) {
+        var ends: [Int32] = [-1, -1]
+        guard Glibc.pipe(&ends) == 0 else { throw SpawnFailure(description: "pipe: errno \(errno)") }
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        return (ends[0], ends[1])
+    }
+
+    /// Runs on the spawning thread. stdin is /dev/null; every other descriptor of the test process
+    /// is closed in the child, including those opened without close-on-exec (Foundation's pipes).
+    private static func spawn(
+        _ executable: String, _ arguments: [String], _ environment: [String: String], stdout: Int32, stderr: Int32, blocked: [Int32]
+    ) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
+        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+        // glibc ignores a close whose descriptor another thread closed meanwhile.
+        for descriptor in openDescriptors() where descriptor > 2 { posix_spawn_file_actions_addclose(&actions, descriptor) }
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var mask = sigset_t(), allSignals = sigset_t()
+        sigemptyset(&mask)
+        for signal in blocked { sigaddset(&mask, signal) }
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &mask)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let command = [setpriv, "--pdeathsig", "KILL", "--", executable] + arguments
+        let argv = command.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, setpriv, &actions, &attributes, argv, envp)
+        guard result == 0 else { throw SpawnFailure(description: "posix_spawn \(executable): \(String(cString: strerror(result)))") }
+        return pid
+    }
+
+    /// util-linux's, which sets PR_SET_PDEATHSIG and then executes the command in its place.
+    private static let setpriv = "/usr/bin/setpriv"
+
+    private static func openDescriptors() -> [Int32] {
+        guard let directory = opendir("/proc/self/fd") else { return [] }
+        defer { closedir(directory) }
+        var descriptors: [Int32] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if let descriptor = Int32(name) { descriptors.append(descriptor) }
+        }
+        return descriptors
+    }
+
+    /// The next bytes of a pipe, nil at its end.
+    private static func read(_ descriptor: Int32, into buffer: inout [UInt8]) -> Data? {
         while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(handle.fileDescriptor, $0.baseAddress, $0.count) }
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
             if count > 0 { return Data(buffer[0..<count]) }
             if count < 0, errno == EINTR { continue }
             return nil
@@ -96,16 +173,15 @@ public final class ChildProcess: Sendable {
         return lines.elements.first { $0.contains(text) }!
     }
 
-    public var processIdentifier: Int32 { process.value.processIdentifier }
-
     public func signal(_ signal: Int32) {
-        kill(process.value.processIdentifier, signal)
+        kill(processIdentifier, signal)
     }
 
     /// Waits for the process to exit and its stdout to be read to the end, then for its stderr
     /// too (a loaded machine can run the reading thread well after the exit, and a test that
-    /// reads `stderr` then found it empty); returns the exit status. The stderr wait has a bound
-    /// of its own: a grandchild that inherited the pipe may hold it open after the exit.
+    /// reads `stderr` then found it empty); returns the exit status, or 128 + the signal that
+    /// ended it. The stderr wait has a bound of its own: a grandchild that inherited the pipe may
+    /// hold it open after the exit.
     public func waitForExit(within limit: Duration = .seconds(60)) async throws -> Int32 {
         let exit = exit, stdoutClosed = stdoutClosed, stderrClosed = stderrClosed
         try await withDeadline(limit, "process exit") {
@@ -117,7 +193,47 @@ public final class ChildProcess: Sendable {
     }
 
     deinit {
-        if process.value.isRunning { kill(process.value.processIdentifier, SIGKILL) }
+        if exit.elements.isEmpty { kill(processIdentifier, SIGKILL) }
+    }
+}
+
+public struct SpawnFailure: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// The one thread that starts every ``ChildProcess``, alive as long as the test process. Linux
+/// sends a child its parent-death signal when the *thread* that spawned it ends, not the process;
+/// spawned from a pool thread that retires, a child would be killed mid-test.
+private final class SpawningThread: Sendable {
+    static let shared = SpawningThread()
+
+    private let jobs = Mutex<[@Sendable () -> Void]>([])
+    private let queued = DispatchSemaphore(value: 0)
+
+    private init() {
+        Thread.detachNewThread { [self] in
+            while true {
+                queued.wait()
+                let job = jobs.withLock { $0.removeFirst() }
+                job()
+            }
+        }
+    }
+
+    /// Runs `body` on the spawning thread; the calling thread waits for it, as long as a
+    /// posix_spawn takes.
+    func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) throws -> T {
+        let result = Mutex<Result<T, any Error>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        jobs.withLock {
+            $0.append {
+                result.withLock { $0 = Result(catching: body) }
+                done.signal()
+            }
+        }
+        queued.signal()
+        done.wait()
+        return try result.withLock { $0! }.get()
     }
 }
 
@@ -144,12 +260,6 @@ private final class LineSplitter: @unchecked Sendable {
         if !pending.isEmpty { lines.append(String(decoding: pending, as: UTF8.self)) }
         pending = Data()
     }
-}
-
-/// Wraps a non-Sendable value whose use is confined as documented at the use site.
-public struct UncheckedBox<Value>: @unchecked Sendable {
-    public let value: Value
-    public init(_ value: Value) { self.value = value }
 }
 
 /// Runs a command to completion and returns its exit status and stdout.
