@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 
 /// The one executable: every way to run the project is a subcommand of `payout-worker`.
 @main
@@ -22,4 +23,17 @@ struct PayoutWorkerCommand: AsyncParsableCommand {
             ChaosCommand.self,
         ]
     )
+}
+
+/// Run by the loader once the libraries are initialised, before `main`: a subcommand that stops on
+/// SIGTERM or SIGINT traps them here, so a signal in the process's first milliseconds (argument
+/// parsing, the configuration, the async runtime starting) is kept as a stop instead of ending it
+/// with status 143. glibc passes `argc`, `argv` and `envp` to these functions; a test bundle that
+/// links this module has no subcommand in `argv[1]` and traps nothing.
+@section(".init_array") @used
+private let trapSignalsBeforeMain: @convention(c) (
+    Int32, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+) -> Void = { argc, argv, _ in
+    guard argc > 1, let argv, let subcommand = argv[1] else { return }
+    if SignalledStop.subcommands.contains(String(cString: subcommand)) { SignalTrap.install() }
 }

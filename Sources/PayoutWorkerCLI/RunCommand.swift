@@ -18,10 +18,10 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (configuration, logger) = try ServiceStartup.configure(file: configFile, label: "payout-worker")
-        // Trapped before anything starts: a SIGTERM that arrives while the store, the Dollr client
-        // and the Kafka clients are still opening (an orchestrator stopping a pod that just
-        // started) is kept and drains the runtime as soon as it exists, instead of killing the
-        // process mid-start with the default disposition.
+        // The signals are trapped since before `main` (SignalTrap): one that arrives while the
+        // configuration loads or the store, the Dollr client and the Kafka clients are still
+        // opening (an orchestrator stopping a pod that just started) is kept and drains the
+        // runtime as soon as it exists.
         let stop = await SignalledStop()
         ParentWatch.start()
         logger.info("payout-worker starting", metadata: ["librdkafka": "\(KafkaLibrary.version)"])

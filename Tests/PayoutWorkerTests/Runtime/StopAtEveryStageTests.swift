@@ -19,8 +19,7 @@ struct StopAtEveryStageTests {
         #"{"kafka": {"consumer_properties": {"debug": "cgrp", "partition.assignment.strategy": "\#(strategy)"}}, "shutdown_timeout_ms": 10000}"#
     }
 
-    /// The worker's first line, logged once SIGTERM is trapped (before that, at the very start of
-    /// a process, the default disposition still applies).
+    /// The worker's first line, logged while it starts up.
     static let starting = "payout-worker starting"
     /// librdkafka's join-state lines.
     static let joining = "changed join state init -> wait-join"
