@@ -33,12 +33,14 @@ enum ChaosFaults {
 
     /// The worker configuration file every chaos worker runs with: short leases and session
     /// timeouts so a killed worker's payouts and partitions move on within seconds, a poll budget
-    /// short enough for a bounded run.
+    /// short enough for a bounded run. The lease outlasts a Dollr call (2 s) plus the longest a
+    /// store statement waits for a lock (PostgreSQL's `lock_timeout`, 5 s): a shorter one is lost
+    /// by a live worker whenever the fleet's commits queue for a wallet.
     static func workerConfiguration(logLevel: String) -> String {
         #"""
         {"kafka": {"properties": {"reconnect.backoff.max.ms": "1000"},
                    "consumer_properties": {"session.timeout.ms": "6000", "heartbeat.interval.ms": "500"}},
-         "engine": {"lease_ms": 4000, "poll_initial_delay_ms": 200, "poll_maximum_delay_ms": 1000, "poll_budget_ms": 60000,
+         "engine": {"lease_ms": 10000, "poll_initial_delay_ms": 200, "poll_maximum_delay_ms": 1000, "poll_budget_ms": 60000,
                     "retry_base_delay_ms": 100, "retry_maximum_delay_ms": 2000, "not_found_grace_ms": 8000},
          "dollr": {"request_timeout_ms": 2000, "connect_timeout_ms": 1000},
          "shutdown_timeout_ms": 15000,
