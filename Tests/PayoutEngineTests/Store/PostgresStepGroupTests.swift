@@ -129,9 +129,18 @@ private func withNumbersTable(_ body: (PostgresPayoutStore) async throws -> Void
 
 /// Sessions of the store's database left open in a transaction.
 func openTransactions(_ store: PostgresPayoutStore) async throws -> Int {
-    try await store.read("open transactions") { connection in
+    try await sessions(store, where: "state LIKE 'idle in transaction%'")
+}
+
+/// Sessions of the store's database waiting for a lock.
+func lockWaiters(_ store: PostgresPayoutStore) async throws -> Int {
+    try await sessions(store, where: "wait_event_type = 'Lock'")
+}
+
+private func sessions(_ store: PostgresPayoutStore, where condition: String) async throws -> Int {
+    try await store.read("sessions") { connection in
         try await connection.query(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+            PostgresQuery(unsafeSQL: "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND \(condition)"),
             logger: quietLogger
         ).collect().first?.decode(Int.self) ?? -1
     }
@@ -165,15 +174,5 @@ private struct BusyGroups {
         try await locker.query("COMMIT", logger: quietLogger)
         try await locker.close()
         for holder in holders { _ = try #require(try await holder.value.committed) }
-    }
-}
-
-/// Sessions of the store's database waiting for a lock.
-func lockWaiters(_ store: PostgresPayoutStore) async throws -> Int {
-    try await store.read("lock waiters") { connection in
-        try await connection.query(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-            logger: quietLogger
-        ).collect().first?.decode(Int.self) ?? -1
     }
 }

@@ -11,10 +11,9 @@ extension PostgresPayoutStore {
         try TransitionRules.checkIntake(items)
         // A batch that finds some of its new payouts inserted by a concurrent intake runs again,
         // so that it locks them with the others, in order (see `acceptCommands`).
-        for _ in 1..<Self.intakeAttempts {
+        for _ in 1...Self.intakeAttempts {
             if let outcomes = try await acceptOnce(items, now: now) { return outcomes }
         }
-        if let outcomes = try await acceptOnce(items, now: now) { return outcomes }
         throw StoreError(.conflict, "accept: the batch's payouts kept being inserted by concurrent intakes", isRetriable: true)
     }
 

@@ -203,11 +203,7 @@ final class PostgresPayoutStore: PayoutStore {
         do {
             decision = try await body(connection)
         } catch {
-            do {
-                try await connection.query("ROLLBACK", logger: logger)
-            } catch {
-                try? await connection.close()
-            }
+            await connection.rollBackOrClose(logger: logger)
             throw error
         }
         switch decision {
@@ -320,6 +316,18 @@ final class PostgresPayoutStore: PayoutStore {
             mapped = StoreError(.connection, "connect to \(location): \(underlying)", isRetriable: true)
         }
         return mapped
+    }
+}
+
+extension PostgresConnection {
+    /// Rolls back the open transaction after a failure; a connection that cannot roll back is
+    /// closed, so that it never goes back to the pool inside a transaction.
+    func rollBackOrClose(logger: Logger) async {
+        do {
+            try await query("ROLLBACK", logger: logger)
+        } catch {
+            try? await close()
+        }
     }
 }
 

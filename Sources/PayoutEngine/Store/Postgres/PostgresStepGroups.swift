@@ -145,11 +145,7 @@ final class PostgresStepGroups: Sendable {
                 outcomes[index] = outcome
             }
         } catch {
-            do {
-                try await connection.query("ROLLBACK", logger: logger)
-            } catch {
-                try? await connection.close()
-            }
+            await connection.rollBackOrClose(logger: logger)
             throw error
         }
         do {
