@@ -35,6 +35,7 @@ extension PostgresPayoutStore {
             try await connection.query("""
                 UPDATE payouts SET lease_owner = NULL, lease_expires_at = NULL WHERE reference_id = \(referenceID) AND lease_owner = \(owner)
                 """, logger: logger)
+            return ()
         }
     }
 
