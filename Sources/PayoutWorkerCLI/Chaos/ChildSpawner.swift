@@ -42,10 +42,16 @@ enum ChildSpawner {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t(), allSignals = sigset_t()
-        sigemptyset(&noSignals)
+        // The child starts with SIGTERM and SIGINT blocked: one the run sends before the child's
+        // own trap is installed (during exec and loading, its first milliseconds) stays pending,
+        // and the trap takes it as a stop (see `SignalledStop`) instead of the default action
+        // ending the child with 143. Every other signal starts unblocked, at its default.
+        var stopSignals = sigset_t(), allSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGTERM)
+        sigaddset(&stopSignals, SIGINT)
         sigfillset(&allSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigmask(&attributes, &stopSignals)
         posix_spawnattr_setsigdefault(&attributes, &allSignals)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 

@@ -176,6 +176,10 @@ extension PostgresPayoutStore {
         _ items: [(source: IntakeSource, referenceID: String)], now: Int64, on connection: PostgresConnection
     ) async throws -> Set<IntakeSource> {
         guard !items.isEmpty else { return [] }
+        // In place order, so two intakes of overlapping batches (two workers reading the same
+        // records around a rebalance, their partitions interleaved differently) take these keys
+        // in one order and never wait on each other in a cycle.
+        let items = items.sorted { ($0.source.stream, $0.source.partition, $0.source.offset) < ($1.source.stream, $1.source.partition, $1.source.offset) }
         let rows = try await connection.query("""
             INSERT INTO intake_sources (source_topic, source_partition, source_offset, reference_id, recorded_at)
             SELECT source_topic, source_partition, source_offset, reference_id, \(now)
