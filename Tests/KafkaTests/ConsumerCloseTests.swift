@@ -30,6 +30,10 @@ struct ConsumerCloseTests {
         // Generous: the bound is closeTimeout (2 s); without it close() waits for ever.
         try await withDeadline(.seconds(30), "close with the broker gone") { await consumer.close() }
         #expect(events.elements.contains { if case .revoked = $0 { true } else { false } }, "the final revoke still ran")
+        // The member never left its group: destroying its handle would leave librdkafka's main
+        // thread spinning for as long as the coordinator stays gone.
+        let busy = try await busyLibrdkafkaMainThreads(over: .seconds(1))
+        #expect(busy.isEmpty, "librdkafka main threads busy after the close: \(busy)")
         await env.shutdown()
     }
 }

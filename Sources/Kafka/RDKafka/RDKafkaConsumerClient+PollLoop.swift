@@ -75,14 +75,14 @@ extension RDKafkaConsumerClient {
         } else if left {
             rd_kafka_destroy_flags(handle.pointer, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE)
         } else {
-            // rd_kafka_destroy still waits for the group to terminate, which it does only once
-            // the coordinator answers or the session times out. Nothing uses the handle any more
-            // (the leases are retired), so that wait need not hold up close: the handle is torn
-            // down on a thread of its own, and a stopping process may exit before it is done.
-            Thread.detachNewThread {
-                rd_kafka_destroy_flags(handle.pointer, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE)
-                _ = callbacks  // must outlive rd_kafka_destroy
-            }
+            // Destroying it would wait for the group to terminate, which it does not do while the
+            // coordinator is gone, and meanwhile librdkafka's main thread spins a whole core: a
+            // terminating handle runs no timers, and an overdue one keeps the wait for the group
+            // at a zero timeout. Nothing uses the handle any more (the leases are retired); it is
+            // kept, silent, as above, and the coordinator drops the member at its session timeout.
+            logger.notice("closing without having left the group: the librdkafka handle stays open until exit")
+            callbacks.silenced.store(true, ordering: .relaxed)
+            _ = Unmanaged.passRetained(callbacks)
         }
         buffer.finish()
         let waiters = shared.withLock { state -> [CheckedContinuation<Void, Never>] in
@@ -91,7 +91,7 @@ extension RDKafkaConsumerClient {
             defer { state.closeWaiters = [] }
             return state.closeWaiters
         }
-        _ = callbacks  // must outlive rd_kafka_destroy above (the detached thread holds its own reference)
+        _ = callbacks  // must outlive rd_kafka_destroy above
         waiters.forEach { $0.resume() }
     }
 

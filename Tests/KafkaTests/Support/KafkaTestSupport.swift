@@ -1,3 +1,4 @@
+import Foundation
 import Kafka
 import Logging
 import Synchronization
@@ -125,4 +126,35 @@ final class ConsumerBox: Sendable {
         get { box.withLock { $0 } }
         set { box.withLock { $0 = newValue } }
     }
+}
+
+/// librdkafka's main threads ("rdk:main") of this process that used more than half of `window`
+/// in CPU time during it, as "thread id: seconds". An idle handle's main thread wakes a few times
+/// a second; one that spins shows here.
+func busyLibrdkafkaMainThreads(over window: Duration) async throws -> [String] {
+    let before = librdkafkaMainThreadCPU()
+    try await Task.sleep(for: window)
+    let after = librdkafkaMainThreadCPU()
+    let limit = Double(window.components.seconds) / 2
+    return after.compactMap { thread, seconds in
+        let used = seconds - (before[thread] ?? 0)
+        return used > limit ? "\(thread): \(used) s" : nil
+    }
+}
+
+/// CPU seconds (user and system) of each "rdk:main" thread, by thread id, from /proc.
+private func librdkafkaMainThreadCPU() -> [String: Double] {
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+    let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+    var cpu: [String: Double] = [:]
+    for thread in tasks {
+        guard let stat = try? String(contentsOfFile: "/proc/self/task/\(thread)/stat", encoding: .utf8),
+              let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")"),
+              stat[stat.index(after: open)..<close] == "rdk:main" else { continue }
+        // After the name: state, then 10 fields, then utime and stime (fields 14 and 15 of proc(5)).
+        let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { continue }
+        cpu[thread] = (user + system) / ticks
+    }
+    return cpu
 }
