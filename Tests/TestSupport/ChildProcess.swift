@@ -248,11 +248,16 @@ private final class LineSplitter: @unchecked Sendable {
     func feed(_ chunk: Data) {
         pending.append(chunk)
         var complete: [String] = []
-        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-            complete.append(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
-            pending.removeSubrange(pending.startIndex...newline)
+        var start = pending.startIndex
+        while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            complete.append(String(decoding: pending[start..<newline], as: UTF8.self))
+            start = pending.index(after: newline)
         }
-        if !complete.isEmpty { lines.append(complete) }
+        guard !complete.isEmpty else { return }
+        // One removal per chunk: removing each line as it is found moved the rest of a 64 KiB
+        // chunk once per line.
+        pending = Data(pending[start...])
+        lines.append(complete)
     }
 
     /// A last line without a newline is still a line.

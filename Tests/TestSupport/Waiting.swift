@@ -60,12 +60,16 @@ public final class Recorder<Element: Sendable>: Sendable {
     }
 }
 
-/// Polls a condition that has no event to await (statistics, buffer levels), with a deadline.
+/// Polls a condition that has no event to await (statistics, buffer levels), with a deadline. The
+/// polls back off from 10 ms to 100 ms apart: a condition can cost a query or a `curl` process,
+/// and one that stays false for a minute would otherwise be asked 3,000 times.
 public func eventually(_ what: String, within limit: Duration = .seconds(30), _ condition: @Sendable () async -> Bool) async throws {
     let deadline = ContinuousClock.now + limit
+    var interval = Duration.milliseconds(10)
     while !(await condition()) {
         guard ContinuousClock.now < deadline else { throw DeadlineExceeded(what: what, limit: limit) }
-        try await Task.sleep(for: .milliseconds(20))
+        try await Task.sleep(for: interval)
+        interval = min(interval * 3 / 2, .milliseconds(100))
     }
 }
 
