@@ -110,7 +110,7 @@ public actor LocalPostgresServer {
         let script = #"""
             set -u
             bin="$1"; dir="$2"; port="$3"; durability="$4"
-            cleanup() { "$bin/pg_ctl" -D "$dir/data" stop -m immediate >/dev/null 2>&1; rm -rf "$dir"; }
+            cleanup() { trap "" INT TERM HUP; "$bin/pg_ctl" -D "$dir/data" stop -m immediate >/dev/null 2>&1; rm -rf "$dir"; }
             if [ ! -f "$dir/data/PG_VERSION" ]; then
               if ! "$bin/initdb" -D "$dir/data" -U postgres --auth-host=scram-sha-256 --auth-local=trust \
                    --pwfile="$dir/password" -E UTF8 --no-locale >"$dir/initdb.log" 2>&1; then
