@@ -41,7 +41,13 @@ struct StopAtEveryStageTests {
         try WorkerProcessTests.startWorker(
             env, id: id, storeURL: "sqlite://\(env.directory.path)/\(id).db", directory: env.directory,
             config: config(strategy: strategy),
-            environment: ["PAYOUT_KAFKA_GROUP_ID": group, "PAYOUT_KAFKA_COMMANDS_TOPIC": "stop.commands", "PAYOUT_LOG_LEVEL": "debug"])
+            // Port 0: the kernel picks the admin port as the worker binds it. These workers are never
+            // probed over HTTP, and a port picked free beforehand can be taken by another process
+            // in between (a second suite on the machine did, and the worker exited 1 on its bind).
+            environment: [
+                "PAYOUT_KAFKA_GROUP_ID": group, "PAYOUT_KAFKA_COMMANDS_TOPIC": "stop.commands", "PAYOUT_LOG_LEVEL": "debug",
+                "PAYOUT_ADMIN_PORT": "0",
+            ])
     }
 
     /// Waits for a log line; on time-out says how far the member's join got.
