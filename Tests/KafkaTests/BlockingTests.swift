@@ -9,7 +9,7 @@ struct BlockingTests {
     /// More blocking jobs than the machine has cores all run at once, and while they hold their
     /// threads a task on Swift's global executor still runs: the one that lets them finish.
     ///
-    /// Before the fix, jobs ran on a concurrent Dispatch queue, which on Linux draws from the same
+    /// Run on a concurrent Dispatch queue instead, these jobs would draw from the same
     /// non-overcommitting root pool as Swift's global executor (about one thread per core). The
     /// jobs here keep their threads runnable, as a job busy inside librdkafka does; libdispatch
     /// then never adds a thread, so the jobs past the pool's width never start and the releasing

@@ -4,9 +4,9 @@ import Testing
 @Suite("Pauses across rebalances")
 struct PauseAcrossRebalanceTests {
     /// The poll thread remembers which partitions it paused in librdkafka and pauses only the
-    /// difference. A partition revoked and assigned again comes back resumed; before the fix the
-    /// poll thread still counted it as paused, so the application's renewed pause was never
-    /// applied and the partition was fetched.
+    /// difference. A partition revoked and assigned again comes back resumed; a poll thread that
+    /// still counted it as paused would never apply the application's renewed pause, and the
+    /// partition would be fetched.
     ///
     /// To get a revoke and a re-assignment with no pause reconciliation between them, the member
     /// uses the eager protocol (every rebalance revokes everything and hands it back) and a long

@@ -11,7 +11,7 @@ struct ProducerCancellationTests {
         let env = try KafkaTestEnvironment()
         try await env.cluster.createTopic("t", partitions: 2)
         // Long enough to tell a cancelled wait from a timed-out delivery; short enough that the
-        // test fails (rather than hangs) without the fix: withDeadline waits for its body.
+        // test fails (rather than hangs) if the wait ignores cancellation: withDeadline waits for its body.
         let producer = try env.producer { $0.deliveryTimeout = .seconds(60) }
         #expect(await producer.sendAll([KafkaProducerRecord(topic: "t", key: nil, value: [0])]).allSatisfy { (try? $0.get()) != nil })
         try await env.cluster.setBrokerDown(1)

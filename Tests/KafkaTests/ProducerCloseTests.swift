@@ -3,11 +3,11 @@ import Testing
 
 @Suite("Producer close and cancellation")
 struct ProducerCloseTests {
-    /// Before the fix, close flushed and purged first and only then stopped admitting sends: a
-    /// send admitted in between stayed queued when the handle was destroyed, so it never returned
-    /// (and its retained delivery callback leaked). The senders below re-send as soon as a purge
-    /// fails their record, which lands sends in exactly that window; without the fix, one round
-    /// hung in about two runs out of three, so the test runs several.
+    /// Close stops admitting sends before it flushes and purges: a send admitted in between would
+    /// stay queued when the handle is destroyed, so it would never return (and its retained
+    /// delivery callback would leak). The senders below re-send as soon as a purge fails their
+    /// record, which lands sends in exactly that window; a close in the other order hangs one
+    /// round in about two runs out of three, so the test runs several.
     @Test("sends racing close all complete, delivered or with a typed error, and a send after close fails with .closed")
     func sendsRacingCloseAllComplete() async throws {
         let env = try KafkaTestEnvironment()
@@ -65,9 +65,9 @@ struct ProducerCloseTests {
         }
     }
 
-    /// Before the fix, a cancelled task waiting for room in a full local queue spun without
-    /// sleeping (`Task.sleep` returns at once when cancelled) until the queue drained, and then
-    /// sent the record anyway.
+    /// A cancelled task waiting for room in a full local queue must not spin without sleeping
+    /// (`Task.sleep` returns at once when cancelled) until the queue drains, and then send the
+    /// record anyway.
     @Test("a cancelled send that finds the local queue full fails at once instead of spinning until there is room")
     func cancelledSendOnFullQueueFails() async throws {
         let env = try KafkaTestEnvironment()

@@ -88,7 +88,7 @@ struct ChaosCommand: AsyncParsableCommand {
     }
 
     /// The embedded broker crashed under the run and no violation was found (or none could be
-    /// looked for): no verdict on the workers.
+    /// looked for): the run cannot judge the workers.
     static let brokerCrashedExitStatus: Int32 = 3
 
     /// 1 on any violation, whatever happened to the broker: a crash never hides one. Otherwise

@@ -194,7 +194,7 @@ struct ChaosRun {
             // What the run already knows is reported all the same: the stall, the crash.
             let known = ending.stall.map { [$0.violation] } ?? []
             guard crash != nil || !known.isEmpty else { throw error }
-            Self.standardError("No verdict on the workers: the invariants could not be checked: \(error)")
+            Self.standardError("The invariants could not be checked: \(error)")
             try report(known, figures: figures, crash: crash)
         }
     }
