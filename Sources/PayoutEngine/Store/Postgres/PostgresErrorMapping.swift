@@ -3,9 +3,15 @@ import PostgresNIO
 /// Turns postgres-nio errors into `StoreError`s. Messages are built from the server's message and
 /// SQLSTATE only: never from `String(reflecting:)`, which carries query binds.
 enum PostgresErrorMapping {
-    /// SQLSTATEs after which the whole transaction can simply run again: the server rolled it back.
-    /// A lock or statement timeout is not among them: what held the lock that long still holds it.
-    static let retryTransaction: Set<String> = ["40001", "40P01"]
+    /// Whether a transaction the server ended with `sqlState` can simply run again: the server
+    /// rolled it back for a deadlock or a serialization failure. A lock or statement timeout is
+    /// not among them: what held the lock that long still holds it.
+    static func runsAgain(after sqlState: String) -> Bool {
+        switch StoreLockConflicts.Kind(sqlState: sqlState) {
+        case .deadlock?, .serializationFailure?: true
+        case .lockTimeout?, .statementTimeout?, nil: false
+        }
+    }
 
     static func sqlState(of error: any Error) -> String? {
         (unwrap(error) as? PSQLError)?.serverInfo?[.sqlState]
@@ -58,7 +64,7 @@ enum PostgresErrorMapping {
     static func storeError(sqlState state: String, message: String, operation: String) -> StoreError {
         let detail = "\(operation): \(message) (SQLSTATE \(state))"
         switch state {
-        case "40001", "40P01", "55P03", "57014":
+        case _ where StoreLockConflicts.Kind(sqlState: state) != nil:
             // Serialization failure, deadlock, lock timeout, statement timeout.
             return StoreError(.conflict, detail, isRetriable: true)
         case "57P01", "57P02", "57P03", "53300":

@@ -261,7 +261,7 @@ final class PostgresPayoutStore: PayoutStore {
     /// Whether a transaction that the server rolled back with `state` runs again: a deadlock or a
     /// serialization failure, fewer than ``transactionAttempts`` times. Counts the attempt.
     func retries(_ operation: String, after state: String, attempt: inout Int) -> Bool {
-        guard attempt < Self.transactionAttempts, PostgresErrorMapping.retryTransaction.contains(state) else { return false }
+        guard attempt < Self.transactionAttempts, PostgresErrorMapping.runsAgain(after: state) else { return false }
         attempt += 1
         logger.debug("retrying PostgreSQL transaction", metadata: ["operation": "\(operation)", "sqlstate": "\(state)"])
         return true

@@ -179,7 +179,7 @@ final class PostgresStepGroups: Sendable {
             case (nil, nil): a < b
             case (nil, _?): true
             case (_?, nil): false
-            case (let x?, let y?): x == y ? a < b : Array(x.utf8).lexicographicallyPrecedes(Array(y.utf8))
+            case (let x?, let y?): x == y ? a < b : x.utf8.lexicographicallyPrecedes(y.utf8)
             }
         }
     }
