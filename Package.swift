@@ -16,7 +16,7 @@ let package = Package(
     name: "payout-worker",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "payout-worker", targets: ["PayoutWorkerCLI"]),
+        .executable(name: "payout-worker", targets: ["PayoutWorkerCLI"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

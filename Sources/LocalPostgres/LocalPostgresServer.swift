@@ -65,7 +65,9 @@ public actor LocalPostgresServer {
             ["-h", server.host, "-p", "\(server.port)", "-U", server.user, name],
             environment: ["PGPASSWORD": server.password]
         )
-        guard result.status == 0 else { throw SetupError(description: "createdb \(name) failed (\(result.status)): \(result.stderr)") }
+        guard result.status == 0 else {
+            throw SetupError(description: "createdb \(name) failed (\(result.status)): \(result.stderr)")
+        }
         return "postgres://\(server.user):\(server.password)@\(server.host):\(server.port)/\(name)?sslmode=disable"
     }
 
@@ -83,7 +85,9 @@ public actor LocalPostgresServer {
         let asRoot = getuid() == 0
         if asRoot {
             let chown = try await Self.run("/bin/chown", ["-R", "postgres:postgres", directory], environment: [:])
-            guard chown.status == 0 else { throw SetupError(description: "chown of \(directory) to postgres failed: \(chown.stderr)") }
+            guard chown.status == 0 else {
+                throw SetupError(description: "chown of \(directory) to postgres failed: \(chown.stderr)")
+            }
         }
 
         // A free port can be taken by someone else before the server binds it: try a few.
@@ -102,7 +106,10 @@ public actor LocalPostgresServer {
         throw SetupError(description: "PostgreSQL did not start:\n\(lastFailure)")
     }
 
-    private enum LaunchResult { case ready, failed(String) }
+    private enum LaunchResult {
+        case ready
+        case failed(String)
+    }
 
     private func launch(bin: String, directory: String, port: Int, asRoot: Bool) async throws -> LaunchResult {
         // $1 bin directory, $2 temporary directory, $3 port, $4 durability settings. Runs until
@@ -136,8 +143,11 @@ public actor LocalPostgresServer {
             process.executableURL = URL(fileURLWithPath: "/bin/bash")
             process.arguments = arguments
         }
-        let stdin = Pipe(), stdout = Pipe()
-        let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("pg-server-\(UUID().uuidString).err")
+        let stdin = Pipe()
+        let stdout = Pipe()
+        let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "pg-server-\(UUID().uuidString).err"
+        )
         _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: errorFile) }
         let errorHandle = try FileHandle(forWritingTo: errorFile)
@@ -158,9 +168,15 @@ public actor LocalPostgresServer {
                 var text = ""
                 while true {
                     let chunk = reader.handle.availableData
-                    if chunk.isEmpty { continuation.resume(returning: false); return }
+                    if chunk.isEmpty {
+                        continuation.resume(returning: false)
+                        return
+                    }
                     text += String(decoding: chunk, as: UTF8.self)
-                    if text.contains("READY") { continuation.resume(returning: true); return }
+                    if text.contains("READY") {
+                        continuation.resume(returning: true)
+                        return
+                    }
                 }
             }.start()
         }
@@ -178,7 +194,11 @@ public actor LocalPostgresServer {
     /// pipe `readabilityHandler`: with many short-lived children, corelibs-foundation can close a
     /// pipe while libdispatch still watches its descriptor, and a reused descriptor then crashes
     /// libdispatch's event loop.
-    private static func run(_ executable: String, _ arguments: [String], environment: [String: String]) async throws -> (status: Int32, stderr: String) {
+    private static func run(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String]
+    ) async throws -> (status: Int32, stderr: String) {
         let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("pg-cmd-\(UUID().uuidString).err")
         _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: errorFile) }
@@ -206,19 +226,23 @@ public actor LocalPostgresServer {
     private static func findBinaries() throws -> String {
         let root = "/usr/lib/postgresql"
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
-        let candidates = versions
+        let candidates =
+            versions
             .compactMap { version -> (Int, String)? in
                 let bin = "\(root)/\(version)/bin"
                 guard let number = Int(version), FileManager.default.isExecutableFile(atPath: "\(bin)/initdb"),
-                      FileManager.default.isExecutableFile(atPath: "\(bin)/pg_ctl") else { return nil }
+                    FileManager.default.isExecutableFile(atPath: "\(bin)/pg_ctl")
+                else { return nil }
                 return (number, bin)
             }
             .sorted { $0.0 > $1.0 }
         guard let newest = candidates.first else {
-            throw SetupError(description: """
-                PostgreSQL server binaries (initdb, pg_ctl) not found under \(root)/*/bin. \
-                Run scripts/test, which installs the postgresql package (or scripts/install-dependencies --test).
-                """)
+            throw SetupError(
+                description: """
+                    PostgreSQL server binaries (initdb, pg_ctl) not found under \(root)/*/bin. \
+                    Run scripts/test, which installs the postgresql package (or scripts/install-dependencies --test).
+                    """
+            )
         }
         return newest.1
     }
@@ -230,11 +254,12 @@ public actor LocalPostgresServer {
         for entry in entries where entry.hasPrefix("payout-pg-") {
             let directory = "/tmp/\(entry)"
             guard let text = try? String(contentsOfFile: "\(directory)/owner-pid", encoding: .utf8),
-                  let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
-                  kill(pid, 0) != 0, errno == ESRCH
+                let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+                kill(pid, 0) != 0, errno == ESRCH
             else { continue }
             if let pidText = try? String(contentsOfFile: "\(directory)/data/postmaster.pid", encoding: .utf8),
-               let line = pidText.split(separator: "\n").first, let serverPID = Int32(line) {
+                let line = pidText.split(separator: "\n").first, let serverPID = Int32(line)
+            {
                 kill(serverPID, SIGQUIT)
             }
             try? FileManager.default.removeItem(atPath: directory)

@@ -16,7 +16,8 @@ struct AuditListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
         abstract: "Lists audit records, oldest first: who resolved which payout, when, why, and what Dollr said then.",
-        discussion: "A recheck that settled a payout by itself is listed too, by `engine`. Prints `no audit records` when there are none."
+        discussion:
+            "A recheck that settled a payout by itself is listed too, by `engine`. Prints `no audit records` when there are none."
     )
 
     @Option(name: .customLong("reference-id"), help: ArgumentHelp("Only this payout's records.", valueName: "id"))
@@ -32,7 +33,9 @@ struct AuditListCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (referenceID, limit) = (self.referenceID?.lowercased(), self.limit)
-        let records = try await self.store.withStore { store in try await store.auditRecords(referenceID: referenceID, limit: limit) }
+        let records = try await self.store.withStore { store in
+            try await store.auditRecords(referenceID: referenceID, limit: limit)
+        }
         if json {
             try StandardOutput.writeJSON(records.map(Row.init))
             return
@@ -42,13 +45,15 @@ struct AuditListCommand: AsyncParsableCommand {
             return
         }
         var table = TextTable([
-            ("ID", .right), ("TIME", .left), ("REFERENCE_ID", .left), ("BY", .left), ("BEFORE", .left), ("AFTER", .left),
+            ("ID", .right), ("TIME", .left), ("REFERENCE_ID", .left), ("BY", .left), ("BEFORE", .left),
+            ("AFTER", .left),
             ("DOLLR", .left), ("HOLD", .left), ("NOTE", .left),
         ])
         for record in records {
             table.append([
                 String(record.id), Timestamp.rfc3339(milliseconds: record.recordedAt), record.referenceID,
-                record.actor + (record.forced ? " (forced)" : ""), record.statusBefore, record.statusAfter, record.providerAnswer,
+                record.actor + (record.forced ? " (forced)" : ""), record.statusBefore, record.statusAfter,
+                record.providerAnswer,
                 record.ledger, record.note,
             ])
         }
@@ -83,8 +88,14 @@ struct AuditListCommand: AsyncParsableCommand {
         }
 
         enum CodingKeys: String, CodingKey {
-            case id, recordedAt = "recorded_at", referenceID = "reference_id", kind, actor, note
-            case providerAnswer = "provider_answer", statusBefore = "status_before", statusAfter = "status_after", ledger, forced
+            case id
+            case recordedAt = "recorded_at"
+            case referenceID = "reference_id"
+            case kind, actor, note
+            case providerAnswer = "provider_answer"
+            case statusBefore = "status_before"
+            case statusAfter = "status_after"
+            case ledger, forced
         }
     }
 }

@@ -25,7 +25,13 @@ struct BrokerCommand: AsyncParsableCommand {
     @Option(help: "Partitions per topic.")
     var partitions = 6
 
-    @Option(name: .customLong("topic"), help: ArgumentHelp("A topic to create instead of the defaults, as NAME:PARTITIONS; repeatable.", valueName: "name:partitions"))
+    @Option(
+        name: .customLong("topic"),
+        help: ArgumentHelp(
+            "A topic to create instead of the defaults, as NAME:PARTITIONS; repeatable.",
+            valueName: "name:partitions"
+        )
+    )
     var topics: [TopicSpecification] = []
 
     @Flag(help: "Read broker commands (down ID, up ID) from stdin.")
@@ -40,7 +46,9 @@ struct BrokerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = logging.bootstrap(label: "payout-worker.broker")
-        let topics = self.topics.isEmpty ? PayoutTopics.all.map { TopicSpecification(name: $0, partitions: partitions) } : self.topics
+        let topics =
+            self.topics.isEmpty
+            ? PayoutTopics.all.map { TopicSpecification(name: $0, partitions: partitions) } : self.topics
         let service = EmbeddedBrokerService(brokers: brokers, topics: topics, control: control, logger: logger)
         let stop = await SignalledStop()
         ParentWatch.start()
@@ -63,7 +71,8 @@ struct TopicSpecification: ExpressibleByArgument, Sendable {
 
     init?(argument: String) {
         let parts = argument.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, let partitions = Int(parts[1]), (1...1000).contains(partitions) else { return nil }
+        guard parts.count == 2, !parts[0].isEmpty, let partitions = Int(parts[1]), (1...1000).contains(partitions)
+        else { return nil }
         self.init(name: String(parts[0]), partitions: partitions)
     }
 }
@@ -82,10 +91,13 @@ struct EmbeddedBrokerService: Service {
         }
         // The first stdout line is the contract scripts and tests read; flush it through any pipe.
         StandardOutput.writeLine(cluster.bootstrapServers)
-        logger.info("embedded Kafka ready", metadata: [
-            "bootstrap": "\(cluster.bootstrapServers)", "brokers": "\(brokers)",
-            "topics": "\(topics.map { "\($0.name):\($0.partitions)" }.joined(separator: ","))",
-        ])
+        logger.info(
+            "embedded Kafka ready",
+            metadata: [
+                "bootstrap": "\(cluster.bootstrapServers)", "brokers": "\(brokers)",
+                "topics": "\(topics.map { "\($0.name):\($0.partitions)" }.joined(separator: ","))",
+            ]
+        )
         if control { Self.serveControl(cluster) }
         try? await gracefulShutdown()
         logger.info("stopping embedded Kafka")
@@ -110,7 +122,8 @@ struct EmbeddedBrokerService: Service {
     static func answer(_ line: String, _ cluster: EmbeddedKafkaCluster) async -> String {
         let words = line.split(separator: " ")
         guard words.count == 2, let id = Int32(words[1]), id >= 1, id <= cluster.brokerCount else {
-            return "error: expected `down ID` or `up ID` with ID in 1...\(cluster.brokerCount), got \(line.debugDescription)"
+            return
+                "error: expected `down ID` or `up ID` with ID in 1...\(cluster.brokerCount), got \(line.debugDescription)"
         }
         do {
             switch words[0] {

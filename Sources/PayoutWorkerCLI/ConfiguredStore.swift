@@ -11,7 +11,8 @@ import PayoutWorker
 struct ConfiguredStoreOptions: ParsableArguments {
     @Option(
         name: .customLong("config"),
-        help: ArgumentHelp("JSON configuration file (see config/payout-worker.example.json).", valueName: "file"))
+        help: ArgumentHelp("JSON configuration file (see config/payout-worker.example.json).", valueName: "file")
+    )
     var configFile: String?
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
@@ -31,7 +32,9 @@ struct ConfiguredStoreOptions: ParsableArguments {
         let configuration: WorkerConfiguration
         do {
             configuration = try WorkerConfigurationLoader.load(
-                file: self.configFile, environment: ProcessInfo.processInfo.environment)
+                file: self.configFile,
+                environment: ProcessInfo.processInfo.environment
+            )
         } catch {
             throw CommandFailure(error.description)
         }
@@ -71,7 +74,10 @@ extension ConfiguredStoreOptions {
         var logger = Logger(label: label)
         logger.logLevel = self.logLevel
         do {
-            return try KafkaProducer(configuration: PayoutWorkerRuntime.producerConfiguration(configuration), logger: logger)
+            return try KafkaProducer(
+                configuration: PayoutWorkerRuntime.producerConfiguration(configuration),
+                logger: logger
+            )
         } catch {
             throw CommandFailure("cannot start a Kafka producer: \(error)")
         }

@@ -19,7 +19,8 @@ struct DeadLettersCommand: AsyncParsableCommand {
 struct DeadLettersListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
-        abstract: "Lists kept dead letters: reason, where each came from, when kept and sent, and why the topic refused it.",
+        abstract:
+            "Lists kept dead letters: reason, where each came from, when kept and sent, and why the topic refused it.",
         discussion: "Never prints a record's key or value. Prints `no dead letters kept` when there are none."
     )
 
@@ -32,15 +33,21 @@ struct DeadLettersListCommand: AsyncParsableCommand {
     @OptionGroup var store: ConfiguredStoreOptions
 
     func run() async throws {
-        let letters = try await self.store.withStore { store in try await store.keptDeadLetters(unsentOnly: unsent, limit: limit) }
+        let letters = try await self.store.withStore { store in
+            try await store.keptDeadLetters(unsentOnly: unsent, limit: limit)
+        }
         guard !letters.isEmpty else {
             StandardOutput.writeLine("no dead letters kept")
             return
         }
-        var table = TextTable([("ID", .right), ("REASON", .left), ("SOURCE", .left), ("KEPT", .left), ("SENT", .left), ("REFUSED WITH", .left)])
+        var table = TextTable([
+            ("ID", .right), ("REASON", .left), ("SOURCE", .left), ("KEPT", .left), ("SENT", .left),
+            ("REFUSED WITH", .left),
+        ])
         for letter in letters {
             table.append([
-                String(letter.id), letter.reason, "\(letter.sourceTopic)[\(letter.sourcePartition)]@\(letter.sourceOffset)",
+                String(letter.id), letter.reason,
+                "\(letter.sourceTopic)[\(letter.sourcePartition)]@\(letter.sourceOffset)",
                 PayoutsShowCommand.time(letter.keptAt), letter.sentAt.map(PayoutsShowCommand.time) ?? "-", letter.error,
             ])
         }

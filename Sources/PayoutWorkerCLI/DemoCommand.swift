@@ -14,7 +14,9 @@ import PayoutWorker
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Runs broker, Dollr sandbox, store and worker embedded, publishes a mix of commands, and checks the outcome.")
+        abstract:
+            "Runs broker, Dollr sandbox, store and worker embedded, publishes a mix of commands, and checks the outcome."
+    )
 
     @Option(help: "Commands to publish.")
     var commands = 1_000
@@ -32,7 +34,9 @@ struct DemoCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (10...90_000).contains(commands) else { throw ValidationError("--commands must be between 10 and 90000") }
-        guard (0...86_400).contains(linger) else { throw ValidationError("--linger must be between 0 and 86400 seconds") }
+        guard (0...86_400).contains(linger) else {
+            throw ValidationError("--linger must be between 0 and 86400 seconds")
+        }
     }
 
     func run() async throws {
@@ -44,17 +48,24 @@ struct DemoCommand: AsyncParsableCommand {
         console.step("starting embedded Kafka, Dollr sandbox and SQLite store")
         let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: logger)
         var configuration = WorkerConfiguration()
-        for topic in [configuration.kafka.commandsTopic, configuration.kafka.statusTopic, configuration.kafka.deadLetterTopic] {
+        for topic in [
+            configuration.kafka.commandsTopic, configuration.kafka.statusTopic, configuration.kafka.deadLetterTopic,
+        ] {
             try await cluster.createTopic(topic, partitions: 6)
         }
         var sandboxConfiguration = SandboxConfiguration(seed: seed)
         // The same four variables as the worker and the sandbox, so one environment makes both sides
         // agree (and a test can run the demo with recognisable secrets and scan what it prints).
-        sandboxConfiguration.merchant = try MerchantCredentials.fromEnvironment(ProcessInfo.processInfo.environment, defaults: .sandboxDefaults)
+        sandboxConfiguration.merchant = try MerchantCredentials.fromEnvironment(
+            ProcessInfo.processInfo.environment,
+            defaults: .sandboxDefaults
+        )
         sandboxConfiguration.faults.pendingMs = 200
         sandboxConfiguration.faults.processingMs = 800
         let sandbox = try await SandboxServer.start(configuration: sandboxConfiguration, logger: logger)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("payout-worker-demo-\(UUID().uuidString.prefix(8))")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "payout-worker-demo-\(UUID().uuidString.prefix(8))"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
 
@@ -66,7 +77,9 @@ struct DemoCommand: AsyncParsableCommand {
         configuration.admin.port = 0
         configuration.workerID = "demo-worker"
         // The console is read-only unless the operator gives a token to sign in with.
-        if let token = ProcessInfo.processInfo.environment["PAYOUT_ADMIN_TOKEN"], !token.isEmpty { configuration.admin.token = Secret(token) }
+        if let token = ProcessInfo.processInfo.environment["PAYOUT_ADMIN_TOKEN"], !token.isEmpty {
+            configuration.admin.token = Secret(token)
+        }
         configuration.shutdownTimeout = .seconds(15)
         configuration.engine.policy.pollInitialDelayMilliseconds = 250
         configuration.engine.policy.pollMaximumDelayMilliseconds = 1_000
@@ -74,41 +87,73 @@ struct DemoCommand: AsyncParsableCommand {
         let workload = CommandWorkload(total: commands, topic: configuration.kafka.commandsTopic, seed: seed)
         let runtime = try await PayoutWorkerRuntime(configuration: configuration, logger: logger, handleSignals: false)
         for (index, wallet) in workload.walletsTooSmallForAll.enumerated() {
-            try await runtime.store.setWallet(id: String(index + 1), currency: wallet.currency.code, balanceMinor: wallet.balanceMinor, now: StoreClock.system.now())
+            try await runtime.store.setWallet(
+                id: String(index + 1),
+                currency: wallet.currency.code,
+                balanceMinor: wallet.balanceMinor,
+                now: StoreClock.system.now()
+            )
         }
         let walletsBefore = try await runtime.store.wallets()
         let running = Task { try await runtime.run() }
         if let port = await runtime.waitForAdminPort() {
-            console.step("console: http://\(configuration.admin.host):\(port)/console"
-                + (configuration.admin.token == nil ? " (read-only; set PAYOUT_ADMIN_TOKEN to resolve payouts from it)" : ""))
+            console.step(
+                "console: http://\(configuration.admin.host):\(port)/console"
+                    + (configuration.admin.token == nil
+                        ? " (read-only; set PAYOUT_ADMIN_TOKEN to resolve payouts from it)" : "")
+            )
         }
 
         // Downstream subscribers: plain consumers on the status and dead-letter topics.
         let observer = DownstreamObserver()
         let statusReader = try KafkaConsumer(
-            configuration: KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupID: "demo-status-reader", topics: [configuration.kafka.statusTopic]),
-            logger: logger)
+            configuration: KafkaConsumerConfiguration(
+                bootstrapServers: cluster.bootstrapServers,
+                groupID: "demo-status-reader",
+                topics: [configuration.kafka.statusTopic]
+            ),
+            logger: logger
+        )
         let deadLetterReader = try KafkaConsumer(
-            configuration: KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupID: "demo-dlq-reader", topics: [configuration.kafka.deadLetterTopic]),
-            logger: logger)
+            configuration: KafkaConsumerConfiguration(
+                bootstrapServers: cluster.bootstrapServers,
+                groupID: "demo-dlq-reader",
+                topics: [configuration.kafka.deadLetterTopic]
+            ),
+            logger: logger
+        )
         let readers = [
             Task { for try await message in statusReader.messages { observer.observeStatus(message) } },
             Task { for try await message in deadLetterReader.messages { observer.observeDeadLetter(message) } },
         ]
 
-        console.step("publishing \(workload.items.count) commands (\(workload.count(.payout)) payouts, \(workload.count(.duplicate)) duplicates, "
-            + "\(workload.count(.conflict)) conflicting, \(workload.count(.rejected)) invalid, \(workload.count(.garbage)) unreadable)")
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: logger)
+        console.step(
+            "publishing \(workload.items.count) commands (\(workload.count(.payout)) payouts, \(workload.count(.duplicate)) duplicates, "
+                + "\(workload.count(.conflict)) conflicting, \(workload.count(.rejected)) invalid, \(workload.count(.garbage)) unreadable)"
+        )
+        let producer = try KafkaProducer(
+            configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers),
+            logger: logger
+        )
         let delivered = await producer.sendAll(workload.items.map(\.record))
-        guard delivered.allSatisfy({ (try? $0.get()) != nil }) else { throw RunFailure("the embedded broker refused commands") }
+        guard delivered.allSatisfy({ (try? $0.get()) != nil }) else {
+            throw RunFailure("the embedded broker refused commands")
+        }
 
-        let answerable = Set(workload.items.filter { $0.kind == .payout || $0.kind == .rejected }.compactMap(\.referenceID))
+        let answerable = Set(
+            workload.items.filter { $0.kind == .payout || $0.kind == .rejected }.compactMap(\.referenceID)
+        )
         let expectedDeadLetters = workload.count(.garbage) + workload.count(.conflict)
         let deadline = ContinuousClock.now + .seconds(timeout)
         while true {
             let snapshot = observer.snapshot
             let answered = answerable.filter { snapshot.finals[$0] != nil }.count
-            console.progress(answered: answered, of: answerable.count, snapshot: snapshot, expectedDeadLetters: expectedDeadLetters)
+            console.progress(
+                answered: answered,
+                of: answerable.count,
+                snapshot: snapshot,
+                expectedDeadLetters: expectedDeadLetters
+            )
             if answered == answerable.count && snapshot.deadLetters >= expectedDeadLetters { break }
             if ContinuousClock.now > deadline { break }
             try await Task.sleep(for: .milliseconds(200))  // refresh rate of the display
@@ -127,8 +172,13 @@ struct DemoCommand: AsyncParsableCommand {
         await producer.close()
 
         let verdict = try await DemoVerdict.check(
-            workload: workload, observer: observer.snapshot, ledger: sandbox.sandbox.ledgerSnapshot(),
-            storeURL: configuration.storeURL, walletsBefore: walletsBefore, logger: logger)
+            workload: workload,
+            observer: observer.snapshot,
+            ledger: sandbox.sandbox.ledgerSnapshot(),
+            storeURL: configuration.storeURL,
+            walletsBefore: walletsBefore,
+            logger: logger
+        )
         await sandbox.stop()
         await cluster.shutdown()
         console.summary(verdict, elapsed: ContinuousClock.now - started)

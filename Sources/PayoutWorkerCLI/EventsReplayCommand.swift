@@ -27,7 +27,10 @@ struct EventsReplayCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .customLong("reference-id"), help: ArgumentHelp("Every stored event of this payout.", valueName: "id"))
+    @Option(
+        name: .customLong("reference-id"),
+        help: ArgumentHelp("Every stored event of this payout.", valueName: "id")
+    )
     var referenceID: String?
 
     @Option(help: ArgumentHelp("Every stored event that occurred at or after this RFC 3339 time.", valueName: "time"))
@@ -48,15 +51,22 @@ struct EventsReplayCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let referenceID = self.referenceID?.lowercased(), since = self.since.flatMap(PayoutsListCommand.milliseconds(rfc3339:))
+        let referenceID = self.referenceID?.lowercased()
+        let since = self.since.flatMap(PayoutsListCommand.milliseconds(rfc3339:))
         let (sent, refused, topic) = try await self.store.withConfiguredStore { configuration, store in
             let topic = self.topic ?? configuration.kafka.statusTopic
             let producer = try self.store.producer(configuration, label: "payout-worker.replay")
-            var sent = 0, refused = 0
+            var sent = 0
+            var refused = 0
             var cursor: EventCursor?
             // Page by page: each page is acknowledged before the next is sent, so a payout's events stay in order.
             while true {
-                let page = try await store.eventsForReplay(referenceID: referenceID, since: since, after: cursor, limit: 500)
+                let page = try await store.eventsForReplay(
+                    referenceID: referenceID,
+                    since: since,
+                    after: cursor,
+                    limit: 500
+                )
                 guard let last = page.last else { break }
                 cursor = EventCursor(after: last)
                 let records = page.map { StatusEventRecord.record($0, topic: topic, source: configuration.eventSource) }

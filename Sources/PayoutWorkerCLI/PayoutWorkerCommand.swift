@@ -31,9 +31,10 @@ struct PayoutWorkerCommand: AsyncParsableCommand {
 /// with status 143. glibc passes `argc`, `argv` and `envp` to these functions; a test bundle that
 /// links this module has no subcommand in `argv[1]` and traps nothing.
 @section(".init_array") @used
-private let trapSignalsBeforeMain: @convention(c) (
-    Int32, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
-) -> Void = { argc, argv, _ in
-    guard argc > 1, let argv, let subcommand = argv[1] else { return }
-    if SignalledStop.subcommands.contains(String(cString: subcommand)) { SignalTrap.install() }
-}
+private let trapSignalsBeforeMain:
+    @convention(c) (
+        Int32, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+    ) -> Void = { argc, argv, _ in
+        guard argc > 1, let argv, let subcommand = argv[1] else { return }
+        if SignalledStop.subcommands.contains(String(cString: subcommand)) { SignalTrap.install() }
+    }

@@ -15,10 +15,20 @@ struct PayoutsListCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("Only payouts in this status (ACCEPTED, PENDING, PROCESSING, REQUIRES_REVIEW, COMPLETED, FAILED).", valueName: "status"))
+    @Option(
+        help: ArgumentHelp(
+            "Only payouts in this status (ACCEPTED, PENDING, PROCESSING, REQUIRES_REVIEW, COMPLETED, FAILED).",
+            valueName: "status"
+        )
+    )
     var status: String?
 
-    @Option(help: ArgumentHelp("Only payouts created at or after this RFC 3339 time (2026-12-01T00:00:00Z).", valueName: "time"))
+    @Option(
+        help: ArgumentHelp(
+            "Only payouts created at or after this RFC 3339 time (2026-12-01T00:00:00Z).",
+            valueName: "time"
+        )
+    )
     var since: String?
 
     @Option(help: "At most this many payouts.")
@@ -30,17 +40,25 @@ struct PayoutsListCommand: AsyncParsableCommand {
     @OptionGroup var store: ConfiguredStoreOptions
 
     func validate() throws {
-        if let status, PayoutStatus(rawValue: status.uppercased()) == nil || status.uppercased() == PayoutStatus.rejected.rawValue {
-            throw ValidationError("--status \(status) is no payout status; use one of ACCEPTED, PENDING, PROCESSING, REQUIRES_REVIEW, COMPLETED, FAILED")
+        if let status,
+            PayoutStatus(rawValue: status.uppercased()) == nil || status.uppercased() == PayoutStatus.rejected.rawValue
+        {
+            throw ValidationError(
+                "--status \(status) is no payout status; use one of ACCEPTED, PENDING, PROCESSING, REQUIRES_REVIEW, COMPLETED, FAILED"
+            )
         }
         if let since, Self.milliseconds(rfc3339: since) == nil {
             throw ValidationError("--since \(since) is not an RFC 3339 time such as 2026-12-01T00:00:00Z")
         }
-        guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be between 1 and 10000, got \(limit)") }
+        guard (1...10_000).contains(limit) else {
+            throw ValidationError("--limit must be between 1 and 10000, got \(limit)")
+        }
     }
 
     func run() async throws {
-        let status = self.status?.uppercased(), since = self.since.flatMap(Self.milliseconds(rfc3339:)), limit = self.limit
+        let status = self.status?.uppercased()
+        let since = self.since.flatMap(Self.milliseconds(rfc3339:))
+        let limit = self.limit
         let listings = try await self.store.withStore { store in
             try await store.listPayouts(status: status, since: since, limit: limit)
         }
@@ -95,8 +113,13 @@ struct PayoutsListCommand: AsyncParsableCommand {
         }
 
         enum CodingKeys: String, CodingKey {
-            case referenceID = "reference_id", status, reasonCode = "reason_code", amount, held, currency
-            case providerStatus = "provider_status", waitingSeconds = "waiting_seconds", createdAt = "created_at"
+            case referenceID = "reference_id"
+            case status
+            case reasonCode = "reason_code"
+            case amount, held, currency
+            case providerStatus = "provider_status"
+            case waitingSeconds = "waiting_seconds"
+            case createdAt = "created_at"
             case latestEventAt = "latest_event_at"
         }
     }

@@ -52,10 +52,19 @@ struct PayoutsResolveCommand: AsyncParsableCommand {
             let logger = Logger(label: "payout-worker.resolve")
             let dollr = PayoutWorkerRuntime.dollrClient(configuration, logger: logger)
             let engine = PayoutEngine(
-                store: store, dollr: dollr, configuration: PayoutWorkerRuntime.engineConfiguration(configuration, owner: "operator"),
-                logger: logger)
+                store: store,
+                dollr: dollr,
+                configuration: PayoutWorkerRuntime.engineConfiguration(configuration, owner: "operator"),
+                logger: logger
+            )
             do {
-                let audit = try await engine.resolveReview(referenceID: referenceID, as: status, note: note, operator: actor, force: force)
+                let audit = try await engine.resolveReview(
+                    referenceID: referenceID,
+                    as: status,
+                    note: note,
+                    operator: actor,
+                    force: force
+                )
                 try? await dollr.shutdown()
                 return audit
             } catch {
@@ -65,6 +74,7 @@ struct PayoutsResolveCommand: AsyncParsableCommand {
         }
         StandardOutput.writeLine(
             "resolved \(audit.referenceID) as \(audit.statusAfter) (Dollr: \(audit.providerAnswer)); hold \(audit.ledger); "
-                + "audit record written\(audit.forced ? "; forced over Dollr's answer" : "")")
+                + "audit record written\(audit.forced ? "; forced over Dollr's answer" : "")"
+        )
     }
 }

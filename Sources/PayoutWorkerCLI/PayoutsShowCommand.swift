@@ -27,17 +27,22 @@ struct PayoutsShowCommand: AsyncParsableCommand {
         let (payout, events, hold, audit) = try await self.store.withStore { store in
             (
                 try await store.payout(referenceID: referenceID), try await store.events(referenceID: referenceID),
-                try await store.hold(referenceID: referenceID), try await store.auditRecords(referenceID: referenceID, limit: 100)
+                try await store.hold(referenceID: referenceID),
+                try await store.auditRecords(referenceID: referenceID, limit: 100)
             )
         }
         if let payout {
             for line in Self.lines(payout: payout, events: events, hold: hold) { StandardOutput.writeLine(line) }
             if !audit.isEmpty {
                 // How a review ended: who, when, what Dollr said, and why.
-                var table = TextTable([("TIME", .left), ("BY", .left), ("AFTER", .left), ("DOLLR", .left), ("HOLD", .left), ("NOTE", .left)])
+                var table = TextTable([
+                    ("TIME", .left), ("BY", .left), ("AFTER", .left), ("DOLLR", .left), ("HOLD", .left),
+                    ("NOTE", .left),
+                ])
                 for record in audit {
                     table.append([
-                        Self.time(record.recordedAt), record.actor + (record.forced ? " (forced)" : ""), record.statusAfter,
+                        Self.time(record.recordedAt), record.actor + (record.forced ? " (forced)" : ""),
+                        record.statusAfter,
                         record.providerAnswer, record.ledger, record.note,
                     ])
                 }

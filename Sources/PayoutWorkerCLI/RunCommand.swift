@@ -11,7 +11,8 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Runs the payout worker: Kafka intake, payout execution, status events, admin HTTP.",
         discussion: "Settings: config/payout-worker.example.json documents every key and its environment variable. "
-            + "SIGTERM or SIGINT drains and exits 0 (70 if the drain overruns shutdown_timeout_ms by 10 s).")
+            + "SIGTERM or SIGINT drains and exits 0 (70 if the drain overruns shutdown_timeout_ms by 10 s)."
+    )
 
     @Option(name: .customLong("config"), help: "JSON configuration file.")
     var configFile: String?
@@ -28,11 +29,20 @@ struct RunCommand: AsyncParsableCommand {
         do {
             let tracing = try WorkerTracing.bootstrap(ProcessInfo.processInfo.environment)
             if tracing != nil { logger.info("tracing on: spans are exported over OTLP/HTTP") }
-            let runtime = try await PayoutWorkerRuntime(configuration: configuration, logger: logger, handleSignals: false, observability: tracing)
+            let runtime = try await PayoutWorkerRuntime(
+                configuration: configuration,
+                logger: logger,
+                handleSignals: false,
+                observability: tracing
+            )
             // The drain is bounded by shutdown_timeout (the services are cancelled in time and
             // every Kafka close has its own bound); the 10 s past it are for a dependency that
             // ignores cancellation.
-            try await stop.run(bound: configuration.shutdownTimeout + .seconds(10), logger: logger, shutdown: { await runtime.shutdown() }) {
+            try await stop.run(
+                bound: configuration.shutdownTimeout + .seconds(10),
+                logger: logger,
+                shutdown: { await runtime.shutdown() }
+            ) {
                 try await runtime.run()
             }
         } catch {

@@ -55,7 +55,11 @@ struct SandboxCommand: AsyncParsableCommand {
         // In-flight requests (a hang fault's included) get this long, then are cancelled.
         groupConfiguration.maximumGracefulShutdownDuration = Self.gracePeriod
         let group = ServiceGroup(configuration: groupConfiguration)
-        try await stop.run(bound: Self.gracePeriod + .seconds(5), logger: logger, shutdown: { await group.triggerGracefulShutdown() }) {
+        try await stop.run(
+            bound: Self.gracePeriod + .seconds(5),
+            logger: logger,
+            shutdown: { await group.triggerGracefulShutdown() }
+        ) {
             try await group.run()
         }
     }

@@ -10,14 +10,20 @@ enum ServiceStartup {
     static func configure(file: String?, label: String) throws -> (WorkerConfiguration, Logger) {
         let configuration: WorkerConfiguration
         do {
-            configuration = try WorkerConfigurationLoader.load(file: file, environment: ProcessInfo.processInfo.environment)
+            configuration = try WorkerConfigurationLoader.load(
+                file: file,
+                environment: ProcessInfo.processInfo.environment
+            )
         } catch {
             FileHandle.standardError.write(Data("payout-worker: \(error)\n".utf8))
             throw ExitCode(78)  // EX_CONFIG
         }
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
         WorkerLogging.bootstrap(
-            json: configuration.jsonLogs, level: level, metadataProvider: WorkerTracing.logMetadataProvider(ProcessInfo.processInfo.environment))
+            json: configuration.jsonLogs,
+            level: level,
+            metadataProvider: WorkerTracing.logMetadataProvider(ProcessInfo.processInfo.environment)
+        )
         var logger = Logger(label: label)
         logger.logLevel = level
         return (configuration, logger)

@@ -31,7 +31,9 @@ struct SignalledStop: Sendable {
     /// Runs `body`. A signal calls `shutdown`; if `body` has not returned `bound` after the first
     /// signal, the process exits 70.
     func run(
-        bound: Duration, logger: Logger, shutdown: @escaping @Sendable () async -> Void,
+        bound: Duration,
+        logger: Logger,
+        shutdown: @escaping @Sendable () async -> Void,
         _ body: () async throws -> Void
     ) async throws {
         let signals = self.signals
@@ -40,13 +42,18 @@ struct SignalledStop: Sendable {
             for await signal in signals {
                 logger.info("shutting down", metadata: ["signal": "\(SignalTrap.name(signal))"])
                 await shutdown()
-                watchdog = watchdog ?? Task {
-                    guard (try? await Task.sleep(for: bound)) != nil else { return }
-                    logger.critical("graceful shutdown overran its bound; exiting", metadata: [
-                        "bound": "\(bound)", "exit": "\(Self.overrunExitStatus)",
-                    ])
-                    Foundation.exit(Self.overrunExitStatus)
-                }
+                watchdog =
+                    watchdog
+                    ?? Task {
+                        guard (try? await Task.sleep(for: bound)) != nil else { return }
+                        logger.critical(
+                            "graceful shutdown overran its bound; exiting",
+                            metadata: [
+                                "bound": "\(bound)", "exit": "\(Self.overrunExitStatus)",
+                            ]
+                        )
+                        Foundation.exit(Self.overrunExitStatus)
+                    }
             }
             watchdog?.cancel()
         }
@@ -107,7 +114,8 @@ enum SignalTrap {
     /// Traps SIGTERM and SIGINT; later calls do nothing.
     static func install() {
         _ = pipeEnds
-        guard installed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
+        guard installed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+        else { return }
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { number in
             // Only async-signal-safe work: one write(2), with errno kept for the interrupted code.

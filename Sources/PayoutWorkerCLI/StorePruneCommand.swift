@@ -32,7 +32,11 @@ struct StorePruneCommand: AsyncParsableCommand {
     func run() async throws {
         let dryRun = self.dryRun
         let report = try await self.store.withConfiguredStore { configuration, store in
-            let pruner = StorePruner(store: store, policy: configuration.retention.policy, logger: Logger(label: "payout-worker.prune"))
+            let pruner = StorePruner(
+                store: store,
+                policy: configuration.retention.policy,
+                logger: Logger(label: "payout-worker.prune")
+            )
             return try await pruner.prune(now: StoreClock.system.now(), dryRun: dryRun)
         }
         var table = TextTable([("WHAT", .left), (dryRun ? "WOULD GO" : "PRUNED", .right)])

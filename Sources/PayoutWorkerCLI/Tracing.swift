@@ -11,7 +11,9 @@ import Tracing
 /// swift-otel as the OpenTelemetry specification says. Spans are exported over OTLP/HTTP.
 enum WorkerTracing {
     static func isEnabled(_ environment: [String: String]) -> Bool {
-        let endpoint = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"].contains { !(environment[$0] ?? "").isEmpty }
+        let endpoint = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"].contains {
+            !(environment[$0] ?? "").isEmpty
+        }
         return endpoint && environment["OTEL_TRACES_EXPORTER"]?.lowercased() != "none"
             && environment["OTEL_SDK_DISABLED"]?.lowercased() != "true"
     }

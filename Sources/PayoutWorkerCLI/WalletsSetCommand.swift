@@ -52,8 +52,11 @@ struct WalletsSetCommand: AsyncParsableCommand {
         let walletID = self.walletID
         let wallets = try await self.store.withStore { store in
             try await store.setWallet(
-                id: walletID, currency: amount.currency.code, balanceMinor: amount.minorUnits,
-                now: StoreClock.system.now())
+                id: walletID,
+                currency: amount.currency.code,
+                balanceMinor: amount.minorUnits,
+                now: StoreClock.system.now()
+            )
             return try await store.wallets().filter { $0.walletID == walletID }
         }
         for line in WalletsListCommand.table(wallets).lines { StandardOutput.writeLine(line) }

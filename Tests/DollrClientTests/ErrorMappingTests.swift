@@ -6,7 +6,11 @@ import Testing
 @Suite("Status and 422 mapping (no network)")
 struct ErrorMappingTests {
     private func map(
-        _ status: Int, _ body: String, idempotent: Bool = true, execute: Bool = false, retryAfter: Duration? = nil
+        _ status: Int,
+        _ body: String,
+        idempotent: Bool = true,
+        execute: Bool = false,
+        retryAfter: Duration? = nil
     ) -> DollrError {
         ResponseStatusMapper.error(
             for: DollrResponse(status: status, retryAfter: retryAfter, body: Array(body.utf8)),
@@ -39,8 +43,10 @@ struct ErrorMappingTests {
             self.map(422, body)
                 == .validation([
                     ValidationIssue(
-                        loc: ["body", "amount"], msg: "Input should be greater than or equal to 0.01",
-                        type: "greater_than_equal"),
+                        loc: ["body", "amount"],
+                        msg: "Input should be greater than or equal to 0.01",
+                        type: "greater_than_equal"
+                    ),
                     ValidationIssue(loc: ["body", "items", "0"], msg: "bad", type: "x"),
                 ])
         )
@@ -77,9 +83,18 @@ struct ErrorMappingTests {
         (["body", "reference_id"], "Reference already exists", "value_error", false, DollrError.duplicateReference),
         (["body"], "exists", "value_error.duplicate", true, .duplicateReference),
         (["body", "session_id"], "exists", "value_error.duplicate", true, .duplicateReference),
-        (["body", "passcode", "token", "phone"], "Passcode is not registered to this phone", "value_error.passcode", true, .passcodeRejected),
-        (["body", "passcode", "token", "user_id"], "Passcode is not registered to this user", "value_error.passcode", true, .passcodeRejected),
-        (["body", "passcode", "token"], "Value error, one of phone or user_id is required", "value_error", true, .passcodeRejected),
+        (
+            ["body", "passcode", "token", "phone"], "Passcode is not registered to this phone", "value_error.passcode",
+            true, .passcodeRejected
+        ),
+        (
+            ["body", "passcode", "token", "user_id"], "Passcode is not registered to this user", "value_error.passcode",
+            true, .passcodeRejected
+        ),
+        (
+            ["body", "passcode", "token"], "Value error, one of phone or user_id is required", "value_error", true,
+            .passcodeRejected
+        ),
     ])
     func preciseCausesStillMatch(loc: [String], msg: String, type: String, execute: Bool, expected: DollrError) {
         #expect(self.map(422, Self.body(loc, msg, type), idempotent: !execute, execute: execute) == expected)
@@ -93,22 +108,32 @@ struct ErrorMappingTests {
         (["body", "session_id"], "Session already exists for this account", "value_error", true),
         (["body", "payout_account_id"], "Duplicate account binding", "value_error", true),
         // reference_id is named, but the problem is its shape, not a duplicate.
-        (["body", "reference_id"], "Input should be a valid UUID, unable to parse string as an UUID", "uuid_parsing", true),
+        (
+            ["body", "reference_id"], "Input should be a valid UUID, unable to parse string as an UUID", "uuid_parsing",
+            true
+        ),
         // The passcode object outside its token: request shape, not the merchant's passcode.
         (["body", "passcode", "device", "type"], "Input should be 'SERVER', 'MOBILE' or 'WEB'", "enum", true),
         (["body", "passcode", "device", "client_ip"], "Field required", "missing", true),
-        (["body", "passcode"], "Input should be a valid dictionary or object to extract fields from", "model_attributes_type", true),
+        (
+            ["body", "passcode"], "Input should be a valid dictionary or object to extract fields from",
+            "model_attributes_type", true
+        ),
     ])
     func fieldErrorsStayValidationWithTheirDetail(loc: [String], msg: String, type: String, execute: Bool) {
         #expect(
             self.map(422, Self.body(loc, msg, type), idempotent: !execute, execute: execute)
-                == .validation([ValidationIssue(loc: loc, msg: msg, type: type)]))
+                == .validation([ValidationIssue(loc: loc, msg: msg, type: type)])
+        )
     }
 
     @Test func fieldLessDuplicateWordingIsADuplicateOnlyOnExecute() {
         let body = #"{"detail":"Reference already exists"}"#
         #expect(self.map(422, body, idempotent: false, execute: true) == .duplicateReference)
-        #expect(self.map(422, body) == .validation([ValidationIssue(loc: [], msg: "Reference already exists", type: "value_error")]))
+        #expect(
+            self.map(422, body)
+                == .validation([ValidationIssue(loc: [], msg: "Reference already exists", type: "value_error")])
+        )
     }
 
     @Test func unreadable422IsStillValidation() {

@@ -23,34 +23,44 @@ struct FaultMappingTests {
             await #expect(
                 throws: DollrError.validation([
                     ValidationIssue(
-                        loc: ["body", "payout_account_id"], msg: "Payment account not found",
-                        type: "value_error.not_found")
+                        loc: ["body", "payout_account_id"],
+                        msg: "Payment account not found",
+                        type: "value_error.not_found"
+                    )
                 ])
             ) {
                 try await client.createPayoutSession(
-                    CreatePayoutSessionRequest(payoutAccountID: 999, amount: .usd("1.00")))
+                    CreatePayoutSessionRequest(payoutAccountID: 999, amount: .usd("1.00"))
+                )
             }
             let account = try await client.makeAccount()
             await #expect(
                 throws: DollrError.validation([
                     ValidationIssue(
-                        loc: ["body", "amount"], msg: "Input should be greater than or equal to 0.01",
-                        type: "greater_than_equal")
+                        loc: ["body", "amount"],
+                        msg: "Input should be greater than or equal to 0.01",
+                        type: "greater_than_equal"
+                    )
                 ])
             ) {
                 try await client.createPayoutSession(
-                    CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("0.00")))
+                    CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("0.00"))
+                )
             }
             await #expect(
                 throws: DollrError.validation([
                     ValidationIssue(
-                        loc: ["body", "currency"], msg: "Merchant has no wallet in EUR",
-                        type: "value_error.wallet_not_found")
+                        loc: ["body", "currency"],
+                        msg: "Merchant has no wallet in EUR",
+                        type: "value_error.wallet_not_found"
+                    )
                 ])
             ) {
                 try await client.createPayoutSession(
                     CreatePayoutSessionRequest(
-                        payoutAccountID: account.id, amount: Money(minorUnits: 100, currency: try CurrencyCode("EUR")))
+                        payoutAccountID: account.id,
+                        amount: Money(minorUnits: 100, currency: try CurrencyCode("EUR"))
+                    )
                 )
             }
         }
@@ -70,7 +80,8 @@ struct FaultMappingTests {
 
     @Test func wrongPasscodePhoneIsPasscodeRejected() async throws {
         try await SandboxHarness.run(client: { $0.credentials.passcodePhone = try! PhoneNumber("231779999999") }) {
-            _, client in
+            _,
+            client in
             await #expect(throws: DollrError.passcodeRejected) { try await client.pay(.usd("1.00")) }
         }
     }
@@ -102,12 +113,14 @@ struct FaultMappingTests {
         try await SandboxHarness.run { server, client in
             let account = try await client.makeAccount()
             let session = try await client.createPayoutSession(
-                CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00")))
+                CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00"))
+            )
             server.sandbox.updateFaults { $0.p5xx = 1 }
             let referenceID = UUID()
             await Self.expectUnknownOutcomeFromServerError { () throws(DollrError) in
                 _ = try await client.executePayout(
-                    ExecutePayoutRequest(sessionID: session.id, payoutAccountID: account.id, referenceID: referenceID))
+                    ExecutePayoutRequest(sessionID: session.id, payoutAccountID: account.id, referenceID: referenceID)
+                )
             }
             server.sandbox.updateFaults { $0.p5xx = 0 }
             await #expect(throws: DollrError.notFound) { try await client.payoutStatus(referenceID: referenceID) }
@@ -120,10 +133,13 @@ struct FaultMappingTests {
         try await SandboxHarness.run { server, client in
             let account = try await client.makeAccount()
             let session = try await client.createPayoutSession(
-                CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00")))
+                CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00"))
+            )
             server.sandbox.updateFaults { $0.p5xxAfterAccept = 1 }
             let request = ExecutePayoutRequest(sessionID: session.id, payoutAccountID: account.id, referenceID: UUID())
-            await Self.expectUnknownOutcomeFromServerError { () throws(DollrError) in _ = try await client.executePayout(request) }
+            await Self.expectUnknownOutcomeFromServerError { () throws(DollrError) in
+                _ = try await client.executePayout(request)
+            }
             let entry = try #require(server.sandbox.ledgerSnapshot().execution(request.referenceID.uuidString))
             #expect(entry.accepted && entry.executeCalls == 1 && entry.status == .pending)
             let counters = server.sandbox.counters
@@ -173,7 +189,10 @@ struct FaultMappingTests {
             server.sandbox.updateFaults { $0.pLostResponse = 1 }
             let referenceID = UUID()
             let request = ExecutePayoutRequest(
-                sessionID: session.id, payoutAccountID: account.id, referenceID: referenceID)
+                sessionID: session.id,
+                payoutAccountID: account.id,
+                referenceID: referenceID
+            )
             await #expect(throws: DollrError.outcomeUnknown(.timeout)) { try await client.executePayout(request) }
             // On a loaded machine the request may reach the sandbox after the client gave up:
             // the fault stays on until the sandbox has drawn it.
@@ -196,23 +215,35 @@ struct FaultMappingTests {
         try await SandboxHarness.run { server, client in
             let account = try await client.makeAccount()
             let session = try await client.createPayoutSession(
-                CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00")))
+                CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00"))
+            )
             let request = ExecutePayoutRequest(sessionID: session.id, payoutAccountID: account.id, referenceID: UUID())
             let requestsBefore = server.sandbox.counters.requests
             server.sandbox.pause()
             let held = Task { try await client.executePayout(request) }
             // The call reached the sandbox and is parked there: nothing was executed while paused.
-            try await eventually("execute reached the paused sandbox") { server.sandbox.counters.requests > requestsBefore }
+            try await eventually("execute reached the paused sandbox") {
+                server.sandbox.counters.requests > requestsBefore
+            }
             #expect(server.sandbox.ledgerSnapshot().execution(request.referenceID.uuidString) == nil)
             server.sandbox.resume()
             _ = try await held.value
             let second = try await client.createPayoutSession(
-                CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00")))
+                CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00"))
+            )
             await #expect(throws: DollrError.duplicateReference) {
-                try await client.executePayout(ExecutePayoutRequest(sessionID: second.id, payoutAccountID: account.id, referenceID: request.referenceID))
+                try await client.executePayout(
+                    ExecutePayoutRequest(
+                        sessionID: second.id,
+                        payoutAccountID: account.id,
+                        referenceID: request.referenceID
+                    )
+                )
             }
             let entry = try #require(server.sandbox.ledgerSnapshot().execution(request.referenceID.uuidString))
-            #expect(entry.accepted && entry.executeCalls == 2 && entry.duplicateExecuteCalls == 1 && !entry.refusedForFunds)
+            #expect(
+                entry.accepted && entry.executeCalls == 2 && entry.duplicateExecuteCalls == 1 && !entry.refusedForFunds
+            )
         }
     }
 
@@ -221,7 +252,8 @@ struct FaultMappingTests {
         try await SandboxHarness.run(sandbox: configuration) { server, client in
             let account = try await client.makeAccount()
             let session = try await client.createPayoutSession(
-                CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00")))
+                CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00"))
+            )
             server.sandbox.updateFaults { $0.pLostResponse = 1 }
             let referenceID = UUID()
             do throws(DollrError) {

@@ -10,11 +10,14 @@ struct JSONHostileInputTests {
     /// The most a Dollr response body may hold (DollrTransport's limit).
     static let responseLimit = 1 << 20
 
-    @Test("deep nesting is refused at the limit, with the limit named, however deep the input goes", arguments: [
-        String(repeating: "[", count: 100_000),
-        String(repeating: #"{"a":"#, count: 200_000),
-        String(repeating: "[{\"a\":", count: JSONHostileInputTests.responseLimit / 6),
-    ])
+    @Test(
+        "deep nesting is refused at the limit, with the limit named, however deep the input goes",
+        arguments: [
+            String(repeating: "[", count: 100_000),
+            String(repeating: #"{"a":"#, count: 200_000),
+            String(repeating: "[{\"a\":", count: JSONHostileInputTests.responseLimit / 6),
+        ]
+    )
     func deepNesting(text: String) throws {
         let error = try #require(throws: JSONParser.Error.self) { try JSONParser.parse(text) }
         #expect(error.reason == "arrays and objects nested deeper than 32 levels")
@@ -23,7 +26,9 @@ struct JSONHostileInputTests {
 
     @Test("exactly the maximum depth parses; one more level is refused")
     func depthBoundary() throws {
-        func nested(_ depth: Int) -> String { String(repeating: "[", count: depth) + String(repeating: "]", count: depth) }
+        func nested(_ depth: Int) -> String {
+            String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
+        }
         #expect(throws: Never.self) { try JSONParser.parse(Array(nested(16).utf8), maximumDepth: 16) }
         #expect(throws: JSONParser.Error.self) { try JSONParser.parse(Array(nested(17).utf8), maximumDepth: 16) }
         #expect(throws: Never.self) { try JSONParser.parse(nested(32)) }
@@ -55,6 +60,8 @@ struct JSONHostileInputTests {
             try JSONParser.parse(Array(text.utf8), duplicateNames: .refuse)
         }
         #expect(error == JSONParser.Error(offset: 34, reason: "duplicate member name"))
-        #expect(throws: Never.self) { try JSONParser.parse(Array(#"{"a":{"a":1},"b":[{"a":1},{"a":2}]}"#.utf8), duplicateNames: .refuse) }
+        #expect(throws: Never.self) {
+            try JSONParser.parse(Array(#"{"a":{"a":1},"b":[{"a":1},{"a":2}]}"#.utf8), duplicateNames: .refuse)
+        }
     }
 }

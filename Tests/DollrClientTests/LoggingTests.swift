@@ -33,7 +33,10 @@ struct LoggingTests {
             )
             let referenceID = UUID()
             let request = ExecutePayoutRequest(
-                sessionID: session.id, payoutAccountID: account.id, referenceID: referenceID)
+                sessionID: session.id,
+                payoutAccountID: account.id,
+                referenceID: referenceID
+            )
             _ = try await client.executePayout(request)
             tokens += server.sandbox.issuedTokens
             server.sandbox.expireAllTokens()
@@ -134,7 +137,8 @@ struct LoggingTests {
             return try JSONParser.parse(buffer.readBytes(length: buffer.readableBytes) ?? []).object(context: path)
         }
         let token = try await post(
-            "/v1/jwt/client/obtain/token", #"{"client_id":"sandbox-client","client_secret":"sandbox-secret"}"#
+            "/v1/jwt/client/obtain/token",
+            #"{"client_id":"sandbox-client","client_secret":"sandbox-secret"}"#
         ).string("access_token")
         let reply = try await post(
             "/v1/executions/payout",

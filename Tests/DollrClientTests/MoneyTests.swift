@@ -8,7 +8,8 @@ struct MoneyTests {
         arguments: [
             ("100", 10_000), ("100.5", 10_050), ("100.50", 10_050), ("0.01", 1), ("0", 0), ("007.10", 710),
             ("1.500", 150), ("92233720368547758.07", Int64.max),
-        ] as [(String, Int64)])
+        ] as [(String, Int64)]
+    )
     func parsesExactly(text: String, minorUnits: Int64) throws {
         #expect(try Money(parsing: text, currency: .usd).minorUnits == minorUnits)
     }
@@ -43,7 +44,8 @@ struct MoneyTests {
         arguments: [
             (10_050, "USD", "100.50"), (5, "USD", "0.05"), (-5, "USD", "-0.05"), (0, "LRD", "0.00"),
             (1500, "RWF", "1500"), (1234, "BHD", "1.234"), (Int64.min, "USD", "-92233720368547758.08"),
-        ] as [(Int64, String, String)])
+        ] as [(Int64, String, String)]
+    )
     func formatsCanonically(minorUnits: Int64, currency: String, text: String) throws {
         #expect(Money(minorUnits: minorUnits, currency: try CurrencyCode(currency)).description == text)
     }

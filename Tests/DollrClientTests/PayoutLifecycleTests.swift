@@ -88,7 +88,10 @@ struct PayoutLifecycleTests {
             await #expect(throws: DollrError.duplicateReference) {
                 try await client.executePayout(
                     ExecutePayoutRequest(
-                        sessionID: session.id, payoutAccountID: session.payoutAccountID, referenceID: referenceID)
+                        sessionID: session.id,
+                        payoutAccountID: session.payoutAccountID,
+                        referenceID: referenceID
+                    )
                 )
             }
             let entry = try #require(server.sandbox.ledgerSnapshot().execution(referenceID.uuidString))
@@ -104,7 +107,10 @@ struct PayoutLifecycleTests {
             await #expect(throws: DollrError.sessionExpired) {
                 try await client.executePayout(
                     ExecutePayoutRequest(
-                        sessionID: session.id, payoutAccountID: session.payoutAccountID, referenceID: UUID())
+                        sessionID: session.id,
+                        payoutAccountID: session.payoutAccountID,
+                        referenceID: UUID()
+                    )
                 )
             }
         }

@@ -51,7 +51,10 @@ struct SandboxConfigurationTests {
 
     /// A hang that ends when the client gives up is a race between a timeout and a 504; the default must not be one.
     @Test func defaultHangOutlastsTheDefaultClientTimeout() throws {
-        let client = DollrConfiguration(baseURL: try #require(URL(string: "http://127.0.0.1")), credentials: .sandboxDefaults)
+        let client = DollrConfiguration(
+            baseURL: try #require(URL(string: "http://127.0.0.1")),
+            credentials: .sandboxDefaults
+        )
         #expect(Duration.milliseconds(FaultSettings().hangMs) >= client.requestTimeout * 2)
     }
 
@@ -110,7 +113,10 @@ struct SandboxSecretFileTests {
         defer { try? FileManager.default.removeItem(atPath: empty) }
         defer { try? FileManager.default.removeItem(atPath: secret) }
         let cases: [([String: String], String)] = [
-            (["DOLLR_CLIENT_SECRET_FILE": "/nonexistent/\(UUID().uuidString)"], "DOLLR_CLIENT_SECRET_FILE names a file that cannot be read"),
+            (
+                ["DOLLR_CLIENT_SECRET_FILE": "/nonexistent/\(UUID().uuidString)"],
+                "DOLLR_CLIENT_SECRET_FILE names a file that cannot be read"
+            ),
             (["MERCHANT_PASSCODE_FILE": empty], "MERCHANT_PASSCODE_FILE names an empty file"),
             (
                 ["MERCHANT_PASSCODE": "direct-777", "MERCHANT_PASSCODE_FILE": secret],

@@ -16,7 +16,11 @@ struct SandboxHTTPTests {
     }
 
     private func send(
-        _ server: SandboxServer, _ method: String, _ path: String, body: String? = nil, token: String? = nil
+        _ server: SandboxServer,
+        _ method: String,
+        _ path: String,
+        body: String? = nil,
+        token: String? = nil
     )
         async throws -> Reply
     {
@@ -86,7 +90,9 @@ struct SandboxHTTPTests {
             #expect(reply.json == .object(["detail": .string("Not Found")]))
             #expect(header(reply, "content-type") == "application/json")
         }
-        for (reply, allow) in [(wrongMethod, "POST"), (wrongMethodOnParameterPath, "GET, HEAD"), (wrongAdminMethod, "POST")] {
+        for (reply, allow) in [
+            (wrongMethod, "POST"), (wrongMethodOnParameterPath, "GET, HEAD"), (wrongAdminMethod, "POST"),
+        ] {
             #expect(reply.status == 405)
             #expect(reply.json == .object(["detail": .string("Method Not Allowed")]))
             #expect(header(reply, "allow") == allow)
@@ -131,7 +137,8 @@ struct SandboxHTTPTests {
         #expect(
             sessionIssues == [
                 ValidationIssue(loc: ["body", "amount"], msg: "Input should be a valid number", type: "float_type")
-            ])
+            ]
+        )
     }
 
     @Test func adminAPI() async throws {
@@ -142,7 +149,11 @@ struct SandboxHTTPTests {
         let newWallet = try await self.send(server, "PUT", "/_sandbox/wallets/EUR", body: #"{"balance":"5"}"#)
         let badWallet = try await self.send(server, "PUT", "/_sandbox/wallets/USD", body: #"{"balance":"1.001"}"#)
         let faults = try await self.send(
-            server, "PATCH", "/_sandbox/faults", body: #"{"p_429":0.25,"processing_ms":10,"p_5xx_after_accept":0.5}"#)
+            server,
+            "PATCH",
+            "/_sandbox/faults",
+            body: #"{"p_429":0.25,"processing_ms":10,"p_5xx_after_accept":0.5}"#
+        )
         let badFaults = try await self.send(server, "PATCH", "/_sandbox/faults", body: #"{"p_5xx":2,"bogus":1}"#)
         let merchant = try await self.send(server, "PATCH", "/_sandbox/merchant", body: #"{"merchant_verified":false}"#)
         let expired = try await self.send(server, "POST", "/_sandbox/tokens/expire")
@@ -192,7 +203,8 @@ struct SandboxHTTPTests {
 
 private enum FaultSettingsKeys {
     static let all = [
-        "latency_ms", "pending_ms", "processing_ms", "p_429", "p_5xx", "p_5xx_after_accept", "p_hang", "p_lost_response",
+        "latency_ms", "pending_ms", "processing_ms", "p_429", "p_5xx", "p_5xx_after_accept", "p_hang",
+        "p_lost_response",
         "p_provider_failed", "hang_ms", "retry_after_s", "next_429", "next_401",
     ]
 }

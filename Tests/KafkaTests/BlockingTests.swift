@@ -1,8 +1,9 @@
-@testable import Kafka
 import Dispatch
 import Foundation
 import Synchronization
 import Testing
+
+@testable import Kafka
 
 @Suite("Blocking calls")
 struct BlockingTests {
@@ -27,7 +28,10 @@ struct BlockingTests {
             }
             return await group.reduce(into: [Bool]()) { $0.append($1) }
         }
-        #expect(released == Array(repeating: true, count: jobs), "every job was released by a task of the global executor")
+        #expect(
+            released == Array(repeating: true, count: jobs),
+            "every job was released by a task of the global executor"
+        )
     }
 }
 

@@ -17,8 +17,10 @@ struct ConfigurationTests {
 
     /// `enable.auto.commit=false` would silently stop the periodic commit that `commitInterval`
     /// promises, so it is refused like `enable.auto.offset.store`.
-    @Test("keys the at-least-once contract depends on cannot be overridden",
-          arguments: [("enable.auto.offset.store", "true"), ("enable.auto.commit", "false")])
+    @Test(
+        "keys the at-least-once contract depends on cannot be overridden",
+        arguments: [("enable.auto.offset.store", "true"), ("enable.auto.commit", "false")]
+    )
     func reservedKeysAreRefused(key reserved: String, value: String) throws {
         var configuration = KafkaConsumerConfiguration(bootstrapServers: "127.0.0.1:1", groupID: "g", topics: ["t"])
         configuration.properties[reserved] = value

@@ -13,7 +13,11 @@ struct ConsumerCloseTests {
         let env = try KafkaTestEnvironment()
         try await env.cluster.createTopic("t", partitions: 2)
         let producer = try env.producer()
-        #expect(await producer.sendAll(numberedRecords(topic: "t", count: 20, keys: 4)).allSatisfy { (try? $0.get()) != nil })
+        #expect(
+            await producer.sendAll(numberedRecords(topic: "t", count: 20, keys: 4)).allSatisfy {
+                (try? $0.get()) != nil
+            }
+        )
         await producer.close()
 
         let events = Recorder<KafkaRebalanceEvent>()
@@ -29,7 +33,10 @@ struct ConsumerCloseTests {
         try await env.cluster.setBrokerDown(1)
         // Generous: the bound is closeTimeout (2 s); without it close() waits for ever.
         try await withDeadline(.seconds(30), "close with the broker gone") { await consumer.close() }
-        #expect(events.elements.contains { if case .revoked = $0 { true } else { false } }, "the final revoke still ran")
+        #expect(
+            events.elements.contains { if case .revoked = $0 { true } else { false } },
+            "the final revoke still ran"
+        )
         // The member never left its group: destroying its handle would leave librdkafka's main
         // thread spinning for as long as the coordinator stays gone.
         let busy = try await busyLibrdkafkaMainThreads(over: .seconds(1))

@@ -8,7 +8,9 @@ struct ConsumerGroupTests {
         let env = try KafkaTestEnvironment()
         let group = try await env.twoMembers(topic: "orders", partitions: 6)
         let (a, b) = (group.a, group.b)
-        let seenA = Observed(), seenB = Observed(), seen = Observed()
+        let seenA = Observed()
+        let seenB = Observed()
+        let seen = Observed()
         drain(a, into: seenA, seen)
         drain(b, into: seenB, seen)
 
@@ -43,7 +45,8 @@ struct ConsumerGroupTests {
         let env = try KafkaTestEnvironment()
         let group = try await env.twoMembers(topic: "orders", partitions: 4)
         let (a, b, eventsA, eventsB) = (group.a, group.b, group.eventsA, group.eventsB)
-        let seenB = Observed(), seen = Observed()
+        let seenB = Observed()
+        let seen = Observed()
         drain(a, into: seen)
         drain(b, into: seenB, seen)
         let producer = try env.producer()
@@ -71,17 +74,23 @@ struct ConsumerGroupTests {
     func revokeBeforeUnassign() async throws {
         let env = try KafkaTestEnvironment()
         try await env.cluster.createTopic("orders", partitions: 4)
-        let seenA = Observed(), seen = Observed()
+        let seenA = Observed()
+        let seen = Observed()
         let consumerA = ConsumerBox()
         let stillAssignedDuringRevoke = Recorder<Bool>()
         let logsA = LogCapture()
         // A stores nothing while it reads; only when told of a revoke does it "finish" its work and
         // store the offsets of everything it has seen, which must then be committed before B starts.
-        let a = try env.consumer(group: "g", topics: ["orders"], rebalanceHandler: { event in
-            guard case .revoked(let partitions) = event, let consumer = consumerA.value else { return }
-            stillAssignedDuringRevoke.append(partitions.isSubset(of: consumer.assignment))
-            try? consumer.storeOffsets(seenA.elements.filter { partitions.contains($0.topicPartition) })
-        }, logger: logsA.logger("consumer-a"))
+        let a = try env.consumer(
+            group: "g",
+            topics: ["orders"],
+            rebalanceHandler: { event in
+                guard case .revoked(let partitions) = event, let consumer = consumerA.value else { return }
+                stillAssignedDuringRevoke.append(partitions.isSubset(of: consumer.assignment))
+                try? consumer.storeOffsets(seenA.elements.filter { partitions.contains($0.topicPartition) })
+            },
+            logger: logsA.logger("consumer-a")
+        )
         consumerA.value = a
         drain(a, into: seenA, seen, storeOffsets: false)
 
@@ -94,7 +103,9 @@ struct ConsumerGroupTests {
         let b = try env.consumer(group: "g", topics: ["orders"], rebalanceHandler: eventsB.handler)
         let seenB = Observed()
         drain(b, into: seenB, seen)
-        try await withDeadline(.seconds(60), "B assigned") { await eventsB.wait { !Recorder.assignment(after: $0).isEmpty } }
+        try await withDeadline(.seconds(60), "B assigned") {
+            await eventsB.wait { !Recorder.assignment(after: $0).isEmpty }
+        }
         let more = await producer.sendAll(numberedRecords(topic: "orders", count: 400, keys: 40, from: 2000))
         #expect(more.allSatisfy { (try? $0.get()) != nil })
         try await withDeadline(.seconds(60), "all new records seen") {
@@ -108,7 +119,8 @@ struct ConsumerGroupTests {
         let firstRound = Set(0..<2000)
         let reread = seenB.elements.filter { firstRound.contains($0.number) }
         // Only A's own report of exactly that refusal counts, not any line that mentions a rebalance.
-        if logsA.all.contains(where: { $0.contains("commit on revoke failed") && $0.contains("rebalance in progress") }) {
+        if logsA.all.contains(where: { $0.contains("commit on revoke failed") && $0.contains("rebalance in progress") })
+        {
             withKnownIssue("the mock broker refused the revoke commit (rebalance in progress)", isIntermittent: true) {
                 #expect(reread.isEmpty)
             }
@@ -127,22 +139,36 @@ struct ConsumerGroupTests {
         let logsA = LogCapture()
         let group = try await env.twoMembers(topic: "orders", partitions: 4, loggerA: logsA.logger("consumer-a"))
         let (a, b, eventsA, eventsB) = (group.a, group.b, group.eventsA, group.eventsB)
-        let seenA = Observed(), seenB = Observed(), seen = Observed()
+        let seenA = Observed()
+        let seenB = Observed()
+        let seen = Observed()
         drain(a, into: seenA, seen)
         drain(b, into: seenB, seen)
         let producer = try env.producer()
-        #expect(await producer.sendAll(numberedRecords(topic: "orders", count: 1000, keys: 40)).allSatisfy { (try? $0.get()) != nil })
+        #expect(
+            await producer.sendAll(numberedRecords(topic: "orders", count: 1000, keys: 40)).allSatisfy {
+                (try? $0.get()) != nil
+            }
+        )
         try await withDeadline(.seconds(60), "all read") { await seen.wait { $0.count == 1000 } }
 
         await a.close()
         #expect(eventsA.elements.last.map { if case .revoked(let p) = $0 { p.count == 2 } else { false } } == true)
         try await withDeadline(.seconds(60), "B owns everything") { await eventsB.waitForAssignment(count: 4) }
-        #expect(await producer.sendAll(numberedRecords(topic: "orders", count: 200, keys: 40, from: 1000)).allSatisfy { (try? $0.get()) != nil })
-        try await withDeadline(.seconds(60), "new records read") { await seen.wait { Set($0.map(\.number)).count == 1200 } }
+        #expect(
+            await producer.sendAll(numberedRecords(topic: "orders", count: 200, keys: 40, from: 1000)).allSatisfy {
+                (try? $0.get()) != nil
+            }
+        )
+        try await withDeadline(.seconds(60), "new records read") {
+            await seen.wait { Set($0.map(\.number)).count == 1200 }
+        }
         // As in the revoke test: librdkafka 2.0.2's mock refuses any commit while its group is
         // rebalancing, which B's join can overlap on a loaded machine. Only A's own report of
         // exactly that refusal excuses a re-read.
-        if logsA.all.contains(where: { $0.contains("commit on") && $0.contains("failed") && $0.contains("rebalance in progress") }) {
+        if logsA.all.contains(where: {
+            $0.contains("commit on") && $0.contains("failed") && $0.contains("rebalance in progress")
+        }) {
             withKnownIssue("the mock broker refused A's final commit (rebalance in progress)", isIntermittent: true) {
                 #expect(seen.elements.count == 1200, "nothing A finished was read again by B")
             }

@@ -3,13 +3,19 @@ import Testing
 
 @Suite("Flow control")
 struct FlowControlTests {
-    @Test("a small buffer holds fetching back and resumes without losing or reordering messages",
-          arguments: [Duration.zero, .seconds(1)])
+    @Test(
+        "a small buffer holds fetching back and resumes without losing or reordering messages",
+        arguments: [Duration.zero, .seconds(1)]
+    )
     func backpressure(grace: Duration) async throws {
         let env = try KafkaTestEnvironment()
         try await env.cluster.createTopic("t", partitions: 3)
         let producer = try env.producer()
-        #expect(await producer.sendAll(numberedRecords(topic: "t", count: 900, keys: 30)).allSatisfy { (try? $0.get()) != nil })
+        #expect(
+            await producer.sendAll(numberedRecords(topic: "t", count: 900, keys: 30)).allSatisfy {
+                (try? $0.get()) != nil
+            }
+        )
 
         // With no grace, a full buffer pauses every partition at once: each pause drops librdkafka's
         // prefetched data and each resume fetches again, so a small buffer against 900 records
@@ -50,7 +56,9 @@ struct FlowControlTests {
         try await env.cluster.createTopic("t", partitions: 2)
         let producer = try env.producer()
         let value = [UInt8](repeating: 0x61, count: 1_000)
-        let records = (0..<300).map { KafkaProducerRecord(topic: "t", partition: Int32($0 % 2), key: nil, value: value) }
+        let records = (0..<300).map {
+            KafkaProducerRecord(topic: "t", partition: Int32($0 % 2), key: nil, value: value)
+        }
         #expect(await producer.sendAll(records).allSatisfy { (try? $0.get()) != nil })
 
         let byteCapacity = 20_000
@@ -85,15 +93,20 @@ struct FlowControlTests {
         let events = Recorder<KafkaRebalanceEvent>()
         let consumer = try env.consumer(group: "g", topics: ["t"], rebalanceHandler: events.handler)
         try await withDeadline(.seconds(60), "assigned") { await events.waitForAssignment(count: 2) }
-        let p0 = KafkaTopicPartition(topic: "t", partition: 0), p1 = KafkaTopicPartition(topic: "t", partition: 1)
+        let p0 = KafkaTopicPartition(topic: "t", partition: 0)
+        let p1 = KafkaTopicPartition(topic: "t", partition: 1)
         consumer.pause([p0])
         let seen = Observed()
         drain(consumer, into: seen)
 
         let producer = try env.producer()
-        let records = (0..<200).map { KafkaProducerRecord(topic: "t", partition: Int32($0 % 2), key: nil, value: Array(String($0).utf8)) }
+        let records = (0..<200).map {
+            KafkaProducerRecord(topic: "t", partition: Int32($0 % 2), key: nil, value: Array(String($0).utf8))
+        }
         #expect(await producer.sendAll(records).allSatisfy { (try? $0.get()) != nil })
-        try await withDeadline(.seconds(60), "partition 1 read") { await seen.wait { $0.filter { $0.topicPartition == p1 }.count == 100 } }
+        try await withDeadline(.seconds(60), "partition 1 read") {
+            await seen.wait { $0.filter { $0.topicPartition == p1 }.count == 100 }
+        }
         #expect(seen.elements.allSatisfy { $0.topicPartition == p1 }, "nothing from the paused partition")
 
         consumer.resume([p0])
@@ -109,8 +122,12 @@ struct FlowControlTests {
         let env = try KafkaTestEnvironment()
         try await env.cluster.createTopic("t", partitions: 1)
         let producer = try env.producer()
-        #expect(await producer.sendAll((0..<100).map { KafkaProducerRecord(topic: "t", key: nil, value: Array(String($0).utf8)) })
-            .allSatisfy { (try? $0.get()) != nil })
+        #expect(
+            await producer.sendAll(
+                (0..<100).map { KafkaProducerRecord(topic: "t", key: nil, value: Array(String($0).utf8)) }
+            )
+            .allSatisfy { (try? $0.get()) != nil }
+        )
         let consumer = try env.consumer(group: "g", topics: ["t"])
         let seen = Observed()
         drain(consumer, into: seen, storeOffsets: false)

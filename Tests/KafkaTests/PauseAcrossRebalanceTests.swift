@@ -17,15 +17,20 @@ struct PauseAcrossRebalanceTests {
         let env = try KafkaTestEnvironment()
         try await env.cluster.createTopic("t", partitions: 2)
         try await env.cluster.createTopic("other", partitions: 1)
-        let p0 = KafkaTopicPartition(topic: "t", partition: 0), p1 = KafkaTopicPartition(topic: "t", partition: 1)
+        let p0 = KafkaTopicPartition(topic: "t", partition: 0)
+        let p1 = KafkaTopicPartition(topic: "t", partition: 1)
 
         // The application keeps p0 paused. A revoke ends a pause, so it pauses p0 on every assignment.
         let events = Recorder<KafkaRebalanceEvent>()
         let box = ConsumerBox()
-        let a = try env.consumer(group: "g", topics: ["t"], rebalanceHandler: { event in
-            if case .assigned(let partitions) = event, partitions.contains(p0) { box.value?.pause([p0]) }
-            events.append(event)
-        }) {
+        let a = try env.consumer(
+            group: "g",
+            topics: ["t"],
+            rebalanceHandler: { event in
+                if case .assigned(let partitions) = event, partitions.contains(p0) { box.value?.pause([p0]) }
+                events.append(event)
+            }
+        ) {
             $0.assignmentStrategy = "range"
             $0.pollTimeout = .seconds(60)
         }
@@ -46,21 +51,32 @@ struct PauseAcrossRebalanceTests {
                     && Recorder.assignment(after: events) == [p0, p1]
             }
         }
-        #expect(events.elements.contains { if case .revoked(let partitions) = $0 { partitions == [p0, p1] } else { false } })
+        #expect(
+            events.elements.contains {
+                if case .revoked(let partitions) = $0 { partitions == [p0, p1] } else { false }
+            }
+        )
 
         // p0's records first, then p1's: a fetch that brings p1's records would bring p0's too,
         // were p0 fetched. A second round on p1 flushes out anything such a fetch brought.
         let producer = try env.producer()
-        let toP0 = (0..<50).map { KafkaProducerRecord(topic: "t", partition: 0, key: nil, value: Array(String($0).utf8)) }
+        let toP0 = (0..<50).map {
+            KafkaProducerRecord(topic: "t", partition: 0, key: nil, value: Array(String($0).utf8))
+        }
         #expect(await producer.sendAll(toP0).allSatisfy { (try? $0.get()) != nil })
         for round in 1...2 {
-            let toP1 = (0..<50).map { KafkaProducerRecord(topic: "t", partition: 1, key: nil, value: Array(String($0).utf8)) }
+            let toP1 = (0..<50).map {
+                KafkaProducerRecord(topic: "t", partition: 1, key: nil, value: Array(String($0).utf8))
+            }
             #expect(await producer.sendAll(toP1).allSatisfy { (try? $0.get()) != nil })
             try await withDeadline(.seconds(60), "p1 round \(round) read") {
                 await seen.wait { $0.count(where: { $0.topicPartition == p1 }) == 50 * round }
             }
         }
-        #expect(seen.elements.allSatisfy { $0.topicPartition == p1 }, "nothing from p0, which the application keeps paused")
+        #expect(
+            seen.elements.allSatisfy { $0.topicPartition == p1 },
+            "nothing from p0, which the application keeps paused"
+        )
 
         a.resume([p0])
         try await withDeadline(.seconds(60), "p0 read after resume") {

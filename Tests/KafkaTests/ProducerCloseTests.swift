@@ -21,13 +21,18 @@ struct ProducerCloseTests {
     private func raceSendsAgainstClose(_ env: KafkaTestEnvironment, senders: Int) async throws {
         try await env.cluster.setRoundTripTime(.zero, broker: 1)
         let producer = try env.producer { $0.closeTimeout = .milliseconds(200) }
-        #expect(await producer.sendAll([KafkaProducerRecord(topic: "t", key: nil, value: [0])]).allSatisfy { (try? $0.get()) != nil })
+        #expect(
+            await producer.sendAll([KafkaProducerRecord(topic: "t", key: nil, value: [0])]).allSatisfy {
+                (try? $0.get()) != nil
+            }
+        )
         // The broker now holds every acknowledgement back, so close finds records outstanding:
         // its flush runs out and it purges them, failing their sends.
         try await env.cluster.setRoundTripTime(.seconds(60), broker: 1)
 
         let outcomes = Recorder<String>()
-        let started = Recorder<Int>(), finished = Recorder<Int>()
+        let started = Recorder<Int>()
+        let finished = Recorder<Int>()
         Task {
             await withTaskGroup(of: Void.self) { group in
                 for sender in 0..<senders {
@@ -59,7 +64,10 @@ struct ProducerCloseTests {
         try await withDeadline(.seconds(60), "every send completed") { await finished.wait { $0.count == senders } }
 
         #expect(outcomes.elements.filter { $0 == "closed" }.count == senders, "each sender ended on .closed")
-        #expect(outcomes.elements.allSatisfy { ["delivered", "purged", "closed"].contains($0) }, "\(Set(outcomes.elements))")
+        #expect(
+            outcomes.elements.allSatisfy { ["delivered", "purged", "closed"].contains($0) },
+            "\(Set(outcomes.elements))"
+        )
         await #expect(throws: KafkaError.closed) {
             try await producer.send(KafkaProducerRecord(topic: "t", key: nil, value: [2]))
         }

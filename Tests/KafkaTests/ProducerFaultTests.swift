@@ -20,9 +20,14 @@ struct ProducerFaultTests {
     func injectedErrorsAreRetriedWithoutDuplicates() async throws {
         let env = try KafkaTestEnvironment()
         try await env.cluster.createTopic("t", partitions: 1)
-        await env.cluster.injectErrors([.notEnoughReplicas, .requestTimedOut, .transport, .notLeaderForPartition], into: .produce)
+        await env.cluster.injectErrors(
+            [.notEnoughReplicas, .requestTimedOut, .transport, .notLeaderForPartition],
+            into: .produce
+        )
         let producer = try env.producer()
-        let reports = await producer.sendAll((0..<1000).map { KafkaProducerRecord(topic: "t", key: nil, value: Array(String($0).utf8)) })
+        let reports = await producer.sendAll(
+            (0..<1000).map { KafkaProducerRecord(topic: "t", key: nil, value: Array(String($0).utf8)) }
+        )
         #expect(reports.allSatisfy { (try? $0.get()) != nil })
 
         let consumer = try env.consumer(group: "reader", topics: ["t"])
@@ -63,7 +68,9 @@ struct ProducerFaultTests {
             }
         }
         // Partitions led by the other brokers make progress while broker 1 is down.
-        try await withDeadline(.seconds(60), "progress while a broker is down") { await delivered.wait { $0.count >= 50 } }
+        try await withDeadline(.seconds(60), "progress while a broker is down") {
+            await delivered.wait { $0.count >= 50 }
+        }
         try await env.cluster.setBrokerUp(1)
         await sending.value
         #expect(delivered.elements.count == 600, "every record sent during the outage was delivered")
@@ -71,7 +78,9 @@ struct ProducerFaultTests {
         let consumer = try env.consumer(group: "reader", topics: ["t"])
         let seen = Observed()
         drain(consumer, into: seen)
-        try await withDeadline(.seconds(60), "all records read") { await seen.wait { Set($0.map(\.number)).count == 1200 } }
+        try await withDeadline(.seconds(60), "all records read") {
+            await seen.wait { Set($0.map(\.number)).count == 1200 }
+        }
         #expect(seen.elements.count == 1200, "no duplicates")
         await consumer.close()
         await producer.close()
@@ -121,8 +130,8 @@ struct ProducerFaultTests {
     }
 }
 
-private extension Result where Failure == KafkaError {
-    var error: KafkaError? {
+extension Result where Failure == KafkaError {
+    fileprivate var error: KafkaError? {
         if case .failure(let error) = self { error } else { nil }
     }
 }

@@ -1,5 +1,6 @@
-@testable import Kafka
 import Testing
+
+@testable import Kafka
 
 @Suite("Stored offset marks")
 struct StoredOffsetMarksTests {

@@ -10,10 +10,22 @@ struct BenchCommandTests {
         "raw": ["commands_per_second", "librdkafka_commands_per_second", "ratio_to_librdkafka"],
         "intake": ["commands_per_second", "ratio_to_raw", "store_ceiling_commands_per_second", "ratio_to_ceiling"],
         "duplicates": ["commands_per_second", "ratio_to_raw"],
-        "end-to-end": ["payouts_per_second", "provider_calls_per_second", "ceiling_payouts_per_second", "ratio_to_ceiling", "latency_p50_ms", "latency_p99_ms", "cpu_seconds_per_1000", "completed"],
-        "latency-bound": ["payouts_per_second", "bound_per_second", "ratio_to_bound", "in_flight_1_payouts_per_second", "ratio_to_in_flight_1"],
-        "memory": ["peak_rss_mib", "in_flight_at_peak", "completed", "at_200_peak_rss_mib", "at_200_in_flight_at_peak", "at_200_completed"],
-        "scaling": ["in_flight_4_payouts_per_second", "in_flight_16_payouts_per_second", "in_flight_16_ratio_to_bound", "in_flight_16_cpu_ms_per_payout"],
+        "end-to-end": [
+            "payouts_per_second", "provider_calls_per_second", "ceiling_payouts_per_second", "ratio_to_ceiling",
+            "latency_p50_ms", "latency_p99_ms", "cpu_seconds_per_1000", "completed",
+        ],
+        "latency-bound": [
+            "payouts_per_second", "bound_per_second", "ratio_to_bound", "in_flight_1_payouts_per_second",
+            "ratio_to_in_flight_1",
+        ],
+        "memory": [
+            "peak_rss_mib", "in_flight_at_peak", "completed", "at_200_peak_rss_mib", "at_200_in_flight_at_peak",
+            "at_200_completed",
+        ],
+        "scaling": [
+            "in_flight_4_payouts_per_second", "in_flight_16_payouts_per_second", "in_flight_16_ratio_to_bound",
+            "in_flight_16_cpu_ms_per_payout",
+        ],
         "scaling-processes": [
             "workers_1_payouts_per_second", "workers_2_payouts_per_second", "workers_2_speedup",
             "workers_2_worker_cpu_ms_per_payout", "workers_2_machine_cpu_ms_per_payout", "workers_2_cores_busy",
@@ -24,7 +36,10 @@ struct BenchCommandTests {
     func smokeRunWritesEveryScenario() async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: file) }
-        let bench = try ChildProcess(ChildProcess.payoutWorkerBinary, arguments: ["bench", "--smoke", "--scenario", "all", "--json", file.path])
+        let bench = try ChildProcess(
+            ChildProcess.payoutWorkerBinary,
+            arguments: ["bench", "--smoke", "--scenario", "all", "--json", file.path]
+        )
         let status = try await bench.waitForExit(within: .seconds(300))
         let output = bench.stdoutLines.elements.joined(separator: "\n")
         try #require(status == 0, "bench failed:\n\(output)\n\(bench.stderr.suffix(3000))")
@@ -48,9 +63,14 @@ struct BenchCommandTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: file) }
         let bench = try ChildProcess(
-            ChildProcess.payoutWorkerBinary, arguments: ["bench", "--smoke", "--scenario", "intake", "--store", url, "--json", file.path])
+            ChildProcess.payoutWorkerBinary,
+            arguments: ["bench", "--smoke", "--scenario", "intake", "--store", url, "--json", file.path]
+        )
         let status = try await bench.waitForExit(within: .seconds(300))
-        try #require(status == 0, "bench failed:\n\(bench.stdoutLines.elements.joined(separator: "\n"))\n\(bench.stderr.suffix(3000))")
+        try #require(
+            status == 0,
+            "bench failed:\n\(bench.stdoutLines.elements.joined(separator: "\n"))\n\(bench.stderr.suffix(3000))"
+        )
 
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any]
         let intake = try #require((object?["scenarios"] as? [String: [String: Any]])?["intake"])

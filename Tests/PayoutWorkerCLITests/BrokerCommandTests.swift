@@ -8,7 +8,10 @@ import Testing
 struct BrokerCommandTests {
     @Test("prints its bootstrap servers first, serves kcat and our client, and exits 0 on SIGTERM")
     func servesAnyKafkaClient() async throws {
-        let broker = try ChildProcess(ChildProcess.payoutWorkerBinary, arguments: ["broker", "--brokers", "2", "--partitions", "3"])
+        let broker = try ChildProcess(
+            ChildProcess.payoutWorkerBinary,
+            arguments: ["broker", "--brokers", "2", "--partitions", "3"]
+        )
         let bootstrap = try await broker.firstLine()
         #expect(bootstrap.split(separator: ",").count == 2, "one address per broker: \(bootstrap)")
 
@@ -24,13 +27,21 @@ struct BrokerCommandTests {
         #expect(topics["payouts.commands.dlq"] == 3)
 
         // kcat writes, our consumer reads: the broker is a real Kafka endpoint for both.
-        let produced = try await runCommand("/bin/sh", ["-c", "printf 'v1\\nv2\\nv3\\n' | /usr/bin/kcat -b \(bootstrap) -P -t payouts.commands -k ref-1"])
+        let produced = try await runCommand(
+            "/bin/sh",
+            ["-c", "printf 'v1\\nv2\\nv3\\n' | /usr/bin/kcat -b \(bootstrap) -P -t payouts.commands -k ref-1"]
+        )
         #expect(produced.status == 0)
         var logger = Logger(label: "cli-test")
         logger.logLevel = .warning
         let consumer = try KafkaConsumer(
-            configuration: KafkaConsumerConfiguration(bootstrapServers: bootstrap, groupID: "cli-test", topics: ["payouts.commands"]),
-            logger: logger)
+            configuration: KafkaConsumerConfiguration(
+                bootstrapServers: bootstrap,
+                groupID: "cli-test",
+                topics: ["payouts.commands"]
+            ),
+            logger: logger
+        )
         var values: [String] = []
         try await withDeadline(.seconds(60), "records read") {
             var seen: [String] = []

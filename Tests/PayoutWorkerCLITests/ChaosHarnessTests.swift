@@ -1,7 +1,8 @@
 import Foundation
-@testable import PayoutWorkerCLI
 import TestSupport
 import Testing
+
+@testable import PayoutWorkerCLI
 
 /// The chaos harness's own judgement, apart from a whole run: when the settle phase has stalled,
 /// and when the embedded broker crashed rather than being stopped by the run.
@@ -67,7 +68,10 @@ struct ChaosHarnessTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let logFile = directory.appendingPathComponent("broker.log")
         let broker = try await BrokerProcess.start(
-            executable: ChildProcess.payoutWorkerBinary, topics: [(name: "harness", partitions: 1)], logFile: logFile)
+            executable: ChildProcess.payoutWorkerBinary,
+            topics: [(name: "harness", partitions: 1)],
+            logFile: logFile
+        )
         try await broker.setBrokerDown(1)
         try await broker.setBrokerUp(1)
         #expect(broker.crash == nil)
@@ -76,7 +80,10 @@ struct ChaosHarnessTests {
         #expect(await broker.termination() == .exited(0))
         #expect(broker.crash == nil, "stopped by the run, exit 0: \(broker.crash.map(String.init(describing:)) ?? "")")
         let log = try String(contentsOf: logFile, encoding: .utf8)
-        #expect(log.contains("embedded Kafka ready") && log.contains("stopping embedded Kafka"), "info-level log: \(log)")
+        #expect(
+            log.contains("embedded Kafka ready") && log.contains("stopping embedded Kafka"),
+            "info-level log: \(log)"
+        )
     }
 
     @Test("a broker that ends on its own is a crash: how it ended, and the tail of its log")
@@ -85,7 +92,10 @@ struct ChaosHarnessTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let logFile = directory.appendingPathComponent("broker.log")
         let broker = try await BrokerProcess.start(
-            executable: ChildProcess.payoutWorkerBinary, topics: [(name: "harness", partitions: 1)], logFile: logFile)
+            executable: ChildProcess.payoutWorkerBinary,
+            topics: [(name: "harness", partitions: 1)],
+            logFile: logFile
+        )
         try await broker.setBrokerUp(1)  // answered once it serves commands, after its "ready" line
 
         kill(broker.pid, SIGKILL)
@@ -108,7 +118,9 @@ struct ChaosHarnessTests {
     }
 
     static func temporaryDirectory() throws -> URL {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chaos-harness-\(UUID().uuidString.prefix(8))")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "chaos-harness-\(UUID().uuidString.prefix(8))"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         return directory
     }

@@ -6,7 +6,10 @@ import Testing
 struct DemoCommandTests {
     @Test("runs the whole system embedded and exits 0 with every invariant holding")
     func demoHoldsItsInvariants() async throws {
-        let demo = try ChildProcess(ChildProcess.payoutWorkerBinary, arguments: ["demo", "--commands", "150", "--seed", "7"])
+        let demo = try ChildProcess(
+            ChildProcess.payoutWorkerBinary,
+            arguments: ["demo", "--commands", "150", "--seed", "7"]
+        )
         let status = try await demo.waitForExit(within: .seconds(180))
         let output = demo.stdoutLines.elements.joined(separator: "\n")
         #expect(status == 0, "demo failed:\n\(output)\n\(demo.stderr.suffix(2000))")
@@ -24,22 +27,34 @@ struct DemoCommandTests {
 
     @Test("the demo prints its worker's console URL and, with --linger, keeps the console up after the answers")
     func demoLingersWithItsConsole() async throws {
-        let demo = try ChildProcess(ChildProcess.payoutWorkerBinary, arguments: ["demo", "--commands", "40", "--seed", "5", "--linger", "30"])
+        let demo = try ChildProcess(
+            ChildProcess.payoutWorkerBinary,
+            arguments: ["demo", "--commands", "40", "--seed", "5", "--linger", "30"]
+        )
         let line = try await demo.stderrLine(containing: "console: http://", within: .seconds(120))
         let url = try #require(line.firstMatch(of: /http:\/\/127\.0\.0\.1:(\d+)\/console/), "\(line)")
         #expect(line.contains("read-only; set PAYOUT_ADMIN_TOKEN"))
         try await demo.stderrLine(containing: "keeping the worker and its console up for 30 s", within: .seconds(120))
-        let (status, page) = try await runCommand("/usr/bin/curl", ["--silent", "--max-time", "10", "--noproxy", "*", "--fail", "http://127.0.0.1:\(url.1)/console"])
+        let (status, page) = try await runCommand(
+            "/usr/bin/curl",
+            ["--silent", "--max-time", "10", "--noproxy", "*", "--fail", "http://127.0.0.1:\(url.1)/console"]
+        )
         #expect(status == 0 && page.contains("worker demo-worker") && page.contains("Read-only"), "\(page.prefix(500))")
         #expect(try await demo.waitForExit(within: .seconds(120)) == 0, "\(demo.stderr.suffix(2000))")
     }
 
     @Test("at trace level, the demo logs no client secret, passcode, token or recipient phone")
     func demoLogsNoSecrets() async throws {
-        let secret = "SECRET-c13ar-Xq9", passcode = "748291", merchantPhone = "231779990001"
+        let secret = "SECRET-c13ar-Xq9"
+        let passcode = "748291"
+        let merchantPhone = "231779990001"
         let demo = try ChildProcess(
-            ChildProcess.payoutWorkerBinary, arguments: ["demo", "--commands", "40", "--seed", "3", "--log-level", "trace"],
-            environment: ["DOLLR_CLIENT_SECRET": secret, "MERCHANT_PASSCODE": passcode, "MERCHANT_PASSCODE_PHONE": merchantPhone])
+            ChildProcess.payoutWorkerBinary,
+            arguments: ["demo", "--commands", "40", "--seed", "3", "--log-level", "trace"],
+            environment: [
+                "DOLLR_CLIENT_SECRET": secret, "MERCHANT_PASSCODE": passcode, "MERCHANT_PASSCODE_PHONE": merchantPhone,
+            ]
+        )
         let status = try await demo.waitForExit(within: .seconds(180))
         let everything = demo.stderr + demo.stdoutLines.elements.joined(separator: "\n")
         #expect(status == 0, "demo failed: \(everything.suffix(2000))")

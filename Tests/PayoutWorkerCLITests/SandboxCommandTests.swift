@@ -49,7 +49,9 @@ struct SandboxCommandTests {
             ChildProcess.payoutWorkerBinary,
             arguments: ["sandbox", "--port", "0", "--config", config.path],
             // Empty counts as unset: shields the test from the same variables in the environment running it.
-            environment: ["DOLLR_CLIENT_ID": "cli-client", "DOLLR_CLIENT_SECRET": "cli-secret-x", "DOLLR_CLIENT_SECRET_FILE": ""]
+            environment: [
+                "DOLLR_CLIENT_ID": "cli-client", "DOLLR_CLIENT_SECRET": "cli-secret-x", "DOLLR_CLIENT_SECRET_FILE": "",
+            ]
         )
         let base = try await Self.baseURL(of: sandbox)
 
@@ -77,7 +79,9 @@ struct SandboxCommandTests {
         let sandbox = try ChildProcess(
             ChildProcess.payoutWorkerBinary,
             arguments: ["sandbox", "--port", "0"],
-            environment: ["DOLLR_CLIENT_ID": "", "DOLLR_CLIENT_SECRET": "", "DOLLR_CLIENT_SECRET_FILE": secretFile.path]
+            environment: [
+                "DOLLR_CLIENT_ID": "", "DOLLR_CLIENT_SECRET": "", "DOLLR_CLIENT_SECRET_FILE": secretFile.path,
+            ]
         )
         let base = try await Self.baseURL(of: sandbox)
         let accepted = try await Self.obtainToken(base, clientID: "sandbox-client", secret: "cli-file-secret-y")

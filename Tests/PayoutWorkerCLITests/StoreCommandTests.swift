@@ -14,7 +14,9 @@ struct StoreCommandTests {
         var url: String { "sqlite://\(self.path)" }
 
         init(named name: String = "payout-cli") throws {
-            self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
+            self.directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "\(name)-\(UUID().uuidString)"
+            )
             try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         }
 
@@ -27,10 +29,16 @@ struct StoreCommandTests {
         var stderr: String
     }
 
-    static func run(_ arguments: [String], store: ScratchStore, environment: [String: String] = [:]) async throws -> Outcome {
+    static func run(
+        _ arguments: [String],
+        store: ScratchStore,
+        environment: [String: String] = [:]
+    ) async throws -> Outcome {
         let child = try ChildProcess(
-            ChildProcess.payoutWorkerBinary, arguments: arguments,
-            environment: ["PAYOUT_STORE_URL": store.url].merging(environment) { _, new in new })
+            ChildProcess.payoutWorkerBinary,
+            arguments: arguments,
+            environment: ["PAYOUT_STORE_URL": store.url].merging(environment) { _, new in new }
+        )
         let status = try await child.waitForExit()
         return Outcome(status: status, stdout: child.stdoutLines.elements, stderr: child.stderr)
     }
@@ -52,9 +60,12 @@ struct StoreCommandTests {
 
         let usd = try await Self.run(["wallets", "set", "usd-main", "USD", "25000.5"], store: store)
         #expect(usd.status == 0, "\(usd.stderr)")
-        #expect(usd.stdout.map(Self.cells) == [
-            ["WALLET", "CURRENCY", "BALANCE", "HELD", "AVAILABLE"], ["usd-main", "USD", "25000.50", "0.00", "25000.50"],
-        ])
+        #expect(
+            usd.stdout.map(Self.cells) == [
+                ["WALLET", "CURRENCY", "BALANCE", "HELD", "AVAILABLE"],
+                ["usd-main", "USD", "25000.50", "0.00", "25000.50"],
+            ]
+        )
         let lrd = try await Self.run(["wallets", "set", "lrd-main", "LRD", "4000000"], store: store)
         #expect(lrd.status == 0, "\(lrd.stderr)")
         let again = try await Self.run(["wallets", "set", "usd-main", "USD", "100.05"], store: store)
@@ -62,11 +73,13 @@ struct StoreCommandTests {
 
         let list = try await Self.run(["wallets", "list"], store: store)
         #expect(list.status == 0, "\(list.stderr)")
-        #expect(list.stdout.map(Self.cells) == [
-            ["WALLET", "CURRENCY", "BALANCE", "HELD", "AVAILABLE"],
-            ["lrd-main", "LRD", "4000000.00", "0.00", "4000000.00"],
-            ["usd-main", "USD", "100.05", "0.00", "100.05"],
-        ])
+        #expect(
+            list.stdout.map(Self.cells) == [
+                ["WALLET", "CURRENCY", "BALANCE", "HELD", "AVAILABLE"],
+                ["lrd-main", "LRD", "4000000.00", "0.00", "4000000.00"],
+                ["usd-main", "USD", "100.05", "0.00", "100.05"],
+            ]
+        )
     }
 
     @Test("a balance with more digits than the currency has is a usage error, before the store is touched")
@@ -75,7 +88,10 @@ struct StoreCommandTests {
         defer { store.remove() }
         let outcome = try await Self.run(["wallets", "set", "usd-main", "USD", "1.005"], store: store)
         #expect(outcome.status == 64)
-        #expect(outcome.stderr.contains("balance '1.005': USD amounts have at most 2 fraction digits"), "\(outcome.stderr)")
+        #expect(
+            outcome.stderr.contains("balance '1.005': USD amounts have at most 2 fraction digits"),
+            "\(outcome.stderr)"
+        )
         #expect(outcome.stdout.isEmpty)
         #expect(!FileManager.default.fileExists(atPath: store.path), "the store was not opened")
 
@@ -94,7 +110,10 @@ struct StoreCommandTests {
         defer { store.remove() }
         let outcome = try await Self.run(["payouts", "show", "0b9a3c1e-0000-4000-8000-000000000000"], store: store)
         #expect(outcome.status == 1)
-        #expect(outcome.stderr.contains("no payout with reference_id 0b9a3c1e-0000-4000-8000-000000000000"), "\(outcome.stderr)")
+        #expect(
+            outcome.stderr.contains("no payout with reference_id 0b9a3c1e-0000-4000-8000-000000000000"),
+            "\(outcome.stderr)"
+        )
         #expect(outcome.stdout.isEmpty)
     }
 
@@ -103,12 +122,21 @@ struct StoreCommandTests {
         let store = try ScratchStore()
         defer { store.remove() }
         let outcome = try await Self.run(
-            ["wallets", "list"], store: store, environment: ["PAYOUT_STORE_URL": "mysql://root:hunter2@db/payouts"])
+            ["wallets", "list"],
+            store: store,
+            environment: ["PAYOUT_STORE_URL": "mysql://root:hunter2@db/payouts"]
+        )
         #expect(outcome.status == 1)
-        #expect(outcome.stderr.contains("environment variable PAYOUT_STORE_URL: scheme must be sqlite or postgres"), "\(outcome.stderr)")
+        #expect(
+            outcome.stderr.contains("environment variable PAYOUT_STORE_URL: scheme must be sqlite or postgres"),
+            "\(outcome.stderr)"
+        )
         #expect(!outcome.stderr.contains("hunter2"))
 
-        let file = try await Self.run(["wallets", "list", "--config", store.directory.appendingPathComponent("absent.json").path], store: store)
+        let file = try await Self.run(
+            ["wallets", "list", "--config", store.directory.appendingPathComponent("absent.json").path],
+            store: store
+        )
         #expect(file.status == 1)
         #expect(file.stderr.contains("absent.json: cannot be read"), "\(file.stderr)")
     }
@@ -127,7 +155,9 @@ struct StoreCommandTests {
             outcome.stdout.prefix(while: { !$0.isEmpty }).map { line in
                 let cells = Self.cells(line)
                 return (cells[0], cells.dropFirst().joined(separator: "  "))
-            }, uniquingKeysWith: { $1 })
+            },
+            uniquingKeysWith: { $1 }
+        )
         #expect(fields["reference_id"] == reference)
         #expect(fields["status"] == "FAILED (final)")
         #expect(fields["reason"] == "INSUFFICIENT_FUNDS: wallet usd-main has 10.00 available")
@@ -140,7 +170,10 @@ struct StoreCommandTests {
         #expect(events.map { Array($0.prefix(2)) } == [["SEQUENCE", "STATUS"], ["1", "ACCEPTED"], ["2", "FAILED"]])
         #expect(events.dropFirst().allSatisfy { $0.count == 3 && $0[2].hasSuffix("Z") }, "times in UTC: \(events)")
         let everything = outcome.stdout.joined(separator: "\n") + outcome.stderr
-        #expect(!everything.contains(phone) && !everything.contains("Jane Recipient"), "recipient printed: \(everything)")
+        #expect(
+            !everything.contains(phone) && !everything.contains("Jane Recipient"),
+            "recipient printed: \(everything)"
+        )
     }
 
     @Test("store commands log through the worker's masking handler, at warning unless --log-level says otherwise")
@@ -183,27 +216,57 @@ struct StoreCommandTests {
         try await store.setWallet(id: "usd-main", currency: "USD", balanceMinor: 1_000, now: now)
         let accepted = NewEvent(sequence: 1, status: "ACCEPTED", payload: "{}", occurredAt: now)
         let intake = try await store.accept(
-            [.command(NewPayout(referenceID: reference, fingerprint: "f", amountMinor: 10_050, currency: "USD",
-                state: state(phase: "accepted", reason: nil), acceptedEvent: accepted))], now: now)
+            [
+                .command(
+                    NewPayout(
+                        referenceID: reference,
+                        fingerprint: "f",
+                        amountMinor: 10_050,
+                        currency: "USD",
+                        state: state(phase: "accepted", reason: nil),
+                        acceptedEvent: accepted
+                    )
+                )
+            ],
+            now: now
+        )
         #expect(intake == [.accepted])
         _ = try await store.claimDue(owner: "cli-test", limit: 1, leaseMilliseconds: 60_000, now: now)
         // A hold the wallet cannot cover is refused by the store, so declare enough first, hold, then fail.
         try await store.setWallet(id: "usd-main", currency: "USD", balanceMinor: 20_000, now: now)
         let held = try await store.commit(
             PayoutTransition(
-                referenceID: reference, leaseOwner: "cli-test", state: state(phase: "reserved", reason: nil),
-                status: "ACCEPTED", isFinal: false, reasonCode: nil, events: [], ledger: .hold(currency: "USD", amountMinor: 10_150),
-                nextAttemptAt: now, renewLeaseMilliseconds: 60_000, incrementAttempts: false),
-            now: now)
+                referenceID: reference,
+                leaseOwner: "cli-test",
+                state: state(phase: "reserved", reason: nil),
+                status: "ACCEPTED",
+                isFinal: false,
+                reasonCode: nil,
+                events: [],
+                ledger: .hold(currency: "USD", amountMinor: 10_150),
+                nextAttemptAt: now,
+                renewLeaseMilliseconds: 60_000,
+                incrementAttempts: false
+            ),
+            now: now
+        )
         guard case .committed = held else { throw StoreError(.other, "hold not committed: \(held)") }
         let failed = try await store.commit(
             PayoutTransition(
-                referenceID: reference, leaseOwner: "cli-test",
+                referenceID: reference,
+                leaseOwner: "cli-test",
                 state: state(phase: "finished", reason: "wallet usd-main has 10.00 available"),
-                status: "FAILED", isFinal: true, reasonCode: "INSUFFICIENT_FUNDS",
-                events: [NewEvent(sequence: 2, status: "FAILED", payload: "{}", occurredAt: now + 5)], ledger: .void,
-                nextAttemptAt: now, renewLeaseMilliseconds: nil, incrementAttempts: false),
-            now: now + 5)
+                status: "FAILED",
+                isFinal: true,
+                reasonCode: "INSUFFICIENT_FUNDS",
+                events: [NewEvent(sequence: 2, status: "FAILED", payload: "{}", occurredAt: now + 5)],
+                ledger: .void,
+                nextAttemptAt: now,
+                renewLeaseMilliseconds: nil,
+                incrementAttempts: false
+            ),
+            now: now + 5
+        )
         guard case .committed = failed else { throw StoreError(.other, "failure not committed: \(failed)") }
         await store.close()
     }

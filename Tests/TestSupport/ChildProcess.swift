@@ -20,12 +20,19 @@ public final class ChildProcess: Sendable {
 
     /// The `payout-worker` binary built next to the test bundle.
     public static var payoutWorkerBinary: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("payout-worker")
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "payout-worker"
+        )
     }
 
     /// Starts `executable`. `blockedSignals` start blocked in the child, as a spawner that hands
     /// them over pending does: one sent before the child unblocks it waits for it.
-    public init(_ executable: URL, arguments: [String], environment: [String: String] = [:], blockedSignals: [Int32] = []) throws {
+    public init(
+        _ executable: URL,
+        arguments: [String],
+        environment: [String: String] = [:],
+        blockedSignals: [Int32] = []
+    ) throws {
         // A `payout-worker` child that spawns children of its own passes the watch on (ParentWatch).
         let environment = ProcessInfo.processInfo.environment
             .merging(["EXIT_WITH_PARENT_PID": String(getpid())]) { _, new in new }
@@ -33,11 +40,19 @@ public final class ChildProcess: Sendable {
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw SpawnFailure(description: "\(executable.path) is not an executable file")
         }
-        let stdout = try Self.pipe(), stderr = try Self.pipe()
+        let stdout = try Self.pipe()
+        let stderr = try Self.pipe()
         let pid: pid_t
         do {
             pid = try SpawningThread.shared.run {
-                try Self.spawn(executable.path, arguments, environment, stdout: stdout.write, stderr: stderr.write, blocked: blockedSignals)
+                try Self.spawn(
+                    executable.path,
+                    arguments,
+                    environment,
+                    stdout: stdout.write,
+                    stderr: stderr.write,
+                    blocked: blockedSignals
+                )
             }
         } catch {
             for end in [stdout.read, stdout.write, stderr.read, stderr.write] { close(end) }
@@ -58,8 +73,11 @@ public final class ChildProcess: Sendable {
         // Pipes are drained with blocking reads on dedicated threads: Foundation's
         // dispatch-driven readabilityHandler crashed libdispatch under heavy process churn on
         // Linux, and a plain thread is all a test child needs.
-        let stdoutClosed = stdoutClosed, stderrClosed = stderrClosed, stderrChunks = stderrChunks
-        let outLines = LineSplitter(into: stdoutLines), errLines = LineSplitter(into: stderrLines)
+        let stdoutClosed = stdoutClosed
+        let stderrClosed = stderrClosed
+        let stderrChunks = stderrChunks
+        let outLines = LineSplitter(into: stdoutLines)
+        let errLines = LineSplitter(into: stderrLines)
         Thread.detachNewThread {
             var buffer = [UInt8](repeating: 0, count: 65_536)
             while let chunk = Self.read(stdout.read, into: &buffer) { outLines.feed(chunk) }
@@ -90,7 +108,12 @@ public final class ChildProcess: Sendable {
     /// Runs on the spawning thread. stdin is /dev/null; every other descriptor of the test process
     /// is closed in the child, including those opened without close-on-exec (Foundation's pipes).
     private static func spawn(
-        _ executable: String, _ arguments: [String], _ environment: [String: String], stdout: Int32, stderr: Int32, blocked: [Int32]
+        _ executable: String,
+        _ arguments: [String],
+        _ environment: [String: String],
+        stdout: Int32,
+        stderr: Int32,
+        blocked: [Int32]
     ) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -99,12 +122,15 @@ public final class ChildProcess: Sendable {
         posix_spawn_file_actions_adddup2(&actions, stdout, 1)
         posix_spawn_file_actions_adddup2(&actions, stderr, 2)
         // glibc ignores a close whose descriptor another thread closed meanwhile.
-        for descriptor in openDescriptors() where descriptor > 2 { posix_spawn_file_actions_addclose(&actions, descriptor) }
+        for descriptor in openDescriptors() where descriptor > 2 {
+            posix_spawn_file_actions_addclose(&actions, descriptor)
+        }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        var mask = sigset_t(), allSignals = sigset_t()
+        var mask = sigset_t()
+        var allSignals = sigset_t()
         sigemptyset(&mask)
         for signal in blocked { sigaddset(&mask, signal) }
         sigfillset(&allSignals)
@@ -121,7 +147,9 @@ public final class ChildProcess: Sendable {
         }
         var pid: pid_t = 0
         let result = posix_spawn(&pid, setpriv, &actions, &attributes, argv, envp)
-        guard result == 0 else { throw SpawnFailure(description: "posix_spawn \(executable): \(String(cString: strerror(result)))") }
+        guard result == 0 else {
+            throw SpawnFailure(description: "posix_spawn \(executable): \(String(cString: strerror(result)))")
+        }
         return pid
     }
 
@@ -133,7 +161,9 @@ public final class ChildProcess: Sendable {
         defer { closedir(directory) }
         var descriptors: [Int32] = []
         while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
             if let descriptor = Int32(name) { descriptors.append(descriptor) }
         }
         return descriptors
@@ -169,7 +199,9 @@ public final class ChildProcess: Sendable {
     @discardableResult
     public func stderrLine(containing text: String, within limit: Duration = .seconds(60)) async throws -> String {
         let lines = stderrLines
-        try await withDeadline(limit, "stderr line containing \"\(text)\"") { await lines.wait { $0.contains { $0.contains(text) } } }
+        try await withDeadline(limit, "stderr line containing \"\(text)\"") {
+            await lines.wait { $0.contains { $0.contains(text) } }
+        }
         return lines.elements.first { $0.contains(text) }!
     }
 
@@ -183,7 +215,9 @@ public final class ChildProcess: Sendable {
     /// ended it. The stderr wait has a bound of its own: a grandchild that inherited the pipe may
     /// hold it open after the exit.
     public func waitForExit(within limit: Duration = .seconds(60)) async throws -> Int32 {
-        let exit = exit, stdoutClosed = stdoutClosed, stderrClosed = stderrClosed
+        let exit = exit
+        let stdoutClosed = stdoutClosed
+        let stderrClosed = stderrClosed
         try await withDeadline(limit, "process exit") {
             await exit.wait { !$0.isEmpty }
             await stdoutClosed.wait { !$0.isEmpty }

@@ -29,7 +29,9 @@ public enum SeededProperty {
 
     /// `count` values of `generator`, case by case.
     public static func values<Value>(
-        of generator: Generator<Value, some Sequence>, count: Int, seed: UInt64
+        of generator: Generator<Value, some Sequence>,
+        count: Int,
+        seed: UInt64
     ) -> [Value] {
         (0..<count).map { index in
             var random = Self.random(seed: Self.seed(seed), case: index)
@@ -40,8 +42,12 @@ public enum SeededProperty {
     /// Checks `property` on `count` values of `generator`. `property` returns what is wrong with a
     /// value, or `nil`; each violation is recorded with the case that shows it, up to `reportLimit`.
     public static func check<Value>(
-        _ generator: Generator<Value, some Sequence>, count: Int, seed: UInt64, reportLimit: Int = 5,
-        sourceLocation: SourceLocation = #_sourceLocation, _ property: (Value) -> String?
+        _ generator: Generator<Value, some Sequence>,
+        count: Int,
+        seed: UInt64,
+        reportLimit: Int = 5,
+        sourceLocation: SourceLocation = #_sourceLocation,
+        _ property: (Value) -> String?
     ) {
         let seed = Self.seed(seed)
         var reported = 0
@@ -51,7 +57,8 @@ public enum SeededProperty {
             guard let violation = property(value) else { continue }
             Issue.record(
                 "case \(index) of PROPERTY_SEED=\(seed): \(violation)\ninput: \(String(reflecting: value))",
-                sourceLocation: sourceLocation)
+                sourceLocation: sourceLocation
+            )
             reported += 1
             if reported == reportLimit { return }
         }

@@ -63,7 +63,11 @@ public final class Recorder<Element: Sendable>: Sendable {
 /// Polls a condition that has no event to await (statistics, buffer levels), with a deadline. The
 /// polls back off from 10 ms to 100 ms apart: a condition can cost a query or a `curl` process,
 /// and one that stays false for a minute would otherwise be asked 3,000 times.
-public func eventually(_ what: String, within limit: Duration = .seconds(30), _ condition: @Sendable () async -> Bool) async throws {
+public func eventually(
+    _ what: String,
+    within limit: Duration = .seconds(30),
+    _ condition: @Sendable () async -> Bool
+) async throws {
     let deadline = ContinuousClock.now + limit
     var interval = Duration.milliseconds(10)
     while !(await condition()) {
@@ -74,7 +78,11 @@ public func eventually(_ what: String, within limit: Duration = .seconds(30), _ 
 }
 
 /// Runs `body` with a deadline; a hung protocol fails the test instead of hanging CI.
-public func withDeadline<T: Sendable>(_ limit: Duration = .seconds(60), _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+public func withDeadline<T: Sendable>(
+    _ limit: Duration = .seconds(60),
+    _ what: String,
+    _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
     try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask { try await body() }
         group.addTask {
@@ -95,4 +103,3 @@ public struct DeadlineExceeded: Error, CustomStringConvertible {
     public let limit: Duration
     public var description: String { "\(what) did not happen within \(limit)" }
 }
-

@@ -16,13 +16,17 @@ public final class WebDriver: Sendable {
     /// Starts chromedriver and a headless Chromium session. Throws if either is missing.
     public static func start() async throws -> WebDriver {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver") else {
-            throw Failure(description: "chromedriver is not installed (scripts/install-dependencies --test installs chromium-driver)")
+            throw Failure(
+                description:
+                    "chromedriver is not installed (scripts/install-dependencies --test installs chromium-driver)"
+            )
         }
         let port = try LoopbackPort.free()
         let driver = try ChildProcess(URL(fileURLWithPath: "/usr/bin/chromedriver"), arguments: ["--port=\(port)"])
         _ = try await driver.firstLine(within: .seconds(30))  // "Starting ChromeDriver ..." once it listens
         // As root (CI), Chromium's own sandbox cannot start; the pages it loads are our own, on loopback.
-        let capabilities = #"{"capabilities":{"alwaysMatch":{"goog:chromeOptions":{"binary":"/usr/bin/chromium","args":["--headless=new","--no-sandbox","--disable-gpu","--disable-dev-shm-usage","--window-size=1280,1000","--user-data-dir=\#(FileManager.default.temporaryDirectory.path)/chromium-\#(UUID().uuidString)"]}}}}"#
+        let capabilities =
+            #"{"capabilities":{"alwaysMatch":{"goog:chromeOptions":{"binary":"/usr/bin/chromium","args":["--headless=new","--no-sandbox","--disable-gpu","--disable-dev-shm-usage","--window-size=1280,1000","--user-data-dir=\#(FileManager.default.temporaryDirectory.path)/chromium-\#(UUID().uuidString)"]}}}}"#
         var session: String?
         for _ in 0..<3 where session == nil {
             // Chromium's first start on a loaded machine can outlast chromedriver's own wait; one more try is a fresh start.
@@ -78,7 +82,8 @@ public final class WebDriver: Sendable {
 
     /// A PNG of the window.
     public func screenshot() async throws -> Data {
-        guard let base64 = try await command("GET", "screenshot") as? String, let data = Data(base64Encoded: base64) else {
+        guard let base64 = try await command("GET", "screenshot") as? String, let data = Data(base64Encoded: base64)
+        else {
             throw Failure(description: "no screenshot")
         }
         return data
@@ -100,18 +105,27 @@ public final class WebDriver: Sendable {
 
     private func command(_ method: String, _ path: String, _ body: [String: Any]? = [:]) async throws -> Any? {
         let text = try body.map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
-        let answer = try await Self.call(port: port, method, "/session/\(session)" + (path.isEmpty ? "" : "/\(path)"), method == "GET" ? nil : text)
+        let answer = try await Self.call(
+            port: port,
+            method,
+            "/session/\(session)" + (path.isEmpty ? "" : "/\(path)"),
+            method == "GET" ? nil : text
+        )
         if let error = answer["value"] as? [String: Any], let kind = error["error"] as? String {
             throw Failure(description: "\(method) \(path): \(kind): \(error["message"] as? String ?? "")")
         }
         return answer["value"]
     }
 
-    private static func call(port: Int, _ method: String, _ path: String, _ body: String?) async throws -> [String: Any] {
-        var arguments = ["--silent", "--max-time", "120", "--noproxy", "*", "-X", method, "http://127.0.0.1:\(port)\(path)"]
+    private static func call(port: Int, _ method: String, _ path: String, _ body: String?) async throws -> [String: Any]
+    {
+        var arguments = [
+            "--silent", "--max-time", "120", "--noproxy", "*", "-X", method, "http://127.0.0.1:\(port)\(path)",
+        ]
         if let body { arguments += ["-H", "Content-Type: application/json", "--data-binary", body] }
         let (status, output) = try await runCommand("/usr/bin/curl", arguments)
-        guard status == 0, let object = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any] else {
+        guard status == 0, let object = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]
+        else {
             throw Failure(description: "chromedriver \(method) \(path): curl \(status): \(output.prefix(500))")
         }
         return object

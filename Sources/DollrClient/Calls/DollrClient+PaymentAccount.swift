@@ -15,7 +15,11 @@ extension DollrClient {
 }
 
 /// Runs a response initialiser, turning a shape error into ``DollrError/invalidResponse(_:)``.
-func decode<T>(_ initialiser: (JSONObject) throws(JSONShapeError) -> T, _ object: JSONObject, call: String)
+func decode<T>(
+    _ initialiser: (JSONObject) throws(JSONShapeError) -> T,
+    _ object: JSONObject,
+    call: String
+)
     throws(DollrError) -> T
 {
     do {

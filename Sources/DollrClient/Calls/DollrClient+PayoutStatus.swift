@@ -6,7 +6,10 @@ extension DollrClient {
     public func payoutStatus(referenceID: UUID) async throws(DollrError) -> PayoutExecution {
         let object = try await self.call(
             DollrRequest(
-                method: .GET, path: "/v1/status/payout/\(referenceID.uuidString.lowercased())", route: "/v1/status/payout/{reference_id}")
+                method: .GET,
+                path: "/v1/status/payout/\(referenceID.uuidString.lowercased())",
+                route: "/v1/status/payout/{reference_id}"
+            )
         )
         return try decode(PayoutExecution.init(json:), object, call: "payout status")
     }

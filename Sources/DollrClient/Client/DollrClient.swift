@@ -68,7 +68,11 @@ public final class DollrClient: Sendable {
         let retryPolicy = configuration.rateLimitRetry
         self.tokens = TokenManager(margin: configuration.tokenRefreshMargin, now: now) {
             await Self.obtainToken(
-                credentials: credentials, transport: transport, retryPolicy: retryPolicy, logger: logger)
+                credentials: credentials,
+                transport: transport,
+                retryPolicy: retryPolicy,
+                logger: logger
+            )
         }
     }
 
@@ -201,12 +205,18 @@ public final class DollrClient: Sendable {
     }
 
     /// The JSON object of a 2xx, or the ``DollrError`` its status means.
-    private static func successObject(_ response: DollrResponse, request: DollrRequest) throws(DollrError)
+    private static func successObject(
+        _ response: DollrResponse,
+        request: DollrRequest
+    ) throws(DollrError)
         -> JSONObject
     {
         guard (200..<300).contains(response.status) else {
             throw ResponseStatusMapper.error(
-                for: response, isIdempotent: request.isIdempotent, isExecute: request.path == DollrRequest.executePath)
+                for: response,
+                isIdempotent: request.isIdempotent,
+                isExecute: request.path == DollrRequest.executePath
+            )
         }
         do {
             guard case .object(let object) = try JSONParser.parse(response.body) else {

@@ -35,7 +35,9 @@ package struct JSONParser {
     /// Parses one complete JSON document; trailing non-whitespace is an error.
     /// - Parameter maximumDepth: the most arrays and objects nested in one another (the root counts).
     package static func parse(
-        _ bytes: [UInt8], maximumDepth: Int = 32, duplicateNames: DuplicateNames = .lastWins
+        _ bytes: [UInt8],
+        maximumDepth: Int = 32,
+        duplicateNames: DuplicateNames = .lastWins
     ) throws(Error) -> JSONValue {
         var parser = JSONParser(bytes: bytes, maximumDepth: maximumDepth, duplicateNames: duplicateNames)
         parser.skipWhitespace()

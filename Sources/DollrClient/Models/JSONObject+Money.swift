@@ -8,7 +8,10 @@ extension JSONObject {
     }
 
     /// `nil` when the amount or its currency is missing or `null`.
-    package func optionalMoney(amount amountKey: String, currency currencyKey: String) throws(JSONShapeError)
+    package func optionalMoney(
+        amount amountKey: String,
+        currency currencyKey: String
+    ) throws(JSONShapeError)
         -> Money?
     {
         guard let text = try self.optionalDecimalText(amountKey),

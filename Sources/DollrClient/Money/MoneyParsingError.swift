@@ -12,7 +12,8 @@ public enum MoneyParsingError: Error, Sendable, Hashable, CustomStringConvertibl
     public var description: String {
         switch self {
         // The text is not repeated: it may come from a record, and be anything (a phone number).
-        case .notANumber: "not a plain decimal number (digits, optionally '.' and fraction digits; no sign, exponent or spaces)"
+        case .notANumber:
+            "not a plain decimal number (digits, optionally '.' and fraction digits; no sign, exponent or spaces)"
         case .negative: "amount must not be negative"
         case .tooManyFractionDigits(let currency, let allowed):
             "\(currency) amounts have at most \(allowed) fraction digit\(allowed == 1 ? "" : "s")"

@@ -18,7 +18,10 @@ public enum SecretFile {
         let fileVariable = variable + Self.suffix
         guard let path = environment[fileVariable], !path.isEmpty else { return nil }
         if let direct = environment[variable], !direct.isEmpty {
-            throw SecretFileError(variable: fileVariable, reason: "is set together with \(variable); set only one of them")
+            throw SecretFileError(
+                variable: fileVariable,
+                reason: "is set together with \(variable); set only one of them"
+            )
         }
         return try Self.contents(ofFileNamedBy: fileVariable, path: path)
     }
@@ -26,7 +29,10 @@ public enum SecretFile {
     /// The text of the file `path` that the `_FILE` variable `variable` names, without its trailing line break.
     public static func contents(ofFileNamedBy variable: String, path: String) throws(SecretFileError) -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw SecretFileError(variable: variable, reason: "names a file that cannot be read (missing, or not permitted)")
+            throw SecretFileError(
+                variable: variable,
+                reason: "names a file that cannot be read (missing, or not permitted)"
+            )
         }
         var text = String(decoding: data, as: UTF8.self)
         // Files written by editors and `echo` end in a newline that is not part of the secret.

@@ -36,11 +36,18 @@ final class DollrTransport: Sendable {
     }
 
     /// Sends one request; it is given up after the request timeout, or at `deadline` if sooner.
-    func send(_ request: DollrRequest, token: Secret<String>?, deadline: NIODeadline) async throws(DollrError) -> DollrResponse {
+    func send(
+        _ request: DollrRequest,
+        token: Secret<String>?,
+        deadline: NIODeadline
+    ) async throws(DollrError) -> DollrResponse {
         // A client span (HTTP semantic conventions) in the caller's trace, whose context Dollr gets
         // as `traceparent`. Never the query in an attribute: one of Dollr's carries a phone number.
         let span = InstrumentationSystem.tracer.startSpan(
-            "\(request.method.rawValue) \(request.route ?? request.path)", context: ServiceContext.current ?? .topLevel, ofKind: .client)
+            "\(request.method.rawValue) \(request.route ?? request.path)",
+            context: ServiceContext.current ?? .topLevel,
+            ofKind: .client
+        )
         defer { span.end() }
         span.attributes["http.request.method"] = request.method.rawValue
         span.attributes["url.full"] = self.baseURL + request.path

@@ -28,7 +28,9 @@ struct AdminRoutes: Sendable {
                 switch self.sandbox.faults.update({ $0.apply(body) }) {
                 case .success(let settings):
                     self.sandbox.logger.info(
-                        "sandbox faults changed", metadata: ["faults": "\(JSONWriter.serialize(settings.json))"])
+                        "sandbox faults changed",
+                        metadata: ["faults": "\(JSONWriter.serialize(settings.json))"]
+                    )
                     return SandboxResponse.json(200, settings.json)
                 case .failure(let error):
                     return SandboxResponse.validation(error.issues)
@@ -54,8 +56,10 @@ struct AdminRoutes: Sendable {
                 guard case .bool(let verified)? = body["merchant_verified"] else {
                     return SandboxResponse.validation([
                         ValidationIssue(
-                            loc: ["body", "merchant_verified"], msg: "Input should be a valid boolean",
-                            type: "bool_type")
+                            loc: ["body", "merchant_verified"],
+                            msg: "Input should be a valid boolean",
+                            type: "bool_type"
+                        )
                     ])
                 }
                 self.sandbox.merchantVerified = verified
@@ -75,7 +79,10 @@ struct AdminRoutes: Sendable {
                 guard case .number(let literal)? = body["ms"], let milliseconds = Int(literal), milliseconds >= 0 else {
                     return SandboxResponse.validation([
                         ValidationIssue(
-                            loc: ["body", "ms"], msg: "Input should be a non-negative integer", type: "int_type")
+                            loc: ["body", "ms"],
+                            msg: "Input should be a non-negative integer",
+                            type: "int_type"
+                        )
                     ])
                 }
                 self.sandbox.advanceClock(by: .milliseconds(milliseconds))
@@ -97,7 +104,9 @@ struct AdminRoutes: Sendable {
                 if let currency {
                     do {
                         balance = try Money(
-                            parsing: DecimalText.plain(fromJSONNumber: text) ?? text, currency: currency)
+                            parsing: DecimalText.plain(fromJSONNumber: text) ?? text,
+                            currency: currency
+                        )
                     } catch {
                         fields.fail("balance", "Value error, \(error)", "value_error")
                     }

@@ -3,7 +3,10 @@ import DollrClient
 extension SandboxConfiguration {
     /// Builds the configuration from an optional JSON document (see ``SandboxConfiguration``) and the environment;
     /// environment variables win over the file for the merchant credentials.
-    public static func load(json: [UInt8]?, environment: [String: String]) throws(SandboxConfigurationError)
+    public static func load(
+        json: [UInt8]?,
+        environment: [String: String]
+    ) throws(SandboxConfigurationError)
         -> SandboxConfiguration
     {
         var configuration = SandboxConfiguration()
@@ -78,7 +81,11 @@ extension SandboxConfiguration {
         return text
     }
 
-    private static func integer(_ value: JSONValue, _ name: String, minimum: Int) throws(SandboxConfigurationError)
+    private static func integer(
+        _ value: JSONValue,
+        _ name: String,
+        minimum: Int
+    ) throws(SandboxConfigurationError)
         -> Int
     {
         guard case .number(let literal) = value, let number = Int(literal), number >= minimum else {

@@ -89,8 +89,10 @@ final class FaultInjector: Sendable {
                 serverError = Self.serverErrorStatus(&state.generator)
             }
             return ExecutionFate(
-                pending: .milliseconds(settings.pendingMs), processing: .milliseconds(settings.processingMs),
-                providerFails: providerFails, lostResponse: lost ? .milliseconds(settings.hangMs) : nil,
+                pending: .milliseconds(settings.pendingMs),
+                processing: .milliseconds(settings.processingMs),
+                providerFails: providerFails,
+                lostResponse: lost ? .milliseconds(settings.hangMs) : nil,
                 serverErrorAfterAccept: serverError
             )
         }

@@ -53,7 +53,8 @@ extension FaultSettings {
             if let keyPath = Self.integerFields[member.key] {
                 guard case .number(let literal) = member.value, let value = Int(literal), value >= 0 else {
                     issues.append(
-                        ValidationIssue(loc: fieldLoc, msg: "Input should be a non-negative integer", type: "int_type"))
+                        ValidationIssue(loc: fieldLoc, msg: "Input should be a non-negative integer", type: "int_type")
+                    )
                     continue
                 }
                 updated[keyPath: keyPath] = value
@@ -62,13 +63,18 @@ extension FaultSettings {
                 else {
                     issues.append(
                         ValidationIssue(
-                            loc: fieldLoc, msg: "Input should be a number between 0 and 1", type: "float_type"))
+                            loc: fieldLoc,
+                            msg: "Input should be a number between 0 and 1",
+                            type: "float_type"
+                        )
+                    )
                     continue
                 }
                 updated[keyPath: keyPath] = value
             } else {
                 issues.append(
-                    ValidationIssue(loc: fieldLoc, msg: "Extra inputs are not permitted", type: "extra_forbidden"))
+                    ValidationIssue(loc: fieldLoc, msg: "Extra inputs are not permitted", type: "extra_forbidden")
+                )
             }
         }
         if issues.isEmpty { self = updated }
@@ -103,7 +109,8 @@ extension FaultSettings {
 
     private static var probabilityFields: [String: WritableKeyPath<FaultSettings, Double>] {
         [
-            "p_429": \.p429, "p_5xx": \.p5xx, "p_5xx_after_accept": \.p5xxAfterAccept, "p_hang": \.pHang, "p_lost_response": \.pLostResponse,
+            "p_429": \.p429, "p_5xx": \.p5xx, "p_5xx_after_accept": \.p5xxAfterAccept, "p_hang": \.pHang,
+            "p_lost_response": \.pLostResponse,
             "p_provider_failed": \.pProviderFailed,
         ]
     }

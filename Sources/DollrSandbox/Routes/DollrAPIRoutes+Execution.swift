@@ -31,8 +31,11 @@ extension DollrAPIRoutes {
         let now = self.sandbox.clock.now()
         let outcome = self.sandbox.ledger.execute(
             .init(
-                referenceID: referenceID, sessionID: sessionID, payoutAccountID: accountID,
-                passcodeIssues: passcodeIssues),
+                referenceID: referenceID,
+                sessionID: sessionID,
+                payoutAccountID: accountID,
+                passcodeIssues: passcodeIssues
+            ),
             now: now,
             fate: fate
         )
@@ -84,20 +87,25 @@ extension DollrAPIRoutes {
             let loc = ["body", "passcode", "token"]
             if let code, code != merchant.passcode.revealed {
                 rejections.append(
-                    ValidationIssue(loc: loc + ["code"], msg: "Invalid passcode", type: "value_error.passcode"))
+                    ValidationIssue(loc: loc + ["code"], msg: "Invalid passcode", type: "value_error.passcode")
+                )
             }
             if let phone, phone != merchant.passcodePhone.revealed {
                 rejections.append(
                     ValidationIssue(
-                        loc: loc + ["phone"], msg: "Passcode is not registered to this phone",
-                        type: "value_error.passcode")
+                        loc: loc + ["phone"],
+                        msg: "Passcode is not registered to this phone",
+                        type: "value_error.passcode"
+                    )
                 )
             }
             if phone == nil, let userID, userID != self.sandbox.configuration.passcodeUserID {
                 rejections.append(
                     ValidationIssue(
-                        loc: loc + ["user_id"], msg: "Passcode is not registered to this user",
-                        type: "value_error.passcode")
+                        loc: loc + ["user_id"],
+                        msg: "Passcode is not registered to this user",
+                        type: "value_error.passcode"
+                    )
                 )
             }
         }

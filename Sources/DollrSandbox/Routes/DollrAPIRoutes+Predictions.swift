@@ -27,7 +27,10 @@ extension DollrAPIRoutes {
         }
         if let baseCurrency, let targetCurrency, baseCurrency != targetCurrency {
             query.fail(
-                "target_currency", "Currency conversion is not available in the sandbox", "value_error.unsupported")
+                "target_currency",
+                "Currency conversion is not available in the sandbox",
+                "value_error.unsupported"
+            )
         }
         guard query.issues.isEmpty, let amount, let bearer else { return SandboxResponse.validation(query.issues) }
         let fee = self.sandbox.configuration.fees.fee(for: amount)

@@ -61,7 +61,10 @@ extension DollrAPIRoutes {
             fields.fail("amount", minimum, "greater_than_equal")
         } catch .tooManyFractionDigits(_, let allowed) {
             fields.fail(
-                "amount", "Decimal input should have no more than \(allowed) decimal places", "decimal_max_places")
+                "amount",
+                "Decimal input should have no more than \(allowed) decimal places",
+                "decimal_max_places"
+            )
         } catch .overflow {
             fields.fail("amount", "Input should be less than or equal to 1000000000000", "less_than_equal")
         } catch {

@@ -61,7 +61,8 @@ enum RequestBodyReader {
         let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
         guard !bytes.isEmpty else {
             return .failure(
-                ValidationIssues(issues: [ValidationIssue(loc: ["body"], msg: "Field required", type: "missing")]))
+                ValidationIssues(issues: [ValidationIssue(loc: ["body"], msg: "Field required", type: "missing")])
+            )
         }
         switch Result(catching: { () throws(JSONParser.Error) in try JSONParser.parse(bytes) }) {
         case .success(.object(let object)):
@@ -80,7 +81,10 @@ enum RequestBodyReader {
             return .failure(
                 ValidationIssues(issues: [
                     ValidationIssue(
-                        loc: ["body", String(error.offset)], msg: "JSON decode error", type: "json_invalid")
+                        loc: ["body", String(error.offset)],
+                        msg: "JSON decode error",
+                        type: "json_invalid"
+                    )
                 ])
             )
         }

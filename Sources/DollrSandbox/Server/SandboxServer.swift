@@ -27,8 +27,13 @@ public final class SandboxServer: Sendable {
     }
 
     private init(
-        sandbox: Sandbox, host: String, port: Int, group: ServiceGroup, running: Task<Void, any Error>,
-        shutdownGracePeriod: Duration, logger: Logger
+        sandbox: Sandbox,
+        host: String,
+        port: Int,
+        group: ServiceGroup,
+        running: Task<Void, any Error>,
+        shutdownGracePeriod: Duration,
+        logger: Logger
     ) {
         self.sandbox = sandbox
         self.host = host
@@ -76,8 +81,14 @@ public final class SandboxServer: Sendable {
         }
         let boundPort = try await listening.value
         return SandboxServer(
-            sandbox: sandbox, host: host, port: boundPort, group: group, running: running,
-            shutdownGracePeriod: shutdownGracePeriod, logger: logger)
+            sandbox: sandbox,
+            host: host,
+            port: boundPort,
+            group: group,
+            running: running,
+            shutdownGracePeriod: shutdownGracePeriod,
+            logger: logger
+        )
     }
 
     /// Stops accepting connections, lets in-flight requests finish within the grace period, then
@@ -100,9 +111,12 @@ public final class SandboxServer: Sendable {
         timer.cancel()
         if !stopped {
             waiter.cancel()
-            self.logger.warning("sandbox did not stop in time; leaving it to finish on its own", metadata: [
-                "grace_period": "\(self.shutdownGracePeriod)", "cancellation_bound": "\(Self.cancellationBound)",
-            ])
+            self.logger.warning(
+                "sandbox did not stop in time; leaving it to finish on its own",
+                metadata: [
+                    "grace_period": "\(self.shutdownGracePeriod)", "cancellation_bound": "\(Self.cancellationBound)",
+                ]
+            )
         }
     }
 }

@@ -14,20 +14,36 @@ enum ProviderDirectory {
 
     static let entries = [
         Entry(
-            prefixes: ["23177", "23176"], carrier: "Orange Liberia", country: "LR", currencies: ["USD", "LRD"],
-            method: .orangeMoneyLiberia, gateway: .orangeMoneyLiberia
+            prefixes: ["23177", "23176"],
+            carrier: "Orange Liberia",
+            country: "LR",
+            currencies: ["USD", "LRD"],
+            method: .orangeMoneyLiberia,
+            gateway: .orangeMoneyLiberia
         ),
         Entry(
-            prefixes: ["23188", "23155"], carrier: "Lonestar Cell MTN", country: "LR", currencies: ["USD", "LRD"],
-            method: .mtnMomoLiberia, gateway: .mtnMomoLiberia
+            prefixes: ["23188", "23155"],
+            carrier: "Lonestar Cell MTN",
+            country: "LR",
+            currencies: ["USD", "LRD"],
+            method: .mtnMomoLiberia,
+            gateway: .mtnMomoLiberia
         ),
         Entry(
-            prefixes: ["25078", "25079"], carrier: "MTN Rwanda", country: "RW", currencies: ["RWF"],
-            method: .mtnMomoRwanda, gateway: .pawaPay
+            prefixes: ["25078", "25079"],
+            carrier: "MTN Rwanda",
+            country: "RW",
+            currencies: ["RWF"],
+            method: .mtnMomoRwanda,
+            gateway: .pawaPay
         ),
         Entry(
-            prefixes: ["25072", "25073"], carrier: "Airtel Rwanda", country: "RW", currencies: ["RWF"],
-            method: .airtelRwanda, gateway: .pawaPay
+            prefixes: ["25072", "25073"],
+            carrier: "Airtel Rwanda",
+            country: "RW",
+            currencies: ["RWF"],
+            method: .airtelRwanda,
+            gateway: .pawaPay
         ),
     ]
 

@@ -140,7 +140,10 @@ final class SandboxLedger: Sendable {
     }
 
     private static func execute(
-        _ command: ExecuteCommand, now: ContinuousClock.Instant, fate: FaultInjector.ExecutionFate, in state: inout State,
+        _ command: ExecuteCommand,
+        now: ContinuousClock.Instant,
+        fate: FaultInjector.ExecutionFate,
+        in state: inout State,
         fees: FeeSchedule
     ) -> ExecuteOutcome {
         Self.settle(&state, upTo: now)

@@ -66,7 +66,10 @@ struct FieldValidator {
         guard let value = self.present(key) else { return nil }
         guard case .object(let nested) = value else {
             self.fail(
-                key, "Input should be a valid dictionary or object to extract fields from", "model_attributes_type")
+                key,
+                "Input should be a valid dictionary or object to extract fields from",
+                "model_attributes_type"
+            )
             return nil
         }
         return nested

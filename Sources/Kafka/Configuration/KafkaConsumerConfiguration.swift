@@ -78,7 +78,8 @@ public struct KafkaConsumerConfiguration: Sendable {
         "enable.auto.offset.store": "offsets are stored only through KafkaConsumer.storeOffsets",
         // `false` would quietly stop the periodic commit: stored offsets would wait for the next
         // revoke or close, and a crash would re-deliver everything since the last rebalance.
-        "enable.auto.commit": "stored offsets are committed every commitInterval (set that instead), on revoke and on close",
+        "enable.auto.commit":
+            "stored offsets are committed every commitInterval (set that instead), on revoke and on close",
         "rebalance_cb": "rebalances are handled by the consumer",
     ]
 
@@ -93,12 +94,18 @@ public struct KafkaConsumerConfiguration: Sendable {
     /// ``properties`` over them. Throws as ``validate()`` does for a reserved key.
     public func librdkafkaProperties() throws(KafkaError) -> [String: String] {
         for key in properties.keys {
-            if let reason = Self.reservedKeys[key] { throw .configuration(key: key, reason: "cannot be overridden: \(reason)") }
+            if let reason = Self.reservedKeys[key] {
+                throw .configuration(key: key, reason: "cannot be overridden: \(reason)")
+            }
         }
         guard !topics.isEmpty else { throw .configuration(key: "topics", reason: "at least one topic is required") }
         guard bufferCapacity >= 2 else { throw .configuration(key: "bufferCapacity", reason: "must be at least 2") }
-        guard bufferCapacityBytes >= 1 else { throw .configuration(key: "bufferCapacityBytes", reason: "must be positive") }
-        guard backpressureGrace >= .zero else { throw .configuration(key: "backpressureGrace", reason: "must not be negative") }
+        guard bufferCapacityBytes >= 1 else {
+            throw .configuration(key: "bufferCapacityBytes", reason: "must be positive")
+        }
+        guard backpressureGrace >= .zero else {
+            throw .configuration(key: "backpressureGrace", reason: "must not be negative")
+        }
         var result: [String: String] = [
             "bootstrap.servers": bootstrapServers,
             "group.id": groupID,

@@ -19,7 +19,11 @@ public final class KafkaConsumer: Sendable {
         logger: Logger,
         rebalanceHandler: KafkaRebalanceHandler? = nil
     ) throws(KafkaError) {
-        client = try RDKafkaConsumerClient(configuration: configuration, logger: logger, rebalanceHandler: rebalanceHandler)
+        client = try RDKafkaConsumerClient(
+            configuration: configuration,
+            logger: logger,
+            rebalanceHandler: rebalanceHandler
+        )
     }
 
     deinit {

@@ -119,7 +119,11 @@ final class MessageBuffer: Sendable {
     func take(maxCount: Int) async throws -> (messages: [KafkaMessage], resumedFromBackpressure: Bool) {
         while true {
             try Task.checkCancellation()
-            enum Step { case taken([KafkaMessage], Bool), finished(KafkaError?), wait }
+            enum Step {
+                case taken([KafkaMessage], Bool)
+                case finished(KafkaError?)
+                case wait
+            }
             let step = state.withLock { state -> Step in
                 if state.count > 0 {
                     if state.head == 0 && state.messages.count <= maxCount {

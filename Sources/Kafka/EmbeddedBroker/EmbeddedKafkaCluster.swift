@@ -1,6 +1,6 @@
 internal import Crdkafka
-public import Logging
 import Foundation
+public import Logging
 import Synchronization
 
 /// A Kafka cluster inside this process: librdkafka's mock cluster, speaking the real Kafka protocol
@@ -33,7 +33,10 @@ public final class EmbeddedKafkaCluster: Sendable {
         owner = try RDKafkaConfig.newHandle(type: RD_KAFKA_PRODUCER, conf: conf)
         guard let mock = rd_kafka_mock_cluster_new(owner.pointer, Int32(brokers)) else {
             rd_kafka_destroy(owner.pointer)
-            throw .librdkafka(.init(rawValue: RD_KAFKA_RESP_ERR__FAIL.rawValue), reason: "could not start the mock cluster")
+            throw .librdkafka(
+                .init(rawValue: RD_KAFKA_RESP_ERR__FAIL.rawValue),
+                reason: "could not start the mock cluster"
+            )
         }
         cluster = RDKafkaMockClusterHandle(pointer: mock)
         bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(mock))
@@ -56,7 +59,9 @@ public final class EmbeddedKafkaCluster: Sendable {
     public func createTopic(_ name: String, partitions: Int, replicationFactor: Int? = nil) async throws(KafkaError) {
         let replication = replicationFactor ?? min(3, brokerCount)
         let cluster = cluster
-        let err = await Blocking.run("kafka-mock") { rd_kafka_mock_topic_create(cluster.pointer, name, Int32(partitions), Int32(replication)) }
+        let err = await Blocking.run("kafka-mock") {
+            rd_kafka_mock_topic_create(cluster.pointer, name, Int32(partitions), Int32(replication))
+        }
         if let error = KafkaError.check(err, "create topic \(name)") { throw error }
     }
 
@@ -64,8 +69,12 @@ public final class EmbeddedKafkaCluster: Sendable {
     /// creates a topic; a test that takes a broker down pins them, so it knows what stays led.
     public func setPartitionLeader(_ topic: String, partition: Int32, broker brokerID: Int32) async throws(KafkaError) {
         let cluster = cluster
-        let err = await Blocking.run("kafka-mock") { rd_kafka_mock_partition_set_leader(cluster.pointer, topic, partition, brokerID) }
-        if let error = KafkaError.check(err, "set leader of \(topic)[\(partition)] to broker \(brokerID)") { throw error }
+        let err = await Blocking.run("kafka-mock") {
+            rd_kafka_mock_partition_set_leader(cluster.pointer, topic, partition, brokerID)
+        }
+        if let error = KafkaError.check(err, "set leader of \(topic)[\(partition)] to broker \(brokerID)") {
+            throw error
+        }
     }
 
     /// Closes a broker's listener and connections; clients see it as unreachable.
@@ -85,17 +94,29 @@ public final class EmbeddedKafkaCluster: Sendable {
     /// Adds latency to every response of a broker.
     public func setRoundTripTime(_ rtt: Duration, broker brokerID: Int32) async throws(KafkaError) {
         let cluster = cluster
-        let err = await Blocking.run("kafka-mock") { rd_kafka_mock_broker_set_rtt(cluster.pointer, brokerID, Int32(rtt.milliseconds)) }
+        let err = await Blocking.run("kafka-mock") {
+            rd_kafka_mock_broker_set_rtt(cluster.pointer, brokerID, Int32(rtt.milliseconds))
+        }
         if let error = KafkaError.check(err, "set rtt of broker \(brokerID)") { throw error }
     }
 
     /// Answers the next `count` requests of this type to `broker` correctly but `delay` late,
     /// to hold a client at one step of a protocol (a group member between JoinGroup and SyncGroup).
-    public func delayResponses(to api: KafkaAPIKey, by delay: Duration, count: Int, broker brokerID: Int32) async throws(KafkaError) {
+    public func delayResponses(
+        to api: KafkaAPIKey,
+        by delay: Duration,
+        count: Int,
+        broker brokerID: Int32
+    ) async throws(KafkaError) {
         let cluster = cluster
         let err = await Blocking.run("kafka-mock") { () -> rd_kafka_resp_err_t in
             for _ in 0..<count {
-                let err = payout_mock_delay_next_response(cluster.pointer, brokerID, api.rawValue, Int32(delay.milliseconds))
+                let err = payout_mock_delay_next_response(
+                    cluster.pointer,
+                    brokerID,
+                    api.rawValue,
+                    Int32(delay.milliseconds)
+                )
                 if err != RD_KAFKA_RESP_ERR_NO_ERROR { return err }
             }
             return RD_KAFKA_RESP_ERR_NO_ERROR
@@ -118,7 +139,9 @@ public final class EmbeddedKafkaCluster: Sendable {
     /// Makes a topic's metadata report this error (the mock consults it for Metadata requests).
     public func setTopicError(_ topic: String, _ error: KafkaError.Code) async {
         let cluster = cluster
-        await Blocking.run("kafka-mock") { rd_kafka_mock_topic_set_error(cluster.pointer, topic, rd_kafka_resp_err_t(error.rawValue)) }
+        await Blocking.run("kafka-mock") {
+            rd_kafka_mock_topic_set_error(cluster.pointer, topic, rd_kafka_resp_err_t(error.rawValue))
+        }
     }
 
     /// Stops the brokers and waits until they are gone. Connected clients see the connections close.

@@ -76,11 +76,11 @@ public enum KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         var isRetriable: Bool {
             switch rd_kafka_resp_err_t(rawValue) {
             case RD_KAFKA_RESP_ERR__QUEUE_FULL, RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, RD_KAFKA_RESP_ERR__TIMED_OUT,
-                 RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN,
-                 RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
-                 RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
-                 RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND, RD_KAFKA_RESP_ERR_NOT_COORDINATOR,
-                 RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS, RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS:
+                RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN,
+                RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+                RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+                RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND, RD_KAFKA_RESP_ERR_NOT_COORDINATOR,
+                RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS, RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS:
                 true
             default:
                 false
@@ -93,7 +93,10 @@ extension KafkaError {
     /// Wraps a librdkafka result, returning `nil` for success.
     static func check(_ err: rd_kafka_resp_err_t, _ operation: @autoclosure () -> String) -> KafkaError? {
         guard err != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
-        return .librdkafka(Code(rawValue: err.rawValue), reason: "\(operation()): \(String(cString: rd_kafka_err2str(err)))")
+        return .librdkafka(
+            Code(rawValue: err.rawValue),
+            reason: "\(operation()): \(String(cString: rd_kafka_err2str(err)))"
+        )
     }
 
     /// Takes ownership of an `rd_kafka_error_t` (destroying it) and converts it.

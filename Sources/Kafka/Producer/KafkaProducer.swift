@@ -56,7 +56,10 @@ public final class KafkaProducer: Sendable {
                     backoff = min(backoff * 2, .milliseconds(50))
                     continue
                 }
-                collector.complete(index, with: .failure(Task.isCancelled ? .cancelled(operation: "send to \(record.topic)") : refusal))
+                collector.complete(
+                    index,
+                    with: .failure(Task.isCancelled ? .cancelled(operation: "send to \(record.topic)") : refusal)
+                )
                 break
             }
         }
@@ -108,7 +111,11 @@ private final class DeliveryCollector: Sendable {
     }
 
     func complete(_ index: Int, with result: Result<KafkaDeliveryReport, KafkaError>) {
-        let finished = state.withLock { state -> (CheckedContinuation<[Result<KafkaDeliveryReport, KafkaError>], Never>, [Result<KafkaDeliveryReport, KafkaError>])? in
+        let finished = state.withLock {
+            state -> (
+                CheckedContinuation<[Result<KafkaDeliveryReport, KafkaError>], Never>,
+                [Result<KafkaDeliveryReport, KafkaError>]
+            )? in
             state.results[index] = result
             state.remaining -= 1
             guard state.remaining == 0, let continuation = state.continuation else { return nil }
@@ -121,7 +128,11 @@ private final class DeliveryCollector: Sendable {
     /// Stops waiting (the caller was cancelled): resumes it now with the results so far. Reports
     /// that arrive later are recorded and go nowhere.
     func abandon() {
-        let resumed = state.withLock { state -> (CheckedContinuation<[Result<KafkaDeliveryReport, KafkaError>], Never>, [Result<KafkaDeliveryReport, KafkaError>])? in
+        let resumed = state.withLock {
+            state -> (
+                CheckedContinuation<[Result<KafkaDeliveryReport, KafkaError>], Never>,
+                [Result<KafkaDeliveryReport, KafkaError>]
+            )? in
             state.abandoned = true
             guard let continuation = state.continuation else { return nil }
             state.continuation = nil

@@ -23,6 +23,8 @@ enum LibrdkafkaVersion {
     /// Whether `strategies` (`partition.assignment.strategy`, comma-separated) selects the
     /// assignor affected by ``destroyAbortsBeforeFirstAssignment``.
     static func selectsCooperativeSticky(_ strategies: String) -> Bool {
-        strategies.split(separator: ",").contains { $0.filter { !$0.isWhitespace }.lowercased() == "cooperative-sticky" }
+        strategies.split(separator: ",").contains {
+            $0.filter { !$0.isWhitespace }.lowercased() == "cooperative-sticky"
+        }
     }
 }

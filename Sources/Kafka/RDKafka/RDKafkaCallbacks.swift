@@ -6,7 +6,11 @@ import Synchronization
 /// it is retained by the Swift client for at least as long as the handle exists.
 final class RDKafkaCallbacks: Sendable {
     let logger: Logger
-    let onRebalance: (@Sendable (RDKafkaHandle, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) -> Void)?
+    let onRebalance:
+        (
+            @Sendable (RDKafkaHandle, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) ->
+                Void
+        )?
     let onStatistics: (@Sendable (String) -> Void)?
     let onError: (@Sendable (KafkaError, _ isFatal: Bool) -> Void)?
     /// Set once the owner has closed and left the handle to the process's exit (see
@@ -15,7 +19,10 @@ final class RDKafkaCallbacks: Sendable {
 
     init(
         logger: Logger,
-        onRebalance: (@Sendable (RDKafkaHandle, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) -> Void)? = nil,
+        onRebalance: (
+            @Sendable (RDKafkaHandle, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) ->
+                Void
+        )? = nil,
         onStatistics: (@Sendable (String) -> Void)? = nil,
         onError: (@Sendable (KafkaError, _ isFatal: Bool) -> Void)? = nil
     ) {
@@ -30,16 +37,24 @@ final class RDKafkaCallbacks: Sendable {
     func install(on conf: OpaquePointer) {
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(self).toOpaque())
         rd_kafka_conf_set_log_cb(conf) { rk, level, facility, message in
-            guard let rk, let callbacks = RDKafkaCallbacks.from(rk), !callbacks.silenced.load(ordering: .relaxed) else { return }
+            guard let rk, let callbacks = RDKafkaCallbacks.from(rk), !callbacks.silenced.load(ordering: .relaxed) else {
+                return
+            }
             let text = message.map { String(cString: $0) } ?? ""
             let fac = facility.map { String(cString: $0) } ?? ""
             // A broker failure is logged (facility FAIL) and reported to the error callback with the
             // same text; the error callback's line carries the error code, so this one is dropped.
             if fac == "FAIL", callbacks.onError != nil { return }
-            callbacks.logger.log(level: Logger.Level(syslogLevel: level), "\(text)", metadata: ["rdkafka.facility": "\(fac)"])
+            callbacks.logger.log(
+                level: Logger.Level(syslogLevel: level),
+                "\(text)",
+                metadata: ["rdkafka.facility": "\(fac)"]
+            )
         }
         rd_kafka_conf_set_error_cb(conf) { rk, rawCode, reason, _ in
-            guard let rk, let callbacks = RDKafkaCallbacks.from(rk), !callbacks.silenced.load(ordering: .relaxed) else { return }
+            guard let rk, let callbacks = RDKafkaCallbacks.from(rk), !callbacks.silenced.load(ordering: .relaxed) else {
+                return
+            }
             let code = rd_kafka_resp_err_t(rawValue: rawCode)
             let isFatal = code == RD_KAFKA_RESP_ERR__FATAL
             let text = reason.map { String(cString: $0) } ?? ""

@@ -11,7 +11,10 @@ enum RDKafkaConfig {
             let result = rd_kafka_conf_set(conf, key, value, &errorBuffer, errorBuffer.count)
             if result != RD_KAFKA_CONF_OK {
                 rd_kafka_conf_destroy(conf)
-                let reason = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                let reason = String(
+                    decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) },
+                    as: UTF8.self
+                )
                 throw .configuration(key: key, reason: reason)
             }
         }

@@ -41,14 +41,19 @@ extension RDKafkaConsumerClient {
         guard let queue = rd_kafka_queue_new(handle.pointer) else { return false }
         defer { rd_kafka_queue_destroy(queue) }
         if let error = rd_kafka_consumer_close_queue(handle.pointer, queue) {
-            logger.warning("consumer close reported an error", metadata: ["error": "\(KafkaError.consume(error, "close consumer"))"])
+            logger.warning(
+                "consumer close reported an error",
+                metadata: ["error": "\(KafkaError.consume(error, "close consumer"))"]
+            )
             return false
         }
         while rd_kafka_consumer_closed(handle.pointer) == 0 {
             let remaining = Self.milliseconds(until: deadline)
             guard remaining > 0 else {
-                logger.warning("leaving the group timed out; the coordinator drops this member once its session times out",
-                               metadata: ["timeout": "\(configuration.closeTimeout)"])
+                logger.warning(
+                    "leaving the group timed out; the coordinator drops this member once its session times out",
+                    metadata: ["timeout": "\(configuration.closeTimeout)"]
+                )
                 return false
             }
             // Events, not rd_kafka_queue_poll_callback: close forwards the consumer queue here, and

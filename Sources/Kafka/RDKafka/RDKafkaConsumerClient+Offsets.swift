@@ -46,8 +46,13 @@ extension RDKafkaConsumerClient {
             // librdkafka fails the call when no partition could be stored; a partition that was
             // revoked meanwhile is not ours to store.
             let failed = elements.filter { $0.error != RD_KAFKA_RESP_ERR_NO_ERROR }
-            let detail = failed.map { "\($0.tp): \(String(cString: rd_kafka_err2str($0.error)))" }.joined(separator: ", ")
-            throw .librdkafka(.init(rawValue: (failed.first?.error ?? result).rawValue), reason: "store offsets: \(detail)")
+            let detail = failed.map { "\($0.tp): \(String(cString: rd_kafka_err2str($0.error)))" }.joined(
+                separator: ", "
+            )
+            throw .librdkafka(
+                .init(rawValue: (failed.first?.error ?? result).rawValue),
+                reason: "store offsets: \(detail)"
+            )
         }
     }
 
@@ -64,10 +69,15 @@ extension RDKafkaConsumerClient {
     }
 
     /// The group's committed offsets for `partitions` (the next offset to read), as the broker has them.
-    func committedOffsets(for partitions: Set<KafkaTopicPartition>, timeout: Duration) async throws(KafkaError) -> [KafkaTopicPartition: Int64] {
+    func committedOffsets(
+        for partitions: Set<KafkaTopicPartition>,
+        timeout: Duration
+    ) async throws(KafkaError) -> [KafkaTopicPartition: Int64] {
         let result: Result<[KafkaTopicPartition: Int64], KafkaError> = await Blocking.run("kafka-committed") { [self] in
             let list = RDKafkaTopicPartitionList(partitions)
-            let err = self.lifetime.use { rd_kafka_committed(self.handle.pointer, list.pointer, Int32(timeout.milliseconds)) }
+            let err = self.lifetime.use {
+                rd_kafka_committed(self.handle.pointer, list.pointer, Int32(timeout.milliseconds))
+            }
             guard let err else { return .failure(.closed) }
             if let error = KafkaError.check(err, "fetch committed offsets") { return .failure(error) }
             var offsets: [KafkaTopicPartition: Int64] = [:]
@@ -101,8 +111,10 @@ extension RDKafkaConsumerClient {
             rd_kafka_queue_destroy(queue)
         }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET {
-            logger.warning("\(context) failed; the next owner re-reads from the last committed offset",
-                           metadata: ["error": "\(KafkaError.check(err, context)!)"])
+            logger.warning(
+                "\(context) failed; the next owner re-reads from the last committed offset",
+                metadata: ["error": "\(KafkaError.check(err, context)!)"]
+            )
         }
     }
 }

@@ -19,7 +19,9 @@ extension RDKafkaConsumerClient {
             rebalanced.store(false, ordering: .relaxed)
             var timeout = pollTimeout
             var batchBytes = 0
-            while batch.count < maxBatch, batchBytes < maxBatchBytes, let message = rd_kafka_consumer_poll(handle.pointer, timeout) {
+            while batch.count < maxBatch, batchBytes < maxBatchBytes,
+                let message = rd_kafka_consumer_poll(handle.pointer, timeout)
+            {
                 timeout = 0
                 defer { rd_kafka_message_destroy(message) }
                 if message.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR {
@@ -36,7 +38,9 @@ extension RDKafkaConsumerClient {
                 batch.removeAll { !owned.contains($0.topicPartition) }
             }
             if !batch.isEmpty {
-                if rebalanced.load(ordering: .relaxed) { batchBytes = batch.reduce(0) { $0 + MessageBuffer.size(of: $1) } }
+                if rebalanced.load(ordering: .relaxed) {
+                    batchBytes = batch.reduce(0) { $0 + MessageBuffer.size(of: $1) }
+                }
                 buffer.append(batch, bytes: batchBytes)
                 batch = []
                 batch.reserveCapacity(maxBatch)
@@ -62,14 +66,17 @@ extension RDKafkaConsumerClient {
         lifetime.retire()
         rd_kafka_queue_destroy(consumerQueue.pointer)
         // Closed above (or given up on): destroy must not start librdkafka's unbounded close again.
-        let handle = handle, callbacks = callbacks
+        let handle = handle
+        let callbacks = callbacks
         if destroyAbortsBeforeFirstAssignment && !assignedOnce.load(ordering: .acquiring) {
             // The member has left the group (or the coordinator drops it at its session timeout),
             // but destroying the handle could abort the whole process, skipping the caller's drain.
             // It is kept, silent, until the process exits: a few threads and sockets, released by
             // the exit that follows a stop, and never more than one per consumer closed this early.
-            logger.notice("closing before the first assignment: the librdkafka handle is kept until exit (librdkafka < 2.3.0 aborts destroying it, issue 4312)",
-                          metadata: ["librdkafka": "\(KafkaLibrary.version)"])
+            logger.notice(
+                "closing before the first assignment: the librdkafka handle is kept until exit (librdkafka < 2.3.0 aborts destroying it, issue 4312)",
+                metadata: ["librdkafka": "\(KafkaLibrary.version)"]
+            )
             callbacks.silenced.store(true, ordering: .relaxed)
             _ = Unmanaged.passRetained(callbacks)  // librdkafka's threads keep calling through it
         } else if left {
@@ -118,7 +125,9 @@ extension RDKafkaConsumerClient {
     /// Applies the pause set the application and back-pressure ask for, on the poll thread only.
     func reconcilePauses(_ local: PollThreadState) {
         let backpressure = buffer.isBackpressureActive
-        let (assigned, applicationPaused, paused) = shared.withLock { ($0.assignment, $0.applicationPaused, $0.fetchPaused) }
+        let (assigned, applicationPaused, paused) = shared.withLock {
+            ($0.assignment, $0.applicationPaused, $0.fetchPaused)
+        }
         let desired = backpressure ? assigned : applicationPaused.intersection(assigned)
         let toPause = desired.subtracting(paused)
         let toResume = paused.subtracting(desired).intersection(assigned)
@@ -127,7 +136,10 @@ extension RDKafkaConsumerClient {
             if let error = KafkaError.check(rd_kafka_pause_partitions(handle.pointer, list.pointer), "pause") {
                 logger.warning("pausing partitions failed", metadata: ["error": "\(error)"])
             }
-            logger.debug("paused partitions", metadata: ["partitions": "\(toPause.sorted())", "backpressure": "\(backpressure)"])
+            logger.debug(
+                "paused partitions",
+                metadata: ["partitions": "\(toPause.sorted())", "backpressure": "\(backpressure)"]
+            )
         }
         if !toResume.isEmpty {
             let list = RDKafkaTopicPartitionList(toResume)
@@ -150,10 +162,16 @@ extension RDKafkaConsumerClient {
     private func logConsumeError(_ message: UnsafeMutablePointer<rd_kafka_message_t>) {
         let err = message.pointee.err
         let text = rd_kafka_message_errstr(message).map { String(cString: $0) } ?? ""
-        logger.warning("consume error", metadata: ["error": "\(KafkaError.librdkafka(.init(rawValue: err.rawValue), reason: text))"])
+        logger.warning(
+            "consume error",
+            metadata: ["error": "\(KafkaError.librdkafka(.init(rawValue: err.rawValue), reason: text))"]
+        )
     }
 
-    private static func copy(_ message: UnsafeMutablePointer<rd_kafka_message_t>, topicNames: inout [OpaquePointer: String]) -> KafkaMessage {
+    private static func copy(
+        _ message: UnsafeMutablePointer<rd_kafka_message_t>,
+        topicNames: inout [OpaquePointer: String]
+    ) -> KafkaMessage {
         let m = message.pointee
         let topic: String
         if let rkt = m.rkt {

@@ -18,7 +18,10 @@ extension RDKafkaConsumerClient {
             assignedOnce.store(true, ordering: .releasing)
             if cooperative {
                 if let error = rd_kafka_incremental_assign(rk.pointer, list) {
-                    logger.error("incremental assign failed", metadata: ["error": "\(KafkaError.consume(error, "assign"))"])
+                    logger.error(
+                        "incremental assign failed",
+                        metadata: ["error": "\(KafkaError.consume(error, "assign"))"]
+                    )
                 }
             } else if let error = KafkaError.check(rd_kafka_assign(rk.pointer, list), "assign") {
                 logger.error("assign failed", metadata: ["error": "\(error)"])
@@ -43,18 +46,27 @@ extension RDKafkaConsumerClient {
             let lost = rd_kafka_assignment_lost(rk.pointer) != 0
             buffer.purge(partitions)
             if !finalRevokeDone.load(ordering: .relaxed) {
-                logger.info(lost ? "partitions lost" : "partitions revoked", metadata: ["partitions": "\(partitions.sorted())"])
+                logger.info(
+                    lost ? "partitions lost" : "partitions revoked",
+                    metadata: ["partitions": "\(partitions.sorted())"]
+                )
                 runHandler(rebalanceHandler, lost ? .lost(partitions) : .revoked(partitions))
                 if !lost {
                     // The application had its chance to store offsets; make them durable before the
                     // partitions move, so the next owner starts exactly after the last finished message.
-                    commitStored(rk, context: "commit on revoke",
-                                 until: .now() + .milliseconds(Int(configuration.closeTimeout.milliseconds)))
+                    commitStored(
+                        rk,
+                        context: "commit on revoke",
+                        until: .now() + .milliseconds(Int(configuration.closeTimeout.milliseconds))
+                    )
                 }
             }
             if cooperative {
                 if let error = rd_kafka_incremental_unassign(rk.pointer, list) {
-                    logger.error("incremental unassign failed", metadata: ["error": "\(KafkaError.consume(error, "unassign"))"])
+                    logger.error(
+                        "incremental unassign failed",
+                        metadata: ["error": "\(KafkaError.consume(error, "unassign"))"]
+                    )
                 }
             } else {
                 _ = rd_kafka_assign(rk.pointer, nil)
@@ -89,8 +101,10 @@ extension RDKafkaConsumerClient {
         }
         let deadline = Self.deadline(after: configuration.rebalanceHandlerTimeout)
         if done.wait(timeout: deadline) == .timedOut {
-            logger.warning("rebalance handler did not return in time; continuing the rebalance",
-                           metadata: ["event": "\(event)", "timeout": "\(configuration.rebalanceHandlerTimeout)"])
+            logger.warning(
+                "rebalance handler did not return in time; continuing the rebalance",
+                metadata: ["event": "\(event)", "timeout": "\(configuration.rebalanceHandlerTimeout)"]
+            )
         }
     }
 }

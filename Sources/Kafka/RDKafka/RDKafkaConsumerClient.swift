@@ -60,22 +60,32 @@ final class RDKafkaConsumerClient: Sendable {
     /// on the assignor's state exists and the handle can be destroyed on any librdkafka.
     let assignedOnce = Atomic<Bool>(false)
 
-    init(configuration: KafkaConsumerConfiguration, logger: Logger, rebalanceHandler: KafkaRebalanceHandler?) throws(KafkaError) {
+    init(
+        configuration: KafkaConsumerConfiguration,
+        logger: Logger,
+        rebalanceHandler: KafkaRebalanceHandler?
+    ) throws(KafkaError) {
         self.configuration = configuration
         self.logger = logger
         self.rebalanceHandler = rebalanceHandler
-        let buffer = MessageBuffer(capacity: configuration.bufferCapacity, byteCapacity: configuration.bufferCapacityBytes)
+        let buffer = MessageBuffer(
+            capacity: configuration.bufferCapacity,
+            byteCapacity: configuration.bufferCapacityBytes
+        )
         self.buffer = buffer
         let properties = try configuration.librdkafkaProperties()
-        destroyAbortsBeforeFirstAssignment = LibrdkafkaVersion.destroyAbortsBeforeFirstAssignment
+        destroyAbortsBeforeFirstAssignment =
+            LibrdkafkaVersion.destroyAbortsBeforeFirstAssignment
             && LibrdkafkaVersion.selectsCooperativeSticky(properties["partition.assignment.strategy"] ?? "")
         let conf = try RDKafkaConfig.make(properties)
 
         // The callbacks need `self`, which does not exist yet: route them through a box filled below.
         let box = WeakReference<RDKafkaConsumerClient>()
-        let onRebalance: @Sendable (RDKafkaHandle, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) -> Void = {
-            box.value?.handleRebalance($0, $1, $2)
-        }
+        let onRebalance:
+            @Sendable (RDKafkaHandle, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) ->
+                Void = {
+                    box.value?.handleRebalance($0, $1, $2)
+                }
         var onStatistics: (@Sendable (String) -> Void)?
         if configuration.statisticsInterval != nil {
             onStatistics = { box.value?.handleStatistics($0) }
@@ -88,7 +98,12 @@ final class RDKafkaConsumerClient: Sendable {
                 logger.warning("Kafka consumer error", metadata: ["error": "\(error)"])
             }
         }
-        let callbacks = RDKafkaCallbacks(logger: logger, onRebalance: onRebalance, onStatistics: onStatistics, onError: onError)
+        let callbacks = RDKafkaCallbacks(
+            logger: logger,
+            onRebalance: onRebalance,
+            onStatistics: onStatistics,
+            onError: onError
+        )
         callbacks.install(on: conf)
         self.callbacks = callbacks
         handle = try RDKafkaConfig.newHandle(type: RD_KAFKA_CONSUMER, conf: conf)
@@ -99,7 +114,10 @@ final class RDKafkaConsumerClient: Sendable {
         for topic in configuration.topics {
             topics.add(KafkaTopicPartition(topic: topic, partition: RD_KAFKA_PARTITION_UA))
         }
-        if let error = KafkaError.check(rd_kafka_subscribe(handle.pointer, topics.pointer), "subscribe to \(configuration.topics)") {
+        if let error = KafkaError.check(
+            rd_kafka_subscribe(handle.pointer, topics.pointer),
+            "subscribe to \(configuration.topics)"
+        ) {
             rd_kafka_queue_destroy(consumerQueue.pointer)
             rd_kafka_destroy(handle.pointer)
             throw error

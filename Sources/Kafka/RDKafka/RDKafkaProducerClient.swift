@@ -9,7 +9,9 @@ final class RDKafkaProducerClient: Sendable {
     /// report (or by us, when `produceva` refuses the record).
     private final class DeliveryCallback: Sendable {
         let complete: @Sendable (Result<KafkaDeliveryReport, KafkaError>) -> Void
-        init(_ complete: @escaping @Sendable (Result<KafkaDeliveryReport, KafkaError>) -> Void) { self.complete = complete }
+        init(_ complete: @escaping @Sendable (Result<KafkaDeliveryReport, KafkaError>) -> Void) {
+            self.complete = complete
+        }
     }
 
     private let handle: RDKafkaHandle
@@ -23,11 +25,14 @@ final class RDKafkaProducerClient: Sendable {
         self.configuration = configuration
         self.logger = logger
         let conf = try RDKafkaConfig.make(configuration.librdkafkaProperties())
-        let callbacks = RDKafkaCallbacks(logger: logger, onError: { error, isFatal in
-            // A fatal error (e.g. the idempotent producer lost its sequence) fails every later
-            // send with the same error, so the application sees it where it produces.
-            logger.log(level: isFatal ? .error : .warning, "Kafka producer error", metadata: ["error": "\(error)"])
-        })
+        let callbacks = RDKafkaCallbacks(
+            logger: logger,
+            onError: { error, isFatal in
+                // A fatal error (e.g. the idempotent producer lost its sequence) fails every later
+                // send with the same error, so the application sees it where it produces.
+                logger.log(level: isFatal ? .error : .warning, "Kafka producer error", metadata: ["error": "\(error)"])
+            }
+        )
         callbacks.install(on: conf)
         rd_kafka_conf_set_dr_msg_cb(conf) { rk, message, _ in
             guard let message, let opaque = message.pointee._private else { return }
@@ -35,11 +40,19 @@ final class RDKafkaProducerClient: Sendable {
             let m = message.pointee
             if m.err == RD_KAFKA_RESP_ERR_NO_ERROR {
                 let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
-                callback.complete(.success(KafkaDeliveryReport(
-                    topicPartition: KafkaTopicPartition(topic: topic, partition: m.partition), offset: m.offset)))
+                callback.complete(
+                    .success(
+                        KafkaDeliveryReport(
+                            topicPartition: KafkaTopicPartition(topic: topic, partition: m.partition),
+                            offset: m.offset
+                        )
+                    )
+                )
             } else {
                 let reason = String(cString: rd_kafka_err2str(m.err))
-                callback.complete(.failure(.librdkafka(.init(rawValue: m.err.rawValue), reason: "delivery failed: \(reason)")))
+                callback.complete(
+                    .failure(.librdkafka(.init(rawValue: m.err.rawValue), reason: "delivery failed: \(reason)"))
+                )
             }
         }
         self.callbacks = callbacks
@@ -51,7 +64,10 @@ final class RDKafkaProducerClient: Sendable {
 
     /// Hands one record to librdkafka; `completion` runs on the poll thread when it is acknowledged
     /// or finally fails. Returns the synchronous refusal, if any (queue full, unknown topic, closed).
-    func produce(_ record: KafkaProducerRecord, completion: @escaping @Sendable (Result<KafkaDeliveryReport, KafkaError>) -> Void) -> KafkaError? {
+    func produce(
+        _ record: KafkaProducerRecord,
+        completion: @escaping @Sendable (Result<KafkaDeliveryReport, KafkaError>) -> Void
+    ) -> KafkaError? {
         let callback = Unmanaged.passRetained(DeliveryCallback(completion))
         let err: rd_kafka_resp_err_t? = lifetime.use { produceva(record, opaque: callback.toOpaque()) }
         guard let err else {
@@ -60,7 +76,10 @@ final class RDKafkaProducerClient: Sendable {
         }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
             callback.release()
-            return .librdkafka(.init(rawValue: err.rawValue), reason: "produce to \(record.topic): \(String(cString: rd_kafka_err2str(err)))")
+            return .librdkafka(
+                .init(rawValue: err.rawValue),
+                reason: "produce to \(record.topic): \(String(cString: rd_kafka_err2str(err)))"
+            )
         }
         return nil
     }
@@ -86,25 +105,43 @@ final class RDKafkaProducerClient: Sendable {
                     var values: [rd_kafka_vu_t] = []
                     values.reserveCapacity(7)
                     var vu = rd_kafka_vu_t()
-                    vu.vtype = RD_KAFKA_VTYPE_TOPIC; vu.u.cstr = topic; values.append(vu)
+                    vu.vtype = RD_KAFKA_VTYPE_TOPIC
+                    vu.u.cstr = topic
+                    values.append(vu)
                     if let partition = record.partition {
-                        vu = rd_kafka_vu_t(); vu.vtype = RD_KAFKA_VTYPE_PARTITION; vu.u.i32 = partition; values.append(vu)
+                        vu = rd_kafka_vu_t()
+                        vu.vtype = RD_KAFKA_VTYPE_PARTITION
+                        vu.u.i32 = partition
+                        values.append(vu)
                     }
                     if let key {
-                        vu = rd_kafka_vu_t(); vu.vtype = RD_KAFKA_VTYPE_KEY
-                        vu.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress); vu.u.mem.size = key.count
+                        vu = rd_kafka_vu_t()
+                        vu.vtype = RD_KAFKA_VTYPE_KEY
+                        vu.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
+                        vu.u.mem.size = key.count
                         values.append(vu)
                     }
                     if let value {
-                        vu = rd_kafka_vu_t(); vu.vtype = RD_KAFKA_VTYPE_VALUE
-                        vu.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress); vu.u.mem.size = value.count
+                        vu = rd_kafka_vu_t()
+                        vu.vtype = RD_KAFKA_VTYPE_VALUE
+                        vu.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
+                        vu.u.mem.size = value.count
                         values.append(vu)
                     }
                     if let headers {
-                        vu = rd_kafka_vu_t(); vu.vtype = RD_KAFKA_VTYPE_HEADERS; vu.u.headers = headers; values.append(vu)
+                        vu = rd_kafka_vu_t()
+                        vu.vtype = RD_KAFKA_VTYPE_HEADERS
+                        vu.u.headers = headers
+                        values.append(vu)
                     }
-                    vu = rd_kafka_vu_t(); vu.vtype = RD_KAFKA_VTYPE_MSGFLAGS; vu.u.i = RD_KAFKA_MSG_F_COPY; values.append(vu)
-                    vu = rd_kafka_vu_t(); vu.vtype = RD_KAFKA_VTYPE_OPAQUE; vu.u.ptr = opaque; values.append(vu)
+                    vu = rd_kafka_vu_t()
+                    vu.vtype = RD_KAFKA_VTYPE_MSGFLAGS
+                    vu.u.i = RD_KAFKA_MSG_F_COPY
+                    values.append(vu)
+                    vu = rd_kafka_vu_t()
+                    vu.vtype = RD_KAFKA_VTYPE_OPAQUE
+                    vu.u.ptr = opaque
+                    values.append(vu)
                     return values.withUnsafeBufferPointer { buffer -> rd_kafka_resp_err_t in
                         guard let error = rd_kafka_produceva(handle.pointer, buffer.baseAddress, buffer.count) else {
                             return RD_KAFKA_RESP_ERR_NO_ERROR
@@ -163,7 +200,10 @@ final class RDKafkaProducerClient: Sendable {
         let flushResult = rd_kafka_flush(handle.pointer, Int32(configuration.closeTimeout.milliseconds))
         if flushResult != RD_KAFKA_RESP_ERR_NO_ERROR {
             let remaining = rd_kafka_outq_len(handle.pointer)
-            logger.warning("producer closed with undelivered records; failing them", metadata: ["count": "\(remaining)"])
+            logger.warning(
+                "producer closed with undelivered records; failing them",
+                metadata: ["count": "\(remaining)"]
+            )
             // Purged records get a delivery report with _PURGE_QUEUE/_PURGE_INFLIGHT, so every
             // waiting send completes.
             _ = rd_kafka_purge(handle.pointer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT)

@@ -35,15 +35,19 @@ final class RDKafkaTopicPartitionList {
     var elements: [(tp: KafkaTopicPartition, offset: Int64, error: rd_kafka_resp_err_t)] {
         (0..<count).map { index in
             let element = pointer.pointee.elems[index]
-            return (KafkaTopicPartition(topic: String(cString: element.topic), partition: element.partition),
-                    element.offset, element.err)
+            return (
+                KafkaTopicPartition(topic: String(cString: element.topic), partition: element.partition),
+                element.offset, element.err
+            )
         }
     }
 
     var partitions: Set<KafkaTopicPartition> { Set(elements.map(\.tp)) }
 
     /// Wraps a list librdkafka passes to a callback without transferring ownership.
-    static func partitions(borrowing list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) -> Set<KafkaTopicPartition> {
+    static func partitions(
+        borrowing list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+    ) -> Set<KafkaTopicPartition> {
         guard let list else { return [] }
         var result = Set<KafkaTopicPartition>()
         for index in 0..<Int(list.pointee.cnt) {

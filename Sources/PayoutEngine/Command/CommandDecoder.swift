@@ -22,9 +22,15 @@ public struct CommandDecoder: Sendable {
     }
 
     private func decodeOrThrow(key: [UInt8]?, value: [UInt8]?) throws(CommandRejection) -> PayoutCommand {
-        guard let value, !value.isEmpty else { throw CommandRejection(referenceID: nil, field: nil, message: "record has no value") }
+        guard let value, !value.isEmpty else {
+            throw CommandRejection(referenceID: nil, field: nil, message: "record has no value")
+        }
         guard value.count <= policy.maximumRecordBytes else {
-            throw CommandRejection(referenceID: nil, field: nil, message: "record of \(value.count) bytes exceeds the \(policy.maximumRecordBytes)-byte limit")
+            throw CommandRejection(
+                referenceID: nil,
+                field: nil,
+                message: "record of \(value.count) bytes exceeds the \(policy.maximumRecordBytes)-byte limit"
+            )
         }
         guard String(validating: value, as: UTF8.self) != nil else {
             throw CommandRejection(referenceID: nil, field: nil, message: "record value is not valid UTF-8")
@@ -37,7 +43,11 @@ public struct CommandDecoder: Sendable {
             throw CommandRejection(referenceID: nil, field: nil, message: "record value is not JSON: \(error)")
         }
         guard case .object(let object) = document else {
-            throw CommandRejection(referenceID: nil, field: nil, message: "record value is a JSON \(document.typeName), not an object")
+            throw CommandRejection(
+                referenceID: nil,
+                field: nil,
+                message: "record value is a JSON \(document.typeName), not an object"
+            )
         }
 
         let referenceID = try readReferenceID(object)
@@ -72,14 +82,23 @@ public struct CommandDecoder: Sendable {
             for (position, member) in members.members.enumerated() {
                 guard case .string(let text) = member.value else {
                     // Named by position: a key is whatever upstream sent, and may hold personal data.
-                    throw reject("metadata", "values must be strings; member \(position + 1) is a \(member.value.typeName)")
+                    throw reject(
+                        "metadata",
+                        "values must be strings; member \(position + 1) is a \(member.value.typeName)"
+                    )
                 }
                 metadata[member.key] = text
             }
         case let other?: throw reject("metadata", "must be an object of strings, not a \(other.typeName)")
         }
 
-        return PayoutCommand(referenceID: referenceID, amount: amount, recipient: recipient, requestedAt: requestedAt, metadata: metadata)
+        return PayoutCommand(
+            referenceID: referenceID,
+            amount: amount,
+            recipient: recipient,
+            requestedAt: requestedAt,
+            metadata: metadata
+        )
     }
 
     private func readReferenceID(_ object: JSONObject) throws(CommandRejection) -> UUID {
@@ -87,13 +106,21 @@ public struct CommandDecoder: Sendable {
             throw CommandRejection(referenceID: nil, field: "reference_id", message: "is required")
         }
         guard case .string(let text) = value else {
-            throw CommandRejection(referenceID: nil, field: "reference_id", message: "must be a string, not a \(value.typeName)")
+            throw CommandRejection(
+                referenceID: nil,
+                field: "reference_id",
+                message: "must be a string, not a \(value.typeName)"
+            )
         }
         // Checked byte by byte first: Foundation's parser on Linux is sscanf-like and takes
         // " a805636b-d80e-4f3f-8d15-673bbd7e670" (a leading blank, 11 digits at the end) as
         // another UUID, so two texts would name one payout and Dollr would see neither.
         guard Self.isCanonicalUUIDText(text), let uuid = UUID(uuidString: text) else {
-            throw CommandRejection(referenceID: nil, field: "reference_id", message: "must be a UUID (8-4-4-4-12 hex digits)")
+            throw CommandRejection(
+                referenceID: nil,
+                field: "reference_id",
+                message: "must be a UUID (8-4-4-4-12 hex digits)"
+            )
         }
         // Version 4 (random) with the RFC 4122 variant, as Dollr documents for reference_id.
         let bytes = uuid.uuid
@@ -110,16 +137,22 @@ public struct CommandDecoder: Sendable {
         return bytes.indices.allSatisfy { index in
             switch bytes[index] {
             case UInt8(ascii: "-"): [8, 13, 18, 23].contains(index)
-            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"), UInt8(ascii: "A")...UInt8(ascii: "F"):
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"),
+                UInt8(ascii: "A")...UInt8(ascii: "F"):
                 ![8, 13, 18, 23].contains(index)
             default: false
             }
         }
     }
 
-    private func readCurrency(_ object: JSONObject, _ reject: (String?, String) -> CommandRejection) throws(CommandRejection) -> CurrencyCode {
+    private func readCurrency(
+        _ object: JSONObject,
+        _ reject: (String?, String) -> CommandRejection
+    ) throws(CommandRejection) -> CurrencyCode {
         guard let value = object["currency"] else { throw reject("currency", "is required") }
-        guard case .string(let text) = value else { throw reject("currency", "must be a string, not a \(value.typeName)") }
+        guard case .string(let text) = value else {
+            throw reject("currency", "must be a string, not a \(value.typeName)")
+        }
         guard let currency = try? CurrencyCode(text) else { throw reject("currency", "must match ^[A-Z]{3}$") }
         guard policy.allowedCurrencies.contains(currency) else {
             let allowed = policy.allowedCurrencies.map(\.code).sorted().joined(separator: ", ")
@@ -128,7 +161,11 @@ public struct CommandDecoder: Sendable {
         return currency
     }
 
-    private func readAmount(_ object: JSONObject, currency: CurrencyCode, _ reject: (String?, String) -> CommandRejection) throws(CommandRejection) -> Money {
+    private func readAmount(
+        _ object: JSONObject,
+        currency: CurrencyCode,
+        _ reject: (String?, String) -> CommandRejection
+    ) throws(CommandRejection) -> Money {
         guard let value = object["amount"] else { throw reject("amount", "is required") }
         let text: String
         switch value {
@@ -149,7 +186,10 @@ public struct CommandDecoder: Sendable {
         return amount
     }
 
-    private func readRecipient(_ object: JSONObject, _ reject: (String?, String) -> CommandRejection) throws(CommandRejection) -> Recipient {
+    private func readRecipient(
+        _ object: JSONObject,
+        _ reject: (String?, String) -> CommandRejection
+    ) throws(CommandRejection) -> Recipient {
         let account = object["payout_account_id"].flatMap { $0 == .null ? nil : $0 }
         let details = object["recipient"].flatMap { $0 == .null ? nil : $0 }
         switch (account, details) {
@@ -179,7 +219,10 @@ public struct CommandDecoder: Sendable {
         }
     }
 
-    private func readRecipientDetails(_ object: JSONObject, _ reject: (String?, String) -> CommandRejection) throws(CommandRejection) -> RecipientDetails {
+    private func readRecipientDetails(
+        _ object: JSONObject,
+        _ reject: (String?, String) -> CommandRejection
+    ) throws(CommandRejection) -> RecipientDetails {
         func string(_ key: String, required: Bool = true, maxLength: Int = 200) throws(CommandRejection) -> String? {
             switch object[key] {
             case nil, .null?:
@@ -188,9 +231,14 @@ public struct CommandDecoder: Sendable {
             case .string(let text)?:
                 let trimmed = text.trimmingCharacters(in: .whitespaces)
                 guard !trimmed.isEmpty else { throw reject("recipient.\(key)", "must not be empty") }
-                guard trimmed.count <= maxLength else { throw reject("recipient.\(key)", "is longer than \(maxLength) characters") }
+                guard trimmed.count <= maxLength else {
+                    throw reject("recipient.\(key)", "is longer than \(maxLength) characters")
+                }
                 guard !trimmed.unicodeScalars.contains(where: Self.isDisruptive) else {
-                    throw reject("recipient.\(key)", "must not contain control, line-separator or bidirectional-override characters")
+                    throw reject(
+                        "recipient.\(key)",
+                        "must not contain control, line-separator or bidirectional-override characters"
+                    )
                 }
                 return trimmed
             case let other?:
@@ -207,17 +255,30 @@ public struct CommandDecoder: Sendable {
         }
         let provider = PaymentProvider(rawValue: try string("provider", maxLength: 40)!)
         guard PaymentProvider.documented.contains(provider) else {
-            throw reject("recipient.provider", "is not one of \(PaymentProvider.documented.map(\.rawValue).joined(separator: ", "))")
+            throw reject(
+                "recipient.provider",
+                "is not one of \(PaymentProvider.documented.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         let method = PaymentMethod(rawValue: try string("method", maxLength: 40)!)
         guard PaymentMethod.documented.contains(method) else {
-            throw reject("recipient.method", "is not one of \(PaymentMethod.documented.map(\.rawValue).joined(separator: ", "))")
+            throw reject(
+                "recipient.method",
+                "is not one of \(PaymentMethod.documented.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         let countryCode = try string("country_code", required: false, maxLength: 2)
         if let countryCode, !(countryCode.count == 2 && countryCode.allSatisfy { $0.isASCII && $0.isUppercase }) {
             throw reject("recipient.country_code", "must be two upper-case letters (ISO 3166-1 alpha-2)")
         }
-        return RecipientDetails(accountName: accountName, partyID: partyID, phone: phone, provider: provider, method: method, countryCode: countryCode)
+        return RecipientDetails(
+            accountName: accountName,
+            partyID: partyID,
+            phone: phone,
+            provider: provider,
+            method: method,
+            countryCode: countryCode
+        )
     }
 }
 
@@ -226,14 +287,16 @@ public struct CommandDecoder: Sendable {
 enum RFC3339 {
     static func isValid(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
-        func digits(_ range: Range<Int>) -> Bool { range.upperBound <= bytes.count && bytes[range].allSatisfy { $0 >= 48 && $0 <= 57 } }
+        func digits(_ range: Range<Int>) -> Bool {
+            range.upperBound <= bytes.count && bytes[range].allSatisfy { $0 >= 48 && $0 <= 57 }
+        }
         func byte(_ index: Int, _ char: Character) -> Bool { index < bytes.count && bytes[index] == char.asciiValue! }
         func twoDigits(at index: Int, in allowed: ClosedRange<Int>) -> Bool {
             digits(index..<(index + 2)) && allowed.contains(Int(bytes[index] - 48) * 10 + Int(bytes[index + 1] - 48))
         }
         guard digits(0..<4), byte(4, "-"), twoDigits(at: 5, in: 1...12), byte(7, "-"), twoDigits(at: 8, in: 1...31),
-              byte(10, "T") || byte(10, "t"), twoDigits(at: 11, in: 0...23), byte(13, ":"), twoDigits(at: 14, in: 0...59),
-              byte(16, ":"), twoDigits(at: 17, in: 0...60)
+            byte(10, "T") || byte(10, "t"), twoDigits(at: 11, in: 0...23), byte(13, ":"), twoDigits(at: 14, in: 0...59),
+            byte(16, ":"), twoDigits(at: 17, in: 0...60)
         else { return false }
         var index = 19
         if byte(index, ".") {

@@ -1,4 +1,5 @@
 public import DollrClient
+
 public import struct Foundation.UUID
 
 /// A validated payout command: what upstream asked for, in exact types.
@@ -11,7 +12,13 @@ public struct PayoutCommand: Sendable, Hashable {
     public var requestedAt: String?
     public var metadata: [String: String]
 
-    public init(referenceID: UUID, amount: Money, recipient: Recipient, requestedAt: String? = nil, metadata: [String: String] = [:]) {
+    public init(
+        referenceID: UUID,
+        amount: Money,
+        recipient: Recipient,
+        requestedAt: String? = nil,
+        metadata: [String: String] = [:]
+    ) {
         self.referenceID = referenceID
         self.amount = amount
         self.recipient = recipient
@@ -55,7 +62,14 @@ public struct RecipientDetails: Sendable, Hashable {
     public var method: PaymentMethod
     public var countryCode: String?
 
-    public init(accountName: String, partyID: Int, phone: PhoneNumber, provider: PaymentProvider, method: PaymentMethod, countryCode: String?) {
+    public init(
+        accountName: String,
+        partyID: Int,
+        phone: PhoneNumber,
+        provider: PaymentProvider,
+        method: PaymentMethod,
+        countryCode: String?
+    ) {
         self.accountName = accountName
         self.partyID = partyID
         self.phone = phone

@@ -41,7 +41,9 @@ final class HealthTracker: Sendable {
     func snapshot(now: Int64) -> EngineHealth {
         state.withLock { state in
             var health = state.health
-            if let at = state.lastUnavailableAt, now - at >= Self.unavailableWindowMilliseconds { health.providerUnavailable = false }
+            if let at = state.lastUnavailableAt, now - at >= Self.unavailableWindowMilliseconds {
+                health.providerUnavailable = false
+            }
             return health
         }
     }

@@ -1,4 +1,5 @@
 import DollrClient
+
 /// What the engine reports as it works, for metrics. Calls are made inline: keep them cheap.
 public protocol EngineObserver: Sendable {
     /// A Dollr call finished. `call` is `predict_fee`, `create_account`, `create_session`,

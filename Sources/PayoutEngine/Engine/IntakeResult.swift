@@ -11,7 +11,13 @@ public struct IntakeRecord: Sendable, Hashable {
     public var traceParent: String?
     public var traceState: String?
 
-    public init(key: [UInt8]?, value: [UInt8]?, source: IntakeSource? = nil, traceParent: String? = nil, traceState: String? = nil) {
+    public init(
+        key: [UInt8]?,
+        value: [UInt8]?,
+        source: IntakeSource? = nil,
+        traceParent: String? = nil,
+        traceState: String? = nil
+    ) {
         self.key = key
         self.value = value
         self.source = source

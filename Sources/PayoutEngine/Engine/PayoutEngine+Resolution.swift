@@ -44,7 +44,11 @@ extension PayoutEngine {
     /// record. Dollr is asked first; an answer that contradicts the operator's refuses the
     /// resolution unless `force` is given. Returns the audit record written.
     public func resolveReview(
-        referenceID: String, as status: PayoutStatus, note: String, operator actor: String, force: Bool
+        referenceID: String,
+        as status: PayoutStatus,
+        note: String,
+        operator actor: String,
+        force: Bool
     ) async throws(ResolutionError) -> ResolutionAudit {
         guard status == .completed || status == .failed else { throw .unsupportedStatus(status.rawValue) }
         let note = note.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -53,10 +57,14 @@ extension PayoutEngine {
         let current: StoredPayout?
         do { current = try await store.payout(referenceID: key) } catch { throw .store(error) }
         guard let current else { throw .notFound(referenceID: key) }
-        guard current.status == PayoutStatus.requiresReview.rawValue else { throw .notUnderReview(referenceID: key, status: current.status) }
+        guard current.status == PayoutStatus.requiresReview.rawValue else {
+            throw .notUnderReview(referenceID: key, status: current.status)
+        }
 
         let (answer, answerText) = await askDollr(key)
-        if let said = answer?.status, (said == .completed && status == .failed) || (said == .failed && status == .completed), !force {
+        if let said = answer?.status,
+            (said == .completed && status == .failed) || (said == .failed && status == .completed), !force
+        {
             throw .contradictsDollr(referenceID: key, requested: status.rawValue, dollr: said.rawValue)
         }
 
@@ -64,7 +72,11 @@ extension PayoutEngine {
         let claim: ResolutionClaim
         do {
             claim = try await store.claimForResolution(
-                referenceID: key, owner: owner, leaseMilliseconds: configuration.leaseMilliseconds, now: clock.now())
+                referenceID: key,
+                owner: owner,
+                leaseMilliseconds: configuration.leaseMilliseconds,
+                now: clock.now()
+            )
         } catch { throw .store(error) }
         let stored: StoredPayout
         switch claim {
@@ -80,11 +92,21 @@ extension PayoutEngine {
         }
         let now = clock.now()
         let decision = machine.apply(.resolvedByOperator(status, dollrAnswer: answer), to: state, now: now)
-        let contradicted = answer.map { ($0.status == .completed || $0.status == .failed) && $0.status.rawValue != status.rawValue } ?? false
+        let contradicted =
+            answer.map { ($0.status == .completed || $0.status == .failed) && $0.status.rawValue != status.rawValue }
+            ?? false
         let audit = ResolutionAudit(
-            referenceID: key, kind: .operator, actor: actor, note: note, providerAnswer: answerText,
-            statusBefore: stored.status, statusAfter: decision.state.status.rawValue, ledger: decision.ledger.auditText,
-            forced: force && contradicted, recordedAt: now)
+            referenceID: key,
+            kind: .operator,
+            actor: actor,
+            note: note,
+            providerAnswer: answerText,
+            statusBefore: stored.status,
+            statusAfter: decision.state.status.rawValue,
+            ledger: decision.ledger.auditText,
+            forced: force && contradicted,
+            recordedAt: now
+        )
         let result: TransitionResult
         do { result = try await commit(decision, from: stored, now: now, audit: audit) } catch {
             // The recheck need not wait out the lease of a resolution that did not happen.
@@ -92,15 +114,22 @@ extension PayoutEngine {
             throw .store(error)
         }
         guard case .committed = result else { throw .changedMeanwhile(referenceID: key) }
-        logger.notice("payout resolved by an operator", metadata: [
-            "reference_id": "\(key)", "status": "\(status.rawValue)", "operator": "\(actor)", "dollr": "\(answerText)",
-        ])
+        logger.notice(
+            "payout resolved by an operator",
+            metadata: [
+                "reference_id": "\(key)", "status": "\(status.rawValue)", "operator": "\(actor)",
+                "dollr": "\(answerText)",
+            ]
+        )
         return audit
     }
 
     private func release(_ referenceID: String, owner: String) async {
         do { try await store.releaseLease(referenceID: referenceID, owner: owner) } catch {
-            logger.notice("could not give the payout's lease back; it ends by itself", metadata: ["reference_id": "\(referenceID)"])
+            logger.notice(
+                "could not give the payout's lease back; it ends by itself",
+                metadata: ["reference_id": "\(referenceID)"]
+            )
         }
     }
 

@@ -1,8 +1,8 @@
 public import DollrClient
-public import Logging
-import Tracing
 import Foundation
+public import Logging
 import Synchronization
+import Tracing
 
 /// Executes payouts: records commands (intake), then advances each one from recovery point to
 /// recovery point against Dollr, committing every step to the store before the next foreign call.
@@ -12,7 +12,8 @@ import Synchronization
 /// expire. The engine knows nothing of Kafka: intake takes bytes, events leave through the outbox.
 public final class PayoutEngine: Sendable {
     /// Test hook: called at every ``RecoveryPoint``; throw ``SimulatedCrash`` to stop there.
-    public typealias CrashHook = @Sendable (_ point: RecoveryPoint, _ phase: PayoutPhase, _ referenceID: String) async throws -> Void
+    public typealias CrashHook =
+        @Sendable (_ point: RecoveryPoint, _ phase: PayoutPhase, _ referenceID: String) async throws -> Void
 
     public let store: any PayoutStore
     let dollr: DollrClient
@@ -43,8 +44,13 @@ public final class PayoutEngine: Sendable {
         observer: (any EngineObserver)? = nil,
         crashHook: CrashHook? = nil
     ) {
-        let uncovered = configuration.commandPolicy.allowedCurrencies.filter { configuration.policy.fallbackFeeMinimums[$0] == nil }
-        precondition(uncovered.isEmpty, "allowed currencies without a fallback fee minimum: \(uncovered.sorted()); a hold sized without Dollr's prediction could be smaller than its fee")
+        let uncovered = configuration.commandPolicy.allowedCurrencies.filter {
+            configuration.policy.fallbackFeeMinimums[$0] == nil
+        }
+        precondition(
+            uncovered.isEmpty,
+            "allowed currencies without a fallback fee minimum: \(uncovered.sorted()); a hold sized without Dollr's prediction could be smaller than its fee"
+        )
         self.store = store
         self.dollr = dollr
         self.configuration = configuration
@@ -71,33 +77,48 @@ public final class PayoutEngine: Sendable {
         // batch); an accepted payout's trace continues from its record's span. Without a tracer
         // no span is made (this is the hot path), and upstream's traceparent is passed on as sent.
         let tracer = InstrumentationSystem.tracer
-        let batch: (any Span)? = tracer is NoOpTracer ? nil : tracer.startSpan("payout intake batch", context: .topLevel, ofKind: .consumer)
+        let batch: (any Span)? =
+            tracer is NoOpTracer ? nil : tracer.startSpan("payout intake batch", context: .topLevel, ofKind: .consumer)
         batch?.attributes["messaging.batch.message_count"] = records.count
         let spans: [(any Span)?] = records.map { record in
             guard let batch else { return nil }
             let span = tracer.startSpan(
-                "payout intake", context: PayoutTrace.context(traceParent: record.traceParent, traceState: record.traceState), ofKind: .consumer)
+                "payout intake",
+                context: PayoutTrace.context(traceParent: record.traceParent, traceState: record.traceState),
+                ofKind: .consumer
+            )
             span.addLink(SpanLink(context: batch.context, attributes: [:]))
             return span
         }
-        enum Planned { case item(IntakeItem, UUID, CommandRejection?), invalid(CommandRejection) }
+        enum Planned {
+            case item(IntakeItem, UUID, CommandRejection?)
+            case invalid(CommandRejection)
+        }
         let planned: [Planned] = zip(records, spans).map { record, span in
-            let trace = span.flatMap { PayoutTrace.text(of: $0.context) }
+            let trace =
+                span.flatMap { PayoutTrace.text(of: $0.context) }
                 ?? record.traceParent.flatMap { PayoutTrace.isTraceParent($0) ? ($0, record.traceState) : nil }
             switch decoder.decode(key: record.key, value: record.value) {
             case .success(let command):
                 // Built only if the store does not know the reference_id (not for a duplicate).
                 var payout = NewPayout(
-                    referenceID: command.referenceKey, fingerprint: command.fingerprint, amountMinor: command.amount.minorUnits,
-                    currency: command.amount.currency.code, acceptedEventSequence: 1
+                    referenceID: command.referenceKey,
+                    fingerprint: command.fingerprint,
+                    amountMinor: command.amount.minorUnits,
+                    currency: command.amount.currency.code,
+                    acceptedEventSequence: 1
                 ) {
                     var state = PayoutState(command: command, now: now)
                     state.status = .accepted
                     state.traceParent = trace?.parent
                     state.traceState = trace?.state
-                    let accepted = NewEvent(sequence: 1, status: PayoutStatus.accepted.rawValue,
-                                            payload: StatusEventPayload.build(state: state, sequence: 1, occurredAt: now), occurredAt: now,
-                                            traceParent: trace?.parent)
+                    let accepted = NewEvent(
+                        sequence: 1,
+                        status: PayoutStatus.accepted.rawValue,
+                        payload: StatusEventPayload.build(state: state, sequence: 1, occurredAt: now),
+                        occurredAt: now,
+                        traceParent: trace?.parent
+                    )
                     return (state.encoded(), accepted)
                 }
                 payout.source = record.source
@@ -106,8 +127,19 @@ public final class PayoutEngine: Sendable {
                 guard let referenceID = rejection.referenceID else { return .invalid(rejection) }
                 let key = referenceID.uuidString.lowercased()
                 let reason = PayoutReason(.validationError, rejection.description)
-                let payload = StatusEventPayload.rejection(referenceID: key, amount: nil, reason: reason, occurredAt: now)
-                let event = NewEvent(sequence: 0, status: PayoutStatus.rejected.rawValue, payload: payload, occurredAt: now, traceParent: trace?.parent)
+                let payload = StatusEventPayload.rejection(
+                    referenceID: key,
+                    amount: nil,
+                    reason: reason,
+                    occurredAt: now
+                )
+                let event = NewEvent(
+                    sequence: 0,
+                    status: PayoutStatus.rejected.rawValue,
+                    payload: payload,
+                    occurredAt: now,
+                    traceParent: trace?.parent
+                )
                 return .item(.rejection(referenceID: key, event: event, source: record.source), referenceID, rejection)
             }
         }
@@ -139,7 +171,9 @@ public final class PayoutEngine: Sendable {
         }
         for case let (span?, result) in zip(spans, results) {
             span.attributes["payout.intake.result"] = result.traceLabel
-            if let reference = result.referenceID { span.attributes["payout.reference_id"] = reference.uuidString.lowercased() }
+            if let reference = result.referenceID {
+                span.attributes["payout.reference_id"] = reference.uuidString.lowercased()
+            }
             span.end()
         }
         batch?.end()
@@ -152,7 +186,9 @@ public final class PayoutEngine: Sendable {
     /// Works due payouts until the task is cancelled or ``stop()`` is called, keeping at most
     /// `maximumInFlight` of them moving at once. Returns once in-flight payouts are parked.
     public func run() async {
-        let probe = configuration.providerProbeInterval.map { interval in Task { await self.probeWhileIdle(every: interval) } }
+        let probe = configuration.providerProbeInterval.map { interval in
+            Task { await self.probeWhileIdle(every: interval) }
+        }
         await withDiscardingTaskGroup { group in
             defer { probe?.cancel() }
             while !Task.isCancelled && !stopping.load(ordering: .relaxed) {
@@ -161,8 +197,11 @@ public final class PayoutEngine: Sendable {
                 if capacity > 0 {
                     do {
                         claimed = try await store.claimDue(
-                            owner: nextLeaseToken(), limit: min(capacity, configuration.claimBatch),
-                            leaseMilliseconds: configuration.leaseMilliseconds, now: clock.now())
+                            owner: nextLeaseToken(),
+                            limit: min(capacity, configuration.claimBatch),
+                            leaseMilliseconds: configuration.leaseMilliseconds,
+                            now: clock.now()
+                        )
                     } catch {
                         logger.warning("claiming due payouts failed", metadata: ["error": "\(error)"])
                     }
@@ -191,7 +230,9 @@ public final class PayoutEngine: Sendable {
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             if Task.isCancelled || stopping.load(ordering: .relaxed) { return }
-            if let age = healthTracker.millisecondsSinceEvidence(now: clock.now()), age < intervalMilliseconds { continue }
+            if let age = healthTracker.millisecondsSinceEvidence(now: clock.now()), age < intervalMilliseconds {
+                continue
+            }
             let started = ContinuousClock.now
             let outcome = await performCall(.pollStatus(probeReference))
             let alert: EngineAlert?
@@ -200,14 +241,18 @@ public final class PayoutEngine: Sendable {
             case .polled, .failed(.notFound):
                 alert = nil
                 succeeded = true
-            case .failed(.rateLimited(let retryAfter)): alert = .rateLimited(retryAfterMilliseconds: retryAfter.wholeMilliseconds)
+            case .failed(.rateLimited(let retryAfter)):
+                alert = .rateLimited(retryAfterMilliseconds: retryAfter.wholeMilliseconds)
             case .failed(.unauthorized): alert = .credentialsRejected
             case .failed(let error) where error.isTransient: alert = .providerUnavailable
             default: alert = nil  // an answer we did not expect, but an answer: Dollr is up
             }
             healthTracker.record(alert, now: clock.now(), succeeded: succeeded)
             observer?.providerCallFinished(
-                call: "probe", outcome: succeeded ? "ok" : outcome.metricLabel, duration: ContinuousClock.now - started)
+                call: "probe",
+                outcome: succeeded ? "ok" : outcome.metricLabel,
+                duration: ContinuousClock.now - started
+            )
         }
     }
 
@@ -234,8 +279,11 @@ public final class PayoutEngine: Sendable {
         var total = 0
         while true {
             let claimed = try await store.claimDue(
-                owner: nextLeaseToken(), limit: configuration.claimBatch,
-                leaseMilliseconds: configuration.leaseMilliseconds, now: clock.now())
+                owner: nextLeaseToken(),
+                limit: configuration.claimBatch,
+                leaseMilliseconds: configuration.leaseMilliseconds,
+                now: clock.now()
+            )
             if claimed.isEmpty { return total }
             total += claimed.count
             await withDiscardingTaskGroup { group in
@@ -250,7 +298,10 @@ public final class PayoutEngine: Sendable {
         do {
             state = try PayoutState.decode(claimed.state)
         } catch {
-            logger.error("payout state is unreadable; leaving it for an operator", metadata: ["reference_id": "\(claimed.referenceID)", "error": "\(error)"])
+            logger.error(
+                "payout state is unreadable; leaving it for an operator",
+                metadata: ["reference_id": "\(claimed.referenceID)", "error": "\(error)"]
+            )
             return
         }
         // In the payout's trace, whichever worker takes it: every step is a span of it, and log
@@ -270,7 +321,11 @@ public final class PayoutEngine: Sendable {
                 if case .none = action { return }
                 let isCall = action != .markExecuting
                 if isCall, !(try await leaseOutlastsCall(&stored, phase: state.phase)) { return }
-                let span = InstrumentationSystem.tracer.startSpan("payout \(action.stepName)", context: trace, ofKind: .internal)
+                let span = InstrumentationSystem.tracer.startSpan(
+                    "payout \(action.stepName)",
+                    context: trace,
+                    ofKind: .internal
+                )
                 defer { span.end() }
                 span.attributes["payout.reference_id"] = stored.referenceID
                 span.attributes["payout.phase"] = state.phase.rawValue
@@ -284,7 +339,10 @@ public final class PayoutEngine: Sendable {
                 guard case .committed(let row) = result else {
                     span.attributes["payout.lease_lost"] = true
                     observer?.leaseLost()
-                    logger.notice("lease lost; another worker owns the payout now", metadata: ["reference_id": "\(stored.referenceID)"])
+                    logger.notice(
+                        "lease lost; another worker owns the payout now",
+                        metadata: ["reference_id": "\(stored.referenceID)"]
+                    )
                     return
                 }
                 span.attributes["payout.status"] = decision.state.status.rawValue
@@ -296,16 +354,25 @@ public final class PayoutEngine: Sendable {
                 guard case .now = decision.schedule else { return }
                 if stopping.load(ordering: .relaxed) {
                     // Park between steps: the committed recovery point is where the next owner starts.
-                    try? await store.releaseLease(referenceID: stored.referenceID, owner: stored.leaseOwner ?? configuration.owner)
+                    try? await store.releaseLease(
+                        referenceID: stored.referenceID,
+                        owner: stored.leaseOwner ?? configuration.owner
+                    )
                     return
                 }
                 followUp = decision.followUp
             }
         } catch is SimulatedCrash {
-            logger.debug("simulated crash", metadata: ["reference_id": "\(stored.referenceID)", "phase": "\(state.phase)"])
+            logger.debug(
+                "simulated crash",
+                metadata: ["reference_id": "\(stored.referenceID)", "phase": "\(state.phase)"]
+            )
         } catch {
             // A store failure: the last committed recovery point stands; retry once the lease expires.
-            logger.warning("store failure while advancing a payout", metadata: ["reference_id": "\(stored.referenceID)", "error": "\(error)"])
+            logger.warning(
+                "store failure while advancing a payout",
+                metadata: ["reference_id": "\(stored.referenceID)", "error": "\(error)"]
+            )
         }
     }
 
@@ -313,14 +380,21 @@ public final class PayoutEngine: Sendable {
     /// a payout that waited in this worker (for a connection, behind a slow commit) keeps its
     /// lease, and only one that another claim took over, or that an operator settled, is left.
     private func leaseOutlastsCall(_ stored: inout StoredPayout, phase: PayoutPhase) async throws(StoreError) -> Bool {
-        guard let deadline = stored.leaseExpiresAt, deadline - clock.now() < configuration.providerCallTimeoutMilliseconds else { return true }
+        guard let deadline = stored.leaseExpiresAt,
+            deadline - clock.now() < configuration.providerCallTimeoutMilliseconds
+        else { return true }
         let renewed = try await store.renewLease(
-            referenceID: stored.referenceID, owner: stored.leaseOwner ?? configuration.owner,
-            leaseMilliseconds: configuration.leaseMilliseconds, now: clock.now())
+            referenceID: stored.referenceID,
+            owner: stored.leaseOwner ?? configuration.owner,
+            leaseMilliseconds: configuration.leaseMilliseconds,
+            now: clock.now()
+        )
         guard let renewed else {
             observer?.leaseExpired()
-            logger.notice("lease gone before the next Dollr call; another claim owns the payout now",
-                          metadata: ["reference_id": "\(stored.referenceID)", "phase": "\(phase)"])
+            logger.notice(
+                "lease gone before the next Dollr call; another claim owns the payout now",
+                metadata: ["reference_id": "\(stored.referenceID)", "phase": "\(phase)"]
+            )
             return false
         }
         stored.leaseExpiresAt = renewed
@@ -328,7 +402,10 @@ public final class PayoutEngine: Sendable {
     }
 
     private func decideAndCommit(
-        _ outcome: ActionOutcome, state: PayoutState, stored: StoredPayout, now: Int64
+        _ outcome: ActionOutcome,
+        state: PayoutState,
+        stored: StoredPayout,
+        now: Int64
     ) async throws(StoreError) -> (decision: Decision, result: TransitionResult) {
         var decision = machine.apply(outcome, to: state, now: now)
         var result = try await commit(decision, from: stored, now: now)
@@ -348,37 +425,59 @@ public final class PayoutEngine: Sendable {
     private func recordCommitted(_ decision: Decision, outcome: ActionOutcome, referenceID: String, now: Int64) {
         let state = decision.state
         healthTracker.record(decision.alert, now: now, succeeded: !outcome.isTransientFailure)
-        if case .post(let debited) = decision.ledger { reportLedgerMismatch(debited: debited, outcome: outcome, state: state) }
+        if case .post(let debited) = decision.ledger {
+            reportLedgerMismatch(debited: debited, outcome: outcome, state: state)
+        }
         if case .executed = outcome { healthTracker.recordExecuted() }
         if decision.emitsEvent, decision.schedule == .done || state.status == .requiresReview {
             observer?.payoutFinished(status: state.status, reason: state.reason?.code)
         }
         if decision.emitsEvent {
-            logger.info("payout status", metadata: [
-                "reference_id": "\(referenceID)", "status": "\(state.status.rawValue)",
-                "reason": "\(state.reason?.code.rawValue ?? "-")",
-            ])
+            logger.info(
+                "payout status",
+                metadata: [
+                    "reference_id": "\(referenceID)", "status": "\(state.status.rawValue)",
+                    "reason": "\(state.reason?.code.rawValue ?? "-")",
+                ]
+            )
         }
     }
 
     func commit(
-        _ decision: Decision, from stored: StoredPayout, now: Int64, audit given: ResolutionAudit? = nil
+        _ decision: Decision,
+        from stored: StoredPayout,
+        now: Int64,
+        audit given: ResolutionAudit? = nil
     ) async throws(StoreError) -> TransitionResult {
         let state = decision.state
         var audit = given
         if audit == nil, stored.status == PayoutStatus.requiresReview.rawValue, decision.schedule == .done {
             // A recheck settled a payout under review: the audit log says so beside the operators' resolutions.
             audit = ResolutionAudit(
-                referenceID: stored.referenceID, kind: .recheck, actor: "engine", note: state.reason?.message ?? "",
-                providerAnswer: state.providerStatus ?? "-", statusBefore: stored.status, statusAfter: state.status.rawValue,
-                ledger: decision.ledger.auditText, forced: false, recordedAt: now)
+                referenceID: stored.referenceID,
+                kind: .recheck,
+                actor: "engine",
+                note: state.reason?.message ?? "",
+                providerAnswer: state.providerStatus ?? "-",
+                statusBefore: stored.status,
+                statusAfter: state.status.rawValue,
+                ledger: decision.ledger.auditText,
+                forced: false,
+                recordedAt: now
+            )
         }
         var events: [NewEvent] = []
         if decision.emitsEvent {
             let sequence = stored.sequence + 1
-            events.append(NewEvent(sequence: sequence, status: state.status.rawValue,
-                                   payload: StatusEventPayload.build(state: state, sequence: sequence, occurredAt: now), occurredAt: now,
-                                   traceParent: state.traceParent))
+            events.append(
+                NewEvent(
+                    sequence: sequence,
+                    status: state.status.rawValue,
+                    payload: StatusEventPayload.build(state: state, sequence: sequence, occurredAt: now),
+                    occurredAt: now,
+                    traceParent: state.traceParent
+                )
+            )
         }
         let nextAttempt: Int64
         let renew: Int64?
@@ -389,11 +488,23 @@ public final class PayoutEngine: Sendable {
         // Never due: only an operator's resolution moves it.
         case .parked: (nextAttempt, renew) = (Int64.max, nil)
         }
-        return try await store.commit(PayoutTransition(
-            referenceID: stored.referenceID, leaseOwner: stored.leaseOwner ?? configuration.owner, state: state.encoded(),
-            status: state.status.rawValue, isFinal: decision.schedule == .done, reasonCode: state.reason?.code.rawValue,
-            events: events, ledger: decision.ledger, nextAttemptAt: nextAttempt, renewLeaseMilliseconds: renew,
-            incrementAttempts: true, audit: audit), now: now)
+        return try await store.commit(
+            PayoutTransition(
+                referenceID: stored.referenceID,
+                leaseOwner: stored.leaseOwner ?? configuration.owner,
+                state: state.encoded(),
+                status: state.status.rawValue,
+                isFinal: decision.schedule == .done,
+                reasonCode: state.reason?.code.rawValue,
+                events: events,
+                ledger: decision.ledger,
+                nextAttemptAt: nextAttempt,
+                renewLeaseMilliseconds: renew,
+                incrementAttempts: true,
+                audit: audit
+            ),
+            now: now
+        )
     }
 
     /// A posted debit that the hold did not cover, or that is only the hold's estimate, means the
@@ -413,10 +524,13 @@ public final class PayoutEngine: Sendable {
         } else {
             return
         }
-        logger.warning("ledger mismatch: \(mismatch.description)", metadata: [
-            "reference_id": "\(state.command.referenceID)", "currency": "\(state.command.currency)",
-            "hold_minor": "\(state.holdMinor.map(String.init) ?? "-")", "debited_minor": "\(debited)",
-        ])
+        logger.warning(
+            "ledger mismatch: \(mismatch.description)",
+            metadata: [
+                "reference_id": "\(state.command.referenceID)", "currency": "\(state.command.currency)",
+                "hold_minor": "\(state.holdMinor.map(String.init) ?? "-")", "debited_minor": "\(debited)",
+            ]
+        )
         observer?.ledgerMismatch(mismatch, currency: state.command.currency)
     }
 
@@ -440,7 +554,9 @@ public final class PayoutEngine: Sendable {
                 return .feePredictionFailed(error)
             }
         case .createAccount(let request):
-            do { return .accountCreated(id: try await dollr.createPaymentAccount(request).id) } catch { return .failed(error) }
+            do { return .accountCreated(id: try await dollr.createPaymentAccount(request).id) } catch {
+                return .failed(error)
+            }
         case .createSession(let request):
             do {
                 let session = try await dollr.createPayoutSession(request)
@@ -451,7 +567,9 @@ public final class PayoutEngine: Sendable {
         case .execute(let request):
             do { return .executed(try await dollr.executePayout(request)) } catch { return .executeFailed(error) }
         case .pollStatus(let referenceID):
-            do { return .polled(try await dollr.payoutStatus(referenceID: referenceID)) } catch { return .failed(error) }
+            do { return .polled(try await dollr.payoutStatus(referenceID: referenceID)) } catch {
+                return .failed(error)
+            }
         case .none:
             return .failed(.cancelled)
         }

@@ -25,7 +25,9 @@ public enum PayoutTrace {
     /// `00-<32 hex>-<16 hex>-<2 hex>`, not all-zero ids: what W3C Trace Context version 00 allows.
     static func isTraceParent(_ text: String) -> Bool {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[0] == "00", parts[1].count == 32, parts[2].count == 16, parts[3].count == 2 else { return false }
+        guard parts.count == 4, parts[0] == "00", parts[1].count == 32, parts[2].count == 16, parts[3].count == 2 else {
+            return false
+        }
         let hex = { (part: Substring) in part.allSatisfy { $0.isHexDigit && !$0.isUppercase } }
         return parts.allSatisfy(hex) && parts[1].contains { $0 != "0" } && parts[2].contains { $0 != "0" }
     }

@@ -16,31 +16,35 @@ enum StatusEventPayload {
                 "status": state.providerStatus.map(JSONValue.string) ?? .null,
             ])
         }
-        return JSONWriter.serialize(JSONObject(dictionaryLiteral:
-            ("reference_id", .string(state.command.referenceID)),
-            ("sequence", .integer(sequence)),
-            ("status", .string(state.status.rawValue)),
-            ("amount", .string(state.amount.description)),
-            ("currency", .string(state.command.currency)),
-            ("reason", reason(state.reason)),
-            ("provider", provider),
-            ("occurred_at", .string(Timestamp.rfc3339(milliseconds: occurredAt)))
-        ))
+        return JSONWriter.serialize(
+            JSONObject(
+                dictionaryLiteral: ("reference_id", .string(state.command.referenceID)),
+                ("sequence", .integer(sequence)),
+                ("status", .string(state.status.rawValue)),
+                ("amount", .string(state.amount.description)),
+                ("currency", .string(state.command.currency)),
+                ("reason", reason(state.reason)),
+                ("provider", provider),
+                ("occurred_at", .string(Timestamp.rfc3339(milliseconds: occurredAt)))
+            )
+        )
     }
 
     /// The REJECTED event of a command that failed validation (sequence 0). Amount and currency
     /// are echoed only when they were valid.
     static func rejection(referenceID: String, amount: Money?, reason: PayoutReason, occurredAt: Int64) -> String {
-        JSONWriter.serialize(JSONObject(dictionaryLiteral:
-            ("reference_id", .string(referenceID)),
-            ("sequence", .integer(0)),
-            ("status", .string(PayoutStatus.rejected.rawValue)),
-            ("amount", amount.map { .string($0.description) } ?? .null),
-            ("currency", amount.map { .string($0.currency.code) } ?? .null),
-            ("reason", Self.reason(reason)),
-            ("provider", .null),
-            ("occurred_at", .string(Timestamp.rfc3339(milliseconds: occurredAt)))
-        ))
+        JSONWriter.serialize(
+            JSONObject(
+                dictionaryLiteral: ("reference_id", .string(referenceID)),
+                ("sequence", .integer(0)),
+                ("status", .string(PayoutStatus.rejected.rawValue)),
+                ("amount", amount.map { .string($0.description) } ?? .null),
+                ("currency", amount.map { .string($0.currency.code) } ?? .null),
+                ("reason", Self.reason(reason)),
+                ("provider", .null),
+                ("occurred_at", .string(Timestamp.rfc3339(milliseconds: occurredAt)))
+            )
+        )
     }
 
     private static func reason(_ reason: PayoutReason?) -> JSONValue {
@@ -91,12 +95,18 @@ public enum Timestamp {
         } else {
             digits(year, 4)
         }
-        bytes.append(UInt8(ascii: "-")); digits(month, 2)
-        bytes.append(UInt8(ascii: "-")); digits(day, 2)
-        bytes.append(UInt8(ascii: "T")); digits(secondOfDay / 3600, 2)
-        bytes.append(UInt8(ascii: ":")); digits(secondOfDay / 60 % 60, 2)
-        bytes.append(UInt8(ascii: ":")); digits(secondOfDay % 60, 2)
-        bytes.append(UInt8(ascii: ".")); digits(millis, 3)
+        bytes.append(UInt8(ascii: "-"))
+        digits(month, 2)
+        bytes.append(UInt8(ascii: "-"))
+        digits(day, 2)
+        bytes.append(UInt8(ascii: "T"))
+        digits(secondOfDay / 3600, 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(secondOfDay / 60 % 60, 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(secondOfDay % 60, 2)
+        bytes.append(UInt8(ascii: "."))
+        digits(millis, 3)
         bytes.append(UInt8(ascii: "Z"))
         return String(decoding: bytes, as: UTF8.self)
     }

@@ -40,7 +40,11 @@ public struct StorePruner: Sendable {
 
     /// Prunes everything due at `now`, batch by batch, until nothing is left or `maximumBatches`
     /// statements have run for a kind. With `dryRun` it only counts.
-    public func prune(now: Int64, dryRun: Bool = false, maximumBatches: Int = .max) async throws(StoreError) -> PruneReport {
+    public func prune(
+        now: Int64,
+        dryRun: Bool = false,
+        maximumBatches: Int = .max
+    ) async throws(StoreError) -> PruneReport {
         var report = PruneReport()
         let cutoffs: [(PruneTarget, Int64)] = [
             // The outbox first: an event an outbox row points at is not pruned.
@@ -49,10 +53,16 @@ public struct StorePruner: Sendable {
         ]
         for (target, before) in cutoffs {
             if dryRun {
-                report.deleted[target] = try await store.prune(target, before: before, limit: policy.batchSize, dryRun: true)
+                report.deleted[target] = try await store.prune(
+                    target,
+                    before: before,
+                    limit: policy.batchSize,
+                    dryRun: true
+                )
                 continue
             }
-            var total = 0, batches = 0
+            var total = 0
+            var batches = 0
             while batches < maximumBatches {
                 let deleted = try await store.prune(target, before: before, limit: policy.batchSize, dryRun: false)
                 total += deleted
@@ -61,22 +71,32 @@ public struct StorePruner: Sendable {
             }
             report.deleted[target] = total
         }
-        report.scrubbed = try await scrub(before: now - policy.recipientDetailsMilliseconds, now: now, dryRun: dryRun, maximumBatches: maximumBatches)
+        report.scrubbed = try await scrub(
+            before: now - policy.recipientDetailsMilliseconds,
+            now: now,
+            dryRun: dryRun,
+            maximumBatches: maximumBatches
+        )
         return report
     }
 
     private func scrub(before: Int64, now: Int64, dryRun: Bool, maximumBatches: Int) async throws(StoreError) -> Int {
         if dryRun { return try await store.countPayoutsToScrub(before: before) }
-        var total = 0, batches = 0
+        var total = 0
+        var batches = 0
         while batches < maximumBatches {
             let due = try await store.payoutsToScrub(before: before, limit: policy.batchSize)
             for payout in due {
                 guard let scrubbed = PayoutState.withoutRecipientDetails(payout.state) else {
-                    logger.error("payout state is unreadable; its recipient details were not scrubbed",
-                                 metadata: ["reference_id": "\(payout.referenceID)"])
+                    logger.error(
+                        "payout state is unreadable; its recipient details were not scrubbed",
+                        metadata: ["reference_id": "\(payout.referenceID)"]
+                    )
                     continue
                 }
-                if try await store.markScrubbed(referenceID: payout.referenceID, state: scrubbed, now: now) { total += 1 }
+                if try await store.markScrubbed(referenceID: payout.referenceID, state: scrubbed, now: now) {
+                    total += 1
+                }
             }
             batches += 1
             if due.count < policy.batchSize { break }

@@ -51,11 +51,15 @@ public struct PayoutOperatorView: Sendable, Hashable {
             Recipient(
                 maskedName: Self.mask(name: recipient.accountName),
                 maskedPhone: recipient.phone.map { (try? PhoneNumber($0))?.description ?? "****" },
-                provider: recipient.provider, method: recipient.method)
+                provider: recipient.provider,
+                method: recipient.method
+            )
         }
     }
 
     static func mask(name: String) -> String {
-        name.split(separator: " ").map { word in "\(word.prefix(1))\(String(repeating: "*", count: 3))" }.joined(separator: " ")
+        name.split(separator: " ").map { word in "\(word.prefix(1))\(String(repeating: "*", count: 3))" }.joined(
+            separator: " "
+        )
     }
 }

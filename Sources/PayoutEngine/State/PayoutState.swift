@@ -66,12 +66,23 @@ struct PayoutState: Sendable, Hashable, Codable {
         case .existingAccount(let id): payoutAccountID = id
         case .newAccount(let details):
             recipient = Recipient(
-                accountName: details.accountName, partyID: details.partyID, phone: details.phone.revealed,
-                provider: details.provider.rawValue, method: details.method.rawValue, countryCode: details.countryCode)
+                accountName: details.accountName,
+                partyID: details.partyID,
+                phone: details.phone.revealed,
+                provider: details.provider.rawValue,
+                method: details.method.rawValue,
+                countryCode: details.countryCode
+            )
         }
         self.command = Command(
-            referenceID: command.referenceKey, amountMinor: command.amount.minorUnits, currency: command.amount.currency.code,
-            payoutAccountID: payoutAccountID, recipient: recipient, requestedAt: command.requestedAt, metadata: command.metadata)
+            referenceID: command.referenceKey,
+            amountMinor: command.amount.minorUnits,
+            currency: command.amount.currency.code,
+            payoutAccountID: payoutAccountID,
+            recipient: recipient,
+            requestedAt: command.requestedAt,
+            metadata: command.metadata
+        )
         self.phase = .accepted
         self.status = .accepted
         self.payoutAccountID = payoutAccountID

@@ -1,4 +1,5 @@
 import DollrClient
+
 import struct Foundation.UUID
 
 /// The next thing to do for a payout, as decided from its state alone.

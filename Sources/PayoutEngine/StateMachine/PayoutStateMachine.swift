@@ -1,4 +1,5 @@
 import DollrClient
+
 import struct Foundation.UUID
 
 /// The payout lifecycle as a pure function: a state and an outcome in, a ``Decision`` out. No I/O,
@@ -22,18 +23,31 @@ struct PayoutStateMachine: Sendable {
         switch state.phase {
         case .accepted:
             guard let recipient = state.command.recipient else { return .predictFee(nil) }
-            return .predictFee(AmountAndFeesQuery(
-                baseAmount: state.amount, targetCurrency: state.currency,
-                paymentMethod: PaymentMethod(rawValue: recipient.method), provider: PaymentProvider(rawValue: recipient.provider)))
+            return .predictFee(
+                AmountAndFeesQuery(
+                    baseAmount: state.amount,
+                    targetCurrency: state.currency,
+                    paymentMethod: PaymentMethod(rawValue: recipient.method),
+                    provider: PaymentProvider(rawValue: recipient.provider)
+                )
+            )
         case .reserved:
             if state.payoutAccountID != nil { return createSession(state) }
-            guard let recipient = state.command.recipient, let phoneText = recipient.phone, let phone = try? PhoneNumber(phoneText) else {
+            guard let recipient = state.command.recipient, let phoneText = recipient.phone,
+                let phone = try? PhoneNumber(phoneText)
+            else {
                 return .none  // unreachable by construction: a new recipient keeps its phone until the account exists
             }
-            return .createAccount(CreatePaymentAccountRequest(
-                accountName: recipient.accountName, provider: PaymentProvider(rawValue: recipient.provider),
-                method: PaymentMethod(rawValue: recipient.method), partyID: recipient.partyID,
-                countryCode: recipient.countryCode, accountNumber: phone))
+            return .createAccount(
+                CreatePaymentAccountRequest(
+                    accountName: recipient.accountName,
+                    provider: PaymentProvider(rawValue: recipient.provider),
+                    method: PaymentMethod(rawValue: recipient.method),
+                    partyID: recipient.partyID,
+                    countryCode: recipient.countryCode,
+                    accountNumber: phone
+                )
+            )
         case .accountReady:
             return createSession(state)
         case .sessionReady:
@@ -51,7 +65,11 @@ struct PayoutStateMachine: Sendable {
     }
 
     func executeRequest(for state: PayoutState) -> ExecutePayoutRequest {
-        ExecutePayoutRequest(sessionID: state.sessionID!, payoutAccountID: state.payoutAccountID!, referenceID: state.referenceUUID)
+        ExecutePayoutRequest(
+            sessionID: state.sessionID!,
+            payoutAccountID: state.payoutAccountID!,
+            referenceID: state.referenceUUID
+        )
     }
 
     // MARK: - What an outcome means
@@ -73,7 +91,15 @@ struct PayoutStateMachine: Sendable {
         case (.accepted, .holdRefusedInsufficient(let available)):
             let needed = Money(minorUnits: state.holdMinor ?? state.command.amountMinor, currency: state.currency)
             let have = Money(minorUnits: available, currency: state.currency)
-            return finish(state, .failed, PayoutReason(.insufficientFunds, "wallet available balance \(have) does not cover \(needed) (amount + fee)"), ledger: .none)
+            return finish(
+                state,
+                .failed,
+                PayoutReason(
+                    .insufficientFunds,
+                    "wallet available balance \(have) does not cover \(needed) (amount + fee)"
+                ),
+                ledger: .none
+            )
 
         case (.accepted, .holdRefusedWalletUnknown):
             return walletWithoutBalance(state: state)
@@ -94,9 +120,16 @@ struct PayoutStateMachine: Sendable {
             state.phase = .executing
             state.executeAttempts += 1
             state.executeSentAt = now
-            return Decision(state: state, emitsEvent: false, ledger: .none, schedule: .now, followUp: .execute(executeRequest(for: state)))
+            return Decision(
+                state: state,
+                emitsEvent: false,
+                ledger: .none,
+                schedule: .now,
+                followUp: .execute(executeRequest(for: state))
+            )
 
-        case (.executing, .executed(let execution)), (.executing, .polled(let execution)), (.polling, .polled(let execution)):
+        case (.executing, .executed(let execution)), (.executing, .polled(let execution)),
+            (.polling, .polled(let execution)):
             return observe(execution, in: state, now: now, countsAsPoll: outcome.isPoll)
 
         case (.reserved, .failed(let error)), (.accountReady, .failed(let error)):
@@ -121,8 +154,15 @@ struct PayoutStateMachine: Sendable {
         default:
             // An outcome that does not belong to the phase (a stale result after a lost lease, a
             // programming error): change nothing; a finished payout stays finished.
-            if current.phase == .finished { return Decision(state: current, emitsEvent: false, ledger: .none, schedule: .done) }
-            return Decision(state: current, emitsEvent: false, ledger: .none, schedule: .after(milliseconds: policy.retryBaseDelayMilliseconds))
+            if current.phase == .finished {
+                return Decision(state: current, emitsEvent: false, ledger: .none, schedule: .done)
+            }
+            return Decision(
+                state: current,
+                emitsEvent: false,
+                ledger: .none,
+                schedule: .after(milliseconds: policy.retryBaseDelayMilliseconds)
+            )
         }
     }
 
@@ -140,14 +180,24 @@ struct PayoutStateMachine: Sendable {
         state.holdMinor = hold
         state.feeMinor = hold - amount
         state.phase = .reserved
-        return Decision(state: state, emitsEvent: false, ledger: .hold(currency: state.command.currency, amountMinor: hold), schedule: .now)
+        return Decision(
+            state: state,
+            emitsEvent: false,
+            ledger: .hold(currency: state.command.currency, amountMinor: hold),
+            schedule: .now
+        )
     }
 
     private func walletWithoutBalance(state current: PayoutState) -> Decision {
         var state = current
         switch policy.walletWithoutBalance {
         case .fail:
-            return finish(state, .failed, PayoutReason(.walletBalanceUnknown, "no balance is declared for the \(state.command.currency) wallet"), ledger: .none)
+            return finish(
+                state,
+                .failed,
+                PayoutReason(.walletBalanceUnknown, "no balance is declared for the \(state.command.currency) wallet"),
+                ledger: .none
+            )
         case .executeUnchecked:
             state.holdMinor = nil
             state.phase = .reserved
@@ -155,7 +205,12 @@ struct PayoutStateMachine: Sendable {
         }
     }
 
-    private func observe(_ execution: PayoutExecution, in current: PayoutState, now: Int64, countsAsPoll: Bool) -> Decision {
+    private func observe(
+        _ execution: PayoutExecution,
+        in current: PayoutState,
+        now: Int64,
+        countsAsPoll: Bool
+    ) -> Decision {
         var state = current
         state.phase = .polling
         state.pollingSince = state.pollingSince ?? now
@@ -168,12 +223,19 @@ struct PayoutStateMachine: Sendable {
         case .completed:
             // Post what Dollr debited when it reports it in the wallet's currency; the hold is the
             // best estimate otherwise.
-            let debited = execution.payerAmount.currency == state.currency ? execution.payerAmount.minorUnits : (state.holdMinor ?? state.command.amountMinor)
+            let debited =
+                execution.payerAmount.currency == state.currency
+                ? execution.payerAmount.minorUnits : (state.holdMinor ?? state.command.amountMinor)
             state.debitedMinor = debited
             return finish(state, .completed, nil, ledger: state.holdMinor == nil ? .none : .post(debitedMinor: debited))
         case .failed:
             let detail = execution.walletMessage ?? execution.gatewayMessage ?? "Dollr reports the payout FAILED"
-            return finish(state, .failed, PayoutReason(.providerFailed, detail), ledger: state.holdMinor == nil ? .none : .void)
+            return finish(
+                state,
+                .failed,
+                PayoutReason(.providerFailed, detail),
+                ledger: state.holdMinor == nil ? .none : .void
+            )
         default:
             if now - state.pollingSince! >= policy.pollBudgetMilliseconds {
                 return requiresReview(state, "still \(execution.status) at Dollr after the polling budget", now: now)
@@ -181,20 +243,45 @@ struct PayoutStateMachine: Sendable {
             let published: PayoutStatus = execution.status == .pending ? .pending : .processing
             let changed = published != state.status
             state.status = published
-            return Decision(state: state, emitsEvent: changed, ledger: .none, schedule: .after(milliseconds: pollDelay(afterPolls: state.polls)))
+            return Decision(
+                state: state,
+                emitsEvent: changed,
+                ledger: .none,
+                schedule: .after(milliseconds: pollDelay(afterPolls: state.polls))
+            )
         }
     }
 
     private func beforeExecute(_ error: DollrError, state current: PayoutState) -> Decision {
         switch error {
         case .validation(let issues):
-            return failBeforeLanding(current, PayoutReason(.providerRejected, "Dollr refused the request: \(issues.map(\.description).joined(separator: "; "))"))
+            return failBeforeLanding(
+                current,
+                PayoutReason(
+                    .providerRejected,
+                    "Dollr refused the request: \(issues.map(\.description).joined(separator: "; "))"
+                )
+            )
         case .notFound:
-            return failBeforeLanding(current, PayoutReason(.providerRejected, "Dollr does not know payout account \(current.payoutAccountID.map(String.init) ?? "?")"))
+            return failBeforeLanding(
+                current,
+                PayoutReason(
+                    .providerRejected,
+                    "Dollr does not know payout account \(current.payoutAccountID.map(String.init) ?? "?")"
+                )
+            )
         case .forbidden(let detail):
-            return failBeforeLanding(current, PayoutReason(.merchantNotVerified, "Dollr refused the merchant (403): \(detail)"), alert: .merchantNotVerified)
+            return failBeforeLanding(
+                current,
+                PayoutReason(.merchantNotVerified, "Dollr refused the merchant (403): \(detail)"),
+                alert: .merchantNotVerified
+            )
         case .passcodeRejected:
-            return failBeforeLanding(current, PayoutReason(.passcodeRejected, "Dollr refused the merchant passcode"), alert: .passcodeRejected)
+            return failBeforeLanding(
+                current,
+                PayoutReason(.passcodeRejected, "Dollr refused the merchant passcode"),
+                alert: .passcodeRejected
+            )
         default:
             return retryLater(current, error)
         }
@@ -207,21 +294,45 @@ struct PayoutStateMachine: Sendable {
             // Dollr may have (or certainly has) the execution: find out by polling, never by executing.
             state.phase = .polling
             state.pollingSince = state.pollingSince ?? now
-            return Decision(state: state, emitsEvent: false, ledger: .none,
-                            schedule: .after(milliseconds: error == .duplicateReference ? 0 : policy.pollInitialDelayMilliseconds))
+            return Decision(
+                state: state,
+                emitsEvent: false,
+                ledger: .none,
+                schedule: .after(milliseconds: error == .duplicateReference ? 0 : policy.pollInitialDelayMilliseconds)
+            )
         case .sessionExpired, .notFound:
             guard state.executeAttempts < policy.maximumExecuteAttempts else {
-                return failBeforeLanding(state, PayoutReason(.providerRejected, "no session could be executed after \(state.executeAttempts) attempts"))
+                return failBeforeLanding(
+                    state,
+                    PayoutReason(
+                        .providerRejected,
+                        "no session could be executed after \(state.executeAttempts) attempts"
+                    )
+                )
             }
             state.sessionID = nil
             state.phase = .accountReady
             return Decision(state: state, emitsEvent: false, ledger: .none, schedule: .now)
         case .passcodeRejected:
-            return failBeforeLanding(state, PayoutReason(.passcodeRejected, "Dollr refused the merchant passcode"), alert: .passcodeRejected)
+            return failBeforeLanding(
+                state,
+                PayoutReason(.passcodeRejected, "Dollr refused the merchant passcode"),
+                alert: .passcodeRejected
+            )
         case .forbidden(let detail):
-            return failBeforeLanding(state, PayoutReason(.merchantNotVerified, "Dollr refused the merchant (403): \(detail)"), alert: .merchantNotVerified)
+            return failBeforeLanding(
+                state,
+                PayoutReason(.merchantNotVerified, "Dollr refused the merchant (403): \(detail)"),
+                alert: .merchantNotVerified
+            )
         case .validation(let issues):
-            return failBeforeLanding(state, PayoutReason(.providerRejected, "Dollr refused the execution: \(issues.map(\.description).joined(separator: "; "))"))
+            return failBeforeLanding(
+                state,
+                PayoutReason(
+                    .providerRejected,
+                    "Dollr refused the execution: \(issues.map(\.description).joined(separator: "; "))"
+                )
+            )
         case .rateLimited, .connectionFailed, .cancelled, .unauthorized:
             // Not processed by Dollr: the same session may be executed again later.
             state.phase = .sessionReady
@@ -240,7 +351,11 @@ struct PayoutStateMachine: Sendable {
             // proof the payout never landed. Keep polling; the budget ends it in REQUIRES_REVIEW.
             state.pollingSince = state.pollingSince ?? now
             if now - state.pollingSince! >= policy.pollBudgetMilliseconds {
-                return requiresReview(state, "Dollr reported \(state.providerStatus!) for this payout, then no longer knew it", now: now)
+                return requiresReview(
+                    state,
+                    "Dollr reported \(state.providerStatus!) for this payout, then no longer knew it",
+                    now: now
+                )
             }
             return retryLater(state, error)
         }
@@ -253,7 +368,11 @@ struct PayoutStateMachine: Sendable {
             // same reference_id from a fresh session; if it did land meanwhile, Dollr answers 422
             // duplicate and we are back to polling.
             guard state.executeAttempts < policy.maximumExecuteAttempts else {
-                return requiresReview(state, "Dollr does not know the reference_id after \(state.executeAttempts) executes", now: now)
+                return requiresReview(
+                    state,
+                    "Dollr does not know the reference_id after \(state.executeAttempts) executes",
+                    now: now
+                )
             }
             state.executePresumedLost = true
             state.sessionID = nil
@@ -269,7 +388,12 @@ struct PayoutStateMachine: Sendable {
 
     // MARK: - Helpers
 
-    private func finish(_ current: PayoutState, _ status: PayoutStatus, _ reason: PayoutReason?, ledger: LedgerOperation) -> Decision {
+    private func finish(
+        _ current: PayoutState,
+        _ status: PayoutStatus,
+        _ reason: PayoutReason?,
+        ledger: LedgerOperation
+    ) -> Decision {
         var state = current
         state.phase = .finished
         state.status = status
@@ -285,7 +409,9 @@ struct PayoutStateMachine: Sendable {
         state.status = .requiresReview
         state.reason = PayoutReason(.outcomeUnknown, message)
         state.reviewSince = now
-        let schedule: Schedule = policy.reviewRecheckBudgetMilliseconds > 0 ? .after(milliseconds: policy.reviewRecheckIntervalMilliseconds) : .parked
+        let schedule: Schedule =
+            policy.reviewRecheckBudgetMilliseconds > 0
+            ? .after(milliseconds: policy.reviewRecheckIntervalMilliseconds) : .parked
         return Decision(state: state, emitsEvent: true, ledger: .none, schedule: schedule)
     }
 
@@ -296,14 +422,24 @@ struct PayoutStateMachine: Sendable {
         state.providerTransactionID = execution.providerTransactionID ?? state.providerTransactionID
         switch execution.status {
         case .completed:
-            let debited = execution.payerAmount.currency == state.currency ? execution.payerAmount.minorUnits : (state.holdMinor ?? state.command.amountMinor)
+            let debited =
+                execution.payerAmount.currency == state.currency
+                ? execution.payerAmount.minorUnits : (state.holdMinor ?? state.command.amountMinor)
             state.debitedMinor = debited
-            return finish(state, .completed, PayoutReason(.reconciled, "Dollr reported COMPLETED when asked again under review"),
-                          ledger: state.holdMinor == nil ? .none : .post(debitedMinor: debited))
+            return finish(
+                state,
+                .completed,
+                PayoutReason(.reconciled, "Dollr reported COMPLETED when asked again under review"),
+                ledger: state.holdMinor == nil ? .none : .post(debitedMinor: debited)
+            )
         case .failed:
             let detail = execution.walletMessage ?? execution.gatewayMessage ?? "no detail"
-            return finish(state, .failed, PayoutReason(.reconciled, "Dollr reported FAILED when asked again under review: \(detail)"),
-                          ledger: state.holdMinor == nil ? .none : .void)
+            return finish(
+                state,
+                .failed,
+                PayoutReason(.reconciled, "Dollr reported FAILED when asked again under review: \(detail)"),
+                ledger: state.holdMinor == nil ? .none : .void
+            )
         default:
             return recheckLater(state, now: now)
         }
@@ -316,22 +452,38 @@ struct PayoutStateMachine: Sendable {
         if now - since >= policy.reviewRecheckBudgetMilliseconds {
             return Decision(state: state, emitsEvent: false, ledger: .none, schedule: .parked)
         }
-        return Decision(state: state, emitsEvent: false, ledger: .none, schedule: .after(milliseconds: policy.reviewRecheckIntervalMilliseconds))
+        return Decision(
+            state: state,
+            emitsEvent: false,
+            ledger: .none,
+            schedule: .after(milliseconds: policy.reviewRecheckIntervalMilliseconds)
+        )
     }
 
     /// An operator's resolution: COMPLETED posts the hold with what Dollr debited (or the hold's
     /// estimate), FAILED voids it. Which answer to believe was the operator's call, made with
     /// Dollr's answer in front of them; the audit record keeps both.
-    private func resolve(_ current: PayoutState, as status: PayoutStatus, dollrAnswer answer: PayoutExecution?) -> Decision {
+    private func resolve(
+        _ current: PayoutState,
+        as status: PayoutStatus,
+        dollrAnswer answer: PayoutExecution?
+    ) -> Decision {
         var state = current
         state.providerStatus = answer?.status.rawValue ?? state.providerStatus
         state.providerTransactionID = answer?.providerTransactionID ?? state.providerTransactionID
         let reason = PayoutReason(.operatorResolved, "resolved as \(status.rawValue) by an operator; see the audit log")
         if status == .completed {
-            let reported = answer.flatMap { $0.status == .completed && $0.payerAmount.currency == state.currency ? $0.payerAmount.minorUnits : nil }
+            let reported = answer.flatMap {
+                $0.status == .completed && $0.payerAmount.currency == state.currency ? $0.payerAmount.minorUnits : nil
+            }
             let debited = reported ?? state.holdMinor ?? state.command.amountMinor
             state.debitedMinor = debited
-            return finish(state, .completed, reason, ledger: state.holdMinor == nil ? .none : .post(debitedMinor: debited))
+            return finish(
+                state,
+                .completed,
+                reason,
+                ledger: state.holdMinor == nil ? .none : .post(debitedMinor: debited)
+            )
         }
         return finish(state, .failed, reason, ledger: state.holdMinor == nil ? .none : .void)
     }
@@ -339,7 +491,11 @@ struct PayoutStateMachine: Sendable {
     /// A refusal that ends the payout before it reached Dollr, so the hold is voided. But if an
     /// earlier execute of this reference_id was only presumed lost (Dollr answered 404 for it),
     /// Dollr is asked once more first: FAILED must never stand for a payout that was paid.
-    private func failBeforeLanding(_ current: PayoutState, _ reason: PayoutReason, alert: EngineAlert? = nil) -> Decision {
+    private func failBeforeLanding(
+        _ current: PayoutState,
+        _ reason: PayoutReason,
+        alert: EngineAlert? = nil
+    ) -> Decision {
         var decision: Decision
         if current.executePresumedLost == true, current.pendingFailure == nil {
             var state = current
@@ -369,7 +525,13 @@ struct PayoutStateMachine: Sendable {
         default:
             delay = backoff(state.transientFailures)
         }
-        return Decision(state: state, emitsEvent: false, ledger: .none, schedule: .after(milliseconds: delay), alert: alert)
+        return Decision(
+            state: state,
+            emitsEvent: false,
+            ledger: .none,
+            schedule: .after(milliseconds: delay),
+            alert: alert
+        )
     }
 
     func backoff(_ failures: Int) -> Int64 {
@@ -398,7 +560,14 @@ extension Decision {
     }
 
     init(state: PayoutState, emitsEvent: Bool, ledger: LedgerOperation, schedule: Schedule, followUp: EngineAction?) {
-        self.init(state: state, emitsEvent: emitsEvent, ledger: ledger, schedule: schedule, alert: nil, followUp: followUp)
+        self.init(
+            state: state,
+            emitsEvent: emitsEvent,
+            ledger: ledger,
+            schedule: schedule,
+            alert: nil,
+            followUp: followUp
+        )
     }
 }
 
@@ -417,7 +586,9 @@ extension DollrError {
     /// Failures that say nothing about the request itself: asking again later may succeed.
     var isTransient: Bool {
         switch self {
-        case .rateLimited, .server, .connectionFailed, .outcomeUnknown, .invalidResponse, .unexpectedStatus, .cancelled, .unauthorized: true
+        case .rateLimited, .server, .connectionFailed, .outcomeUnknown, .invalidResponse, .unexpectedStatus, .cancelled,
+            .unauthorized:
+            true
         default: false
         }
     }

@@ -30,8 +30,19 @@ public struct KeptDeadLetter: Sendable, Equatable {
     public var sentAt: Int64?
 
     public init(
-        id: Int64 = 0, sourceTopic: String, sourcePartition: Int32, sourceOffset: Int64, key: [UInt8]?, value: [UInt8]?,
-        headers: [Header], reason: String, detail: String, error: String, worker: String, keptAt: Int64, sentAt: Int64? = nil
+        id: Int64 = 0,
+        sourceTopic: String,
+        sourcePartition: Int32,
+        sourceOffset: Int64,
+        key: [UInt8]?,
+        value: [UInt8]?,
+        headers: [Header],
+        reason: String,
+        detail: String,
+        error: String,
+        worker: String,
+        keptAt: Int64,
+        sentAt: Int64? = nil
     ) {
         self.id = id
         self.sourceTopic = sourceTopic
@@ -57,7 +68,9 @@ enum KeptDeadLetterCoding {
     static func bytes(_ text: String?) -> [UInt8]? { text.flatMap { Data(base64Encoded: $0) }.map { [UInt8]($0) } }
 
     static func text(_ headers: [KeptDeadLetter.Header]) -> String {
-        let encoded = (try? JSONEncoder().encode(headers.map { Stored(name: $0.name, value: $0.value.map { Data($0) }) })) ?? Data("[]".utf8)
+        let encoded =
+            (try? JSONEncoder().encode(headers.map { Stored(name: $0.name, value: $0.value.map { Data($0) }) }))
+            ?? Data("[]".utf8)
         return String(decoding: encoded, as: UTF8.self)
     }
 

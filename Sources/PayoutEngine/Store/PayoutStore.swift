@@ -1,7 +1,8 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 
 /// Durable state of the payout engine: payouts, their status events, the outbox that publishes
 /// them, and the wallet ledger. Two implementations pass one conformance suite: SQLite (embedded,
@@ -33,7 +34,12 @@ public protocol PayoutStore: Sendable {
 
     /// Leases up to `limit` unfinished payouts whose `nextAttemptAt` has come and whose lease is free
     /// or expired, oldest due first. Concurrent callers never receive the same payout.
-    func claimDue(owner: String, limit: Int, leaseMilliseconds: Int64, now: Int64) async throws(StoreError) -> [StoredPayout]
+    func claimDue(
+        owner: String,
+        limit: Int,
+        leaseMilliseconds: Int64,
+        now: Int64
+    ) async throws(StoreError) -> [StoredPayout]
 
     /// Applies one transition atomically, fenced by the lease (owner matches and not expired).
     func commit(_ transition: PayoutTransition, now: Int64) async throws(StoreError) -> TransitionResult
@@ -45,12 +51,22 @@ public protocol PayoutStore: Sendable {
     /// expiry, or `nil` when the owner no longer holds it (claimed by another, released, final).
     /// A lease that ran out but that nobody claimed since is still this owner's: no one else can
     /// have worked the payout, so renewing it is safe.
-    func renewLease(referenceID: String, owner: String, leaseMilliseconds: Int64, now: Int64) async throws(StoreError) -> Int64?
+    func renewLease(
+        referenceID: String,
+        owner: String,
+        leaseMilliseconds: Int64,
+        now: Int64
+    ) async throws(StoreError) -> Int64?
 
     /// Leases up to `limit` enqueued, unsent outbox entries for publishing. Only the oldest unsent
     /// entry of each reference_id is eligible, so events of one payout are published in order even
     /// with several relays.
-    func claimOutbox(owner: String, limit: Int, leaseMilliseconds: Int64, now: Int64) async throws(StoreError) -> [OutboxEntry]
+    func claimOutbox(
+        owner: String,
+        limit: Int,
+        leaseMilliseconds: Int64,
+        now: Int64
+    ) async throws(StoreError) -> [OutboxEntry]
 
     /// Marks outbox entries published (after the broker acknowledged them).
     func markSent(_ outboxIDs: [Int64], now: Int64) async throws(StoreError)
@@ -87,7 +103,10 @@ public protocol PayoutStore: Sendable {
     /// those that occurred at or after `since`; at most `limit`, after `cursor` (the last one of
     /// the previous page).
     func eventsForReplay(
-        referenceID: String?, since: Int64?, after cursor: EventCursor?, limit: Int
+        referenceID: String?,
+        since: Int64?,
+        after cursor: EventCursor?,
+        limit: Int
     ) async throws(StoreError) -> [StoredEvent]
 
     func hold(referenceID: String) async throws(StoreError) -> StoredHold?
@@ -107,7 +126,12 @@ public protocol PayoutStore: Sendable {
     /// Leases a payout for an operator's resolution: only one in REQUIRES_REVIEW whose lease is
     /// free or expired. The engine's recheck and other operators are fenced out until the lease
     /// ends or the resolution commits.
-    func claimForResolution(referenceID: String, owner: String, leaseMilliseconds: Int64, now: Int64) async throws(StoreError) -> ResolutionClaim
+    func claimForResolution(
+        referenceID: String,
+        owner: String,
+        leaseMilliseconds: Int64,
+        now: Int64
+    ) async throws(StoreError) -> ResolutionClaim
 
     /// Payouts, the REQUIRES_REVIEW ones first (longest waiting first), then the newest; only those
     /// of `status` if given, and only those created at or after `since`.
@@ -176,9 +200,21 @@ public struct StoredPayout: Sendable, Hashable {
     public var updatedAt: Int64
 
     public init(
-        referenceID: String, fingerprint: String, amountMinor: Int64, currency: String, status: String,
-        isFinal: Bool, reasonCode: String?, state: String, sequence: Int, attempts: Int, nextAttemptAt: Int64,
-        leaseOwner: String?, leaseExpiresAt: Int64?, createdAt: Int64, updatedAt: Int64
+        referenceID: String,
+        fingerprint: String,
+        amountMinor: Int64,
+        currency: String,
+        status: String,
+        isFinal: Bool,
+        reasonCode: String?,
+        state: String,
+        sequence: Int,
+        attempts: Int,
+        nextAttemptAt: Int64,
+        leaseOwner: String?,
+        leaseExpiresAt: Int64?,
+        createdAt: Int64,
+        updatedAt: Int64
     ) {
         self.referenceID = referenceID
         self.fingerprint = fingerprint
@@ -226,7 +262,14 @@ public struct StoredEvent: Sendable, Hashable {
     /// The W3C `traceparent` recorded with it (see ``NewEvent/traceParent``).
     public var traceParent: String?
 
-    public init(referenceID: String, sequence: Int, status: String, payload: String, occurredAt: Int64, traceParent: String? = nil) {
+    public init(
+        referenceID: String,
+        sequence: Int,
+        status: String,
+        payload: String,
+        occurredAt: Int64,
+        traceParent: String? = nil
+    ) {
         self.referenceID = referenceID
         self.sequence = sequence
         self.status = status
@@ -274,7 +317,14 @@ public struct NewPayout: Sendable, Hashable {
         set { content = NewPayoutContent(state: state, acceptedEvent: newValue) }
     }
 
-    public init(referenceID: String, fingerprint: String, amountMinor: Int64, currency: String, state: String, acceptedEvent: NewEvent) {
+    public init(
+        referenceID: String,
+        fingerprint: String,
+        amountMinor: Int64,
+        currency: String,
+        state: String,
+        acceptedEvent: NewEvent
+    ) {
         self.referenceID = referenceID
         self.fingerprint = fingerprint
         self.amountMinor = amountMinor
@@ -284,8 +334,14 @@ public struct NewPayout: Sendable, Hashable {
 
     /// State and event are built by `build`, at most once, when a store first reads them; the
     /// event it builds must have `acceptedEventSequence`.
-    init(referenceID: String, fingerprint: String, amountMinor: Int64, currency: String, acceptedEventSequence: Int,
-         build: @escaping @Sendable () -> (state: String, acceptedEvent: NewEvent)) {
+    init(
+        referenceID: String,
+        fingerprint: String,
+        amountMinor: Int64,
+        currency: String,
+        acceptedEventSequence: Int,
+        build: @escaping @Sendable () -> (state: String, acceptedEvent: NewEvent)
+    ) {
         self.referenceID = referenceID
         self.fingerprint = fingerprint
         self.amountMinor = amountMinor
@@ -332,7 +388,10 @@ private final class NewPayoutContent: Sendable {
         built.withLock { built in
             if let built { return built }
             let value = build!()
-            precondition(value.acceptedEvent.sequence == sequence, "built ACCEPTED event has another sequence than declared")
+            precondition(
+                value.acceptedEvent.sequence == sequence,
+                "built ACCEPTED event has another sequence than declared"
+            )
             built = value
             return value
         }
@@ -401,8 +460,17 @@ public struct PayoutTransition: Sendable, Hashable {
     public var audit: ResolutionAudit?
 
     public init(
-        referenceID: String, leaseOwner: String, state: String, status: String, isFinal: Bool, reasonCode: String?,
-        events: [NewEvent], ledger: LedgerOperation, nextAttemptAt: Int64, renewLeaseMilliseconds: Int64?, incrementAttempts: Bool,
+        referenceID: String,
+        leaseOwner: String,
+        state: String,
+        status: String,
+        isFinal: Bool,
+        reasonCode: String?,
+        events: [NewEvent],
+        ledger: LedgerOperation,
+        nextAttemptAt: Int64,
+        renewLeaseMilliseconds: Int64?,
+        incrementAttempts: Bool,
         audit: ResolutionAudit? = nil
     ) {
         self.referenceID = referenceID

@@ -28,8 +28,17 @@ public struct ResolutionAudit: Sendable, Hashable {
     public var recordedAt: Int64
 
     public init(
-        id: Int64 = 0, referenceID: String, kind: Kind, actor: String, note: String, providerAnswer: String,
-        statusBefore: String, statusAfter: String, ledger: String, forced: Bool, recordedAt: Int64
+        id: Int64 = 0,
+        referenceID: String,
+        kind: Kind,
+        actor: String,
+        note: String,
+        providerAnswer: String,
+        statusBefore: String,
+        statusAfter: String,
+        ledger: String,
+        forced: Bool,
+        recordedAt: Int64
     ) {
         self.id = id
         self.referenceID = referenceID

@@ -33,7 +33,10 @@ enum StoreLocation: Sendable, Equatable {
             throw StoreError(.invalidURL, "sqlite URL must be sqlite:///absolute/path.db or sqlite::memory:")
         }
         guard let components = URLComponents(string: url) else {
-            throw StoreError(.invalidURL, "sqlite URL is malformed (percent-encode spaces and special characters in the path)")
+            throw StoreError(
+                .invalidURL,
+                "sqlite URL is malformed (percent-encode spaces and special characters in the path)"
+            )
         }
         if let host = components.host, !host.isEmpty {
             throw StoreError(
@@ -126,28 +129,46 @@ struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         var database = components.path
         if database.hasPrefix("/") { database.removeFirst() }
         guard !database.isEmpty, !database.contains("/") else {
-            throw StoreError(.invalidURL, "postgres URL needs a database name as its path: postgres://user@\(host):\(port)/database")
+            throw StoreError(
+                .invalidURL,
+                "postgres URL needs a database name as its path: postgres://user@\(host):\(port)/database"
+            )
         }
         var location = PostgresLocation(
-            host: host, port: port, username: username, password: components.password, database: database,
-            tls: .prefer, poolSize: 20, connectTimeoutSeconds: 10
+            host: host,
+            port: port,
+            username: username,
+            password: components.password,
+            database: database,
+            tls: .prefer,
+            poolSize: 20,
+            connectTimeoutSeconds: 10
         )
         for item in components.queryItems ?? [] {
             let value = item.value ?? ""
             switch item.name {
             case "sslmode":
                 guard let mode = TLSMode(rawValue: value) else {
-                    throw StoreError(.invalidURL, "postgres URL parameter sslmode must be disable, prefer, require or verify-full, got '\(value)'")
+                    throw StoreError(
+                        .invalidURL,
+                        "postgres URL parameter sslmode must be disable, prefer, require or verify-full, got '\(value)'"
+                    )
                 }
                 location.tls = mode
             case "pool_size":
                 guard let size = Int(value), (1...1000).contains(size) else {
-                    throw StoreError(.invalidURL, "postgres URL parameter pool_size must be an integer from 1 to 1000, got '\(value)'")
+                    throw StoreError(
+                        .invalidURL,
+                        "postgres URL parameter pool_size must be an integer from 1 to 1000, got '\(value)'"
+                    )
                 }
                 location.poolSize = size
             case "connect_timeout":
                 guard let seconds = Int(value), (1...3600).contains(seconds) else {
-                    throw StoreError(.invalidURL, "postgres URL parameter connect_timeout must be a number of seconds from 1 to 3600, got '\(value)'")
+                    throw StoreError(
+                        .invalidURL,
+                        "postgres URL parameter connect_timeout must be a number of seconds from 1 to 3600, got '\(value)'"
+                    )
                 }
                 location.connectTimeoutSeconds = seconds
             case "lock_timeout":
@@ -157,7 +178,8 @@ struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
             default:
                 throw StoreError(
                     .invalidURL,
-                    "unknown postgres URL parameter '\(item.name)' (known: sslmode, pool_size, connect_timeout, lock_timeout, statement_timeout)")
+                    "unknown postgres URL parameter '\(item.name)' (known: sslmode, pool_size, connect_timeout, lock_timeout, statement_timeout)"
+                )
             }
         }
         return location
@@ -166,7 +188,10 @@ struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     /// A timeout parameter in milliseconds: bounded, and never 0, which would mean "wait for ever".
     private static func milliseconds(_ name: String, _ value: String) throws(StoreError) -> Int {
         guard let milliseconds = Int(value), (100...600_000).contains(milliseconds) else {
-            throw StoreError(.invalidURL, "postgres URL parameter \(name) must be a number of milliseconds from 100 to 600000, got '\(value)'")
+            throw StoreError(
+                .invalidURL,
+                "postgres URL parameter \(name) must be a number of milliseconds from 100 to 600000, got '\(value)'"
+            )
         }
         return milliseconds
     }

@@ -8,14 +8,23 @@ enum TransitionRules {
             switch item {
             case .command(let payout):
                 guard payout.acceptedEventSequence == 1 else {
-                    throw StoreError(.other, "accepted event of \(payout.referenceID) must have sequence 1, got \(payout.acceptedEventSequence)")
+                    throw StoreError(
+                        .other,
+                        "accepted event of \(payout.referenceID) must have sequence 1, got \(payout.acceptedEventSequence)"
+                    )
                 }
                 guard payout.amountMinor > 0 else {
-                    throw StoreError(.other, "payout \(payout.referenceID) must have a positive amount, got \(payout.amountMinor) (reject it at intake instead)")
+                    throw StoreError(
+                        .other,
+                        "payout \(payout.referenceID) must have a positive amount, got \(payout.amountMinor) (reject it at intake instead)"
+                    )
                 }
             case .rejection(let referenceID, let event, _):
                 guard event.sequence == 0 else {
-                    throw StoreError(.other, "rejection event of \(referenceID) must have sequence 0, got \(event.sequence)")
+                    throw StoreError(
+                        .other,
+                        "rejection event of \(referenceID) must have sequence 0, got \(event.sequence)"
+                    )
                 }
             }
         }
@@ -44,7 +53,9 @@ enum TransitionRules {
     }
 
     static func checkLease(_ milliseconds: Int64, _ what: String) throws(StoreError) {
-        guard milliseconds > 0 else { throw StoreError(.other, "\(what) lease must be positive, got \(milliseconds) ms") }
+        guard milliseconds > 0 else {
+            throw StoreError(.other, "\(what) lease must be positive, got \(milliseconds) ms")
+        }
     }
 
     /// `now + milliseconds`, saturating instead of trapping on absurd inputs.
@@ -58,6 +69,9 @@ enum TransitionRules {
     }
 
     static func noPendingHold(_ referenceID: String, operation: String, state: String?) -> StoreError {
-        StoreError(.conflict, "cannot \(operation) the hold of \(referenceID): \(state.map { "it is \($0)" } ?? "there is none")")
+        StoreError(
+            .conflict,
+            "cannot \(operation) the hold of \(referenceID): \(state.map { "it is \($0)" } ?? "there is none")"
+        )
     }
 }

@@ -13,7 +13,9 @@ enum ConfigurationRules {
     /// travels in an `Authorization` header, and a trailing newline from a file is a common slip).
     static func adminToken(_ text: String) throws(RuleViolation) -> String {
         let token = text.trimmingCharacters(in: .newlines)
-        guard token.count >= 24 else { throw RuleViolation("must be at least 24 characters (try `openssl rand -hex 24`)") }
+        guard token.count >= 24 else {
+            throw RuleViolation("must be at least 24 characters (try `openssl rand -hex 24`)")
+        }
         guard !token.contains(where: \.isWhitespace) else { throw RuleViolation("must not contain spaces") }
         return token
     }
@@ -65,19 +67,23 @@ enum ConfigurationRules {
         if text == "sqlite::memory:" { return }
         if text.hasPrefix("sqlite:") {
             guard text.hasPrefix("sqlite:///"), text.count > "sqlite:///".count else {
-                throw RuleViolation("a sqlite URL must be sqlite:///absolute/path.db (three slashes) or sqlite::memory:")
+                throw RuleViolation(
+                    "a sqlite URL must be sqlite:///absolute/path.db (three slashes) or sqlite::memory:"
+                )
             }
             return
         }
         guard text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") else {
             throw RuleViolation(
-                "scheme must be sqlite or postgres: sqlite:///absolute/path.db or postgres://user:password@host:port/database")
+                "scheme must be sqlite or postgres: sqlite:///absolute/path.db or postgres://user:password@host:port/database"
+            )
         }
         guard let components = URLComponents(string: text), let host = components.host, !host.isEmpty,
             components.path.count > 1
         else {
             throw RuleViolation(
-                "a postgres URL must be postgres://user:password@host:port/database (percent-encode special characters)")
+                "a postgres URL must be postgres://user:password@host:port/database (percent-encode special characters)"
+            )
         }
         if let port = components.port, !(1...65535).contains(port) {
             throw RuleViolation("the postgres port must be from 1 to 65535")
@@ -117,13 +123,17 @@ enum ConfigurationRules {
         } catch {
             guard case .configuration(_, let reason) = error else { throw RuleViolation("\(error)", subkey: subkey) }
             let blanked = value.isEmpty ? reason : reason.replacingOccurrences(of: "\"\(value)\"", with: "\"…\"")
-            throw RuleViolation("librdkafka refuses it: \(blanked.trimmingCharacters(in: .whitespacesAndNewlines))", subkey: subkey)
+            throw RuleViolation(
+                "librdkafka refuses it: \(blanked.trimmingCharacters(in: .whitespacesAndNewlines))",
+                subkey: subkey
+            )
         }
     }
 
     /// An object of currency code to decimal amount (`{"USD": "10000.00"}`; a JSON number is taken
     /// too): exact, with at most the currency's minor digits, above zero unless `allowingZero`.
-    static func amountsByCurrency(_ raw: RawSetting, allowingZero: Bool) throws(RuleViolation) -> [CurrencyCode: Money] {
+    static func amountsByCurrency(_ raw: RawSetting, allowingZero: Bool) throws(RuleViolation) -> [CurrencyCode: Money]
+    {
         var amounts: [CurrencyCode: Money] = [:]
         for member in try raw.object().members {
             let currency = try currency(member.key, subkey: member.key)
@@ -144,7 +154,9 @@ enum ConfigurationRules {
             } catch {
                 throw RuleViolation(error.description, subkey: member.key)
             }
-            guard allowingZero || !amount.isZero else { throw RuleViolation("must be greater than 0", subkey: member.key) }
+            guard allowingZero || !amount.isZero else {
+                throw RuleViolation("must be greater than 0", subkey: member.key)
+            }
             amounts[currency] = amount
         }
         return amounts

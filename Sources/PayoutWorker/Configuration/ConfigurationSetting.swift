@@ -103,7 +103,9 @@ extension RawSetting {
 
 extension ConfigurationSetting {
     static func integer<T: FixedWidthInteger>(
-        _ path: String, _ environment: String? = nil, _ range: ClosedRange<T>,
+        _ path: String,
+        _ environment: String? = nil,
+        _ range: ClosedRange<T>,
         _ keyPath: WritableKeyPath<WorkerConfiguration, T>
     ) -> ConfigurationSetting {
         ConfigurationSetting(path: path, environment: environment) { (configuration, raw) throws(RuleViolation) in
@@ -113,7 +115,9 @@ extension ConfigurationSetting {
 
     /// A duration given as integer milliseconds (`*_ms`).
     static func milliseconds(
-        _ path: String, _ environment: String? = nil, _ range: ClosedRange<Int64>,
+        _ path: String,
+        _ environment: String? = nil,
+        _ range: ClosedRange<Int64>,
         _ keyPath: WritableKeyPath<WorkerConfiguration, Duration>
     ) -> ConfigurationSetting {
         ConfigurationSetting(path: path, environment: environment) { (configuration, raw) throws(RuleViolation) in
@@ -123,7 +127,9 @@ extension ConfigurationSetting {
 
     /// A string checked by `rule` (by default: not empty).
     static func text(
-        _ path: String, _ environment: String? = nil, _ keyPath: WritableKeyPath<WorkerConfiguration, String>,
+        _ path: String,
+        _ environment: String? = nil,
+        _ keyPath: WritableKeyPath<WorkerConfiguration, String>,
         rule: @escaping (String) throws(RuleViolation) -> Void = ConfigurationRules.notEmpty
     ) -> ConfigurationSetting {
         ConfigurationSetting(path: path, environment: environment) { (configuration, raw) throws(RuleViolation) in
@@ -135,7 +141,9 @@ extension ConfigurationSetting {
 
     /// A string that may be `null` (absent); when present it is checked by `rule`.
     static func optionalText(
-        _ path: String, _ environment: String? = nil, _ keyPath: WritableKeyPath<WorkerConfiguration, String?>,
+        _ path: String,
+        _ environment: String? = nil,
+        _ keyPath: WritableKeyPath<WorkerConfiguration, String?>,
         rule: @escaping (String) throws(RuleViolation) -> Void = ConfigurationRules.notEmpty
     ) -> ConfigurationSetting {
         ConfigurationSetting(path: path, environment: environment) { (configuration, raw) throws(RuleViolation) in
@@ -146,7 +154,9 @@ extension ConfigurationSetting {
     }
 
     static func flag(
-        _ path: String, _ environment: String? = nil, _ keyPath: WritableKeyPath<WorkerConfiguration, Bool>
+        _ path: String,
+        _ environment: String? = nil,
+        _ keyPath: WritableKeyPath<WorkerConfiguration, Bool>
     ) -> ConfigurationSetting {
         ConfigurationSetting(path: path, environment: environment) { (configuration, raw) throws(RuleViolation) in
             configuration[keyPath: keyPath] = try raw.bool()
@@ -156,7 +166,8 @@ extension ConfigurationSetting {
     /// librdkafka properties: an object of names to strings (numbers and booleans are taken as their text,
     /// since librdkafka reads every property as text). The map replaces the default (empty) one.
     static func properties(
-        _ path: String, _ keyPath: WritableKeyPath<WorkerConfiguration, [String: String]>
+        _ path: String,
+        _ keyPath: WritableKeyPath<WorkerConfiguration, [String: String]>
     ) -> ConfigurationSetting {
         ConfigurationSetting(path: path, environment: nil) { (configuration, raw) throws(RuleViolation) in
             var properties: [String: String] = [:]
@@ -169,7 +180,9 @@ extension ConfigurationSetting {
                 case .bool(let flag): text = flag ? "true" : "false"
                 default:
                     throw RuleViolation(
-                        "expected a string, number or boolean, got \(member.value.typeName)", subkey: member.key)
+                        "expected a string, number or boolean, got \(member.value.typeName)",
+                        subkey: member.key
+                    )
                 }
                 try ConfigurationRules.librdkafkaProperty(member.key, text, subkey: member.key)
                 properties[member.key] = text

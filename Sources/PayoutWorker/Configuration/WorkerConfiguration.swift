@@ -1,5 +1,6 @@
 public import DollrClient
 public import PayoutEngine
+
 public import struct Foundation.URL
 
 /// Everything `payout-worker run` needs, with the defaults of an embedded single-node setup.

@@ -24,23 +24,29 @@ public enum WorkerConfigurationLoader {
     /// URL carries the password.
     static let secretFiles: [(variable: String, fileVariable: String)] =
         MerchantCredentials.secretFileVariables + [
-            ("PAYOUT_STORE_URL", "PAYOUT_STORE_URL" + Self.fileSuffix), ("PAYOUT_ADMIN_TOKEN", "PAYOUT_ADMIN_TOKEN" + Self.fileSuffix),
+            ("PAYOUT_STORE_URL", "PAYOUT_STORE_URL" + Self.fileSuffix),
+            ("PAYOUT_ADMIN_TOKEN", "PAYOUT_ADMIN_TOKEN" + Self.fileSuffix),
         ]
 
     /// Every environment variable the loader reads, apart from the ``kafkaPropertyPrefix`` family.
     public static let environmentKeys: Set<String> = Set(
-        WorkerConfiguration.settings.compactMap(\.environment) + Self.secretFiles.map(\.fileVariable))
+        WorkerConfiguration.settings.compactMap(\.environment) + Self.secretFiles.map(\.fileVariable)
+    )
 
     /// Whether `name` is read by the loader (one of ``environmentKeys`` or a Kafka property variable).
     public static func reads(environmentKey name: String) -> Bool {
-        Self.environmentKeys.contains(name) || (name.hasPrefix(Self.kafkaPropertyPrefix) && name.count > Self.kafkaPropertyPrefix.count)
+        Self.environmentKeys.contains(name)
+            || (name.hasPrefix(Self.kafkaPropertyPrefix) && name.count > Self.kafkaPropertyPrefix.count)
     }
 
     /// Loads the configuration.
     /// - Parameters:
     ///   - file: path of a JSON configuration file, or `nil` for defaults and environment only.
     ///   - environment: usually `ProcessInfo.processInfo.environment`.
-    public static func load(file: String?, environment: [String: String]) throws(ConfigurationError)
+    public static func load(
+        file: String?,
+        environment: [String: String]
+    ) throws(ConfigurationError)
         -> WorkerConfiguration
     {
         var configuration = WorkerConfiguration()
@@ -56,7 +62,10 @@ public enum WorkerConfigurationLoader {
     // MARK: File
 
     /// Applies every member of the file; returns the setting paths it contained.
-    private static func applyFile(at path: String, to configuration: inout WorkerConfiguration)
+    private static func applyFile(
+        at path: String,
+        to configuration: inout WorkerConfiguration
+    )
         throws(ConfigurationError) -> Set<String>
     {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -94,24 +103,33 @@ public enum WorkerConfigurationLoader {
                         try setting.apply(&configuration, .json(member.value))
                     } catch {
                         throw ConfigurationError(
-                            .file(path), key: error.subkey.map { "\(key).\($0)" } ?? key, reason: error.reason)
+                            .file(path),
+                            key: error.subkey.map { "\(key).\($0)" } ?? key,
+                            reason: error.reason
+                        )
                     }
                     applied.insert(key)
                 } else if sections.contains(key) {
                     guard case .object(let section) = member.value else {
                         throw ConfigurationError(
-                            .file(path), key: key, reason: "expected an object, got \(member.value.typeName)")
+                            .file(path),
+                            key: key,
+                            reason: "expected an object, got \(member.value.typeName)"
+                        )
                     }
                     try walk(section, prefix: key)
                 } else {
-                    let known = (byPath.keys.filter { Self.parent(of: $0) == prefix }
+                    let known =
+                        (byPath.keys.filter { Self.parent(of: $0) == prefix }
                         + sections.filter { Self.parent(of: $0) == prefix })
                         .map { prefix.isEmpty ? $0 : String($0.dropFirst(prefix.count + 1)) }
                         .sorted()
                     throw ConfigurationError(
-                        .file(path), key: key,
+                        .file(path),
+                        key: key,
                         reason: "unknown key; known keys \(prefix.isEmpty ? "at the top level" : "in \(prefix)"): "
-                            + known.joined(separator: ", "))
+                            + known.joined(separator: ", ")
+                    )
                 }
             }
         }
@@ -126,13 +144,17 @@ public enum WorkerConfigurationLoader {
 
     // MARK: Environment
 
-    private static func applyEnvironment(_ environment: [String: String], to configuration: inout WorkerConfiguration)
+    private static func applyEnvironment(
+        _ environment: [String: String],
+        to configuration: inout WorkerConfiguration
+    )
         throws(ConfigurationError)
     {
         let byVariable = Dictionary(
             uniqueKeysWithValues: WorkerConfiguration.settings.compactMap { setting in
                 setting.environment.map { ($0, setting) }
-            })
+            }
+        )
         let fileVariables = Set(Self.secretFiles.map(\.fileVariable))
         // Sorted, so that with several bad variables the same one is reported every time.
         for name in environment.keys.sorted() {
@@ -145,7 +167,10 @@ public enum WorkerConfigurationLoader {
                 if fromFile { suffix = suffix.dropLast(Self.fileSuffix.count) }
                 guard !suffix.isEmpty else {
                     throw ConfigurationError(
-                        .environment, key: name, reason: "needs a property name, e.g. \(Self.kafkaPropertyPrefix)SECURITY_PROTOCOL")
+                        .environment,
+                        key: name,
+                        reason: "needs a property name, e.g. \(Self.kafkaPropertyPrefix)SECURITY_PROTOCOL"
+                    )
                 }
                 var value = value
                 if fromFile, let secret = try Self.secret(Self.kafkaPropertyPrefix + suffix, in: environment) {
@@ -165,10 +190,12 @@ public enum WorkerConfigurationLoader {
                 continue  // below, once per secret
             } else if name.hasPrefix("PAYOUT_") {
                 throw ConfigurationError(
-                    .environment, key: name,
+                    .environment,
+                    key: name,
                     reason: "is not a setting payout-worker reads; known: "
                         + Self.environmentKeys.filter { $0.hasPrefix("PAYOUT_") }.sorted().joined(separator: ", ")
-                        + ", \(Self.kafkaPropertyPrefix)<NAME>, \(Self.kafkaPropertyPrefix)<NAME>\(Self.fileSuffix)")
+                        + ", \(Self.kafkaPropertyPrefix)<NAME>, \(Self.kafkaPropertyPrefix)<NAME>\(Self.fileSuffix)"
+                )
             }
         }
         for (variable, fileVariable) in Self.secretFiles {
@@ -180,7 +207,10 @@ public enum WorkerConfigurationLoader {
 
     /// The value `<variable>_FILE` points at (`SecretFile`, the sandbox's reader too), or `nil`
     /// when it is unset. Errors name the variable, never the file's content.
-    private static func secret(_ variable: String, in environment: [String: String]) throws(ConfigurationError) -> String? {
+    private static func secret(
+        _ variable: String,
+        in environment: [String: String]
+    ) throws(ConfigurationError) -> String? {
         do {
             return try SecretFile.value(of: variable, in: environment)
         } catch {
@@ -189,7 +219,9 @@ public enum WorkerConfigurationLoader {
     }
 
     private static func apply(
-        _ setting: ConfigurationSetting, _ raw: RawSetting, from variable: String,
+        _ setting: ConfigurationSetting,
+        _ raw: RawSetting,
+        from variable: String,
         to configuration: inout WorkerConfiguration
     ) throws(ConfigurationError) {
         do {
@@ -202,42 +234,52 @@ public enum WorkerConfigurationLoader {
     // MARK: Relations between settings
 
     private static func checkRelations(
-        _ configuration: inout WorkerConfiguration, keysInFile: Set<String>
-    ) throws(ConfigurationError)
-    {
+        _ configuration: inout WorkerConfiguration,
+        keysInFile: Set<String>
+    ) throws(ConfigurationError) {
         let policy = configuration.engine.policy
         guard policy.pollInitialDelayMilliseconds <= policy.pollMaximumDelayMilliseconds else {
             throw ConfigurationError(
-                .settings, key: "engine.poll_initial_delay_ms",
+                .settings,
+                key: "engine.poll_initial_delay_ms",
                 reason: "must not exceed engine.poll_maximum_delay_ms "
-                    + "(\(policy.pollInitialDelayMilliseconds) > \(policy.pollMaximumDelayMilliseconds))")
+                    + "(\(policy.pollInitialDelayMilliseconds) > \(policy.pollMaximumDelayMilliseconds))"
+            )
         }
         guard policy.pollInitialDelayMilliseconds <= policy.pollBudgetMilliseconds else {
             throw ConfigurationError(
-                .settings, key: "engine.poll_budget_ms",
+                .settings,
+                key: "engine.poll_budget_ms",
                 reason: "must be at least engine.poll_initial_delay_ms, or no poll would ever run "
-                    + "(\(policy.pollBudgetMilliseconds) < \(policy.pollInitialDelayMilliseconds))")
+                    + "(\(policy.pollBudgetMilliseconds) < \(policy.pollInitialDelayMilliseconds))"
+            )
         }
         guard policy.retryBaseDelayMilliseconds <= policy.retryMaximumDelayMilliseconds else {
             throw ConfigurationError(
-                .settings, key: "engine.retry_base_delay_ms",
+                .settings,
+                key: "engine.retry_base_delay_ms",
                 reason: "must not exceed engine.retry_maximum_delay_ms "
-                    + "(\(policy.retryBaseDelayMilliseconds) > \(policy.retryMaximumDelayMilliseconds))")
+                    + "(\(policy.retryBaseDelayMilliseconds) > \(policy.retryMaximumDelayMilliseconds))"
+            )
         }
         let requestTimeout = configuration.dollr.requestTimeout
         guard Duration.milliseconds(configuration.engine.leaseMilliseconds) > requestTimeout else {
             throw ConfigurationError(
-                .settings, key: "engine.lease_ms",
+                .settings,
+                key: "engine.lease_ms",
                 reason: "must be longer than dollr.request_timeout_ms "
                     + "(\(configuration.engine.leaseMilliseconds) <= \(requestTimeout.wholeMilliseconds)), "
-                    + "or a live worker could lose a payout's lease in the middle of a Dollr call")
+                    + "or a live worker could lose a payout's lease in the middle of a Dollr call"
+            )
         }
         guard Duration.milliseconds(policy.notFoundGraceMilliseconds) >= requestTimeout * 2 else {
             throw ConfigurationError(
-                .settings, key: "engine.not_found_grace_ms",
+                .settings,
+                key: "engine.not_found_grace_ms",
                 reason: "must be at least twice dollr.request_timeout_ms "
                     + "(\(policy.notFoundGraceMilliseconds) < 2 × \(requestTimeout.wholeMilliseconds)), "
-                    + "or an execute that timed out on our side and lands late could be sent again")
+                    + "or an execute that timed out on our side and lands late could be sent again"
+            )
         }
         let kafka = configuration.kafka
         let topics = [
@@ -251,26 +293,42 @@ public enum WorkerConfigurationLoader {
         }
         let allowed = configuration.commands.allowedCurrencies
         configuration.commands.maximumAmounts = try Self.perAllowedCurrency(
-            configuration.commands.maximumAmounts, key: "commands.maximum_amounts", keysInFile: keysInFile,
-            allowed: allowed)
+            configuration.commands.maximumAmounts,
+            key: "commands.maximum_amounts",
+            keysInFile: keysInFile,
+            allowed: allowed
+        )
         configuration.engine.policy.fallbackFeeMinimums = try Self.perAllowedCurrency(
-            configuration.engine.policy.fallbackFeeMinimums, key: "engine.fallback_fee_minimums",
-            keysInFile: keysInFile, allowed: allowed)
-        if let uncovered = allowed.sorted().first(where: { configuration.engine.policy.fallbackFeeMinimums[$0] == nil }) {
+            configuration.engine.policy.fallbackFeeMinimums,
+            key: "engine.fallback_fee_minimums",
+            keysInFile: keysInFile,
+            allowed: allowed
+        )
+        if let uncovered = allowed.sorted().first(where: { configuration.engine.policy.fallbackFeeMinimums[$0] == nil })
+        {
             throw ConfigurationError(
-                .settings, key: "engine.fallback_fee_minimums.\(uncovered)",
+                .settings,
+                key: "engine.fallback_fee_minimums.\(uncovered)",
                 reason: "is missing: \(uncovered) is in commands.allowed_currencies, and without a minimum a hold "
-                    + "sized when Dollr cannot predict the fee could be smaller than the fee Dollr takes")
+                    + "sized when Dollr cannot predict the fee could be smaller than the fee Dollr takes"
+            )
         }
     }
 
     /// A per-currency table given in the file must name only allowed currencies; default entries
     /// for currencies the file no longer allows are simply dropped.
     private static func perAllowedCurrency<Value>(
-        _ table: [CurrencyCode: Value], key: String, keysInFile: Set<String>, allowed: Set<CurrencyCode>
+        _ table: [CurrencyCode: Value],
+        key: String,
+        keysInFile: Set<String>,
+        allowed: Set<CurrencyCode>
     ) throws(ConfigurationError) -> [CurrencyCode: Value] {
         if keysInFile.contains(key), let stray = table.keys.sorted().first(where: { !allowed.contains($0) }) {
-            throw ConfigurationError(.settings, key: "\(key).\(stray)", reason: "\(stray) is not in commands.allowed_currencies")
+            throw ConfigurationError(
+                .settings,
+                key: "\(key).\(stray)",
+                reason: "\(stray) is not in commands.allowed_currencies"
+            )
         }
         return table.filter { allowed.contains($0.key) }
     }

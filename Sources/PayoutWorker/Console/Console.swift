@@ -28,10 +28,14 @@ public struct Console: Sendable {
             }
         }
         console.get("review") { request, _ in
-            await page(request, title: "Review queue", section: .review, refresh: true) { pages, _ in ("review", try await pages.review()) }
+            await page(request, title: "Review queue", section: .review, refresh: true) { pages, _ in
+                ("review", try await pages.review())
+            }
         }
         console.get("payouts") { request, _ in
-            let status = request.uri.queryParameters["status"].flatMap { PayoutStatus(rawValue: String($0).uppercased()) }
+            let status = request.uri.queryParameters["status"].flatMap {
+                PayoutStatus(rawValue: String($0).uppercased())
+            }
             return await page(request, title: "Payouts", section: .payouts, refresh: false) { pages, _ in
                 ("payouts", try await pages.payouts(status: status))
             }
@@ -39,23 +43,35 @@ public struct Console: Sendable {
         console.get("payouts/:reference") { request, context in
             let reference = (context.parameters.get("reference") ?? "").lowercased()
             return await page(request, title: "Payout", section: .payouts, refresh: false) { pages, grant in
-                guard var detail = try await pages.detail(referenceID: reference) else { throw ConsoleRefusal.notFound("no payout with reference_id \(reference)") }
+                guard var detail = try await pages.detail(referenceID: reference) else {
+                    throw ConsoleRefusal.notFound("no payout with reference_id \(reference)")
+                }
                 if detail.underReview {
-                    if case .session(let csrf) = grant { detail.resolveCSRF = csrf } else { detail.resolveNeedsToken = grant == .readOnly }
+                    if case .session(let csrf) = grant {
+                        detail.resolveCSRF = csrf
+                    } else {
+                        detail.resolveNeedsToken = grant == .readOnly
+                    }
                 }
                 return ("payout", detail)
             }
         }
         console.post("payouts/:reference/resolve") { request, context in
-            await action(request) { form, grant in try await resolve((context.parameters.get("reference") ?? "").lowercased(), form, grant: grant) }
+            await action(request) { form, grant in
+                try await resolve((context.parameters.get("reference") ?? "").lowercased(), form, grant: grant)
+            }
         }
         console.get("wallets") { request, _ in
-            await page(request, title: "Wallets", section: .wallets, refresh: true) { pages, _ in ("wallets", try await pages.wallets()) }
+            await page(request, title: "Wallets", section: .wallets, refresh: true) { pages, _ in
+                ("wallets", try await pages.wallets())
+            }
         }
         console.get("dead-letters") { request, _ in
             await page(request, title: "Dead letters", section: .deadLetters, refresh: false) { pages, grant in
                 var list = try await pages.deadLetters()
-                if case .session(let csrf) = grant, list.unsent > 0, backend.resendDeadLetters != nil { list.retryCSRF = csrf }
+                if case .session(let csrf) = grant, list.unsent > 0, backend.resendDeadLetters != nil {
+                    list.retryCSRF = csrf
+                }
                 return ("dead-letters", list)
             }
         }
@@ -63,7 +79,15 @@ public struct Console: Sendable {
             await action(request) { _, grant in try await resendDeadLetters(grant: grant) }
         }
         console.get("sign-in") { request, _ in
-            render(.ok, title: "Sign in", section: nil, grant: nil, refresh: false, template: "sign-in", model: SignIn(error: nil))
+            render(
+                .ok,
+                title: "Sign in",
+                section: nil,
+                grant: nil,
+                refresh: false,
+                template: "sign-in",
+                model: SignIn(error: nil)
+            )
         }
         console.post("sign-in") { request, _ in await signIn(request) }
         console.post("sign-out") { request, _ in
@@ -73,14 +97,22 @@ public struct Console: Sendable {
                 return response
             }
         }
-        console.get("assets/console.css") { _, _ in ConsoleResponses.asset(ConsoleAssets.css, type: "text/css; charset=utf-8") }
-        console.get("assets/console.js") { _, _ in ConsoleResponses.asset(ConsoleAssets.javaScript, type: "text/javascript; charset=utf-8") }
+        console.get("assets/console.css") { _, _ in
+            ConsoleResponses.asset(ConsoleAssets.css, type: "text/css; charset=utf-8")
+        }
+        console.get("assets/console.js") { _, _ in
+            ConsoleResponses.asset(ConsoleAssets.javaScript, type: "text/javascript; charset=utf-8")
+        }
     }
 
     // MARK: Pages
 
     enum Section: String, CaseIterable {
-        case overview = "Overview", review = "Review queue", payouts = "Payouts", wallets = "Wallets", deadLetters = "Dead letters"
+        case overview = "Overview"
+        case review = "Review queue"
+        case payouts = "Payouts"
+        case wallets = "Wallets"
+        case deadLetters = "Dead letters"
 
         var href: String {
             switch self {
@@ -94,7 +126,11 @@ public struct Console: Sendable {
     }
 
     struct Frame {
-        struct NavItem { var label: String; var href: String; var current: Bool }
+        struct NavItem {
+            var label: String
+            var href: String
+            var current: Bool
+        }
         var title: String
         var nav: [NavItem]
         var servedBy: String
@@ -117,23 +153,54 @@ public struct Console: Sendable {
 
     /// A page for whoever may read: its model is built, rendered and framed.
     private func page(
-        _ request: Request, title: String, section: Section, refresh: Bool,
+        _ request: Request,
+        title: String,
+        section: Section,
+        refresh: Bool,
         _ build: (ConsolePages, ConsoleAccess.Grant) async throws -> (String, Any)
     ) async -> Response {
-        guard let grant = access.grant(authorization: request.headers[.authorization], cookie: request.headers[.cookie], now: Date()) else {
-            return render(.unauthorized, title: "Sign in", section: nil, grant: nil, refresh: false, template: "sign-in", model: SignIn(error: nil),
-                          extra: [.wwwAuthenticate: #"Bearer realm="payout-worker console""#])
+        guard
+            let grant = access.grant(
+                authorization: request.headers[.authorization],
+                cookie: request.headers[.cookie],
+                now: Date()
+            )
+        else {
+            return render(
+                .unauthorized,
+                title: "Sign in",
+                section: nil,
+                grant: nil,
+                refresh: false,
+                template: "sign-in",
+                model: SignIn(error: nil),
+                extra: [.wwwAuthenticate: #"Bearer realm="payout-worker console""#]
+            )
         }
         do {
             let (template, model) = try await build(ConsolePages(backend: backend, now: StoreClock.system.now()), grant)
-            return render(.ok, title: title, section: section, grant: grant, refresh: refresh, template: template, model: model)
+            return render(
+                .ok,
+                title: title,
+                section: section,
+                grant: grant,
+                refresh: refresh,
+                template: template,
+                model: model
+            )
         } catch {
             return refusal(error, grant: grant)
         }
     }
 
     private func render(
-        _ status: HTTPResponse.Status, title: String, section: Section?, grant: ConsoleAccess.Grant?, refresh: Bool, template: String, model: Any,
+        _ status: HTTPResponse.Status,
+        title: String,
+        section: Section?,
+        grant: ConsoleAccess.Grant?,
+        refresh: Bool,
+        template: String,
+        model: Any,
         extra: HTTPFields = [:]
     ) -> Response {
         let content = ConsoleTemplates.library.render(model, withTemplate: template) ?? ""
@@ -141,18 +208,43 @@ public struct Console: Sendable {
         if case .session(let csrf)? = grant { signOut = csrf }
         let frame = Frame(
             title: title,
-            nav: grant == nil ? [] : Section.allCases.map { Frame.NavItem(label: $0.rawValue, href: $0.href, current: $0 == section) },
-            servedBy: backend.workerID.map { "worker \($0)" } ?? "console (no intake)", signOutCSRF: signOut,
-            readOnly: grant == .readOnly, refreshSeconds: refresh ? refreshSeconds : nil, content: content)
-        return ConsoleResponses.html(status, ConsoleTemplates.library.render(frame, withTemplate: "layout") ?? "", extra: extra)
+            nav: grant == nil
+                ? []
+                : Section.allCases.map { Frame.NavItem(label: $0.rawValue, href: $0.href, current: $0 == section) },
+            servedBy: backend.workerID.map { "worker \($0)" } ?? "console (no intake)",
+            signOutCSRF: signOut,
+            readOnly: grant == .readOnly,
+            refreshSeconds: refresh ? refreshSeconds : nil,
+            content: content
+        )
+        return ConsoleResponses.html(
+            status,
+            ConsoleTemplates.library.render(frame, withTemplate: "layout") ?? "",
+            extra: extra
+        )
     }
 
     private func result(_ status: HTTPResponse.Status, grant: ConsoleAccess.Grant?, _ result: Result) -> Response {
-        render(status, title: result.heading, section: nil, grant: grant, refresh: false, template: "result", model: result)
+        render(
+            status,
+            title: result.heading,
+            section: nil,
+            grant: grant,
+            refresh: false,
+            template: "result",
+            model: result
+        )
     }
 
     private func refusal(_ error: any Error, grant: ConsoleAccess.Grant?) -> Response {
-        let back = Result(heading: "Refused", tone: "bad", message: "", lines: [], backHref: "/console", backLabel: "Back to the overview")
+        let back = Result(
+            heading: "Refused",
+            tone: "bad",
+            message: "",
+            lines: [],
+            backHref: "/console",
+            backLabel: "Back to the overview"
+        )
         switch error {
         case let refusal as ConsoleRefusal:
             var page = back
@@ -175,17 +267,35 @@ public struct Console: Sendable {
 
     /// A state-changing request: refused unless a token is configured, the request is not a
     /// browser's cross-site one, it proves the token, and a session's form carries its CSRF token.
-    private func action(_ request: Request, _ perform: ([String: String], ConsoleAccess.Grant) async throws -> Response) async -> Response {
-        let grant = access.grant(authorization: request.headers[.authorization], cookie: request.headers[.cookie], now: Date())
+    private func action(
+        _ request: Request,
+        _ perform: ([String: String], ConsoleAccess.Grant) async throws -> Response
+    ) async -> Response {
+        let grant = access.grant(
+            authorization: request.headers[.authorization],
+            cookie: request.headers[.cookie],
+            now: Date()
+        )
         guard access.isEnabled else {
-            return refusal(ConsoleRefusal(.forbidden, "The console is read-only: no admin token is configured (PAYOUT_ADMIN_TOKEN)."), grant: grant)
+            return refusal(
+                ConsoleRefusal(
+                    .forbidden,
+                    "The console is read-only: no admin token is configured (PAYOUT_ADMIN_TOKEN)."
+                ),
+                grant: grant
+            )
         }
         if let reason = Self.crossSite(request) { return refusal(ConsoleRefusal(.forbidden, reason), grant: grant) }
-        guard let grant else { return refusal(ConsoleRefusal(.unauthorized, "Sign in with the admin token first."), grant: nil) }
+        guard let grant else {
+            return refusal(ConsoleRefusal(.unauthorized, "Sign in with the admin token first."), grant: nil)
+        }
         do {
             let form = try await Self.form(request)
             if case .session(let csrf) = grant, !ConsoleAccess.csrfMatches(form["csrf"], csrf) {
-                throw ConsoleRefusal(.forbidden, "The form's CSRF token is missing or stale: reload the page and submit it again.")
+                throw ConsoleRefusal(
+                    .forbidden,
+                    "The form's CSRF token is missing or stale: reload the page and submit it again."
+                )
             }
             return try await perform(form, grant)
         } catch {
@@ -193,50 +303,104 @@ public struct Console: Sendable {
         }
     }
 
-    private func resolve(_ reference: String, _ form: [String: String], grant: ConsoleAccess.Grant) async throws -> Response {
-        guard let status = form["as"].flatMap({ PayoutStatus(rawValue: $0) }), status == .completed || status == .failed else {
+    private func resolve(
+        _ reference: String,
+        _ form: [String: String],
+        grant: ConsoleAccess.Grant
+    ) async throws -> Response {
+        guard let status = form["as"].flatMap({ PayoutStatus(rawValue: $0) }), status == .completed || status == .failed
+        else {
             throw ConsoleRefusal(.unprocessableContent, "Choose the outcome: COMPLETED or FAILED.")
         }
         let operatorName = (form["operator"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !operatorName.isEmpty, operatorName.count <= 100 else { throw ConsoleRefusal(.unprocessableContent, "Give your name (at most 100 characters): the audit record says who resolved it.") }
+        guard !operatorName.isEmpty, operatorName.count <= 100 else {
+            throw ConsoleRefusal(
+                .unprocessableContent,
+                "Give your name (at most 100 characters): the audit record says who resolved it."
+            )
+        }
         let note = (form["note"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !note.isEmpty, note.count <= 2_000 else { throw ConsoleRefusal(.unprocessableContent, "Say why (at most 2,000 characters): the note is kept in the audit record.") }
+        guard !note.isEmpty, note.count <= 2_000 else {
+            throw ConsoleRefusal(
+                .unprocessableContent,
+                "Say why (at most 2,000 characters): the note is kept in the audit record."
+            )
+        }
         let resolution = ConsoleBackend.Resolution(
-            referenceID: reference, status: status, note: note, operatorName: "\(operatorName) (console)", force: form["force"] == "1")
+            referenceID: reference,
+            status: status,
+            note: note,
+            operatorName: "\(operatorName) (console)",
+            force: form["force"] == "1"
+        )
         let audit: ResolutionAudit
         do {
             audit = try await backend.resolve(resolution)
         } catch {
             throw ConsoleRefusal(error)
         }
-        return result(.ok, grant: grant, Result(
-            heading: "Resolved", tone: "good",
-            message: "Resolved \(audit.referenceID) as \(audit.statusAfter). Dollr said \(audit.providerAnswer); hold \(audit.ledger); audit record written\(audit.forced ? ", forced over Dollr's answer" : "").",
-            lines: ["The terminal event (reason OPERATOR_RESOLVED) is in the outbox; the workers publish it."],
-            backHref: "/console/payouts/\(audit.referenceID)", backLabel: "Back to the payout"))
+        return result(
+            .ok,
+            grant: grant,
+            Result(
+                heading: "Resolved",
+                tone: "good",
+                message:
+                    "Resolved \(audit.referenceID) as \(audit.statusAfter). Dollr said \(audit.providerAnswer); hold \(audit.ledger); audit record written\(audit.forced ? ", forced over Dollr's answer" : "").",
+                lines: ["The terminal event (reason OPERATOR_RESOLVED) is in the outbox; the workers publish it."],
+                backHref: "/console/payouts/\(audit.referenceID)",
+                backLabel: "Back to the payout"
+            )
+        )
     }
 
     private func resendDeadLetters(grant: ConsoleAccess.Grant) async throws -> Response {
         guard let resend = backend.resendDeadLetters else {
-            throw ConsoleRefusal(.notImplemented, "This console has no Kafka producer; use `payout-worker dead-letters retry`.")
+            throw ConsoleRefusal(
+                .notImplemented,
+                "This console has no Kafka producer; use `payout-worker dead-letters retry`."
+            )
         }
         let outcome = try await resend()
         let refused = outcome.refused.map { "Refused \($0.id): \(LogRedaction.redact($0.error))" }
-        return result(refused.isEmpty ? .ok : .badGateway, grant: grant, Result(
-            heading: refused.isEmpty ? "Sent" : "Some were refused again", tone: refused.isEmpty ? "good" : "bad",
-            message: "Sent \(outcome.sent.count) kept dead letter(s); \(outcome.refused.count) refused and still kept.",
-            lines: refused, backHref: "/console/dead-letters", backLabel: "Back to the dead letters"))
+        return result(
+            refused.isEmpty ? .ok : .badGateway,
+            grant: grant,
+            Result(
+                heading: refused.isEmpty ? "Sent" : "Some were refused again",
+                tone: refused.isEmpty ? "good" : "bad",
+                message:
+                    "Sent \(outcome.sent.count) kept dead letter(s); \(outcome.refused.count) refused and still kept.",
+                lines: refused,
+                backHref: "/console/dead-letters",
+                backLabel: "Back to the dead letters"
+            )
+        )
     }
 
     private func signIn(_ request: Request) async -> Response {
         if let reason = Self.crossSite(request) { return refusal(ConsoleRefusal(.forbidden, reason), grant: nil) }
         guard access.isEnabled else {
-            return refusal(ConsoleRefusal(.forbidden, "There is nothing to sign in to: no admin token is configured (PAYOUT_ADMIN_TOKEN)."), grant: nil)
+            return refusal(
+                ConsoleRefusal(
+                    .forbidden,
+                    "There is nothing to sign in to: no admin token is configured (PAYOUT_ADMIN_TOKEN)."
+                ),
+                grant: nil
+            )
         }
         let form = (try? await Self.form(request)) ?? [:]
-        guard let token = form["token"], access.accepts(token: token), let session = access.newSession(now: Date()) else {
-            return render(.unauthorized, title: "Sign in", section: nil, grant: nil, refresh: false, template: "sign-in",
-                          model: SignIn(error: "That is not the admin token."))
+        guard let token = form["token"], access.accepts(token: token), let session = access.newSession(now: Date())
+        else {
+            return render(
+                .unauthorized,
+                title: "Sign in",
+                section: nil,
+                grant: nil,
+                refresh: false,
+                template: "sign-in",
+                model: SignIn(error: "That is not the admin token.")
+            )
         }
         var response = Response(status: .seeOther, headers: [.location: "/console"])
         response.headers[.setCookie] = ConsoleResponses.sessionCookie(session, secure: Self.isHTTPS(request))
@@ -253,9 +417,13 @@ public struct Console: Sendable {
         }
         if let origin = request.headers[.origin], origin != "null" {
             let host = request.head.authority ?? ""
-            guard let url = URL(string: origin), let originHost = url.host else { return "Refused a request from an unreadable origin." }
+            guard let url = URL(string: origin), let originHost = url.host else {
+                return "Refused a request from an unreadable origin."
+            }
             let originAuthority = url.port.map { "\(originHost):\($0)" } ?? originHost
-            if originAuthority != host { return "Refused a request from another origin: the console takes forms from its own pages only." }
+            if originAuthority != host {
+                return "Refused a request from another origin: the console takes forms from its own pages only."
+            }
         }
         return nil
     }
@@ -266,7 +434,8 @@ public struct Console: Sendable {
 
     /// An `application/x-www-form-urlencoded` body of at most 16 KiB.
     static func form(_ request: Request) async throws -> [String: String] {
-        guard let type = request.headers[.contentType], type.lowercased().hasPrefix("application/x-www-form-urlencoded") else {
+        guard let type = request.headers[.contentType], type.lowercased().hasPrefix("application/x-www-form-urlencoded")
+        else {
             throw ConsoleRefusal(.unsupportedMediaType, "Send the form as application/x-www-form-urlencoded.")
         }
         let body: ByteBuffer
@@ -278,7 +447,9 @@ public struct Console: Sendable {
         var fields: [String: String] = [:]
         for pair in String(buffer: body).split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let decode = { (text: Substring) in String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+            let decode = { (text: Substring) in
+                String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
             fields[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
         }
         return fields

@@ -41,10 +41,13 @@ public struct ConsoleAccess: Sendable {
     /// request proves neither.
     func grant(authorization: String?, cookie: String?, now: Date) -> Grant? {
         guard let key else { return .readOnly }
-        if let authorization, authorization.hasPrefix("Bearer "), matchesToken(String(authorization.dropFirst(7)), key: key) {
+        if let authorization, authorization.hasPrefix("Bearer "),
+            matchesToken(String(authorization.dropFirst(7)), key: key)
+        {
             return .bearer
         }
-        guard let value = Self.cookieValue(named: Self.cookieName, in: cookie), let nonce = Self.verify(session: value, key: key, now: now)
+        guard let value = Self.cookieValue(named: Self.cookieName, in: cookie),
+            let nonce = Self.verify(session: value, key: key, now: now)
         else { return nil }
         return .session(csrf: Self.csrf(nonce: nonce, key: key))
     }
@@ -74,7 +77,14 @@ public struct ConsoleAccess: Sendable {
 
     /// The console's own key from the token, so a signature made with it never doubles as anything else.
     private static func derive(_ token: String) -> SymmetricKey {
-        SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data("payout-worker console".utf8), using: SymmetricKey(data: Data(token.utf8)))))
+        SymmetricKey(
+            data: Data(
+                HMAC<SHA256>.authenticationCode(
+                    for: Data("payout-worker console".utf8),
+                    using: SymmetricKey(data: Data(token.utf8))
+                )
+            )
+        )
     }
 
     private static func constantTimeEqual(_ left: [UInt8], _ right: [UInt8]) -> Bool {
@@ -86,10 +96,16 @@ public struct ConsoleAccess: Sendable {
     private static func verify(session value: String, key: SymmetricKey, now: Date) -> String? {
         let parts = value.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let expires = Int64(parts[0]), expires > Int64(now.timeIntervalSince1970),
-              let signature = Self.bytes(hex: String(parts[2]))
+            let signature = Self.bytes(hex: String(parts[2]))
         else { return nil }
         let signed = "\(parts[0]).\(parts[1])"
-        guard HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: Data("session|\(signed)".utf8), using: key) else { return nil }
+        guard
+            HMAC<SHA256>.isValidAuthenticationCode(
+                signature,
+                authenticating: Data("session|\(signed)".utf8),
+                using: key
+            )
+        else { return nil }
         return String(parts[1])
     }
 
@@ -121,7 +137,9 @@ public struct ConsoleAccess: Sendable {
         guard characters.count % 2 == 0, !characters.isEmpty else { return nil }
         var bytes: [UInt8] = []
         for index in stride(from: 0, to: characters.count, by: 2) {
-            guard let byte = UInt8(String(decoding: characters[index...index + 1], as: UTF8.self), radix: 16) else { return nil }
+            guard let byte = UInt8(String(decoding: characters[index...index + 1], as: UTF8.self), radix: 16) else {
+                return nil
+            }
             bytes.append(byte)
         }
         return bytes

@@ -25,9 +25,12 @@ public struct ConsoleBackend: Sendable {
     public var workerID: String?
 
     public init(
-        store: any PayoutStore, resolve: @escaping @Sendable (Resolution) async throws(ResolutionError) -> ResolutionAudit,
-        resendDeadLetters: (@Sendable () async throws -> DeadLetterResend)? = nil, readiness: (@Sendable () async -> ReadinessReport)? = nil,
-        recent: RecentActivity? = nil, workerID: String? = nil
+        store: any PayoutStore,
+        resolve: @escaping @Sendable (Resolution) async throws(ResolutionError) -> ResolutionAudit,
+        resendDeadLetters: (@Sendable () async throws -> DeadLetterResend)? = nil,
+        readiness: (@Sendable () async -> ReadinessReport)? = nil,
+        recent: RecentActivity? = nil,
+        workerID: String? = nil
     ) {
         self.store = store
         self.resolve = resolve
@@ -38,11 +41,17 @@ public struct ConsoleBackend: Sendable {
     }
 
     /// Resolutions through `engine`.
-    public static func resolving(with engine: PayoutEngine) -> @Sendable (Resolution) async throws(ResolutionError) -> ResolutionAudit {
+    public static func resolving(
+        with engine: PayoutEngine
+    ) -> @Sendable (Resolution) async throws(ResolutionError) -> ResolutionAudit {
         { (resolution: Resolution) async throws(ResolutionError) -> ResolutionAudit in
             try await engine.resolveReview(
-                referenceID: resolution.referenceID, as: resolution.status, note: resolution.note, operator: resolution.operatorName,
-                force: resolution.force)
+                referenceID: resolution.referenceID,
+                as: resolution.status,
+                note: resolution.note,
+                operator: resolution.operatorName,
+                force: resolution.force
+            )
         }
     }
 }

@@ -12,13 +12,43 @@ struct ConsolePages {
     // MARK: Overview
 
     struct Overview {
-        struct StatusCount { var status: String; var count: Int }
-        struct Wallet { var walletID: String; var currency: String; var held: String; var available: String }
-        struct Minute { var minute: String; var completed: Int; var failed: Int; var review: Int; var total: Int; var peak: Int }
-        struct Percentile { var percentile: Int; var milliseconds: Int64 }
-        struct Lag { var topic: String; var partition: Int32; var messages: Int64 }
-        struct Check { var name: String; var state: String; var message: String? }
-        struct Worker { var owner: String; var payouts: Int; var nextExpiry: String }
+        struct StatusCount {
+            var status: String
+            var count: Int
+        }
+        struct Wallet {
+            var walletID: String
+            var currency: String
+            var held: String
+            var available: String
+        }
+        struct Minute {
+            var minute: String
+            var completed: Int
+            var failed: Int
+            var review: Int
+            var total: Int
+            var peak: Int
+        }
+        struct Percentile {
+            var percentile: Int
+            var milliseconds: Int64
+        }
+        struct Lag {
+            var topic: String
+            var partition: Int32
+            var messages: Int64
+        }
+        struct Check {
+            var name: String
+            var state: String
+            var message: String?
+        }
+        struct Worker {
+            var owner: String
+            var payouts: Int
+            var nextExpiry: String
+        }
 
         var statusCounts: [StatusCount]
         var reviewCount: Int
@@ -59,8 +89,13 @@ struct ConsolePages {
         let throughput = minutes.keys.sorted(by: >).map { start in
             let row = minutes[start]!
             return Overview.Minute(
-                minute: String(Timestamp.rfc3339(milliseconds: start).dropFirst(11).prefix(5)), completed: row.completed, failed: row.failed,
-                review: row.review, total: row.completed + row.failed + row.review, peak: peak)
+                minute: String(Timestamp.rfc3339(milliseconds: start).dropFirst(11).prefix(5)),
+                completed: row.completed,
+                failed: row.failed,
+                review: row.review,
+                total: row.completed + row.failed + row.review,
+                peak: peak
+            )
         }
         var checks: [Overview.Check] = []
         if let readiness = backend.readiness {
@@ -70,27 +105,37 @@ struct ConsolePages {
         }
         let recent = backend.recent
         return Overview(
-            statusCounts: Self.statuses.map { Overview.StatusCount(status: $0.rawValue, count: counts[$0.rawValue] ?? 0) },
+            statusCounts: Self.statuses.map {
+                Overview.StatusCount(status: $0.rawValue, count: counts[$0.rawValue] ?? 0)
+            },
             reviewCount: queue.count,
             reviewOldest: queue.oldestSince.map { ConsoleFormat.age(milliseconds: now - $0) },
             outboxBacklog: try await store.outboxBacklog(),
             unsentDeadLetters: try await store.unsentDeadLetterCount(),
             wallets: wallets.map { wallet in
                 Overview.Wallet(
-                    walletID: wallet.walletID, currency: wallet.currency, held: ConsoleFormat.amount(wallet.heldMinor, wallet.currency),
-                    available: ConsoleFormat.amount(wallet.availableMinor, wallet.currency))
+                    walletID: wallet.walletID,
+                    currency: wallet.currency,
+                    held: ConsoleFormat.amount(wallet.heldMinor, wallet.currency),
+                    available: ConsoleFormat.amount(wallet.availableMinor, wallet.currency)
+                )
             },
             throughput: throughput,
             isWorker: backend.workerID != nil,
-            latency: (recent?.executeLatency() ?? []).map { Overview.Percentile(percentile: $0.percentile, milliseconds: $0.milliseconds) },
+            latency: (recent?.executeLatency() ?? []).map {
+                Overview.Percentile(percentile: $0.percentile, milliseconds: $0.milliseconds)
+            },
             latencySamples: recent?.executeSampleCount ?? 0,
-            lag: (recent?.consumerLag ?? [:]).sorted { ($0.key.topic, $0.key.partition) < ($1.key.topic, $1.key.partition) }.map {
+            lag: (recent?.consumerLag ?? [:]).sorted {
+                ($0.key.topic, $0.key.partition) < ($1.key.topic, $1.key.partition)
+            }.map {
                 Overview.Lag(topic: $0.key.topic, partition: $0.key.partition, messages: $0.value)
             },
             checks: checks,
             workers: try await store.leaseHolders(now: now).map {
                 Overview.Worker(owner: $0.owner, payouts: $0.payouts, nextExpiry: ConsoleFormat.time($0.nextExpiry))
-            })
+            }
+        )
     }
 
     // MARK: Lists
@@ -117,13 +162,20 @@ struct ConsolePages {
     }
 
     struct PayoutList {
-        struct StatusOption { var name: String; var selected: Bool }
+        struct StatusOption {
+            var name: String
+            var selected: Bool
+        }
         var rows: [PayoutRow]
         var statuses: [StatusOption]
     }
 
     func review() async throws(StoreError) -> PayoutList {
-        let listings = try await backend.store.listPayouts(status: PayoutStatus.requiresReview.rawValue, since: nil, limit: 500)
+        let listings = try await backend.store.listPayouts(
+            status: PayoutStatus.requiresReview.rawValue,
+            since: nil,
+            limit: 500
+        )
         return PayoutList(rows: listings.map { PayoutRow($0, now: now) }, statuses: [])
     }
 
@@ -131,18 +183,35 @@ struct ConsolePages {
         let listings = try await backend.store.listPayouts(status: status?.rawValue, since: nil, limit: 200)
         return PayoutList(
             rows: listings.map { PayoutRow($0, now: now) },
-            statuses: Self.statuses.map { PayoutList.StatusOption(name: $0.rawValue, selected: $0 == status) })
+            statuses: Self.statuses.map { PayoutList.StatusOption(name: $0.rawValue, selected: $0 == status) }
+        )
     }
 
     // MARK: One payout
 
     struct Detail {
-        struct Field { var name: String; var value: String }
-        struct Entry { var key: String; var value: String }
-        struct Event { var sequence: Int; var status: String; var time: String }
+        struct Field {
+            var name: String
+            var value: String
+        }
+        struct Entry {
+            var key: String
+            var value: String
+        }
+        struct Event {
+            var sequence: Int
+            var status: String
+            var time: String
+        }
         struct Audit {
-            var time: String; var actor: String; var forced: Bool; var statusBefore: String; var statusAfter: String
-            var providerAnswer: String; var ledger: String; var note: String
+            var time: String
+            var actor: String
+            var forced: Bool
+            var statusBefore: String
+            var statusAfter: String
+            var providerAnswer: String
+            var ledger: String
+            var note: String
         }
 
         var referenceID: String
@@ -167,7 +236,10 @@ struct ConsolePages {
         let amount = { (minor: Int64) in ConsoleFormat.amount(minor, payout.currency) }
         var fields: [Detail.Field] = [
             .init(name: "Status", value: payout.status + (payout.isFinal ? " (final)" : "")),
-            .init(name: "Reason", value: view?.reason.map { "\($0.code.rawValue): \($0.message)" } ?? payout.reasonCode ?? "-"),
+            .init(
+                name: "Reason",
+                value: view?.reason.map { "\($0.code.rawValue): \($0.message)" } ?? payout.reasonCode ?? "-"
+            ),
             .init(name: "Amount", value: amount(payout.amountMinor)),
             .init(name: "Phase", value: view?.phase ?? "-"),
             .init(name: "Dollr says", value: view?.providerStatus ?? "-"),
@@ -177,47 +249,94 @@ struct ConsolePages {
         ]
         if let recipient = view?.recipient {
             let phone = recipient.maskedPhone.map { ", \($0)" } ?? ""
-            fields.append(.init(name: "Recipient", value: "\(recipient.maskedName) (\(recipient.provider) \(recipient.method)\(phone))"))
+            fields.append(
+                .init(
+                    name: "Recipient",
+                    value: "\(recipient.maskedName) (\(recipient.provider) \(recipient.method)\(phone))"
+                )
+            )
         }
         if let hold {
             let settled = hold.settledMinor.map { ", debited \(amount($0))" } ?? ""
-            fields.append(.init(name: "Hold", value: "\(hold.state.rawValue) \(amount(hold.amountMinor)) on wallet \(hold.walletID)\(settled)"))
+            fields.append(
+                .init(
+                    name: "Hold",
+                    value: "\(hold.state.rawValue) \(amount(hold.amountMinor)) on wallet \(hold.walletID)\(settled)"
+                )
+            )
         } else {
             fields.append(.init(name: "Hold", value: "none"))
         }
-        if let since = view?.reviewSince { fields.append(.init(name: "In review for", value: ConsoleFormat.age(milliseconds: now - since))) }
+        if let since = view?.reviewSince {
+            fields.append(.init(name: "In review for", value: ConsoleFormat.age(milliseconds: now - since)))
+        }
         fields.append(.init(name: "Created", value: ConsoleFormat.time(payout.createdAt)))
         fields.append(.init(name: "Updated", value: ConsoleFormat.time(payout.updatedAt)))
         return Detail(
-            referenceID: payout.referenceID, fields: fields,
-            metadata: (view?.metadata ?? [:]).sorted { $0.key < $1.key }.map { Detail.Entry(key: $0.key, value: $0.value) },
-            events: events.map { Detail.Event(sequence: $0.sequence, status: $0.status, time: ConsoleFormat.time($0.occurredAt)) },
+            referenceID: payout.referenceID,
+            fields: fields,
+            metadata: (view?.metadata ?? [:]).sorted { $0.key < $1.key }.map {
+                Detail.Entry(key: $0.key, value: $0.value)
+            },
+            events: events.map {
+                Detail.Event(sequence: $0.sequence, status: $0.status, time: ConsoleFormat.time($0.occurredAt))
+            },
             audit: audit.map {
                 Detail.Audit(
-                    time: ConsoleFormat.time($0.recordedAt), actor: $0.actor, forced: $0.forced, statusBefore: $0.statusBefore,
-                    statusAfter: $0.statusAfter, providerAnswer: $0.providerAnswer, ledger: $0.ledger, note: $0.note)
+                    time: ConsoleFormat.time($0.recordedAt),
+                    actor: $0.actor,
+                    forced: $0.forced,
+                    statusBefore: $0.statusBefore,
+                    statusAfter: $0.statusAfter,
+                    providerAnswer: $0.providerAnswer,
+                    ledger: $0.ledger,
+                    note: $0.note
+                )
             },
-            underReview: payout.status == PayoutStatus.requiresReview.rawValue, resolveCSRF: nil, resolveNeedsToken: false)
+            underReview: payout.status == PayoutStatus.requiresReview.rawValue,
+            resolveCSRF: nil,
+            resolveNeedsToken: false
+        )
     }
 
     // MARK: Wallets and dead letters
 
     struct Wallets {
-        struct Row { var walletID: String; var currency: String; var balance: String; var held: String; var available: String }
+        struct Row {
+            var walletID: String
+            var currency: String
+            var balance: String
+            var held: String
+            var available: String
+        }
         var rows: [Row]
     }
 
     func wallets() async throws(StoreError) -> Wallets {
-        Wallets(rows: try await backend.store.wallets().map { wallet in
-            let amount = { (minor: Int64) in ConsoleFormat.amount(minor, wallet.currency) }
-            return Wallets.Row(
-                walletID: wallet.walletID, currency: wallet.currency, balance: amount(wallet.balanceMinor), held: amount(wallet.heldMinor),
-                available: amount(wallet.availableMinor))
-        })
+        Wallets(
+            rows: try await backend.store.wallets().map { wallet in
+                let amount = { (minor: Int64) in ConsoleFormat.amount(minor, wallet.currency) }
+                return Wallets.Row(
+                    walletID: wallet.walletID,
+                    currency: wallet.currency,
+                    balance: amount(wallet.balanceMinor),
+                    held: amount(wallet.heldMinor),
+                    available: amount(wallet.availableMinor)
+                )
+            }
+        )
     }
 
     struct DeadLetterList {
-        struct Row { var id: Int64; var reason: String; var detail: String; var source: String; var keptAt: String; var sentAt: String; var error: String }
+        struct Row {
+            var id: Int64
+            var reason: String
+            var detail: String
+            var source: String
+            var keptAt: String
+            var sentAt: String
+            var error: String
+        }
         var rows: [Row]
         var unsent: Int
         /// Set when the retry button is offered.
@@ -229,11 +348,18 @@ struct ConsolePages {
         return DeadLetterList(
             rows: letters.map { letter in
                 DeadLetterList.Row(
-                    id: letter.id, reason: letter.reason, detail: letter.detail,
-                    source: "\(letter.sourceTopic)[\(letter.sourcePartition)]@\(letter.sourceOffset)", keptAt: ConsoleFormat.time(letter.keptAt),
-                    sentAt: letter.sentAt.map(ConsoleFormat.time) ?? "-", error: letter.error)
+                    id: letter.id,
+                    reason: letter.reason,
+                    detail: letter.detail,
+                    source: "\(letter.sourceTopic)[\(letter.sourcePartition)]@\(letter.sourceOffset)",
+                    keptAt: ConsoleFormat.time(letter.keptAt),
+                    sentAt: letter.sentAt.map(ConsoleFormat.time) ?? "-",
+                    error: letter.error
+                )
             },
-            unsent: letters.filter { $0.sentAt == nil }.count, retryCSRF: nil)
+            unsent: letters.filter { $0.sentAt == nil }.count,
+            retryCSRF: nil
+        )
     }
 }
 

@@ -21,7 +21,10 @@ struct ConsoleRefusal: Error {
         case .unsupportedStatus, .missingNote: self.init(.unprocessableContent, "\(error)")
         case .notUnderReview, .busy, .changedMeanwhile: self.init(.conflict, "\(error)")
         case .contradictsDollr:
-            self.init(.conflict, "\(error). Nothing was changed. If you are sure, tick \"Resolve my way\" and submit again: the audit record will say it was forced.")
+            self.init(
+                .conflict,
+                "\(error). Nothing was changed. If you are sure, tick \"Resolve my way\" and submit again: the audit record will say it was forced."
+            )
         case .store: self.init(.serviceUnavailable, "\(error)")
         }
     }

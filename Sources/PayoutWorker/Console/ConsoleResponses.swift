@@ -25,8 +25,11 @@ enum ConsoleResponses {
     static func asset(_ text: String, type: String) -> Response {
         Response(
             status: .ok,
-            headers: [.contentType: type, .cacheControl: "no-cache", HTTPField.Name("X-Content-Type-Options")!: "nosniff"],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+            headers: [
+                .contentType: type, .cacheControl: "no-cache", HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+            ],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text))
+        )
     }
 
     /// The session cookie: not readable by scripts, never sent cross-site, console paths only.

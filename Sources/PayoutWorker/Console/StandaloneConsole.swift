@@ -19,11 +19,16 @@ public final class StandaloneConsole: Sendable {
         self.dollr = dollr
         let owner = "console-\(configuration.workerID ?? PayoutWorkerRuntime.defaultWorkerID)"
         let engine = PayoutEngine(
-            store: store, dollr: dollr, configuration: PayoutWorkerRuntime.engineConfiguration(configuration, owner: owner), logger: logger)
+            store: store,
+            dollr: dollr,
+            configuration: PayoutWorkerRuntime.engineConfiguration(configuration, owner: owner),
+            logger: logger
+        )
         let producerConfiguration = PayoutWorkerRuntime.producerConfiguration(configuration)
         let topic = configuration.kafka.deadLetterTopic
         let backend = ConsoleBackend(
-            store: store, resolve: ConsoleBackend.resolving(with: engine),
+            store: store,
+            resolve: ConsoleBackend.resolving(with: engine),
             resendDeadLetters: {
                 let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
                 do {
@@ -42,15 +47,25 @@ public final class StandaloneConsole: Sendable {
                 } catch {
                     return ReadinessReport(checks: ["store": .failing("\(error)")])
                 }
-            })
+            }
+        )
         let console = Console(backend: backend, access: ConsoleAccess(token: configuration.admin.token))
         let server = AdminServer(
-            host: configuration.admin.host, port: configuration.admin.port, metrics: WorkerMetrics(), readiness: backend.readiness!,
-            console: console, logger: logger
+            host: configuration.admin.host,
+            port: configuration.admin.port,
+            metrics: WorkerMetrics(),
+            readiness: backend.readiness!,
+            console: console,
+            logger: logger
         ) { port in
-            logger.info("console listening", metadata: ["address": "http://\(configuration.admin.host):\(port)/console"])
+            logger.info(
+                "console listening",
+                metadata: ["address": "http://\(configuration.admin.host):\(port)/console"]
+            )
         }
-        self.group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [.init(service: server)], logger: logger))
+        self.group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(services: [.init(service: server)], logger: logger)
+        )
     }
 
     /// Serves until ``shutdown()``; then closes the Dollr client and the store.
@@ -70,4 +85,3 @@ public final class StandaloneConsole: Sendable {
         await group.triggerGracefulShutdown()
     }
 }
-

@@ -29,13 +29,25 @@ public struct JSONLogHandler: LogHandler {
     public func log(event: LogEvent) {
         let merged = LogEventMetadata.merged(self.metadata, provider: self.metadataProvider, event: event)
         var output = self.output
-        output.write(Self.line(time: LogTimestamp.now(), level: event.level, label: self.label,
-                               message: event.message.description, metadata: merged))
+        output.write(
+            Self.line(
+                time: LogTimestamp.now(),
+                level: event.level,
+                label: self.label,
+                message: event.message.description,
+                metadata: merged
+            )
+        )
     }
 
     /// The whole line, newline included.
-    static func line(time: String, level: Logger.Level, label: String, message: String,
-                     metadata: Logger.Metadata) -> String {
+    static func line(
+        time: String,
+        level: Logger.Level,
+        label: String,
+        message: String,
+        metadata: Logger.Metadata
+    ) -> String {
         var object: JSONObject = [
             "time": .string(time), "level": .string(level.rawValue), "label": .string(label),
             "message": .string(message),

@@ -1,3 +1,5 @@
+import PayoutEngine
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import PayoutEngine
 
 /// RFC 3339 timestamps in UTC with milliseconds (`2026-11-25T12:00:00.123Z`), for JSON log lines: the wall clock
 /// read with `clock_gettime` and written by the engine's ``Timestamp``, the formatter events use.

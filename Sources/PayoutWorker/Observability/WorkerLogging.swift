@@ -11,15 +11,23 @@ public enum WorkerLogging {
     /// With a `metadataProvider` (tracing's, which adds `trace_id` and `span_id`), every line also
     /// carries what it provides.
     @discardableResult
-    public static func bootstrap(json: Bool, level: Logger.Level, metadataProvider: Logger.MetadataProvider? = nil) -> Bool {
-        guard Self.bootstrapped.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing)
-            .exchanged
+    public static func bootstrap(
+        json: Bool,
+        level: Logger.Level,
+        metadataProvider: Logger.MetadataProvider? = nil
+    ) -> Bool {
+        guard
+            Self.bootstrapped.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing)
+                .exchanged
         else {
             return false
         }
-        LoggingSystem.bootstrap({ label, provider in
-            Self.makeHandler(label: label, json: json, level: level, metadataProvider: provider)
-        }, metadataProvider: metadataProvider)
+        LoggingSystem.bootstrap(
+            { label, provider in
+                Self.makeHandler(label: label, json: json, level: level, metadataProvider: provider)
+            },
+            metadataProvider: metadataProvider
+        )
         return true
     }
 

@@ -1,9 +1,8 @@
+import DollrClient
 public import Kafka
 public import PayoutEngine
 public import Prometheus
 import Synchronization
-
-import DollrClient
 
 /// Everything the worker counts, in Prometheus text format.
 ///
@@ -84,14 +83,19 @@ public final class WorkerMetrics: Sendable, EngineObserver {
             }
         )
         self.deadLetters = LabeledSeries { values in
-            counter("payout_dead_letters", "Records sent to the dead-letter topic, by reason code.",
-                    labels: [("reason", values[0])])
+            counter(
+                "payout_dead_letters",
+                "Records sent to the dead-letter topic, by reason code.",
+                labels: [("reason", values[0])]
+            )
         }
         self.eventsPublished = counter("payout_events_published", "Status events acknowledged by Kafka.")
         self.publishFailures = counter("payout_publish_failures", "Status events Kafka did not acknowledge.")
         self.outboxBacklog = gauge("payout_outbox_backlog", "Status events written but not yet published.")
         self.deadLettersKept = gauge(
-            "payout_dead_letters_kept", "Dead letters the dead-letter topic refused for good, kept in the store and not yet sent.")
+            "payout_dead_letters_kept",
+            "Dead letters the dead-letter topic refused for good, kept in the store and not yet sent."
+        )
         self.payouts = ReportedGauges(
             registry: registry,
             name: "payout_payouts",
@@ -102,19 +106,43 @@ public final class WorkerMetrics: Sendable, EngineObserver {
         self.inFlight = gauge("payout_in_flight", "Payouts this process is advancing now.")
         self.reviewQueue = gauge("payout_review_queue", "Payouts waiting in REQUIRES_REVIEW.")
         self.reviewQueueOldest = gauge(
-            "payout_review_queue_oldest_seconds", "How long the longest-waiting payout in REQUIRES_REVIEW has waited (0 when none waits).")
-        self.pruned = Dictionary(uniqueKeysWithValues: PruneTarget.allCases.map { target in
-            (target, counter("payout_pruned_rows", "Rows deleted by retention, by table.", labels: [("table", target.rawValue)]))
-        })
+            "payout_review_queue_oldest_seconds",
+            "How long the longest-waiting payout in REQUIRES_REVIEW has waited (0 when none waits)."
+        )
+        self.pruned = Dictionary(
+            uniqueKeysWithValues: PruneTarget.allCases.map { target in
+                (
+                    target,
+                    counter(
+                        "payout_pruned_rows",
+                        "Rows deleted by retention, by table.",
+                        labels: [("table", target.rawValue)]
+                    )
+                )
+            }
+        )
         self.recipientsScrubbed = counter(
-            "payout_recipient_details_scrubbed", "Terminal payouts whose recipient details retention removed from the store.")
+            "payout_recipient_details_scrubbed",
+            "Terminal payouts whose recipient details retention removed from the store."
+        )
         self.storeRows = ReportedGauges(
-            registry: registry, name: "payout_store_rows", help: "Rows per store table, counted at each pruning pass.",
-            labelNames: ["table"])
-        self.resolutions = Dictionary(uniqueKeysWithValues: ResolutionAudit.Kind.allCases.map { kind in
-            (kind, counter("payout_resolutions", "Payouts under review resolved, by a recheck or an operator (the store's audit log: every worker reports the fleet's total).",
-                           labels: [("by", kind.rawValue)]))
-        })
+            registry: registry,
+            name: "payout_store_rows",
+            help: "Rows per store table, counted at each pruning pass.",
+            labelNames: ["table"]
+        )
+        self.resolutions = Dictionary(
+            uniqueKeysWithValues: ResolutionAudit.Kind.allCases.map { kind in
+                (
+                    kind,
+                    counter(
+                        "payout_resolutions",
+                        "Payouts under review resolved, by a recheck or an operator (the store's audit log: every worker reports the fleet's total).",
+                        labels: [("by", kind.rawValue)]
+                    )
+                )
+            }
+        )
         self.consumerLag = ReportedGauges(
             registry: registry,
             name: "payout_consumer_lag",
@@ -139,21 +167,39 @@ public final class WorkerMetrics: Sendable, EngineObserver {
             )
         }
         self.executions = LabeledSeries { values in
-            counter("payout_executions", "Payouts that reached a final status, by status and reason code.",
-                    labels: [("status", values[0]), ("reason", values[1])])
+            counter(
+                "payout_executions",
+                "Payouts that reached a final status, by status and reason code.",
+                labels: [("status", values[0]), ("reason", values[1])]
+            )
         }
         self.ledgerMismatches = LabeledSeries { values in
-            counter("payout_ledger_mismatches", "Completed payouts whose debit the hold did not cover, or that Dollr reported in another currency.",
-                    labels: [("reason", values[0]), ("currency", values[1])])
+            counter(
+                "payout_ledger_mismatches",
+                "Completed payouts whose debit the hold did not cover, or that Dollr reported in another currency.",
+                labels: [("reason", values[0]), ("currency", values[1])]
+            )
         }
         self.leasesLost = counter(
-            "payout_leases_lost", "Engine steps whose commit was refused because another claim owned the payout by then.")
+            "payout_leases_lost",
+            "Engine steps whose commit was refused because another claim owned the payout by then."
+        )
         self.leasesExpired = counter(
-            "payout_leases_expired", "Payouts this process left before a Dollr call because their lease could not be renewed.")
-        self.lockConflicts = Dictionary(uniqueKeysWithValues: StoreLockConflicts.Kind.allCases.map { kind in
-            (kind, counter("payout_store_lock_conflicts", "Store transactions ended by a deadlock, a lock or statement timeout, or a serialization failure; each was rolled back, and run again where that can help.",
-                           labels: [("kind", kind.rawValue)]))
-        })
+            "payout_leases_expired",
+            "Payouts this process left before a Dollr call because their lease could not be renewed."
+        )
+        self.lockConflicts = Dictionary(
+            uniqueKeysWithValues: StoreLockConflicts.Kind.allCases.map { kind in
+                (
+                    kind,
+                    counter(
+                        "payout_store_lock_conflicts",
+                        "Store transactions ended by a deadlock, a lock or statement timeout, or a serialization failure; each was rolled back, and run again where that can help.",
+                        labels: [("kind", kind.rawValue)]
+                    )
+                )
+            }
+        )
     }
 
     /// Every metric in Prometheus text format 0.0.4.
@@ -230,7 +276,9 @@ public final class WorkerMetrics: Sendable, EngineObserver {
 
     /// Rows per store table.
     public func storeRows(_ counts: [String: Int]) {
-        self.storeRows.report(Dictionary(uniqueKeysWithValues: counts.map { ([MetricLabel.code($0.key)], Double($0.value)) }))
+        self.storeRows.report(
+            Dictionary(uniqueKeysWithValues: counts.map { ([MetricLabel.code($0.key)], Double($0.value)) })
+        )
     }
 
     /// Payouts per status label (`ACCEPTED`, `PENDING`, ...). Statuses missing from `counts` read 0.

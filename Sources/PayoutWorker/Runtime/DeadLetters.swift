@@ -12,22 +12,53 @@ public enum DeadLetters {
     static let offsetHeader = "dlq.original.offset"
     static let workerHeader = "dlq.worker"
 
-    static func record(for message: KafkaMessage, reason: PayoutReason.Code, detail: String, topic: String, worker: String) -> KafkaProducerRecord {
+    static func record(
+        for message: KafkaMessage,
+        reason: PayoutReason.Code,
+        detail: String,
+        topic: String,
+        worker: String
+    ) -> KafkaProducerRecord {
         KafkaProducerRecord(
-            topic: topic, key: message.key, value: message.value,
-            headers: message.headers + headers(reason: reason.rawValue, detail: detail, source: message.topicPartition, offset: message.offset, worker: worker))
+            topic: topic,
+            key: message.key,
+            value: message.value,
+            headers: message.headers
+                + headers(
+                    reason: reason.rawValue,
+                    detail: detail,
+                    source: message.topicPartition,
+                    offset: message.offset,
+                    worker: worker
+                )
+        )
     }
 
     /// The dead letter a kept one stands for, as intake would have sent it.
     public static func record(resending letter: KeptDeadLetter, topic: String) -> KafkaProducerRecord {
         let source = KafkaTopicPartition(topic: letter.sourceTopic, partition: letter.sourcePartition)
         return KafkaProducerRecord(
-            topic: topic, key: letter.key, value: letter.value,
+            topic: topic,
+            key: letter.key,
+            value: letter.value,
             headers: letter.headers.map { KafkaHeader(name: $0.name, value: $0.value) }
-                + headers(reason: letter.reason, detail: letter.detail, source: source, offset: letter.sourceOffset, worker: letter.worker))
+                + headers(
+                    reason: letter.reason,
+                    detail: letter.detail,
+                    source: source,
+                    offset: letter.sourceOffset,
+                    worker: letter.worker
+                )
+        )
     }
 
-    private static func headers(reason: String, detail: String, source: KafkaTopicPartition, offset: Int64, worker: String) -> [KafkaHeader] {
+    private static func headers(
+        reason: String,
+        detail: String,
+        source: KafkaTopicPartition,
+        offset: Int64,
+        worker: String
+    ) -> [KafkaHeader] {
         [
             KafkaHeader(name: reasonHeader, string: reason),
             KafkaHeader(name: detailHeader, string: detail),
@@ -42,7 +73,11 @@ public enum DeadLetters {
     static func reason(for result: IntakeResult) -> (PayoutReason.Code, String)? {
         switch result {
         case .invalid(let rejection): (.validationError, rejection.description)
-        case .conflict: (.idempotencyConflict, "reference_id already used by a payout with a different amount, currency or recipient")
+        case .conflict:
+            (
+                .idempotencyConflict,
+                "reference_id already used by a payout with a different amount, currency or recipient"
+            )
         case .accepted, .duplicate, .rejected, .redelivered: nil
         }
     }

@@ -7,9 +7,15 @@ extension IntakeRecord {
     /// W3C `traceparent` and `tracestate` headers, if any, start the payout's trace.
     public init(_ message: KafkaMessage) {
         self.init(
-            key: message.key, value: message.value,
-            source: IntakeSource(stream: message.topicPartition.topic, partition: message.topicPartition.partition, offset: message.offset),
+            key: message.key,
+            value: message.value,
+            source: IntakeSource(
+                stream: message.topicPartition.topic,
+                partition: message.topicPartition.partition,
+                offset: message.offset
+            ),
             traceParent: message.headers.last(named: "traceparent")?.stringValue,
-            traceState: message.headers.last(named: "tracestate")?.stringValue)
+            traceState: message.headers.last(named: "tracestate")?.stringValue
+        )
     }
 }

@@ -25,8 +25,10 @@ final class IntakeService: Service, Sendable {
     /// The intake consumer's settings: the group, the commands topic, and the file's properties.
     static func consumerConfiguration(_ configuration: WorkerConfiguration) -> KafkaConsumerConfiguration {
         var consumerConfiguration = KafkaConsumerConfiguration(
-            bootstrapServers: configuration.kafka.brokers, groupID: configuration.kafka.groupID,
-            topics: [configuration.kafka.commandsTopic])
+            bootstrapServers: configuration.kafka.brokers,
+            groupID: configuration.kafka.groupID,
+            topics: [configuration.kafka.commandsTopic]
+        )
         consumerConfiguration.clientID = PayoutWorkerRuntime.kafkaClientID
         consumerConfiguration.groupInstanceID = configuration.kafka.groupInstanceID
         consumerConfiguration.bufferCapacity = max(2, configuration.intakeBatchSize * 4)
@@ -37,15 +39,24 @@ final class IntakeService: Service, Sendable {
         // status event: harmless, but noise for every subscriber.
         consumerConfiguration.commitInterval = .seconds(1)
         consumerConfiguration.closeTimeout = PayoutWorkerRuntime.clientCloseTimeout(configuration)
-        consumerConfiguration.properties = configuration.kafka.properties.merging(configuration.kafka.consumerProperties) { $1 }
+        consumerConfiguration.properties = configuration.kafka.properties.merging(
+            configuration.kafka.consumerProperties
+        ) { $1 }
         return consumerConfiguration
     }
 
-    init(configuration: WorkerConfiguration, worker: String, engine: PayoutEngine, producer: KafkaProducer,
-         metrics: WorkerMetrics, logger: Logger) throws {
+    init(
+        configuration: WorkerConfiguration,
+        worker: String,
+        engine: PayoutEngine,
+        producer: KafkaProducer,
+        metrics: WorkerMetrics,
+        logger: Logger
+    ) throws {
         let gate = IntakeGate()
         let joinedFlag = JoinFlag()
-        self.consumer = try KafkaConsumer(configuration: Self.consumerConfiguration(configuration), logger: logger) { event in
+        self.consumer = try KafkaConsumer(configuration: Self.consumerConfiguration(configuration), logger: logger) {
+            event in
             switch event {
             case .assigned: joinedFlag.value.store(true, ordering: .relaxed)
             case .revoked:
@@ -126,9 +137,12 @@ final class IntakeService: Service, Sendable {
             guard let error = retriable.first?.error else { break }
             pending = retriable.map(\.item)
             attempt += 1
-            logger.warning("dead letter not acknowledged; retrying", metadata: [
-                "count": "\(pending.count)", "attempt": "\(attempt)", "error": "\(error)",
-            ])
+            logger.warning(
+                "dead letter not acknowledged; retrying",
+                metadata: [
+                    "count": "\(pending.count)", "attempt": "\(attempt)", "error": "\(error)",
+                ]
+            )
             guard await backOff(attempt) else { return }
         }
         do {
@@ -148,7 +162,10 @@ final class IntakeService: Service, Sendable {
                 return try await engine.intake(records)
             } catch {
                 attempt += 1
-                logger.warning("intake batch failed; retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                logger.warning(
+                    "intake batch failed; retrying",
+                    metadata: ["error": "\(error)", "attempt": "\(attempt)"]
+                )
                 guard await backOff(attempt) else { return nil }
             }
         }
@@ -158,7 +175,12 @@ final class IntakeService: Service, Sendable {
     private func deadLetter(_ items: [DeadLetterItem]) async -> [(item: DeadLetterItem, error: KafkaError)] {
         let records = items.map { item in
             DeadLetters.record(
-                for: item.message, reason: item.reason, detail: item.detail, topic: configuration.kafka.deadLetterTopic, worker: worker)
+                for: item.message,
+                reason: item.reason,
+                detail: item.detail,
+                topic: configuration.kafka.deadLetterTopic,
+                worker: worker
+            )
         }
         var failed: [(item: DeadLetterItem, error: KafkaError)] = []
         for (item, result) in zip(items, await producer.sendAll(records)) {
@@ -180,10 +202,18 @@ final class IntakeService: Service, Sendable {
         let now = StoreClock.system.now()
         let letters = refused.map { item, error in
             KeptDeadLetter(
-                sourceTopic: item.message.topic, sourcePartition: item.message.partition, sourceOffset: item.message.offset,
-                key: item.message.key, value: item.message.value,
+                sourceTopic: item.message.topic,
+                sourcePartition: item.message.partition,
+                sourceOffset: item.message.offset,
+                key: item.message.key,
+                value: item.message.value,
                 headers: item.message.headers.map { KeptDeadLetter.Header(name: $0.name, value: $0.value) },
-                reason: item.reason.rawValue, detail: item.detail, error: "\(error)", worker: worker, keptAt: now)
+                reason: item.reason.rawValue,
+                detail: item.detail,
+                error: "\(error)",
+                worker: worker,
+                keptAt: now
+            )
         }
         var attempt = 0
         while true {
@@ -192,15 +222,22 @@ final class IntakeService: Service, Sendable {
                 break
             } catch {
                 attempt += 1
-                logger.warning("keeping refused dead letters failed; retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                logger.warning(
+                    "keeping refused dead letters failed; retrying",
+                    metadata: ["error": "\(error)", "attempt": "\(attempt)"]
+                )
                 guard await backOff(attempt) else { return false }
             }
         }
         for letter in letters {
-            logger.error("the dead-letter topic refused a record for good; kept in the store (payout-worker dead-letters retry)", metadata: [
-                "reason": "\(letter.reason)", "source": "\(letter.sourceTopic)[\(letter.sourcePartition)]@\(letter.sourceOffset)",
-                "error": "\(letter.error)",
-            ])
+            logger.error(
+                "the dead-letter topic refused a record for good; kept in the store (payout-worker dead-letters retry)",
+                metadata: [
+                    "reason": "\(letter.reason)",
+                    "source": "\(letter.sourceTopic)[\(letter.sourcePartition)]@\(letter.sourceOffset)",
+                    "error": "\(letter.error)",
+                ]
+            )
         }
         if let count = try? await engine.store.unsentDeadLetterCount() { metrics.deadLettersKept(count) }
         return true

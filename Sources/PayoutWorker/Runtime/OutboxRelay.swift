@@ -16,7 +16,14 @@ final class OutboxRelay: Service, Sendable {
     private let metrics: WorkerMetrics
     private let logger: Logger
 
-    init(store: any PayoutStore, producer: KafkaProducer, configuration: WorkerConfiguration, owner: String, metrics: WorkerMetrics, logger: Logger) {
+    init(
+        store: any PayoutStore,
+        producer: KafkaProducer,
+        configuration: WorkerConfiguration,
+        owner: String,
+        metrics: WorkerMetrics,
+        logger: Logger
+    ) {
         self.store = store
         self.producer = producer
         self.configuration = configuration
@@ -48,14 +55,21 @@ final class OutboxRelay: Service, Sendable {
     func publishRound() async -> Int {
         let entries: [OutboxEntry]
         do {
-            entries = try await store.claimOutbox(owner: owner, limit: configuration.relayBatchSize, leaseMilliseconds: 30_000, now: StoreClock.system.now())
+            entries = try await store.claimOutbox(
+                owner: owner,
+                limit: configuration.relayBatchSize,
+                leaseMilliseconds: 30_000,
+                now: StoreClock.system.now()
+            )
         } catch {
             logger.warning("claiming the outbox failed", metadata: ["error": "\(error)"])
             return 0
         }
         guard !entries.isEmpty else { return 0 }
         let topic = configuration.kafka.statusTopic
-        let records = entries.map { StatusEventRecord.record($0.event, topic: topic, source: configuration.eventSource) }
+        let records = entries.map {
+            StatusEventRecord.record($0.event, topic: topic, source: configuration.eventSource)
+        }
         let tracer = InstrumentationSystem.tracer
         let spans = tracer is NoOpTracer ? [] : entries.map { Self.publishSpan($0.event, topic: topic, tracer: tracer) }
         let results = await producer.sendAll(records)
@@ -65,12 +79,17 @@ final class OutboxRelay: Service, Sendable {
                 span.attributes["messaging.destination.partition.id"] = String(report.topicPartition.partition)
                 span.attributes["messaging.kafka.offset"] = Int(report.offset)
             case .failure(let error):
-                if case .librdkafka(let code, _) = error { span.attributes["error.type"] = code.name } else { span.attributes["error.type"] = "\(error)" }
+                if case .librdkafka(let code, _) = error {
+                    span.attributes["error.type"] = code.name
+                } else {
+                    span.attributes["error.type"] = "\(error)"
+                }
                 span.setStatus(SpanStatus(code: .error))
             }
             span.end()
         }
-        let sent = zip(entries, results).compactMap { entry, result in (try? result.get()) != nil ? entry.outboxID : nil }
+        let sent = zip(entries, results).compactMap { entry, result in (try? result.get()) != nil ? entry.outboxID : nil
+        }
         let failed = entries.count - sent.count
         if failed > 0 {
             // Left claimed: they are published again once the claim expires.
@@ -90,7 +109,10 @@ final class OutboxRelay: Service, Sendable {
     /// broker's acknowledgement.
     private static func publishSpan(_ event: StoredEvent, topic: String, tracer: any Tracer) -> any Span {
         let span = tracer.startSpan(
-            "send \(topic)", context: PayoutTrace.context(traceParent: event.traceParent), ofKind: .producer)
+            "send \(topic)",
+            context: PayoutTrace.context(traceParent: event.traceParent),
+            ofKind: .producer
+        )
         span.attributes["messaging.system"] = "kafka"
         span.attributes["messaging.operation.type"] = "send"
         span.attributes["messaging.destination.name"] = topic
@@ -100,4 +122,3 @@ final class OutboxRelay: Service, Sendable {
         return span
     }
 }
-

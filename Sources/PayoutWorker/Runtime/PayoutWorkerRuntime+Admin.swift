@@ -6,7 +6,11 @@ import Synchronization
 extension PayoutWorkerRuntime {
     /// Readiness: the consumer joined its group, the store answers, Dollr is reachable; merchant-level
     /// refusals (403, passcode, credentials) make the worker degraded: it runs, but cannot pay.
-    static func readiness(store: any PayoutStore, engine: PayoutEngine, intake: IntakeService) -> @Sendable () async -> ReadinessReport {
+    static func readiness(
+        store: any PayoutStore,
+        engine: PayoutEngine,
+        intake: IntakeService
+    ) -> @Sendable () async -> ReadinessReport {
         {
             var checks: [String: CheckResult] = [:]
             checks["kafka"] = intake.hasJoined ? .ok : .failing("the consumer has not joined its group yet")
@@ -17,18 +21,28 @@ extension PayoutWorkerRuntime {
                 checks["store"] = .failing("\(error)")
             }
             let health = engine.health
-            checks["dollr"] = health.providerUnavailable ? .failing("Dollr is unreachable or failing; payouts are retried with back-off") : .ok
+            checks["dollr"] =
+                health.providerUnavailable
+                ? .failing("Dollr is unreachable or failing; payouts are retried with back-off") : .ok
             checks["merchant"] = .merchant(health)
             return ReadinessReport(checks: checks)
         }
     }
 
     static func adminServices(
-        configuration: WorkerConfiguration, metrics: WorkerMetrics, readiness: @escaping @Sendable () async -> ReadinessReport,
-        console: Console, port: AdminPort, logger: Logger
+        configuration: WorkerConfiguration,
+        metrics: WorkerMetrics,
+        readiness: @escaping @Sendable () async -> ReadinessReport,
+        console: Console,
+        port: AdminPort,
+        logger: Logger
     ) -> [ServiceGroupConfiguration.ServiceConfiguration] {
         let server = AdminServer(
-            host: configuration.admin.host, port: configuration.admin.port, metrics: metrics, readiness: readiness, console: console,
+            host: configuration.admin.host,
+            port: configuration.admin.port,
+            metrics: metrics,
+            readiness: readiness,
+            console: console,
             logger: logger
         ) { bound in
             port.listening(on: bound)
@@ -45,7 +59,10 @@ final class AdminPort: Sendable {
 
     func listening(on port: Int) {
         value.store(port, ordering: .relaxed)
-        for waiter in waiters.withLock({ waiters in defer { waiters = [] }; return waiters }) { waiter.resume(returning: port) }
+        for waiter in waiters.withLock({ waiters in
+            defer { waiters = [] }
+            return waiters
+        }) { waiter.resume(returning: port) }
     }
 
     /// The port, waiting for the server to listen; 0 if the wait is cancelled first (which ends
@@ -61,7 +78,10 @@ final class AdminPort: Sendable {
                 if let port { continuation.resume(returning: port) }
             }
         } onCancel: {
-            for waiter in waiters.withLock({ waiters in defer { waiters = [] }; return waiters }) { waiter.resume(returning: 0) }
+            for waiter in waiters.withLock({ waiters in
+                defer { waiters = [] }
+                return waiters
+            }) { waiter.resume(returning: 0) }
         }
     }
 }

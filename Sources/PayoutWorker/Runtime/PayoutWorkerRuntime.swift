@@ -33,7 +33,10 @@ public final class PayoutWorkerRuntime: Sendable {
     /// - Parameter observability: a service the group runs first and stops last, such as the
     ///   tracing exporter, so that what the others record on their way out is still exported.
     public init(
-        configuration: WorkerConfiguration, logger: Logger, handleSignals: Bool = true, observability: (any Service)? = nil
+        configuration: WorkerConfiguration,
+        logger: Logger,
+        handleSignals: Bool = true,
+        observability: (any Service)? = nil
     ) async throws {
         self.configuration = configuration
         self.logger = logger
@@ -55,37 +58,83 @@ public final class PayoutWorkerRuntime: Sendable {
         let metrics = WorkerMetrics()
         self.metrics = metrics
         let engine = PayoutEngine(
-            store: store, dollr: dollr, configuration: Self.engineConfiguration(configuration, owner: workerID), logger: logger,
-            observer: metrics)
+            store: store,
+            dollr: dollr,
+            configuration: Self.engineConfiguration(configuration, owner: workerID),
+            logger: logger,
+            observer: metrics
+        )
         self.engine = engine
 
         do {
             let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
             self.producer = producer
-            let intake = try IntakeService(configuration: configuration, worker: workerID, engine: engine, producer: producer, metrics: metrics, logger: logger)
+            let intake = try IntakeService(
+                configuration: configuration,
+                worker: workerID,
+                engine: engine,
+                producer: producer,
+                metrics: metrics,
+                logger: logger
+            )
             self.intake = intake
-            let relay = OutboxRelay(store: store, producer: producer, configuration: configuration, owner: workerID, metrics: metrics, logger: logger)
-            let sampler = MetricsSampler(store: store, engine: engine, consumer: intake.consumer, metrics: metrics, interval: .seconds(5), logger: logger)
-            var services: [ServiceGroupConfiguration.ServiceConfiguration] = observability.map { [.init(service: $0)] } ?? []
+            let relay = OutboxRelay(
+                store: store,
+                producer: producer,
+                configuration: configuration,
+                owner: workerID,
+                metrics: metrics,
+                logger: logger
+            )
+            let sampler = MetricsSampler(
+                store: store,
+                engine: engine,
+                consumer: intake.consumer,
+                metrics: metrics,
+                interval: .seconds(5),
+                logger: logger
+            )
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] =
+                observability.map { [.init(service: $0)] } ?? []
             let readiness = Self.readiness(store: store, engine: engine, intake: intake)
             let deadLetterTopic = configuration.kafka.deadLetterTopic
             let console = Console(
                 backend: ConsoleBackend(
-                    store: store, resolve: ConsoleBackend.resolving(with: engine),
-                    resendDeadLetters: { try await DeadLetters.resendKept(store: store, producer: producer, topic: deadLetterTopic) },
-                    readiness: readiness, recent: metrics.recent, workerID: workerID),
-                access: ConsoleAccess(token: configuration.admin.token))
+                    store: store,
+                    resolve: ConsoleBackend.resolving(with: engine),
+                    resendDeadLetters: {
+                        try await DeadLetters.resendKept(store: store, producer: producer, topic: deadLetterTopic)
+                    },
+                    readiness: readiness,
+                    recent: metrics.recent,
+                    workerID: workerID
+                ),
+                access: ConsoleAccess(token: configuration.admin.token)
+            )
             services += Self.adminServices(
-                configuration: configuration, metrics: metrics, readiness: readiness, console: console, port: boundAdminPort, logger: logger)
+                configuration: configuration,
+                metrics: metrics,
+                readiness: readiness,
+                console: console,
+                port: boundAdminPort,
+                logger: logger
+            )
             let retention = RetentionService(
-                pruner: StorePruner(store: store, policy: configuration.retention.policy, logger: logger), metrics: metrics,
-                interval: configuration.retention.interval, logger: logger)
+                pruner: StorePruner(store: store, policy: configuration.retention.policy, logger: logger),
+                metrics: metrics,
+                interval: configuration.retention.interval,
+                logger: logger
+            )
             services += [
-                .init(service: sampler), .init(service: retention), .init(service: relay), .init(service: EngineService(engine: engine)),
+                .init(service: sampler), .init(service: retention), .init(service: relay),
+                .init(service: EngineService(engine: engine)),
                 .init(service: intake),
             ]
             var groupConfiguration = ServiceGroupConfiguration(
-                services: services, gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [], logger: logger)
+                services: services,
+                gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
+                logger: logger
+            )
             groupConfiguration.maximumGracefulShutdownDuration = Self.serviceDrainTimeout(configuration)
             self.group = ServiceGroup(configuration: groupConfiguration)
         } catch {
@@ -96,16 +145,22 @@ public final class PayoutWorkerRuntime: Sendable {
     }
 
     /// This process's name in leases and logs when `worker_id` is not set: host name and process id.
-    public static var defaultWorkerID: String { "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)" }
+    public static var defaultWorkerID: String {
+        "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+    }
 
     /// The Dollr client as the configuration describes it; the caller shuts it down.
     public static func dollrClient(_ configuration: WorkerConfiguration, logger: Logger) -> DollrClient {
         DollrClient(
             configuration: DollrConfiguration(
-                baseURL: configuration.dollr.baseURL, credentials: configuration.dollr.credentials,
-                connectTimeout: configuration.dollr.connectTimeout, requestTimeout: configuration.dollr.requestTimeout,
-                maxConcurrentRequests: configuration.dollr.maxConcurrentRequests),
-            logger: logger)
+                baseURL: configuration.dollr.baseURL,
+                credentials: configuration.dollr.credentials,
+                connectTimeout: configuration.dollr.connectTimeout,
+                requestTimeout: configuration.dollr.requestTimeout,
+                maxConcurrentRequests: configuration.dollr.maxConcurrentRequests
+            ),
+            logger: logger
+        )
     }
 
     /// The engine's settings from the worker's, for an engine whose leases `owner` holds.
@@ -113,7 +168,10 @@ public final class PayoutWorkerRuntime: Sendable {
         var engineConfiguration = EngineConfiguration(owner: owner)
         // A payout in flight makes one Dollr call at a time; more payouts in flight than the client
         // may call concurrently would only queue inside the client, eating into their leases.
-        engineConfiguration.maximumInFlight = min(configuration.engine.maximumInFlight, configuration.dollr.maxConcurrentRequests)
+        engineConfiguration.maximumInFlight = min(
+            configuration.engine.maximumInFlight,
+            configuration.dollr.maxConcurrentRequests
+        )
         engineConfiguration.leaseMilliseconds = configuration.engine.leaseMilliseconds
         engineConfiguration.providerCallTimeoutMilliseconds = configuration.dollr.requestTimeout.wholeMilliseconds
         engineConfiguration.policy = configuration.engine.policy
@@ -123,9 +181,13 @@ public final class PayoutWorkerRuntime: Sendable {
 
     /// Runs until graceful shutdown (a signal, or ``shutdown()``), then releases every client.
     public func run() async throws {
-        logger.info("payout-worker running", metadata: [
-            "worker": "\(workerID)", "brokers": "\(configuration.kafka.brokers)", "group": "\(configuration.kafka.groupID)",
-        ])
+        logger.info(
+            "payout-worker running",
+            metadata: [
+                "worker": "\(workerID)", "brokers": "\(configuration.kafka.brokers)",
+                "group": "\(configuration.kafka.groupID)",
+            ]
+        )
         var failure: (any Error)?
         do {
             try await group.run()
@@ -185,8 +247,14 @@ public final class PayoutWorkerRuntime: Sendable {
     public func waitForAdminPort(within limit: Duration = .seconds(10)) async -> Int? {
         let port = boundAdminPort
         return await withTaskGroup(of: Int?.self) { group in
-            group.addTask { let bound = await port.wait(); return bound == 0 ? nil : bound }
-            group.addTask { try? await Task.sleep(for: limit); return nil }
+            group.addTask {
+                let bound = await port.wait()
+                return bound == 0 ? nil : bound
+            }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return nil
+            }
             let first = await group.next() ?? nil
             group.cancelAll()
             return first

@@ -28,10 +28,14 @@ struct RetentionService: Service {
             metrics.pruned(report)
             metrics.storeRows(try await pruner.store.tableRowCounts())
             if report.deleted.values.contains(where: { $0 > 0 }) || report.scrubbed > 0 {
-                logger.info("store pruned", metadata: [
-                    "outbox": "\(report.deleted[.sentOutbox] ?? 0)", "events": "\(report.deleted[.events] ?? 0)",
-                    "intake_sources": "\(report.deleted[.intakeSources] ?? 0)", "recipients_scrubbed": "\(report.scrubbed)",
-                ])
+                logger.info(
+                    "store pruned",
+                    metadata: [
+                        "outbox": "\(report.deleted[.sentOutbox] ?? 0)", "events": "\(report.deleted[.events] ?? 0)",
+                        "intake_sources": "\(report.deleted[.intakeSources] ?? 0)",
+                        "recipients_scrubbed": "\(report.scrubbed)",
+                    ]
+                )
             }
         } catch {
             logger.warning("pruning the store failed; the next pass tries again", metadata: ["error": "\(error)"])

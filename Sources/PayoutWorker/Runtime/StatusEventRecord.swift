@@ -21,8 +21,11 @@ public enum StatusEventRecord {
                 KafkaHeader(name: "ce_time", string: Timestamp.rfc3339(milliseconds: event.occurredAt)),
                 KafkaHeader(name: "ce_subject", string: event.referenceID),
                 KafkaHeader(name: "content-type", string: "application/json"),
-            ])
-        if let traceParent = event.traceParent { record.headers.append(KafkaHeader(name: "ce_traceparent", string: traceParent)) }
+            ]
+        )
+        if let traceParent = event.traceParent {
+            record.headers.append(KafkaHeader(name: "ce_traceparent", string: traceParent))
+        }
         return record
     }
 }

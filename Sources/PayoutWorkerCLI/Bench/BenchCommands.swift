@@ -5,7 +5,12 @@ import Kafka
 /// a `payout_account_id` (intake only: the sandbox knows no such account); executable ones carry a
 /// recipient, so the flow creates the account.
 enum BenchCommands {
-    static func records(count: Int, topic: String, executable: Bool = false, amountMinor: Int64 = 100) -> (records: [KafkaProducerRecord], references: [String]) {
+    static func records(
+        count: Int,
+        topic: String,
+        executable: Bool = false,
+        amountMinor: Int64 = 100
+    ) -> (records: [KafkaProducerRecord], references: [String]) {
         var records: [KafkaProducerRecord] = []
         var references: [String] = []
         records.reserveCapacity(count)
@@ -13,7 +18,8 @@ enum BenchCommands {
         let amount = "\(amountMinor / 100).\(String(format: "%02d", amountMinor % 100))"
         for index in 0..<count {
             let reference = UUID().uuidString.lowercased()
-            let target = executable
+            let target =
+                executable
                 ? #""recipient":{"account_name":"Bench \#(index)","party_id":42,"phone":"2317\#(String(format: "%08d", index % 100_000_000))","provider":"MTN_MOMO_LBR","method":"MTN_MOMO_LBR","country_code":"LR"}"#
                 : #""payout_account_id":\#(1 + index % 1000)"#
             let value = #"{"reference_id":"\#(reference)","amount":"\#(amount)","currency":"USD",\#(target)}"#

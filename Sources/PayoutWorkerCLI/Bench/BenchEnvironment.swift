@@ -19,7 +19,14 @@ final class BenchEnvironment: Sendable {
     /// partition, under the embedded broker's 5 MiB cap.
     static let partitions = 12
 
-    private init(cluster: EmbeddedKafkaCluster, sandbox: SandboxServer, directory: URL, logger: Logger, storeOverride: String?, consumerBuffer: Int?) {
+    private init(
+        cluster: EmbeddedKafkaCluster,
+        sandbox: SandboxServer,
+        directory: URL,
+        logger: Logger,
+        storeOverride: String?,
+        consumerBuffer: Int?
+    ) {
         self.cluster = cluster
         self.sandbox = sandbox
         self.directory = directory
@@ -35,9 +42,18 @@ final class BenchEnvironment: Sendable {
         sandboxConfiguration.faults.pendingMs = 0
         sandboxConfiguration.faults.processingMs = 0
         let sandbox = try await SandboxServer.start(configuration: sandboxConfiguration, logger: logger)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("payout-worker-bench-\(UUID().uuidString.prefix(8))")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "payout-worker-bench-\(UUID().uuidString.prefix(8))"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        return BenchEnvironment(cluster: cluster, sandbox: sandbox, directory: directory, logger: logger, storeOverride: storeOverride, consumerBuffer: consumerBuffer)
+        return BenchEnvironment(
+            cluster: cluster,
+            sandbox: sandbox,
+            directory: directory,
+            logger: logger,
+            storeOverride: storeOverride,
+            consumerBuffer: consumerBuffer
+        )
     }
 
     /// The store URL for one scenario: its own SQLite file, or the shared `--store` URL.
@@ -57,12 +73,18 @@ final class BenchEnvironment: Sendable {
         WorkerTopics(
             commands: try await topic("bench.\(name).commands", partitions: partitions),
             status: try await topic("bench.\(name).status", partitions: partitions),
-            deadLetters: try await topic("bench.\(name).dlq", partitions: partitions))
+            deadLetters: try await topic("bench.\(name).dlq", partitions: partitions)
+        )
     }
 
     /// Sets the one wallet every bench payout draws on (USD), so large that none runs short.
     static func fundWallet(_ store: any PayoutStore) async throws {
-        try await store.setWallet(id: "1", currency: "USD", balanceMinor: 1_000_000_000_000, now: StoreClock.system.now())
+        try await store.setWallet(
+            id: "1",
+            currency: "USD",
+            balanceMinor: 1_000_000_000_000,
+            now: StoreClock.system.now()
+        )
     }
 
     /// Migrates the store at `url` and funds its wallet, for worker processes to use.

@@ -28,7 +28,10 @@ struct BenchReport {
                     let met = goal.atLeast ? value.value >= goal.bound : value.value <= goal.bound
                     target = "\(goal.atLeast ? ">=" : "<=") \(Self.format(goal.bound)) \(met ? "met" : "MISSED")"
                 }
-                table.append([scenario.scenario, value.name, Self.format(value.value) + (value.unit.isEmpty ? "" : " \(value.unit)"), target])
+                table.append([
+                    scenario.scenario, value.name,
+                    Self.format(value.value) + (value.unit.isEmpty ? "" : " \(value.unit)"), target,
+                ])
             }
         }
         return table.lines + figures.flatMap(\.notes).map { "note: \($0)" }

@@ -13,12 +13,20 @@ final class IntakeBench: Sendable {
     private let dollr: DollrClient
 
     init(environment: BenchEnvironment) async throws {
-        let store = try await PayoutStoreFactory.open(url: environment.storeURL(for: "intake"), logger: environment.logger)
+        let store = try await PayoutStoreFactory.open(
+            url: environment.storeURL(for: "intake"),
+            logger: environment.logger
+        )
         try await store.migrate()
         self.store = store
         let defaults = WorkerConfigurationDefaults.dollr(baseURL: environment.sandbox.baseURL)
         dollr = DollrClient(configuration: defaults, logger: environment.logger)
-        engine = PayoutEngine(store: store, dollr: dollr, configuration: EngineConfiguration(owner: "bench"), logger: environment.logger)
+        engine = PayoutEngine(
+            store: store,
+            dollr: dollr,
+            configuration: EngineConfiguration(owner: "bench"),
+            logger: environment.logger
+        )
     }
 
     /// Records one batch and checks that every record got the expected kind of result.
@@ -26,11 +34,13 @@ final class IntakeBench: Sendable {
         // With each record's place, as the runtime's intake passes it. Duplicates stand for the same
         // commands published again upstream, at other places: each is answered as a duplicate (its
         // place looked up and recorded, its latest event enqueued), not as a redelivery.
-        let results = try await engine.intake(batch.map { message in
-            var record = IntakeRecord(message)
-            if expected == .duplicate { record.source?.stream += ".republished" }
-            return record
-        })
+        let results = try await engine.intake(
+            batch.map { message in
+                var record = IntakeRecord(message)
+                if expected == .duplicate { record.source?.stream += ".republished" }
+                return record
+            }
+        )
         for result in results {
             switch (result, expected) {
             case (.accepted, .accepted), (.duplicate, .duplicate): continue
@@ -50,7 +60,11 @@ final class IntakeBench: Sendable {
 enum WorkerConfigurationDefaults {
     static func dollr(baseURL: URL) -> DollrConfiguration {
         DollrConfiguration(
-            baseURL: baseURL, credentials: MerchantCredentials.sandboxDefaults,
-            connectTimeout: .seconds(5), requestTimeout: .seconds(30), maxConcurrentRequests: 256)
+            baseURL: baseURL,
+            credentials: MerchantCredentials.sandboxDefaults,
+            connectTimeout: .seconds(5),
+            requestTimeout: .seconds(30),
+            maxConcurrentRequests: 256
+        )
     }
 }

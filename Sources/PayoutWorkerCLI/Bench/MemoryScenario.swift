@@ -6,7 +6,11 @@ import Foundation
 /// accepted and moving (or parked for its poll) before the first one finishes. The broker and
 /// sandbox stay in this process, so the child's VmHWM is the worker's alone.
 enum MemoryScenario {
-    static func run(environment: BenchEnvironment, sizes: [Int], processingMs: (Int) -> Int) async throws -> BenchFigures {
+    static func run(
+        environment: BenchEnvironment,
+        sizes: [Int],
+        processingMs: (Int) -> Int
+    ) async throws -> BenchFigures {
         var values: [BenchFigures.Value] = []
         var notes: [String] = []
         for (index, payouts) in sizes.enumerated() {
@@ -24,10 +28,14 @@ enum MemoryScenario {
             ]
             notes.append("memory: \(payouts) payouts, each PROCESSING for \(processing) ms and first polled then")
         }
-        return BenchFigures(scenario: "memory", values: values, notes: notes + [
-            "memory: VmHWM of a `payout-worker run` child; in_flight_at_peak = payouts accepted and unfinished when the first one finished; "
-                + "idle = its resident set once ready, before any command; worker CPU includes its start-up",
-        ])
+        return BenchFigures(
+            scenario: "memory",
+            values: values,
+            notes: notes + [
+                "memory: VmHWM of a `payout-worker run` child; in_flight_at_peak = payouts accepted and unfinished when the first one finished; "
+                    + "idle = its resident set once ready, before any command; worker CPU includes its start-up"
+            ]
+        )
     }
 
     private struct Size {
@@ -53,8 +61,16 @@ enum MemoryScenario {
         let watcher = try StatusWatcher(environment: environment, topic: topics.status)
         // The first poll when the execution is done: polls before it would only add load.
         let worker = try WorkerProcesses.start(
-            count: 1, group: "bench-\(name)", environment: environment, topics: topics, storeURL: storeURL,
-            engine: ["poll_initial_delay_ms": processingMs, "poll_growth_percent": 100, "poll_maximum_delay_ms": max(processingMs, 1_000)])
+            count: 1,
+            group: "bench-\(name)",
+            environment: environment,
+            topics: topics,
+            storeURL: storeURL,
+            engine: [
+                "poll_initial_delay_ms": processingMs, "poll_growth_percent": 100,
+                "poll_maximum_delay_ms": max(processingMs, 1_000),
+            ]
+        )
         return try await worker.run(closing: watcher) {
             try await worker.waitUntilReady(timeout: .seconds(120))
             let idleKiB = worker.statusKiB("VmRSS", of: 0) ?? 0
@@ -62,8 +78,12 @@ enum MemoryScenario {
             try await environment.produce(records)
             _ = try await watcher.waitForFinals(of: references, timeout: .seconds(900)) { worker.exitedWorker }
             return Size(
-                inFlightAtPeak: watcher.snapshot.acceptedAtFirstFinal ?? 0, peakKiB: worker.statusKiB("VmHWM", of: 0) ?? 0,
-                idleKiB: idleKiB, cpuSeconds: worker.cpuSeconds(), completed: watcher.snapshot.completed)
+                inFlightAtPeak: watcher.snapshot.acceptedAtFirstFinal ?? 0,
+                peakKiB: worker.statusKiB("VmHWM", of: 0) ?? 0,
+                idleKiB: idleKiB,
+                cpuSeconds: worker.cpuSeconds(),
+                completed: watcher.snapshot.completed
+            )
         }
     }
 }

@@ -19,9 +19,13 @@ enum ProcessScaling {
         do {
             _ = try await LocalPostgresServer.durable.instance()
         } catch {
-            return BenchFigures(scenario: "scaling-processes", values: [], notes: [
-                "scaling-processes: not measured, no PostgreSQL server could be started here (\(error)); `scripts/test` installs it",
-            ])
+            return BenchFigures(
+                scenario: "scaling-processes",
+                values: [],
+                notes: [
+                    "scaling-processes: not measured, no PostgreSQL server could be started here (\(error)); `scripts/test` installs it"
+                ]
+            )
         }
         var values: [BenchFigures.Value] = []
         var single: Double?
@@ -31,16 +35,32 @@ enum ProcessScaling {
             values += [
                 .init("workers_\(workers)_payouts_per_second", result.rate, unit: "/s"),
                 .init("workers_\(workers)_speedup", single.map { result.rate / $0 } ?? 0, unit: "x"),
-                .init("workers_\(workers)_worker_cpu_ms_per_payout", result.workerCPU * 1000 / Double(payouts), unit: "ms"),
-                .init("workers_\(workers)_machine_cpu_ms_per_payout", result.machineCPU * 1000 / Double(payouts), unit: "ms"),
-                .init("workers_\(workers)_cores_busy", result.seconds > 0 ? result.machineCPU / result.seconds : 0, unit: ""),
+                .init(
+                    "workers_\(workers)_worker_cpu_ms_per_payout",
+                    result.workerCPU * 1000 / Double(payouts),
+                    unit: "ms"
+                ),
+                .init(
+                    "workers_\(workers)_machine_cpu_ms_per_payout",
+                    result.machineCPU * 1000 / Double(payouts),
+                    unit: "ms"
+                ),
+                .init(
+                    "workers_\(workers)_cores_busy",
+                    result.seconds > 0 ? result.machineCPU / result.seconds : 0,
+                    unit: ""
+                ),
             ]
         }
-        return BenchFigures(scenario: "scaling-processes", values: values, notes: [
-            "scaling-processes: \(payouts) payouts through N `payout-worker run` processes on one PostgreSQL database (started by the bench on loopback, fsync on); "
-                + "speedup = payouts/s over the 1-worker rate; worker CPU is the workers' own, machine CPU everything on the machine "
-                + "(workers, PostgreSQL, the bench's broker and sandbox) from /proc/stat over the burst; cores busy = machine CPU / burst seconds",
-        ])
+        return BenchFigures(
+            scenario: "scaling-processes",
+            values: values,
+            notes: [
+                "scaling-processes: \(payouts) payouts through N `payout-worker run` processes on one PostgreSQL database (started by the bench on loopback, fsync on); "
+                    + "speedup = payouts/s over the 1-worker rate; worker CPU is the workers' own, machine CPU everything on the machine "
+                    + "(workers, PostgreSQL, the bench's broker and sandbox) from /proc/stat over the burst; cores busy = machine CPU / burst seconds"
+            ]
+        )
     }
 
     private struct Measurement {
@@ -58,26 +78,50 @@ enum ProcessScaling {
         let watcher = try StatusWatcher(environment: environment, topic: topics.status)
         // end-to-end's poll timing: the sandbox finishes at once, so the first poll comes soon.
         let processes = try WorkerProcesses.start(
-            count: workers, group: "bench-\(name)", environment: environment, topics: topics, storeURL: storeURL,
-            engine: ["poll_initial_delay_ms": 5, "poll_growth_percent": 100, "poll_maximum_delay_ms": 5])
+            count: workers,
+            group: "bench-\(name)",
+            environment: environment,
+            topics: topics,
+            storeURL: storeURL,
+            engine: ["poll_initial_delay_ms": 5, "poll_growth_percent": 100, "poll_maximum_delay_ms": 5]
+        )
         return try await processes.run(closing: watcher) {
             try await processes.waitUntilReady(timeout: .seconds(120))
-            try await burst(max(50, payouts / 20), topics: topics, environment: environment, watcher: watcher, processes: processes)
+            try await burst(
+                max(50, payouts / 20),
+                topics: topics,
+                environment: environment,
+                watcher: watcher,
+                processes: processes
+            )
             let workerCPU = processes.cpuSeconds()
             let machineCPU = ProcessUsage.machineBusySeconds() ?? 0
             let started = ContinuousClock.now
-            let finals = try await burst(payouts, topics: topics, environment: environment, watcher: watcher, processes: processes)
+            let finals = try await burst(
+                payouts,
+                topics: topics,
+                environment: environment,
+                watcher: watcher,
+                processes: processes
+            )
             let seconds = ((finals.max() ?? started) - started).seconds
             return Measurement(
-                rate: RunStatistics.rate(finals, since: started), seconds: seconds,
-                workerCPU: processes.cpuSeconds() - workerCPU, machineCPU: (ProcessUsage.machineBusySeconds() ?? 0) - machineCPU)
+                rate: RunStatistics.rate(finals, since: started),
+                seconds: seconds,
+                workerCPU: processes.cpuSeconds() - workerCPU,
+                machineCPU: (ProcessUsage.machineBusySeconds() ?? 0) - machineCPU
+            )
         }
     }
 
     /// Publishes `count` fresh payouts at once; returns when each one's final event was read.
     @discardableResult
     private static func burst(
-        _ count: Int, topics: BenchEnvironment.WorkerTopics, environment: BenchEnvironment, watcher: StatusWatcher, processes: WorkerProcesses
+        _ count: Int,
+        topics: BenchEnvironment.WorkerTopics,
+        environment: BenchEnvironment,
+        watcher: StatusWatcher,
+        processes: WorkerProcesses
     ) async throws -> [ContinuousClock.Instant] {
         let (records, references) = BenchCommands.records(count: count, topic: topics.commands, executable: true)
         try await environment.produce(records)

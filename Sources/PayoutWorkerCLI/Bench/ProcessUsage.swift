@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,7 +26,8 @@ enum ProcessUsage {
     /// User + system CPU seconds of another process, from `/proc/<pid>/stat` (clock ticks).
     static func cpuSeconds(pid: Int32) -> Double? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = text.lastIndex(of: ")") else { return nil }
+            let close = text.lastIndex(of: ")")
+        else { return nil }
         let fields = text[text.index(after: close)...].split(separator: " ")
         // After the command name: state is field 3, utime 14, stime 15 (1-based, whole line).
         guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
@@ -36,7 +38,8 @@ enum ProcessUsage {
     /// `/proc/stat`: what a run costs when the work is spread over processes of its own.
     static func machineBusySeconds() -> Double? {
         guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("cpu ") }) else { return nil }
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("cpu ") })
+        else { return nil }
         let ticks = line.split(separator: " ").dropFirst().compactMap { Double($0) }
         // user nice system idle iowait irq softirq steal (guest time is already in user).
         guard ticks.count >= 8 else { return nil }

@@ -12,19 +12,45 @@ enum RawScenario {
     }
 
     static func run(environment: BenchEnvironment, topics: LayerTopics) async throws -> Result {
-        _ = try await TopicPass.run(environment: environment, topic: topics.warmUp, group: "bench-raw-warmup", expected: topics.warmUpCount) { _ in }
-        let ceiling = try await LibrdkafkaCeiling.run(environment: environment, topic: topics.main, group: "bench-librdkafka", expected: topics.mainCount)
-        let timing = try await TopicPass.run(environment: environment, topic: topics.main, group: "bench-raw", expected: topics.mainCount) { _ in }
-        let values = timing.figures(throughStore: false) + [
-            .init("librdkafka_commands_per_second", ceiling.perSecond, unit: "/s"),
-            .init("librdkafka_waiting_seconds", ceiling.waitingSeconds, unit: "s"),
-            .init("ratio_to_librdkafka", ceiling.perSecond > 0 ? timing.perSecond / ceiling.perSecond : 0, unit: "x"),
-        ]
+        _ = try await TopicPass.run(
+            environment: environment,
+            topic: topics.warmUp,
+            group: "bench-raw-warmup",
+            expected: topics.warmUpCount
+        ) { _ in }
+        let ceiling = try await LibrdkafkaCeiling.run(
+            environment: environment,
+            topic: topics.main,
+            group: "bench-librdkafka",
+            expected: topics.mainCount
+        )
+        let timing = try await TopicPass.run(
+            environment: environment,
+            topic: topics.main,
+            group: "bench-raw",
+            expected: topics.mainCount
+        ) { _ in }
+        let values =
+            timing.figures(throughStore: false) + [
+                .init("librdkafka_commands_per_second", ceiling.perSecond, unit: "/s"),
+                .init("librdkafka_waiting_seconds", ceiling.waitingSeconds, unit: "s"),
+                .init(
+                    "ratio_to_librdkafka",
+                    ceiling.perSecond > 0 ? timing.perSecond / ceiling.perSecond : 0,
+                    unit: "x"
+                ),
+            ]
         return Result(
-            figures: BenchFigures(scenario: "raw", values: values, notes: [
-                "raw: the ceiling is a plain C librdkafka consumer (same properties, fresh group, offsets stored per 500) on the same topic, run right before",
-            ]),
-            librdkafkaPerSecond: ceiling.perSecond, perSecond: timing.perSecond)
+            figures: BenchFigures(
+                scenario: "raw",
+                values: values,
+                notes: [
+                    "raw: the ceiling is a plain C librdkafka consumer (same properties, fresh group, offsets stored per 500) on the same topic, run right before"
+                ]
+            ),
+            librdkafkaPerSecond: ceiling.perSecond,
+            perSecond: timing.perSecond
+        )
     }
 }
 

@@ -43,7 +43,11 @@ final class RuntimeRun: Sendable {
         tune(&configuration)
         self.configuration = configuration
         self.environment = environment
-        let runtime = try await PayoutWorkerRuntime(configuration: configuration, logger: environment.logger, handleSignals: false)
+        let runtime = try await PayoutWorkerRuntime(
+            configuration: configuration,
+            logger: environment.logger,
+            handleSignals: false
+        )
         try await BenchEnvironment.fundWallet(runtime.store)
         self.runtime = runtime
         watcher = try StatusWatcher(environment: environment, topic: configuration.kafka.statusTopic)
@@ -52,7 +56,11 @@ final class RuntimeRun: Sendable {
 
     /// Publishes `count` fresh payouts at once and waits for every final event.
     func measure(count: Int, timeout: Duration) async throws -> Burst {
-        let (records, references) = BenchCommands.records(count: count, topic: configuration.kafka.commandsTopic, executable: true)
+        let (records, references) = BenchCommands.records(
+            count: count,
+            topic: configuration.kafka.commandsTopic,
+            executable: true
+        )
         let cpuBefore = ProcessUsage.cpuSeconds()
         let callsBefore = environment.sandbox.sandbox.counters.requests
         let completedBefore = watcher.snapshot.completed
@@ -62,7 +70,15 @@ final class RuntimeRun: Sendable {
         let cpu = ProcessUsage.cpuSeconds() - cpuBefore
         let calls = environment.sandbox.sandbox.counters.requests - callsBefore
         let completed = watcher.snapshot.completed - completedBefore
-        return Burst(started: started, finals: finals, completed: completed, cpuSeconds: cpu, sandboxCalls: calls, references: references, otherFinals: watcher.snapshot.otherFinals)
+        return Burst(
+            started: started,
+            finals: finals,
+            completed: completed,
+            cpuSeconds: cpu,
+            sandboxCalls: calls,
+            references: references,
+            otherFinals: watcher.snapshot.otherFinals
+        )
     }
 
     func stop() async throws {

@@ -12,9 +12,18 @@ enum ScalingScenario {
         for limit in limits {
             let payouts = 8 * limit
             let result = try await LatencyBoundScenario.measure(
-                environment: environment, name: "scaling-\(limit)", inFlight: limit, payouts: payouts, warmUp: min(limit, 200))
+                environment: environment,
+                name: "scaling-\(limit)",
+                inFlight: limit,
+                payouts: payouts,
+                warmUp: min(limit, 200)
+            )
             let bound = LatencyBoundScenario.burstBound(
-                payouts: payouts, inFlight: limit, slot: LatencyBoundScenario.slotSeconds, perPayout: LatencyBoundScenario.perPayoutSeconds)
+                payouts: payouts,
+                inFlight: limit,
+                slot: LatencyBoundScenario.slotSeconds,
+                perPayout: LatencyBoundScenario.perPayoutSeconds
+            )
             values += [
                 .init("in_flight_\(limit)_payouts_per_second", result.rate, unit: "/s"),
                 .init("in_flight_\(limit)_bound_per_second", bound, unit: "/s"),
@@ -22,8 +31,12 @@ enum ScalingScenario {
                 .init("in_flight_\(limit)_cpu_ms_per_payout", result.cpuPerPayout * 1000, unit: "ms"),
             ]
         }
-        return BenchFigures(scenario: "scaling", values: values, notes: [
-            "scaling: latency-bound's sandbox (100 ms calls, 1 s processing) at each in-flight limit L, a burst of 8 x L payouts; CPU is the whole bench process (worker, broker, sandbox)",
-        ])
+        return BenchFigures(
+            scenario: "scaling",
+            values: values,
+            notes: [
+                "scaling: latency-bound's sandbox (100 ms calls, 1 s processing) at each in-flight limit L, a burst of 8 x L payouts; CPU is the whole bench process (worker, broker, sandbox)"
+            ]
+        )
     }
 }

@@ -22,7 +22,11 @@ final class StatusWatcher: Sendable {
     private let reader: Task<Void, Never>
 
     init(environment: BenchEnvironment, topic: String) throws {
-        var configuration = KafkaConsumerConfiguration(bootstrapServers: environment.cluster.bootstrapServers, groupID: "\(topic)-watcher", topics: [topic])
+        var configuration = KafkaConsumerConfiguration(
+            bootstrapServers: environment.cluster.bootstrapServers,
+            groupID: "\(topic)-watcher",
+            topics: [topic]
+        )
         configuration.statisticsInterval = nil
         configuration.properties["fetch.wait.max.ms"] = "10"
         let consumer = try KafkaConsumer(configuration: configuration, logger: environment.logger)
@@ -33,8 +37,9 @@ final class StatusWatcher: Sendable {
                 let now = ContinuousClock.now
                 let parsed = batch.compactMap { message -> (String, String)? in
                     guard let value = message.value,
-                          let object = try? JSONSerialization.jsonObject(with: Data(value)) as? [String: Any],
-                          let reference = object["reference_id"] as? String, let status = object["status"] as? String else { return nil }
+                        let object = try? JSONSerialization.jsonObject(with: Data(value)) as? [String: Any],
+                        let reference = object["reference_id"] as? String, let status = object["status"] as? String
+                    else { return nil }
                     let reason = (object["reason"] as? [String: Any])?["code"] as? String
                     return (reference, reason.map { "\(status) \($0)" } ?? status)
                 }
@@ -46,7 +51,11 @@ final class StatusWatcher: Sendable {
                             if state.acceptedAtFirstFinal == nil { state.acceptedAtFirstFinal = state.accepted }
                             if state.finals[reference] == nil {
                                 state.finals[reference] = now
-                                if status == "COMPLETED" { state.completed += 1 } else { state.otherFinals[status, default: 0] += 1 }
+                                if status == "COMPLETED" {
+                                    state.completed += 1
+                                } else {
+                                    state.otherFinals[status, default: 0] += 1
+                                }
                             }
                         default: break
                         }
@@ -61,7 +70,9 @@ final class StatusWatcher: Sendable {
     /// Waits until every reference has a final event; fails at the timeout, or as soon as
     /// `abandon` names a reason to stop waiting (the process doing the work has died).
     func waitForFinals(
-        of references: [String], timeout: Duration, abandon: () -> String? = { nil }
+        of references: [String],
+        timeout: Duration,
+        abandon: () -> String? = { nil }
     ) async throws -> [ContinuousClock.Instant] {
         let deadline = ContinuousClock.now + timeout
         while true {
@@ -71,7 +82,9 @@ final class StatusWatcher: Sendable {
                 return (times, references.count - times.count)
             }
             if missing == 0 { return times }
-            if ContinuousClock.now > deadline { throw CommandFailure("\(missing) of \(references.count) payouts had no final event after \(timeout)") }
+            if ContinuousClock.now > deadline {
+                throw CommandFailure("\(missing) of \(references.count) payouts had no final event after \(timeout)")
+            }
             try await Task.sleep(for: .milliseconds(5))
         }
     }

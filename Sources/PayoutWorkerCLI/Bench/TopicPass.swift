@@ -35,23 +35,42 @@ enum TopicPass {
     }
 
     /// The consumer every pass uses; the librdkafka ceiling hands its properties to a plain C loop.
-    static func consumerConfiguration(environment: BenchEnvironment, topic: String, group: String, batchSize: Int) -> KafkaConsumerConfiguration {
-        var configuration = KafkaConsumerConfiguration(bootstrapServers: environment.cluster.bootstrapServers, groupID: group, topics: [topic])
+    static func consumerConfiguration(
+        environment: BenchEnvironment,
+        topic: String,
+        group: String,
+        batchSize: Int
+    ) -> KafkaConsumerConfiguration {
+        var configuration = KafkaConsumerConfiguration(
+            bootstrapServers: environment.cluster.bootstrapServers,
+            groupID: group,
+            topics: [topic]
+        )
         configuration.bufferCapacity = environment.consumerBuffer ?? max(2, batchSize * 4)  // the runtime: 4 x intake_batch_size
         configuration.statisticsInterval = nil
         return configuration
     }
 
     static func run(
-        environment: BenchEnvironment, topic: String, group: String, expected: Int, batchSize: Int = 500,
+        environment: BenchEnvironment,
+        topic: String,
+        group: String,
+        expected: Int,
+        batchSize: Int = 500,
         body: ([KafkaMessage]) async throws -> Void
     ) async throws -> Timing {
-        let configuration = consumerConfiguration(environment: environment, topic: topic, group: group, batchSize: batchSize)
+        let configuration = consumerConfiguration(
+            environment: environment,
+            topic: topic,
+            group: group,
+            batchSize: batchSize
+        )
         let consumer = try KafkaConsumer(configuration: configuration, logger: environment.logger)
         var seen = 0
         var started: ContinuousClock.Instant?
         var cpuAtStart = 0.0
-        var waiting = Duration.zero, inBody = Duration.zero
+        var waiting = Duration.zero
+        var inBody = Duration.zero
         do {
             while seen < expected {
                 let asked = ContinuousClock.now
@@ -78,7 +97,13 @@ enum TopicPass {
         let cpu = ProcessUsage.cpuSeconds() - cpuAtStart
         await consumer.close()
         guard seen == expected else { throw CommandFailure("\(topic): read \(seen) records, expected \(expected)") }
-        return Timing(records: seen, seconds: elapsed.seconds, waitingSeconds: waiting.seconds, bodySeconds: inBody.seconds, cpuSeconds: cpu)
+        return Timing(
+            records: seen,
+            seconds: elapsed.seconds,
+            waitingSeconds: waiting.seconds,
+            bodySeconds: inBody.seconds,
+            cpuSeconds: cpu
+        )
     }
 }
 

@@ -19,16 +19,24 @@ final class WorkerProcesses: Sendable {
     /// each with its own admin port and log file in the environment's folder. `engine` holds
     /// `engine.*` settings, as in a configuration file.
     static func start(
-        count: Int, group: String, environment: BenchEnvironment, topics: BenchEnvironment.WorkerTopics, storeURL: String, engine: [String: Int]
+        count: Int,
+        group: String,
+        environment: BenchEnvironment,
+        topics: BenchEnvironment.WorkerTopics,
+        storeURL: String,
+        engine: [String: Int]
     ) throws -> WorkerProcesses {
         // A short session: a member joining a group that is already stable makes librdkafka's
         // mock coordinator wait the session timeout less 1 s for the others to rejoin (44 s with
         // the default 45 s). Workers that start more than its 3 s first-join window apart, as on
         // a loaded machine, would otherwise spend that long not ready.
         let configuration: [String: Any] = [
-            "kafka": ["brokers": environment.cluster.bootstrapServers, "group_id": group,
-                      "commands_topic": topics.commands, "status_topic": topics.status, "dead_letter_topic": topics.deadLetters,
-                      "consumer_properties": ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]],
+            "kafka": [
+                "brokers": environment.cluster.bootstrapServers, "group_id": group,
+                "commands_topic": topics.commands, "status_topic": topics.status,
+                "dead_letter_topic": topics.deadLetters,
+                "consumer_properties": ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"],
+            ],
             "dollr": ["base_url": environment.sandbox.baseURL.absoluteString],
             "store_url": storeURL,
             "log_level": "warning",
@@ -50,7 +58,10 @@ final class WorkerProcesses: Sendable {
             variables["PAYOUT_WORKER_ID"] = "\(group)-\(index + 1)"
             variables["PAYOUT_ADMIN_PORT"] = "\(port)"
             let pid = try ChildSpawner.spawn(
-                executable, arguments: ["run", "--config", configurationFile.path], environment: variables, logPath: log.path
+                executable,
+                arguments: ["run", "--config", configurationFile.path],
+                environment: variables,
+                logPath: log.path
             ) { status in exits.statuses.withLock { $0[index] = status } }
             pids.append(pid)
             ports.append(port)
@@ -85,9 +96,13 @@ final class WorkerProcesses: Sendable {
             while true {
                 if let reason = exitedWorker { throw CommandFailure(reason) }
                 let request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/readyz")
-                if let response = try? await client.execute(request, timeout: .seconds(2)), response.status == .ok { break }
+                if let response = try? await client.execute(request, timeout: .seconds(2)), response.status == .ok {
+                    break
+                }
                 guard ContinuousClock.now < deadline else {
-                    throw CommandFailure("worker \(index + 1) was not ready after \(timeout); its log: \(logFiles[index].path)")
+                    throw CommandFailure(
+                        "worker \(index + 1) was not ready after \(timeout); its log: \(logFiles[index].path)"
+                    )
                 }
                 try await Task.sleep(for: .milliseconds(100))
             }
@@ -123,7 +138,9 @@ final class WorkerProcesses: Sendable {
         let deadline = ContinuousClock.now + limit
         while exits.statuses.withLock({ $0.contains(nil) }) {
             if ContinuousClock.now > deadline {
-                for (index, pid) in pids.enumerated() where exits.statuses.withLock({ $0[index] == nil }) { kill(pid, SIGKILL) }
+                for (index, pid) in pids.enumerated() where exits.statuses.withLock({ $0[index] == nil }) {
+                    kill(pid, SIGKILL)
+                }
             }
             try? await Task.sleep(for: .milliseconds(20))
         }

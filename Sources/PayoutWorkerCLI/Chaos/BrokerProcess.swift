@@ -17,7 +17,9 @@ actor BrokerProcess {
         var logFile: URL
 
         init(termination: ChildTermination, logFile: URL) {
-            let lines = ((try? String(contentsOf: logFile, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+            let lines = ((try? String(contentsOf: logFile, encoding: .utf8)) ?? "").split(separator: "\n").map(
+                String.init
+            )
             self.termination = termination
             self.assertion = lines.last { $0.localizedCaseInsensitiveContains("assert") }
             self.logTail = Array(lines.suffix(Self.tailLines))
@@ -93,7 +95,14 @@ actor BrokerProcess {
         }
     }
 
-    private init(bootstrapServers: String, logFile: URL, pid: pid_t, control: FileHandle, replies: AsyncStream<String>, life: Life) {
+    private init(
+        bootstrapServers: String,
+        logFile: URL,
+        pid: pid_t,
+        control: FileHandle,
+        replies: AsyncStream<String>,
+        life: Life
+    ) {
         self.bootstrapServers = bootstrapServers
         self.logFile = logFile
         self.pid = pid
@@ -103,8 +112,13 @@ actor BrokerProcess {
     }
 
     /// Starts `executable broker --control` with these topics; returns once it serves.
-    static func start(executable: URL, topics: [(name: String, partitions: Int)], logFile: URL) async throws -> BrokerProcess {
-        var input: [Int32] = [0, 0], output: [Int32] = [0, 0]
+    static func start(
+        executable: URL,
+        topics: [(name: String, partitions: Int)],
+        logFile: URL
+    ) async throws -> BrokerProcess {
+        var input: [Int32] = [0, 0]
+        var output: [Int32] = [0, 0]
         guard pipe(&input) == 0, pipe(&output) == 0 else {
             throw ChildSpawner.SpawnFailed(description: "pipe: \(String(cString: strerror(errno)))")
         }
@@ -115,10 +129,18 @@ actor BrokerProcess {
         signal(SIGPIPE, SIG_IGN)
         let life = Life()
         // Info: the log then says when the cluster served and when it was asked to stop.
-        let arguments = ["broker", "--control", "--log-level", "info"] + topics.flatMap { ["--topic", "\($0.name):\($0.partitions)"] }
+        let arguments =
+            ["broker", "--control", "--log-level", "info"]
+            + topics.flatMap { ["--topic", "\($0.name):\($0.partitions)"] }
         let pid = try ChildSpawner.spawn(
-            executable.path, arguments: arguments, environment: ProcessInfo.processInfo.environment, logPath: logFile.path,
-            stdin: input[0], stdout: output[1], onTermination: { life.ended($0) })
+            executable.path,
+            arguments: arguments,
+            environment: ProcessInfo.processInfo.environment,
+            logPath: logFile.path,
+            stdin: input[0],
+            stdout: output[1],
+            onTermination: { life.ended($0) }
+        )
         close(input[0])
         close(output[1])
         let lines = Self.lines(from: FileHandle(fileDescriptor: output[0], closeOnDealloc: true))
@@ -127,8 +149,13 @@ actor BrokerProcess {
             throw Crashed(termination: await life.termination(), logFile: logFile)
         }
         return BrokerProcess(
-            bootstrapServers: bootstrap, logFile: logFile, pid: pid, control: FileHandle(fileDescriptor: input[1], closeOnDealloc: true),
-            replies: lines, life: life)
+            bootstrapServers: bootstrap,
+            logFile: logFile,
+            pid: pid,
+            control: FileHandle(fileDescriptor: input[1], closeOnDealloc: true),
+            replies: lines,
+            life: life
+        )
     }
 
     /// The lines the broker writes on stdout; the stream ends when the broker does. The reads
@@ -170,9 +197,13 @@ actor BrokerProcess {
     func stop() async {
         guard life.requestStop() else { return }
         kill(pid, SIGTERM)
-        let pid = self.pid, life = self.life
+        let pid = self.pid
+        let life = self.life
         await withTaskGroup(of: Bool.self) { group in
-            group.addTask { _ = await life.termination(); return true }
+            group.addTask {
+                _ = await life.termination()
+                return true
+            }
             group.addTask { (try? await Task.sleep(for: .seconds(20))) == nil }
             if await group.next() == false { kill(pid, SIGKILL) }
             group.cancelAll()

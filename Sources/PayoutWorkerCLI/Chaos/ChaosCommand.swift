@@ -13,7 +13,8 @@ import Logging
 struct ChaosCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chaos",
-        abstract: "Runs worker processes under crashes and faults, then checks that nothing was paid twice, lost or overdrawn.",
+        abstract:
+            "Runs worker processes under crashes and faults, then checks that nothing was paid twice, lost or overdrawn.",
         discussion: """
             Prints one line of figures on stdout and, on stderr, a VIOLATION line per invariant violated. Same seed, \
             same workload and fault schedule. Once the faults stop, \(StallDetector.defaultWindow.components.seconds) s \
@@ -22,7 +23,8 @@ struct ChaosCommand: AsyncParsableCommand {
             The embedded broker logs to broker.log there. Exit status: 0 when every invariant held; 1 when any was \
             violated, whether or not the broker crashed; \(brokerCrashedExitStatus) when the embedded broker crashed \
             (ended on its own while the run needed it) and no violation was found, or none could be looked for.
-            """)
+            """
+    )
 
     @Option(help: "Seed of the workload and the fault schedule.")
     var seed: UInt64 = 1
@@ -42,7 +44,10 @@ struct ChaosCommand: AsyncParsableCommand {
     @Option(help: "PostgreSQL URL of an empty database; by default a disposable PostgreSQL is started on loopback.")
     var store: String?
 
-    @Option(help: "Keep worker and broker logs, the topics' contents and any stall report in this directory (default: a temporary one, kept only when something went wrong).")
+    @Option(
+        help:
+            "Keep worker and broker logs, the topics' contents and any stall report in this directory (default: a temporary one, kept only when something went wrong)."
+    )
     var artifacts: String?
 
     @Option(name: .customLong("worker-log-level"), help: "Log level of the worker processes.")
@@ -51,12 +56,18 @@ struct ChaosCommand: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
-        guard (100...200_000).contains(commands) else { throw ValidationError("--commands must be between 100 and 200000") }
+        guard (100...200_000).contains(commands) else {
+            throw ValidationError("--commands must be between 100 and 200000")
+        }
         guard (1...16).contains(workers) else { throw ValidationError("--workers must be between 1 and 16") }
-        guard (5...3_600).contains(duration) else { throw ValidationError("--duration must be between 5 and 3600 seconds") }
+        guard (5...3_600).contains(duration) else {
+            throw ValidationError("--duration must be between 5 and 3600 seconds")
+        }
         guard settleTimeout >= 10 else { throw ValidationError("--settle-timeout must be at least 10 seconds") }
         if let store, !store.hasPrefix("postgres://"), !store.hasPrefix("postgresql://") {
-            throw ValidationError("--store must be a postgres:// or postgresql:// URL: the workers are separate processes on one store")
+            throw ValidationError(
+                "--store must be a postgres:// or postgresql:// URL: the workers are separate processes on one store"
+            )
         }
     }
 
@@ -67,16 +78,36 @@ struct ChaosCommand: AsyncParsableCommand {
         var kafkaLogger = logger
         if logging.level == .info { kafkaLogger.logLevel = .critical }
         let settings = ChaosRun.Settings(
-            seed: seed, workers: workers, duration: duration, settleTimeout: settleTimeout, keepArtifacts: artifacts != nil, started: .now)
+            seed: seed,
+            workers: workers,
+            duration: duration,
+            settleTimeout: settleTimeout,
+            keepArtifacts: artifacts != nil,
+            started: .now
+        )
         let progress = ChaosProgress(started: settings.started)
         let directory = try Self.makeDirectory(artifacts)
 
         progress.say("starting embedded Kafka, Dollr sandbox, PostgreSQL")
-        let env = try await ChaosEnvironment.start(seed: seed, commands: commands, storeURL: store, directory: directory, logger: logger)
+        let env = try await ChaosEnvironment.start(
+            seed: seed,
+            commands: commands,
+            storeURL: store,
+            directory: directory,
+            logger: logger
+        )
         let fleet = try await env.startFleet(workers: workers, logLevel: workerLogLevel, directory: directory)
-        let run: ChaosRun, ending: ChaosRun.Ending
+        let run: ChaosRun
+        let ending: ChaosRun.Ending
         do {
-            run = try ChaosRun(settings: settings, env: env, fleet: fleet, progress: progress, directory: directory, kafkaLogger: kafkaLogger)
+            run = try ChaosRun(
+                settings: settings,
+                env: env,
+                fleet: fleet,
+                progress: progress,
+                directory: directory,
+                kafkaLogger: kafkaLogger
+            )
             ending = try await run.phases()
         } catch {
             // Whatever ends the run early, no worker process outlives it.
@@ -101,14 +132,19 @@ struct ChaosCommand: AsyncParsableCommand {
     /// How many commands are answered and how many still wait: a final status for each payout,
     /// REJECTED for each invalid command with a reference_id, a dead letter for each unreadable
     /// or conflicting record. Identical duplicates are answered with their original.
-    static func answers(_ workload: CommandWorkload, _ snapshot: DownstreamObserver.Snapshot) -> (answered: Int, unanswered: Int) {
-        var answered = 0, unanswered = 0
+    static func answers(
+        _ workload: CommandWorkload,
+        _ snapshot: DownstreamObserver.Snapshot
+    ) -> (answered: Int, unanswered: Int) {
+        var answered = 0
+        var unanswered = 0
         for item in workload.items {
             let done: Bool
             switch item.kind {
             case .payout, .rejected: done = snapshot.finals[item.referenceID!] != nil
             case .duplicate: continue
-            case .garbage, .conflict: done = snapshot.deadLetterValues[String(decoding: item.record.value ?? [], as: UTF8.self)] != nil
+            case .garbage, .conflict:
+                done = snapshot.deadLetterValues[String(decoding: item.record.value ?? [], as: UTF8.self)] != nil
             }
             if done { answered += 1 } else { unanswered += 1 }
         }
@@ -125,7 +161,12 @@ struct ChaosCommand: AsyncParsableCommand {
 
     /// The remaining main slices spread over the first half of the fault phase, the delayed
     /// wave at three quarters.
-    static func publish(_ slices: ArraySlice<[KafkaProducerRecord]>, with producer: KafkaProducer, over duration: Duration, from start: ContinuousClock.Instant) async throws {
+    static func publish(
+        _ slices: ArraySlice<[KafkaProducerRecord]>,
+        with producer: KafkaProducer,
+        over duration: Duration,
+        from start: ContinuousClock.Instant
+    ) async throws {
         let main = slices.dropLast()
         for (index, slice) in main.enumerated() {
             try await Task.sleep(until: start + duration / 2 * index / main.count)
@@ -141,7 +182,9 @@ struct ChaosCommand: AsyncParsableCommand {
         let lines = ledger.executions.filter { !$0.refusals.isEmpty }.map { execution in
             #"{"reference_id":"\#(execution.referenceID)","execute_calls":\#(execution.executeCalls),"accepted":\#(execution.accepted),"refusals":[\#(execution.refusals.map { "\"\($0)\"" }.joined(separator: ","))]}"#
         }
-        try Data(lines.map { $0 + "\n" }.joined().utf8).write(to: directory.appendingPathComponent("sandbox-refused-executes.jsonl"))
+        try Data(lines.map { $0 + "\n" }.joined().utf8).write(
+            to: directory.appendingPathComponent("sandbox-refused-executes.jsonl")
+        )
     }
 
     /// Sends until every record is delivered, as an upstream service retrying its publishes
@@ -164,10 +207,12 @@ struct ChaosCommand: AsyncParsableCommand {
     }
 
     private static func makeDirectory(_ path: String?) throws -> URL {
-        let directory = path.map { URL(fileURLWithPath: $0) }
-            ?? FileManager.default.temporaryDirectory.appendingPathComponent("payout-worker-chaos-\(UUID().uuidString.prefix(8))")
+        let directory =
+            path.map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent(
+                "payout-worker-chaos-\(UUID().uuidString.prefix(8))"
+            )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         return directory
     }
 }
-

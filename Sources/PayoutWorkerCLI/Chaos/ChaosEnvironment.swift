@@ -24,20 +24,37 @@ struct ChaosEnvironment {
     let workload: CommandWorkload
     let opening: [(currency: CurrencyCode, balanceMinor: Int64)]
 
-    static func start(seed: UInt64, commands: Int, storeURL given: String?, directory: URL, logger: Logger) async throws -> ChaosEnvironment {
+    static func start(
+        seed: UInt64,
+        commands: Int,
+        storeURL given: String?,
+        directory: URL,
+        logger: Logger
+    ) async throws -> ChaosEnvironment {
         let topics = WorkerConfiguration().kafka
         // Enough partitions to stay under the embedded broker's 5 MiB per partition on long runs
         // (a command is about 350 bytes; each payout has about four status events).
         let broker = try await BrokerProcess.start(
             executable: ChaosEnvironment.executable,
-            topics: [(topics.commandsTopic, max(6, commands / 8_000)), (topics.statusTopic, max(6, commands / 2_000)), (topics.deadLetterTopic, 3)],
-            logFile: directory.appendingPathComponent("broker.log"))
+            topics: [
+                (topics.commandsTopic, max(6, commands / 8_000)), (topics.statusTopic, max(6, commands / 2_000)),
+                (topics.deadLetterTopic, 3),
+            ],
+            logFile: directory.appendingPathComponent("broker.log")
+        )
         var sandboxConfiguration = SandboxConfiguration(seed: seed)
-        sandboxConfiguration.merchant = try MerchantCredentials.fromEnvironment(ProcessInfo.processInfo.environment, defaults: .sandboxDefaults)
+        sandboxConfiguration.merchant = try MerchantCredentials.fromEnvironment(
+            ProcessInfo.processInfo.environment,
+            defaults: .sandboxDefaults
+        )
         ChaosFaults.off(&sandboxConfiguration.faults)
         let sandbox = try await SandboxServer.start(configuration: sandboxConfiguration, logger: logger)
         let storeURL: String
-        if let given { storeURL = given } else { storeURL = try await LocalPostgresServer.shared.createDatabase(prefix: "chaos") }
+        if let given {
+            storeURL = given
+        } else {
+            storeURL = try await LocalPostgresServer.shared.createDatabase(prefix: "chaos")
+        }
         let store = try await PayoutStoreFactory.open(url: storeURL, logger: logger)
         try await store.migrate()
         let probe = try await ChaosStoreProbe.connect(url: storeURL, logger: logger)
@@ -46,12 +63,25 @@ struct ChaosEnvironment {
         let workload = CommandWorkload(total: commands, topic: topics.commandsTopic, seed: seed, mix: .chaos)
         let opening = workload.walletsTooSmallForAll
         for (index, wallet) in opening.enumerated() {
-            try await store.setWallet(id: String(index + 1), currency: wallet.currency.code, balanceMinor: wallet.balanceMinor, now: StoreClock.system.now())
+            try await store.setWallet(
+                id: String(index + 1),
+                currency: wallet.currency.code,
+                balanceMinor: wallet.balanceMinor,
+                now: StoreClock.system.now()
+            )
             sandbox.sandbox.setWalletBalance(Money(minorUnits: wallet.balanceMinor, currency: wallet.currency))
         }
         return ChaosEnvironment(
-            topics: topics, broker: broker, sandbox: sandbox, storeURL: storeURL, store: store, probe: probe,
-            deadlocksAtOpening: deadlocksAtOpening, workload: workload, opening: opening)
+            topics: topics,
+            broker: broker,
+            sandbox: sandbox,
+            storeURL: storeURL,
+            store: store,
+            probe: probe,
+            deadlocksAtOpening: deadlocksAtOpening,
+            workload: workload,
+            opening: opening
+        )
     }
 
     /// `workers` `payout-worker run` processes (this same binary) on this environment, started.
@@ -65,8 +95,12 @@ struct ChaosEnvironment {
         environment["PAYOUT_ADMIN_PORT"] = "0"
         environment["PAYOUT_LOG_LEVEL"] = nil
         let fleet = WorkerFleet(
-            count: workers, executable: Self.executable,
-            arguments: ["run", "--config", configFile.path], environment: environment, logDirectory: directory)
+            count: workers,
+            executable: Self.executable,
+            arguments: ["run", "--config", configFile.path],
+            environment: environment,
+            logDirectory: directory
+        )
         for slot in 0..<workers { try await fleet.start(slot) }
         return fleet
     }

@@ -47,14 +47,27 @@ struct ChaosRun {
 
     var workload: CommandWorkload { env.workload }
 
-    init(settings: Settings, env: ChaosEnvironment, fleet: WorkerFleet, progress: ChaosProgress, directory: URL, kafkaLogger: Logger) throws {
+    init(
+        settings: Settings,
+        env: ChaosEnvironment,
+        fleet: WorkerFleet,
+        progress: ChaosProgress,
+        directory: URL,
+        kafkaLogger: Logger
+    ) throws {
         downstream = try DownstreamReaders(
-            bootstrapServers: env.broker.bootstrapServers, topics: env.topics, keepRecords: settings.keepArtifacts, logger: kafkaLogger)
+            bootstrapServers: env.broker.bootstrapServers,
+            topics: env.topics,
+            keepRecords: settings.keepArtifacts,
+            logger: kafkaLogger
+        )
         var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: env.broker.bootstrapServers)
         producerConfiguration.deliveryTimeout = .seconds(120)  // outlasts any outage of the schedule
         producer = try KafkaProducer(configuration: producerConfiguration, logger: kafkaLogger)
         schedule = ChaosSchedule(seed: settings.seed, seconds: settings.duration, workers: settings.workers)
-        (self.settings, self.env, self.fleet, self.progress, self.directory) = (settings, env, fleet, progress, directory)
+        (self.settings, self.env, self.fleet, self.progress, self.directory) = (
+            settings, env, fleet, progress, directory
+        )
     }
 
     // MARK: - Phases
@@ -76,10 +89,12 @@ struct ChaosRun {
     }
 
     private func announce() {
-        progress.say("\(workload.items.count) commands (\(workload.count(.payout)) payouts, \(workload.count(.duplicate)) duplicates, "
-            + "\(workload.count(.conflict)) conflicting, \(workload.count(.rejected) + workload.count(.garbage)) invalid), \(settings.workers) workers, "
-            + "\(settings.duration) s of faults: \(schedule.kills) kills, \(schedule.terminations) SIGTERMs, \(schedule.brokerOutages) broker outages, "
-            + "\(schedule.sandboxPauses) sandbox pauses")
+        progress.say(
+            "\(workload.items.count) commands (\(workload.count(.payout)) payouts, \(workload.count(.duplicate)) duplicates, "
+                + "\(workload.count(.conflict)) conflicting, \(workload.count(.rejected) + workload.count(.garbage)) invalid), \(settings.workers) workers, "
+                + "\(settings.duration) s of faults: \(schedule.kills) kills, \(schedule.terminations) SIGTERMs, \(schedule.brokerOutages) broker outages, "
+                + "\(schedule.sandboxPauses) sandbox pauses"
+        )
     }
 
     /// Publishes the workload while the schedule kills and restarts workers, takes the broker
@@ -91,8 +106,12 @@ struct ChaosRun {
         try await ChaosCommand.send(slices[0], with: producer)
         try await firstEvent()
         env.sandbox.sandbox.updateFaults { ChaosFaults.on(&$0) }
-        let chaosStart = ContinuousClock.now, duration = Duration.seconds(settings.duration), producer = self.producer
-        let publishing = Task { try await ChaosCommand.publish(slices.dropFirst(), with: producer, over: duration, from: chaosStart) }
+        let chaosStart = ContinuousClock.now
+        let duration = Duration.seconds(settings.duration)
+        let producer = self.producer
+        let publishing = Task {
+            try await ChaosCommand.publish(slices.dropFirst(), with: producer, over: duration, from: chaosStart)
+        }
         do {
             try await play(from: chaosStart)
             try await Task.sleep(until: chaosStart + duration)
@@ -107,7 +126,9 @@ struct ChaosRun {
         let warmUp = ContinuousClock.now + .seconds(120)
         while downstream.observer.snapshot.events == 0 {
             if let crash = env.broker.crash { throw crash }
-            guard ContinuousClock.now < warmUp else { throw RunFailure("no status event within 120 s of start: see \(directory.path)") }
+            guard ContinuousClock.now < warmUp else {
+                throw RunFailure("no status event within 120 s of start: see \(directory.path)")
+            }
             try await Task.sleep(for: .milliseconds(100))  // polling the observer's count
         }
     }
@@ -142,7 +163,12 @@ struct ChaosRun {
             let count = ChaosCommand.answers(workload, snapshot)
             if count.unanswered == 0 { return .settled }
             let now = ContinuousClock.now
-            if let stall = detector.observe(at: now, answered: count.answered, unanswered: count.unanswered, faultsEnded: true) {
+            if let stall = detector.observe(
+                at: now,
+                answered: count.answered,
+                unanswered: count.unanswered,
+                faultsEnded: true
+            ) {
                 return .stalled(await reportStall(stall))
             }
             if now >= deadline { return .timedOut }
@@ -156,14 +182,20 @@ struct ChaosRun {
     private func reportStall(_ stall: StallDetector.Stall) async -> StallReport {
         let activity: Result<ChaosStoreProbe.Activity, any Error>
         do { activity = .success(try await env.probe.activity()) } catch { activity = .failure(error) }
-        let report = StallReport(stall: stall, activity: activity, file: directory.appendingPathComponent(StallReport.fileName))
+        let report = StallReport(
+            stall: stall,
+            activity: activity,
+            file: directory.appendingPathComponent(StallReport.fileName)
+        )
         do {
             try Data(report.text.utf8).write(to: report.file)
         } catch {
             progress.say("could not write \(report.file.path): \(error)")
         }
-        progress.say("stalled: \(stall.unanswered) unanswered, none answered for \(stall.lasted.components.seconds) s; "
-            + "\(report.oldestSummary); full report: \(report.file.path)")
+        progress.say(
+            "stalled: \(stall.unanswered) unanswered, none answered for \(stall.lasted.components.seconds) s; "
+                + "\(report.oldestSummary); full report: \(report.file.path)"
+        )
         return report
     }
 
@@ -184,7 +216,13 @@ struct ChaosRun {
         let ledger = env.sandbox.sandbox.ledgerSnapshot()
         // After a crash the workers' last drain ran against a dead broker: not theirs to answer for.
         let judged = await judge(ledger: ledger, finalExits: crash == nil ? finalExits : [], stall: ending.stall)
-        let figures = await tally(try? judged.get(), ledger: ledger, deadlocks: deadlocks, stalled: ending.stall != nil, crashed: crash != nil)
+        let figures = await tally(
+            try? judged.get(),
+            ledger: ledger,
+            deadlocks: deadlocks,
+            stalled: ending.stall != nil,
+            crashed: crash != nil
+        )
         await env.shutdown()
         try downstream.writeRecords(to: directory)
         try ChaosCommand.writeRefusedExecutes(ledger, to: directory)
@@ -200,11 +238,20 @@ struct ChaosRun {
     }
 
     /// Every invariant, and the stall if there was one.
-    private func judge(ledger: SandboxLedgerSnapshot, finalExits: [Int32], stall: StallReport?) async -> Result<ChaosVerdict, any Error> {
+    private func judge(
+        ledger: SandboxLedgerSnapshot,
+        finalExits: [Int32],
+        stall: StallReport?
+    ) async -> Result<ChaosVerdict, any Error> {
         do {
             var verdict = try await ChaosVerdict.check(
-                workload: workload, downstream: downstream.observer.snapshot, ledger: ledger,
-                store: env.store, opening: env.opening, workerExits: finalExits + (await fleet.drainExits))
+                workload: workload,
+                downstream: downstream.observer.snapshot,
+                ledger: ledger,
+                store: env.store,
+                opening: env.opening,
+                workerExits: finalExits + (await fleet.drainExits)
+            )
             if let stall { verdict.violations.insert(stall.violation, at: 0) }
             return .success(verdict)
         } catch {
@@ -225,21 +272,31 @@ struct ChaosRun {
 
     /// The run's figures, and the verdict's when there is one.
     private func tally(
-        _ verdict: ChaosVerdict?, ledger: SandboxLedgerSnapshot, deadlocks: Int?, stalled: Bool, crashed: Bool
+        _ verdict: ChaosVerdict?,
+        ledger: SandboxLedgerSnapshot,
+        deadlocks: Int?,
+        stalled: Bool,
+        crashed: Bool
     ) async -> [(String, Int)] {
         let counters = env.sandbox.sandbox.counters
-        let faults = counters.rateLimited + counters.serverErrors + counters.hangs + counters.lostResponses
+        let faults =
+            counters.rateLimited + counters.serverErrors + counters.hangs + counters.lostResponses
             + ledger.executions.filter { $0.status == .failed && !$0.refusedForFunds }.count
         let payouts = workload.count(.payout)
-        var figures: [(String, Int)] = [
-            ("seed", Int(truncatingIfNeeded: settings.seed)), ("commands", workload.items.count), ("payouts", payouts),
-            ("duplicates", workload.count(.duplicate)), ("conflicts", workload.count(.conflict)),
-            ("invalid", workload.count(.rejected) + workload.count(.garbage)), ("workers", settings.workers),
-            ("kills", await fleet.kills), ("sigterms", await fleet.drainExits.count), ("broker_outages", schedule.brokerOutages),
-            ("sandbox_pauses", schedule.sandboxPauses), ("faults", faults),
-        ] + (verdict?.figures ?? [])
+        var figures: [(String, Int)] =
+            [
+                ("seed", Int(truncatingIfNeeded: settings.seed)), ("commands", workload.items.count),
+                ("payouts", payouts),
+                ("duplicates", workload.count(.duplicate)), ("conflicts", workload.count(.conflict)),
+                ("invalid", workload.count(.rejected) + workload.count(.garbage)), ("workers", settings.workers),
+                ("kills", await fleet.kills), ("sigterms", await fleet.drainExits.count),
+                ("broker_outages", schedule.brokerOutages),
+                ("sandbox_pauses", schedule.sandboxPauses), ("faults", faults),
+            ] + (verdict?.figures ?? [])
         // The store's contention and the leases that moved, per 1,000 payouts.
-        if let deadlocks { figures += [("deadlocks", deadlocks), ("deadlocks_per_1000", deadlocks * 1_000 / max(1, payouts))] }
+        if let deadlocks {
+            figures += [("deadlocks", deadlocks), ("deadlocks_per_1000", deadlocks * 1_000 / max(1, payouts))]
+        }
         figures += LeaseTally(logs: (0..<settings.workers).map(fleet.logFile)).figures(payouts: payouts)
         return figures + [
             ("stalled", stalled ? 1 : 0), ("broker_crashed", crashed ? 1 : 0),
@@ -251,11 +308,15 @@ struct ChaosRun {
     /// figures on stdout; artifacts kept when asked for or when anything went wrong.
     private func report(_ violations: [String], figures: [(String, Int)], crash: BrokerProcess.Crashed?) throws {
         if let crash {
-            Self.standardError(crash.report + "The broker cut the run short: commands left unanswered, and the holds and ledger "
-                + "differences of payouts still under way, may be its doing; every other violation is the workers'.")
+            Self.standardError(
+                crash.report + "The broker cut the run short: commands left unanswered, and the holds and ledger "
+                    + "differences of payouts still under way, may be its doing; every other violation is the workers'."
+            )
         }
         for violation in violations { Self.standardError("VIOLATION \(violation)") }
-        print("chaos " + (figures + [("violations", violations.count)]).map { "\($0.0)=\($0.1)" }.joined(separator: " "))
+        print(
+            "chaos " + (figures + [("violations", violations.count)]).map { "\($0.0)=\($0.1)" }.joined(separator: " ")
+        )
         keepOrRemoveArtifacts(clean: violations.isEmpty && crash == nil)
         let status = ChaosCommand.exitStatus(violations: violations.count, brokerCrashed: crash != nil)
         if status != 0 { throw ExitCode(status) }

@@ -49,7 +49,9 @@ struct ChaosSchedule {
                 let other = (slot + 1 + random.next(upperBound: workers - 1)) % workers
                 let stop = min(end, restart + random.next(in: 200...1500))
                 steps.append(Step(atMilliseconds: stop, action: .terminate(slot: other)))
-                steps.append(Step(atMilliseconds: min(end, stop + random.next(in: 500...3000)), action: .restart(slot: other)))
+                steps.append(
+                    Step(atMilliseconds: min(end, stop + random.next(in: 500...3000)), action: .restart(slot: other))
+                )
             }
             at += random.next(in: 2000...6000)
         }
@@ -63,6 +65,8 @@ struct ChaosSchedule {
             steps.append(Step(atMilliseconds: pause, action: .pauseSandbox))
             steps.append(Step(atMilliseconds: min(end, pause + random.next(in: 2000...6000)), action: .resumeSandbox))
         }
-        self.steps = steps.enumerated().sorted { ($0.element.atMilliseconds, $0.offset) < ($1.element.atMilliseconds, $1.offset) }.map(\.element)
+        self.steps = steps.enumerated().sorted {
+            ($0.element.atMilliseconds, $0.offset) < ($1.element.atMilliseconds, $1.offset)
+        }.map(\.element)
     }
 }

@@ -43,7 +43,10 @@ struct ChaosStoreProbe: Sendable {
 
     static func connect(url: String, logger: Logger) async throws -> ChaosStoreProbe {
         let connection = try await PostgresConnection.connect(
-            configuration: try PayoutStoreFactory.postgresConnection(url: url), id: 1, logger: logger)
+            configuration: try PayoutStoreFactory.postgresConnection(url: url),
+            id: 1,
+            logger: logger
+        )
         return ChaosStoreProbe(connection: connection, logger: logger)
     }
 
@@ -52,7 +55,8 @@ struct ChaosStoreProbe: Sendable {
     /// its count within a second of going idle, and when it exits.
     func deadlocks() async throws -> Int {
         let rows = try await connection.query(
-            "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()", logger: logger
+            "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()",
+            logger: logger
         ).collect()
         return Int(try rows.first?.decode(Int64.self) ?? 0)
     }
@@ -60,7 +64,9 @@ struct ChaosStoreProbe: Sendable {
     /// Every backend of the run's database but this one that is not idle, oldest transaction
     /// first, and the locks they hold or wait for.
     func activity() async throws -> Activity {
-        let database = try await connection.query("SELECT current_database()", logger: logger).collect().first?.decode(String.self) ?? "?"
+        let database =
+            try await connection.query("SELECT current_database()", logger: logger).collect().first?.decode(String.self)
+            ?? "?"
         return Activity(database: database, backends: try await backends(), locks: try await locks())
     }
 
@@ -69,25 +75,36 @@ struct ChaosStoreProbe: Sendable {
     }
 
     private func backends() async throws -> [Backend] {
-        try await connection.query("""
+        try await connection.query(
+            """
             SELECT pid, coalesce(state, ''), extract(epoch FROM now() - xact_start)::float8,
                    extract(epoch FROM now() - state_change)::float8, wait_event_type, wait_event,
                    pg_blocking_pids(pid), left(regexp_replace(coalesce(query, ''), '[[:space:]]+', ' ', 'g'), 200)
             FROM pg_stat_activity
             WHERE datname = current_database() AND pid <> pg_backend_pid() AND state IS DISTINCT FROM 'idle'
             ORDER BY xact_start NULLS LAST, pid
-            """, logger: logger).collect().map { row in
+            """,
+            logger: logger
+        ).collect().map { row in
             let (pid, state, transactionAge, stateAge, waitType, wait, blockedBy, query) =
                 try row.decode((Int32, String, Double?, Double?, String?, String?, [Int32], String).self)
             return Backend(
-                pid: pid, state: state, transactionAge: transactionAge, stateAge: stateAge, waitEventType: waitType,
-                waitEvent: wait, blockedBy: blockedBy, query: query)
+                pid: pid,
+                state: state,
+                transactionAge: transactionAge,
+                stateAge: stateAge,
+                waitEventType: waitType,
+                waitEvent: wait,
+                blockedBy: blockedBy,
+                query: query
+            )
         }
     }
 
     /// Each backend's own virtual transaction id lock is left out: every transaction holds one.
     private func locks() async throws -> [Lock] {
-        try await connection.query("""
+        try await connection.query(
+            """
             SELECT l.pid, l.mode, l.granted,
                    concat_ws(' ', l.locktype, l.relation::regclass::text,
                              CASE WHEN l.page IS NOT NULL THEN format('page %s tuple %s', l.page, l.tuple) END,
@@ -98,7 +115,9 @@ struct ChaosStoreProbe: Sendable {
               AND NOT (l.locktype = 'virtualxid' AND l.granted)
             ORDER BY l.pid, l.granted, l.locktype
             LIMIT 500
-            """, logger: logger).collect().map { row in
+            """,
+            logger: logger
+        ).collect().map { row in
             let (pid, mode, granted, target) = try row.decode((Int32, String, Bool, String).self)
             return Lock(pid: pid, mode: mode, granted: granted, target: target)
         }

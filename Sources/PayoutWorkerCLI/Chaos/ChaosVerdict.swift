@@ -10,15 +10,22 @@ struct ChaosVerdict {
     var violations: [String] = []
 
     static func check(
-        workload: CommandWorkload, downstream: DownstreamObserver.Snapshot, ledger: SandboxLedgerSnapshot,
-        store: any PayoutStore, opening: [(currency: CurrencyCode, balanceMinor: Int64)], workerExits: [Int32]
+        workload: CommandWorkload,
+        downstream: DownstreamObserver.Snapshot,
+        ledger: SandboxLedgerSnapshot,
+        store: any PayoutStore,
+        opening: [(currency: CurrencyCode, balanceMinor: Int64)],
+        workerExits: [Int32]
     ) async throws -> ChaosVerdict {
         var verdict = ChaosVerdict()
         let valid = workload.uniquePayouts
         let validReferences = Set(valid.compactMap(\.referenceID))
         let stored = try await Self.load(valid.compactMap(\.referenceID), from: store)
 
-        var lost: [String] = [], severalFinals: [String] = [], falseOutcome: [String] = [], openHolds: [String] = []
+        var lost: [String] = []
+        var severalFinals: [String] = []
+        var falseOutcome: [String] = []
+        var openHolds: [String] = []
         var byStatus: [String: Int] = [:]
         var unsettledDebits: [CurrencyCode: Int64] = [:]
         for item in valid {
@@ -27,7 +34,9 @@ struct ChaosVerdict {
             guard let final = finals.first else {
                 // Where it stopped tells where to look: never recorded (intake) or stuck after.
                 let payout = stored[reference]?.payout
-                lost.append("\(reference) (\(payout.map { "stored \($0.status), lease \($0.leaseOwner ?? "none")" } ?? "never recorded"))")
+                lost.append(
+                    "\(reference) (\(payout.map { "stored \($0.status), lease \($0.leaseOwner ?? "none")" } ?? "never recorded"))"
+                )
                 continue
             }
             if finals.count > 1 { severalFinals.append("\(reference): \(finals)") }
@@ -35,29 +44,49 @@ struct ChaosVerdict {
             let execution = ledger.execution(reference).flatMap { $0.accepted ? $0 : nil }
             let (payout, hold) = stored[reference] ?? (nil, nil)
             if let execution, execution.amount != item.amount {
-                falseOutcome.append("\(reference): Dollr executed \(execution.amount.map(String.init(describing:)) ?? "?") for a command of \(item.amount!)")
+                falseOutcome.append(
+                    "\(reference): Dollr executed \(execution.amount.map(String.init(describing:)) ?? "?") for a command of \(item.amount!)"
+                )
             }
             switch final {
             case "COMPLETED":
-                if execution?.status != .completed { falseOutcome.append("\(reference): COMPLETED, Dollr says \(execution?.status?.rawValue ?? "never executed")") }
+                if execution?.status != .completed {
+                    falseOutcome.append(
+                        "\(reference): COMPLETED, Dollr says \(execution?.status?.rawValue ?? "never executed")"
+                    )
+                }
             case "FAILED":
                 if execution?.status == .completed { falseOutcome.append("\(reference): FAILED, but Dollr paid it") }
                 let executedReasons: Set = [PayoutReason.Code.providerFailed.rawValue]
                 if execution != nil, !executedReasons.contains(payout?.reasonCode ?? "") {
-                    falseOutcome.append("\(reference): FAILED \(payout?.reasonCode ?? "?") before execution, but Dollr executed it")
+                    falseOutcome.append(
+                        "\(reference): FAILED \(payout?.reasonCode ?? "?") before execution, but Dollr executed it"
+                    )
                 }
             case "REQUIRES_REVIEW":
-                if let debited = execution?.debited { unsettledDebits[debited.currency, default: 0] += debited.minorUnits }
+                if let debited = execution?.debited {
+                    unsettledDebits[debited.currency, default: 0] += debited.minorUnits
+                }
             default:
                 falseOutcome.append("\(reference): a valid command ended \(final)")
             }
-            if payout?.status != final { falseOutcome.append("\(reference): published \(final), stored \(payout?.status ?? "nothing")") }
+            if payout?.status != final {
+                falseOutcome.append("\(reference): published \(final), stored \(payout?.status ?? "nothing")")
+            }
             if let hold, hold.state == .pending, final != "REQUIRES_REVIEW" { openHolds.append(reference) }
         }
         let foreign = ledger.executions.filter { $0.accepted && !validReferences.contains($0.referenceID) }
 
-        verdict.record("every valid payout has a terminal status (or waits in REQUIRES_REVIEW) on the status topic", lost, "without one")
-        verdict.record("exactly one terminal status per payout; REQUIRES_REVIEW only before it", severalFinals, "with several")
+        verdict.record(
+            "every valid payout has a terminal status (or waits in REQUIRES_REVIEW) on the status topic",
+            lost,
+            "without one"
+        )
+        verdict.record(
+            "exactly one terminal status per payout; REQUIRES_REVIEW only before it",
+            severalFinals,
+            "with several"
+        )
         verdict.record("each final status tells what Dollr did", falseOutcome, "misreported")
         verdict.record("Dollr executed nothing but valid payouts", foreign.map(\.referenceID), "foreign executions")
         verdict.record("every hold settled, or kept under REQUIRES_REVIEW", openHolds, "holds left pending")
@@ -71,38 +100,77 @@ struct ChaosVerdict {
         for (currency, opened) in opening {
             let dollr = ledger.wallet(currency)?.balance.minorUnits ?? opened
             guard let ours = storeWallets.first(where: { $0.currency == currency.code }) else {
-                walletProblems.append("\(currency.code): no wallet in the store"); continue
+                walletProblems.append("\(currency.code): no wallet in the store")
+                continue
             }
             if dollr < 0 { walletProblems.append("\(currency.code): Dollr balance \(dollr)") }
             if ours.balanceMinor < 0 || ours.availableMinor < 0 {
-                walletProblems.append("\(currency.code): ledger balance \(ours.balanceMinor), available \(ours.availableMinor)")
+                walletProblems.append(
+                    "\(currency.code): ledger balance \(ours.balanceMinor), available \(ours.availableMinor)"
+                )
             }
             let expected = dollr + unsettledDebits[currency, default: 0]
             if ours.balanceMinor != expected {
-                walletProblems.append("\(currency.code): ledger \(ours.balanceMinor) minor units, Dollr \(dollr) + \(unsettledDebits[currency, default: 0]) under review")
+                walletProblems.append(
+                    "\(currency.code): ledger \(ours.balanceMinor) minor units, Dollr \(dollr) + \(unsettledDebits[currency, default: 0]) under review"
+                )
             }
         }
-        verdict.record("no wallet below zero; the worker's ledger agrees with Dollr's", walletProblems, "wallet problems")
+        verdict.record(
+            "no wallet below zero; the worker's ledger agrees with Dollr's",
+            walletProblems,
+            "wallet problems"
+        )
 
         // Everything else upstream sent is answered: REJECTED events and dead letters.
-        let rejected = workload.items.filter { $0.kind == .rejected }.filter { downstream.finals[$0.referenceID!]?.first != "REJECTED" }
-        verdict.record("every invalid command with a reference_id answered REJECTED", rejected.map { $0.referenceID! }, "unanswered")
-        let garbage = workload.items.filter { $0.kind == .garbage }.filter { downstream.deadLetterValues[Self.text($0)] == nil }
+        let rejected = workload.items.filter { $0.kind == .rejected }.filter {
+            downstream.finals[$0.referenceID!]?.first != "REJECTED"
+        }
+        verdict.record(
+            "every invalid command with a reference_id answered REJECTED",
+            rejected.map { $0.referenceID! },
+            "unanswered"
+        )
+        let garbage = workload.items.filter { $0.kind == .garbage }.filter {
+            downstream.deadLetterValues[Self.text($0)] == nil
+        }
         verdict.record("every unreadable record dead-lettered", garbage.map(Self.text), "missing")
         let conflicts = workload.items.filter { $0.kind == .conflict }
         let conflictsMissing = conflicts.filter { downstream.deadLetterValues[Self.text($0)] != "IDEMPOTENCY_CONFLICT" }
-        verdict.record("every conflicting duplicate dead-lettered as IDEMPOTENCY_CONFLICT", conflictsMissing.map { $0.referenceID! }, "missing")
+        verdict.record(
+            "every conflicting duplicate dead-lettered as IDEMPOTENCY_CONFLICT",
+            conflictsMissing.map { $0.referenceID! },
+            "missing"
+        )
         let originalAmounts = Dictionary(valid.map { ($0.referenceID!, $0.amount!.minorUnits) }) { first, _ in first }
-        let touched = conflicts.filter { stored[$0.referenceID!]?.payout?.amountMinor != originalAmounts[$0.referenceID!] }
-        verdict.record("conflicting duplicates left their originals untouched", touched.map { $0.referenceID! }, "changed")
+        let touched = conflicts.filter {
+            stored[$0.referenceID!]?.payout?.amountMinor != originalAmounts[$0.referenceID!]
+        }
+        verdict.record(
+            "conflicting duplicates left their originals untouched",
+            touched.map { $0.referenceID! },
+            "changed"
+        )
 
         var order: [String] = []
-        if downstream.outOfOrder > 0 { order.append("\(downstream.outOfOrder) events older than one already delivered") }
+        if downstream.outOfOrder > 0 {
+            order.append("\(downstream.outOfOrder) events older than one already delivered")
+        }
         if downstream.gaps > 0 { order.append("\(downstream.gaps) payouts with a missing sequence number") }
-        if downstream.missingHeaders > 0 { order.append("\(downstream.missingHeaders) events unreadable or without their CloudEvents headers") }
-        if downstream.reviewsAfterTerminal > 0 { order.append("\(downstream.reviewsAfterTerminal) REQUIRES_REVIEW events after their payout's terminal status") }
+        if downstream.missingHeaders > 0 {
+            order.append("\(downstream.missingHeaders) events unreadable or without their CloudEvents headers")
+        }
+        if downstream.reviewsAfterTerminal > 0 {
+            order.append(
+                "\(downstream.reviewsAfterTerminal) REQUIRES_REVIEW events after their payout's terminal status"
+            )
+        }
         verdict.record("events in sequence order, none missing, CloudEvents headers on each", order, "problems")
-        verdict.record("every worker drained and exited 0 on SIGTERM", workerExits.filter { $0 != 0 }.map { "exit \($0)" }, "did not")
+        verdict.record(
+            "every worker drained and exited 0 on SIGTERM",
+            workerExits.filter { $0 != 0 }.map { "exit \($0)" },
+            "did not"
+        )
 
         let beyondDuplicates = max(0, downstream.repeated - workload.count(.duplicate))
         verdict.figures = [
@@ -119,7 +187,10 @@ struct ChaosVerdict {
             // repeat is a record the worker published twice (a relay killed between a send and its
             // bookkeeping). Per ten thousand status records, so it prints as an integer.
             ("repeats_beyond_duplicates", beyondDuplicates),
-            ("repeats_beyond_duplicates_per_10000", downstream.events == 0 ? 0 : beyondDuplicates * 10_000 / downstream.events),
+            (
+                "repeats_beyond_duplicates_per_10000",
+                downstream.events == 0 ? 0 : beyondDuplicates * 10_000 / downstream.events
+            ),
             ("reader_rereads", downstream.reread),
         ]
         return verdict
@@ -127,7 +198,9 @@ struct ChaosVerdict {
 
     mutating func record(_ invariant: String, _ offenders: [String], _ what: String) {
         guard !offenders.isEmpty else { return }
-        violations.append("\(invariant): \(offenders.count) \(what), e.g. \(offenders.prefix(3).joined(separator: "; "))")
+        violations.append(
+            "\(invariant): \(offenders.count) \(what), e.g. \(offenders.prefix(3).joined(separator: "; "))"
+        )
     }
 
     private static func text(_ item: CommandWorkload.Item) -> String {
@@ -135,12 +208,22 @@ struct ChaosVerdict {
     }
 
     /// Each payout and its hold, read 16 at a time.
-    private static func load(_ references: [String], from store: any PayoutStore) async throws -> [String: (payout: StoredPayout?, hold: StoredHold?)] {
+    private static func load(
+        _ references: [String],
+        from store: any PayoutStore
+    ) async throws -> [String: (payout: StoredPayout?, hold: StoredHold?)] {
         var loaded: [String: (payout: StoredPayout?, hold: StoredHold?)] = [:]
-        for chunk in stride(from: 0, to: references.count, by: 16).map({ Array(references[$0..<min($0 + 16, references.count)]) }) {
+        for chunk in stride(from: 0, to: references.count, by: 16).map({
+            Array(references[$0..<min($0 + 16, references.count)])
+        }) {
             try await withThrowingTaskGroup(of: (String, StoredPayout?, StoredHold?).self) { group in
                 for reference in chunk {
-                    group.addTask { (reference, try await store.payout(referenceID: reference), try await store.hold(referenceID: reference)) }
+                    group.addTask {
+                        (
+                            reference, try await store.payout(referenceID: reference),
+                            try await store.hold(referenceID: reference)
+                        )
+                    }
                 }
                 for try await (reference, payout, hold) in group { loaded[reference] = (payout, hold) }
             }

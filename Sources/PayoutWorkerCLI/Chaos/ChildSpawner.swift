@@ -16,28 +16,50 @@ enum ChildSpawner {
     /// output instead (open them close-on-exec, so that no other child inherits them); stderr
     /// still goes to `logPath`.
     static func spawn(
-        _ executable: String, arguments: [String], environment: [String: String], logPath: String,
-        stdin: Int32? = nil, stdout: Int32? = nil,
+        _ executable: String,
+        arguments: [String],
+        environment: [String: String],
+        logPath: String,
+        stdin: Int32? = nil,
+        stdout: Int32? = nil,
         onExit: @escaping @Sendable (Int32) -> Void
     ) throws -> pid_t {
         try spawn(
-            executable, arguments: arguments, environment: environment, logPath: logPath, stdin: stdin, stdout: stdout,
-            onTermination: { onExit($0.code) })
+            executable,
+            arguments: arguments,
+            environment: environment,
+            logPath: logPath,
+            stdin: stdin,
+            stdout: stdout,
+            onTermination: { onExit($0.code) }
+        )
     }
 
     /// ``spawn(_:arguments:environment:logPath:stdin:stdout:onExit:)``, telling apart an exit and
     /// a signal: a report that says "killed by SIGABRT" needs to know which it was.
     static func spawn(
-        _ executable: String, arguments: [String], environment: [String: String], logPath: String,
-        stdin: Int32? = nil, stdout: Int32? = nil,
+        _ executable: String,
+        arguments: [String],
+        environment: [String: String],
+        logPath: String,
+        stdin: Int32? = nil,
+        stdout: Int32? = nil,
         onTermination: @escaping @Sendable (ChildTermination) -> Void
     ) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        if let stdin { posix_spawn_file_actions_adddup2(&actions, stdin, 0) } else { posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) }
+        if let stdin {
+            posix_spawn_file_actions_adddup2(&actions, stdin, 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         posix_spawn_file_actions_addopen(&actions, 2, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        if let stdout { posix_spawn_file_actions_adddup2(&actions, stdout, 1) } else { posix_spawn_file_actions_adddup2(&actions, 2, 1) }
+        if let stdout {
+            posix_spawn_file_actions_adddup2(&actions, stdout, 1)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, 2, 1)
+        }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -46,7 +68,8 @@ enum ChildSpawner {
         // own trap is installed (during exec and loading, its first milliseconds) stays pending,
         // and the trap takes it as a stop (see `SignalledStop`) instead of the default action
         // ending the child with 143. Every other signal starts unblocked, at its default.
-        var stopSignals = sigset_t(), allSignals = sigset_t()
+        var stopSignals = sigset_t()
+        var allSignals = sigset_t()
         sigemptyset(&stopSignals)
         sigaddset(&stopSignals, SIGTERM)
         sigaddset(&stopSignals, SIGINT)
@@ -56,14 +79,18 @@ enum ChildSpawner {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.merging(ParentWatch.forChildren) { _, watch in watch }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        let envp =
+            environment.merging(ParentWatch.forChildren) { _, watch in watch }.map { strdup("\($0.key)=\($0.value)") }
+            + [nil]
         defer {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
         }
         var pid: pid_t = 0
         let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        guard result == 0 else { throw SpawnFailed(description: "posix_spawn \(executable): \(String(cString: strerror(result)))") }
+        guard result == 0 else {
+            throw SpawnFailed(description: "posix_spawn \(executable): \(String(cString: strerror(result)))")
+        }
         // waitpid blocks: a plain thread, never the cooperative pool.
         let child = pid
         Thread.detachNewThread {

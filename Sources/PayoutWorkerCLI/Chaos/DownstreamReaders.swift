@@ -17,7 +17,11 @@ final class DownstreamReaders: Sendable {
         // A short session: after a broker outage the group waits out the old member's session
         // before it rebalances, and the default 45 s would stall the readers that long.
         func reader(_ group: String, _ topic: String) throws -> KafkaConsumer {
-            var configuration = KafkaConsumerConfiguration(bootstrapServers: bootstrapServers, groupID: group, topics: [topic])
+            var configuration = KafkaConsumerConfiguration(
+                bootstrapServers: bootstrapServers,
+                groupID: group,
+                topics: [topic]
+            )
             configuration.properties = ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]
             return try KafkaConsumer(configuration: configuration, logger: logger)
         }
@@ -51,8 +55,12 @@ final class DownstreamReaders: Sendable {
     /// Writes `status-events.jsonl` and `dead-letter-headers.jsonl` if records were kept.
     func writeRecords(to directory: URL) throws {
         guard let kept = kept?.lines.withLock({ $0 }) else { return }
-        try Data((kept.status.joined(separator: "\n") + "\n").utf8).write(to: directory.appendingPathComponent("status-events.jsonl"))
-        try Data((kept.deadLetters.joined(separator: "\n") + "\n").utf8).write(to: directory.appendingPathComponent("dead-letter-headers.jsonl"))
+        try Data((kept.status.joined(separator: "\n") + "\n").utf8).write(
+            to: directory.appendingPathComponent("status-events.jsonl")
+        )
+        try Data((kept.deadLetters.joined(separator: "\n") + "\n").utf8).write(
+            to: directory.appendingPathComponent("dead-letter-headers.jsonl")
+        )
     }
 
     private static func line(_ message: KafkaMessage, withValue: Bool) -> String {
@@ -93,6 +101,8 @@ final class ChaosProgress: Sendable {
         }
         guard due else { return }
         let payouts = workload.uniquePayouts.filter { snapshot.finals[$0.referenceID!] != nil }.count
-        say("\(payouts)/\(workload.count(.payout)) payouts final, \(snapshot.events) events, \(snapshot.deadLetters) dead letters")
+        say(
+            "\(payouts)/\(workload.count(.payout)) payouts final, \(snapshot.events) events, \(snapshot.deadLetters) dead letters"
+        )
     }
 }

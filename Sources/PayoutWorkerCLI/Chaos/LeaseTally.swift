@@ -27,6 +27,9 @@ struct LeaseTally {
 
     /// The figures, per 1,000 payouts.
     func figures(payouts: Int) -> [(String, Int)] {
-        [("leases_lost_per_1000", lost * 1_000 / max(1, payouts)), ("leases_expired_per_1000", expired * 1_000 / max(1, payouts))]
+        [
+            ("leases_lost_per_1000", lost * 1_000 / max(1, payouts)),
+            ("leases_expired_per_1000", expired * 1_000 / max(1, payouts)),
+        ]
     }
 }

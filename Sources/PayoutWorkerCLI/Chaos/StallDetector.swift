@@ -27,7 +27,8 @@ struct StallDetector {
     }
 
     /// Takes one reading; returns the stall once `window` has passed without an answer.
-    mutating func observe(at now: ContinuousClock.Instant, answered: Int, unanswered: Int, faultsEnded: Bool) -> Stall? {
+    mutating func observe(at now: ContinuousClock.Instant, answered: Int, unanswered: Int, faultsEnded: Bool) -> Stall?
+    {
         guard faultsEnded, unanswered > 0 else {
             progress = nil
             return nil

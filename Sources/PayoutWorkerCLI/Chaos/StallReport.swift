@@ -36,16 +36,22 @@ struct StallReport {
 
     /// The whole report, for the file.
     var text: String {
-        var lines = ["stall: no command answered for \(Self.seconds(stall.lasted)) s after the faults stopped; "
-            + "\(stall.answered) answered, \(stall.unanswered) unanswered"]
+        var lines = [
+            "stall: no command answered for \(Self.seconds(stall.lasted)) s after the faults stopped; "
+                + "\(stall.answered) answered, \(stall.unanswered) unanswered"
+        ]
         switch activity {
         case .failure(let error):
             lines.append("the store's activity could not be read: \(error)")
         case .success(let activity):
-            lines.append("database \(activity.database): \(activity.backends.count) backends not idle, oldest transaction first")
+            lines.append(
+                "database \(activity.database): \(activity.backends.count) backends not idle, oldest transaction first"
+            )
             lines += activity.backends.map { "  " + Self.describe($0) + "\n      query: \($0.query)" }
             lines.append("their locks, by backend, those waited for first (\(activity.locks.count)):")
-            lines += activity.locks.map { "  pid \($0.pid) \($0.granted ? "holds" : "WAITS FOR") \($0.mode) on \($0.target)" }
+            lines += activity.locks.map {
+                "  pid \($0.pid) \($0.granted ? "holds" : "WAITS FOR") \($0.mode) on \($0.target)"
+            }
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -55,7 +61,9 @@ struct StallReport {
         if let age = backend.transactionAge { parts.append("transaction open \(String(format: "%.1f", age)) s") }
         if let age = backend.stateAge { parts.append("in this state \(String(format: "%.1f", age)) s") }
         if let type = backend.waitEventType { parts.append("waiting on \(type)/\(backend.waitEvent ?? "?")") }
-        if !backend.blockedBy.isEmpty { parts.append("blocked by \(backend.blockedBy.map(String.init).joined(separator: ","))") }
+        if !backend.blockedBy.isEmpty {
+            parts.append("blocked by \(backend.blockedBy.map(String.init).joined(separator: ","))")
+        }
         return parts.joined(separator: ", ")
     }
 

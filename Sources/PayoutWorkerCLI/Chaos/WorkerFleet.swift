@@ -51,8 +51,14 @@ actor WorkerFleet {
         slots[slot].generation += 1
         let generation = slots[slot].generation
         slots[slot].pid = try ChildSpawner.spawn(
-            executable.path, arguments: arguments, environment: environment, logPath: logFile(slot).path,
-            onExit: { [weak self] status in Task { await self?.ended(slot: slot, generation: generation, status: status) } })
+            executable.path,
+            arguments: arguments,
+            environment: environment,
+            logPath: logFile(slot).path,
+            onExit: { [weak self] status in
+                Task { await self?.ended(slot: slot, generation: generation, status: status) }
+            }
+        )
     }
 
     /// SIGKILLs the slot's worker, if running (a draining one too); returns whether one was killed.
@@ -87,7 +93,10 @@ actor WorkerFleet {
         for worker in stopping {
             let exit = await withTaskGroup(of: Int32?.self) { group in
                 group.addTask { await self.exit(of: worker.slot, generation: worker.generation) }
-                group.addTask { try? await Task.sleep(for: limit); return nil }
+                group.addTask {
+                    try? await Task.sleep(for: limit)
+                    return nil
+                }
                 let first = await group.next()!
                 // Past the limit: kill it, so that the exit the group still waits for comes.
                 if first == nil { Foundation.kill(worker.pid, SIGKILL) }

@@ -19,7 +19,8 @@ final class DemoConsole {
         let width = 30
         let filled = total == 0 ? width : answered * width / total
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-        let counts = ["COMPLETED", "FAILED", "REJECTED", "REQUIRES_REVIEW"].map { "\($0) \(byStatus[$0, default: 0])" }.joined(separator: "  ")
+        let counts = ["COMPLETED", "FAILED", "REJECTED", "REQUIRES_REVIEW"].map { "\($0) \(byStatus[$0, default: 0])" }
+            .joined(separator: "  ")
         let line = "\(bar) \(answered)/\(total) answered  \(counts)  DLQ \(snapshot.deadLetters)/\(expectedDeadLetters)"
         if isTerminal {
             write("\r\u{1B}[2K\(line)")
@@ -45,22 +46,32 @@ final class DemoConsole {
 
     func summary(_ verdict: DemoVerdict, elapsed: Duration) {
         var out = "\nOutcome by status\n"
-        for (status, count) in verdict.statusCounts.sorted(by: { $0.key < $1.key }) { out += "  \(status.padding(toLength: 18, withPad: " ", startingAt: 0)) \(count)\n" }
+        for (status, count) in verdict.statusCounts.sorted(by: { $0.key < $1.key }) {
+            out += "  \(status.padding(toLength: 18, withPad: " ", startingAt: 0)) \(count)\n"
+        }
         out += "Reasons\n"
-        for (reason, count) in verdict.reasonCounts.sorted(by: { $0.key < $1.key }) { out += "  \(reason.padding(toLength: 24, withPad: " ", startingAt: 0)) \(count)\n" }
+        for (reason, count) in verdict.reasonCounts.sorted(by: { $0.key < $1.key }) {
+            out += "  \(reason.padding(toLength: 24, withPad: " ", startingAt: 0)) \(count)\n"
+        }
         out += "Dead letters\n"
-        for (reason, count) in verdict.deadLetterReasons.sorted(by: { $0.key < $1.key }) { out += "  \(reason.padding(toLength: 24, withPad: " ", startingAt: 0)) \(count)\n" }
+        for (reason, count) in verdict.deadLetterReasons.sorted(by: { $0.key < $1.key }) {
+            out += "  \(reason.padding(toLength: 24, withPad: " ", startingAt: 0)) \(count)\n"
+        }
         out += "Wallets (declared -> after)\n"
         for wallet in verdict.wallets {
             let currency = (try? CurrencyCode(wallet.currency)) ?? .usd
             func money(_ minor: Int64) -> String { Money(minorUnits: minor, currency: currency).description }
-            out += "  \(wallet.currency)  \(money(wallet.before)) -> \(money(wallet.after))  (available \(money(wallet.available)))\n"
+            out +=
+                "  \(wallet.currency)  \(money(wallet.before)) -> \(money(wallet.after))  (available \(money(wallet.available)))\n"
         }
-        out += "Executions at Dollr: \(verdict.executions)   status events: \(verdict.events)   time: \(elapsed.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))\n"
+        out +=
+            "Executions at Dollr: \(verdict.executions)   status events: \(verdict.events)   time: \(elapsed.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))\n"
         out += "\nInvariants\n"
         for (check, holds) in verdict.checks { out += "  \(holds ? "✔" : "✘") \(check)\n" }
         for violation in verdict.violations { out += "  VIOLATION: \(violation)\n" }
-        out += verdict.violations.isEmpty ? "\nall invariants hold\n" : "\n\(verdict.violations.count) invariant(s) violated\n"
+        out +=
+            verdict.violations.isEmpty
+            ? "\nall invariants hold\n" : "\n\(verdict.violations.count) invariant(s) violated\n"
         FileHandle.standardOutput.write(Data(out.utf8))
     }
 

@@ -35,7 +35,14 @@ struct CommandWorkload {
         /// ~8% identical duplicates, one conflicting duplicate, ~2% invalid but answerable, ~2% garbage.
         static let demo = Mix(duplicates: 80, conflicts: 0, rejected: 20, garbage: 20)
         /// 10% identical duplicates (some delayed, some keyless), 1% conflicting, 1% invalid.
-        static let chaos = Mix(duplicates: 100, conflicts: 10, rejected: 5, garbage: 5, delayedDuplicates: 30, keylessDuplicates: 30)
+        static let chaos = Mix(
+            duplicates: 100,
+            conflicts: 10,
+            rejected: 5,
+            garbage: 5,
+            delayedDuplicates: 30,
+            keylessDuplicates: 30
+        )
     }
 
     var items: [Item] = []
@@ -47,17 +54,34 @@ struct CommandWorkload {
     init(total: Int, topic: String, seed: UInt64, mix: Mix = .demo) {
         var random = SeededRandom(seed: seed)
         let share = { (perMille: Int) in max(1, total * perMille / 1000) }
-        let garbage = share(mix.garbage), rejected = share(mix.rejected), duplicates = share(mix.duplicates), conflicts = share(mix.conflicts)
+        let garbage = share(mix.garbage)
+        let rejected = share(mix.rejected)
+        let duplicates = share(mix.duplicates)
+        let conflicts = share(mix.conflicts)
         let payouts = max(conflicts, total - garbage - rejected - duplicates - conflicts)
         for index in 0..<payouts {
             let usd = random.next(upperBound: 100) < 85
             let currency: CurrencyCode = usd ? .usd : .lrd
-            let minor = usd ? Int64(100 + random.next(upperBound: 19_900)) : Int64(10_000 + random.next(upperBound: 990_000))
+            let minor =
+                usd ? Int64(100 + random.next(upperBound: 19_900)) : Int64(10_000 + random.next(upperBound: 990_000))
             let amount = Money(minorUnits: minor, currency: currency)
             let reference = Self.uuid(&random)
             let phone = "2317\(String(format: "%08d", random.next(upperBound: 100_000_000)))"
-            let value = Self.command(reference: reference, amount: amount.description, currency: currency.code, phone: phone, name: "Recipient \(index)")
-            items.append(Item(kind: .payout, record: KafkaProducerRecord(topic: topic, key: reference, value: Array(value.utf8)), referenceID: reference, amount: amount))
+            let value = Self.command(
+                reference: reference,
+                amount: amount.description,
+                currency: currency.code,
+                phone: phone,
+                name: "Recipient \(index)"
+            )
+            items.append(
+                Item(
+                    kind: .payout,
+                    record: KafkaProducerRecord(topic: topic, key: reference, value: Array(value.utf8)),
+                    referenceID: reference,
+                    amount: amount
+                )
+            )
         }
         let originals = items
         for _ in 0..<duplicates {
@@ -75,7 +99,9 @@ struct CommandWorkload {
             let amount = conflict.amount!
             let changed = String(decoding: conflict.record.value!, as: UTF8.self).replacingOccurrences(
                 of: "\"amount\":\"\(amount.description)\"",
-                with: "\"amount\":\"\(Money(minorUnits: amount.minorUnits + 1, currency: amount.currency).description)\"")
+                with:
+                    "\"amount\":\"\(Money(minorUnits: amount.minorUnits + 1, currency: amount.currency).description)\""
+            )
             conflict.kind = .conflict
             conflict.record.value = Array(changed.utf8)
             conflict.wave = .delayed
@@ -83,16 +109,35 @@ struct CommandWorkload {
         }
         for _ in 0..<rejected {
             let reference = Self.uuid(&random)
-            let value = Self.command(reference: reference, amount: "12.345", currency: "USD", phone: "231770000000", name: "Bad Amount")
-            items.insert(Item(kind: .rejected, record: KafkaProducerRecord(topic: topic, key: reference, value: Array(value.utf8)), referenceID: reference),
-                         at: random.next(upperBound: items.count + 1))
+            let value = Self.command(
+                reference: reference,
+                amount: "12.345",
+                currency: "USD",
+                phone: "231770000000",
+                name: "Bad Amount"
+            )
+            items.insert(
+                Item(
+                    kind: .rejected,
+                    record: KafkaProducerRecord(topic: topic, key: reference, value: Array(value.utf8)),
+                    referenceID: reference
+                ),
+                at: random.next(upperBound: items.count + 1)
+            )
         }
         // Unanswerable records, each unique so that its dead letter can be found again.
         for index in 0..<garbage {
-            let junk = [#"{"amount":"10.00","n":\#(index)}"#, "not json at all \(index)", "[1,2,\(index)]",
-                        #"{"reference_id":"not-a-uuid-\#(index)","amount":"1.00"}"#]
-            items.insert(Item(kind: .garbage, record: KafkaProducerRecord(topic: topic, key: nil, value: Array(junk[index % junk.count].utf8))),
-                         at: random.next(upperBound: items.count + 1))
+            let junk = [
+                #"{"amount":"10.00","n":\#(index)}"#, "not json at all \(index)", "[1,2,\(index)]",
+                #"{"reference_id":"not-a-uuid-\#(index)","amount":"1.00"}"#,
+            ]
+            items.insert(
+                Item(
+                    kind: .garbage,
+                    record: KafkaProducerRecord(topic: topic, key: nil, value: Array(junk[index % junk.count].utf8))
+                ),
+                at: random.next(upperBound: items.count + 1)
+            )
         }
     }
 
@@ -105,7 +150,10 @@ struct CommandWorkload {
         bytes[6] = (bytes[6] & 0x0F) | 0x40
         bytes[8] = (bytes[8] & 0x3F) | 0x80
         let hex = bytes.map { String(format: "%02x", $0) }.joined()
-        let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
+        let parts = [
+            hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4),
+            hex.dropFirst(20),
+        ]
         return parts.joined(separator: "-")
     }
 

@@ -17,7 +17,8 @@ final class DownstreamObserver: Sendable {
         var terminalSequences: [String: Int] = [:]
         /// REQUIRES_REVIEW events that came after their payout's terminal event, by sequence.
         var reviewsAfterTerminal: Int {
-            reviewSequences.filter { reference, review in terminalSequences[reference].map { review > $0 } ?? false }.count
+            reviewSequences.filter { reference, review in terminalSequences[reference].map { review > $0 } ?? false }
+                .count
         }
         /// Sequences seen per reference_id.
         var sequences: [String: Set<Int>] = [:]
@@ -50,21 +51,24 @@ final class DownstreamObserver: Sendable {
     }
 
     static let terminalStatuses: Set = ["COMPLETED", "FAILED", "REJECTED"]
-    static let cloudEventHeaders = ["ce_specversion", "ce_id", "ce_type", "ce_source", "ce_time", "ce_subject", "content-type"]
+    static let cloudEventHeaders = [
+        "ce_specversion", "ce_id", "ce_type", "ce_source", "ce_time", "ce_subject", "content-type",
+    ]
     private let state = Mutex(Snapshot())
 
     var snapshot: Snapshot { state.withLock { $0 } }
 
     func observeStatus(_ message: KafkaMessage) {
         guard let value = message.value,
-              let body = try? JSONSerialization.jsonObject(with: Data(value)) as? [String: Any],
-              let reference = body["reference_id"] as? String, let status = body["status"] as? String,
-              let sequence = body["sequence"] as? Int
+            let body = try? JSONSerialization.jsonObject(with: Data(value)) as? [String: Any],
+            let reference = body["reference_id"] as? String, let status = body["status"] as? String,
+            let sequence = body["sequence"] as? Int
         else {
             state.withLock { $0.missingHeaders += 1 }
             return
         }
-        let headersOK = Self.cloudEventHeaders.allSatisfy { message.headers.last(named: $0) != nil }
+        let headersOK =
+            Self.cloudEventHeaders.allSatisfy { message.headers.last(named: $0) != nil }
             && message.headers.last(named: "ce_id")?.stringValue == "\(reference):\(sequence)"
         let position = "\(message.topicPartition.partition):\(message.offset)"
         state.withLock { snapshot in

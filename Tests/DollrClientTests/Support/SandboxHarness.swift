@@ -31,7 +31,8 @@ enum SandboxHarness {
             try await withShutdown(defaultClient(for: server, configuration)) { checker in
                 let account = try await checker.makeAccount()
                 let session = try await checker.createPayoutSession(
-                    CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00")))
+                    CreatePayoutSessionRequest(payoutAccountID: account.id, amount: .usd("1.00"))
+                )
                 // Warm the short-timed client (token, connection) so that its 2 s cover only the
                 // faulty call: on a loaded machine a cold call can spend them before sending anything.
                 for _ in 0..<20 {
@@ -61,7 +62,10 @@ enum SandboxHarness {
 
     /// A second client on the default 30 s timeout, for calls around a deliberately short-timed one.
     static func defaultClient(for server: SandboxServer, _ configuration: SandboxConfiguration) -> DollrClient {
-        DollrClient(configuration: DollrConfiguration(baseURL: server.baseURL, credentials: configuration.merchant), logger: quiet)
+        DollrClient(
+            configuration: DollrConfiguration(baseURL: server.baseURL, credentials: configuration.merchant),
+            logger: quiet
+        )
     }
 
     static func run(
@@ -115,7 +119,8 @@ extension DollrClient {
     func pay(_ amount: Money, referenceID: UUID = UUID()) async throws(DollrError) -> (PayoutSession, PayoutExecution) {
         let account = try await self.makeAccount()
         let session = try await self.createPayoutSession(
-            CreatePayoutSessionRequest(payoutAccountID: account.id, amount: amount))
+            CreatePayoutSessionRequest(payoutAccountID: account.id, amount: amount)
+        )
         let execution = try await self.executePayout(
             ExecutePayoutRequest(sessionID: session.id, payoutAccountID: account.id, referenceID: referenceID)
         )

@@ -26,7 +26,10 @@ struct KafkaTestEnvironment {
         await cluster.shutdown()
     }
 
-    func producer(logger: Logger? = nil, _ configure: (inout KafkaProducerConfiguration) -> Void = { _ in }) throws -> KafkaProducer {
+    func producer(
+        logger: Logger? = nil,
+        _ configure: (inout KafkaProducerConfiguration) -> Void = { _ in }
+    ) throws -> KafkaProducer {
         var configuration = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
         configuration.linger = .milliseconds(1)
         configure(&configuration)
@@ -40,13 +43,21 @@ struct KafkaTestEnvironment {
         logger: Logger? = nil,
         _ configure: (inout KafkaConsumerConfiguration) -> Void = { _ in }
     ) throws -> KafkaConsumer {
-        var configuration = KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupID: group, topics: topics)
+        var configuration = KafkaConsumerConfiguration(
+            bootstrapServers: cluster.bootstrapServers,
+            groupID: group,
+            topics: topics
+        )
         configuration.commitInterval = .milliseconds(200)
         configuration.statisticsInterval = .milliseconds(200)
         configuration.properties["session.timeout.ms"] = "6000"
         configuration.properties["heartbeat.interval.ms"] = "500"
         configure(&configuration)
-        return try KafkaConsumer(configuration: configuration, logger: logger ?? testLogger, rebalanceHandler: rebalanceHandler)
+        return try KafkaConsumer(
+            configuration: configuration,
+            logger: logger ?? testLogger,
+            rebalanceHandler: rebalanceHandler
+        )
     }
 }
 
@@ -60,8 +71,10 @@ struct TwoMembers {
 extension KafkaTestEnvironment {
     func twoMembers(topic: String, partitions: Int, loggerA: Logger? = nil) async throws -> TwoMembers {
         try await cluster.createTopic(topic, partitions: partitions)
-        let eventsA = Recorder<KafkaRebalanceEvent>(), eventsB = Recorder<KafkaRebalanceEvent>()
-        let a = try loggerA.map { try consumer(group: "g", topics: [topic], rebalanceHandler: eventsA.handler, logger: $0) }
+        let eventsA = Recorder<KafkaRebalanceEvent>()
+        let eventsB = Recorder<KafkaRebalanceEvent>()
+        let a =
+            try loggerA.map { try consumer(group: "g", topics: [topic], rebalanceHandler: eventsA.handler, logger: $0) }
             ?? consumer(group: "g", topics: [topic], rebalanceHandler: eventsA.handler)
         let b = try consumer(group: "g", topics: [topic], rebalanceHandler: eventsB.handler)
         try await withDeadline(.seconds(60), "both members assigned") {
@@ -149,8 +162,9 @@ private func librdkafkaMainThreadCPU() -> [String: Double] {
     var cpu: [String: Double] = [:]
     for thread in tasks {
         guard let stat = try? String(contentsOfFile: "/proc/self/task/\(thread)/stat", encoding: .utf8),
-              let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")"),
-              stat[stat.index(after: open)..<close] == "rdk:main" else { continue }
+            let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")"),
+            stat[stat.index(after: open)..<close] == "rdk:main"
+        else { continue }
         // After the name: state, then 10 fields, then utime and stime (fields 14 and 15 of proc(5)).
         let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
         guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { continue }

@@ -1,9 +1,10 @@
-@testable import PayoutEngine
 import DollrClient
 import Foundation
 import PropertyBased
-import Testing
 import TestSupport
+import Testing
+
+@testable import PayoutEngine
 
 /// Generated records against the decoder. The oracle is the generation: a valid record carries the
 /// command it must decode to, a broken one the rejection it must cause (``CommandMutation``).
@@ -22,39 +23,63 @@ struct CommandDecoderPropertyTests {
         }
     }
 
-    @Test("every command the decoder accepts validates against contracts/payout-command.schema.json (python3-jsonschema)")
+    @Test(
+        "every command the decoder accepts validates against contracts/payout-command.schema.json (python3-jsonschema)"
+    )
     func acceptedCommandsMeetTheContract() async throws {
         var accepted: [String] = []
-        var refusedByBoth = 0, refusedByDecoderOnly: [String] = []
+        var refusedByBoth = 0
+        var refusedByDecoderOnly: [String] = []
         var broken: [String] = []
         SeededProperty.check(CommandRecordCase.valid, count: 300, seed: 11) { record in
-            if case .success = decoder.decode(key: record.key, value: record.value) { accepted.append(String(decoding: record.value, as: UTF8.self)) }
+            if case .success = decoder.decode(key: record.key, value: record.value) {
+                accepted.append(String(decoding: record.value, as: UTF8.self))
+            }
             return nil
         }
         SeededProperty.check(CommandRecordCase.byteMutated, count: 600, seed: 12) { record in
             let value = record.value
             guard let text = String(validating: value, as: UTF8.self),
-                  (try? JSONSerialization.jsonObject(with: Data(value))) != nil else { return nil }
-            if case .success = decoder.decode(key: record.key, value: record.value) { accepted.append(text) } else { broken.append(text) }
+                (try? JSONSerialization.jsonObject(with: Data(value))) != nil
+            else { return nil }
+            if case .success = decoder.decode(key: record.key, value: record.value) {
+                accepted.append(text)
+            } else {
+                broken.append(text)
+            }
             return nil
         }
         SeededProperty.check(CommandRecordCase.invalid(parts: 1...1), count: 600, seed: 13) { record in
             let value = record.value
             guard let text = String(validating: value, as: UTF8.self),
-                  (try? JSONSerialization.jsonObject(with: Data(value))) != nil else { return nil }
-            if case .success = decoder.decode(key: record.key, value: record.value) { accepted.append(text) } else { broken.append(text) }
+                (try? JSONSerialization.jsonObject(with: Data(value))) != nil
+            else { return nil }
+            if case .success = decoder.decode(key: record.key, value: record.value) {
+                accepted.append(text)
+            } else {
+                broken.append(text)
+            }
             return nil
         }
         #expect(accepted.count >= 300)
-        for (command, problem) in zip(accepted, try await ContractValidator.problems(accepted, against: "payout-command.schema.json")) {
+        for (command, problem) in zip(
+            accepted,
+            try await ContractValidator.problems(accepted, against: "payout-command.schema.json")
+        ) {
             #expect(problem == nil, "accepted by the decoder, refused by the schema: \(command): \(problem ?? "")")
         }
         // The other way round the schema is laxer where JSON Schema cannot follow the decoder (its
         // description lists how); it still refuses most broken commands.
-        for (command, problem) in zip(broken, try await ContractValidator.problems(broken, against: "payout-command.schema.json")) {
+        for (command, problem) in zip(
+            broken,
+            try await ContractValidator.problems(broken, against: "payout-command.schema.json")
+        ) {
             if problem == nil { refusedByDecoderOnly.append(command) } else { refusedByBoth += 1 }
         }
-        #expect(refusedByBoth > refusedByDecoderOnly.count, "\(refusedByBoth) refused by both, \(refusedByDecoderOnly.count) by the decoder only")
+        #expect(
+            refusedByBoth > refusedByDecoderOnly.count,
+            "\(refusedByBoth) refused by both, \(refusedByDecoderOnly.count) by the decoder only"
+        )
     }
 
     @Test("one broken part: refused with the precise field, keeping a usable reference_id, else dead-lettered")
@@ -91,7 +116,9 @@ struct CommandDecoderPropertyTests {
             // Half raw bytes, half JSON punctuation and letters, which get further into the parser.
             let alphabet = Array(#"{}[]":,0123456789.-+eEtrufalsn\ "#.utf8) + [0x00, 0xFF, 0xC3, 0xA9]
             let raw = Bool.random(using: &rng)
-            return (0..<length).map { _ in raw ? UInt8.random(in: 0...255, using: &rng) : alphabet.randomElement(using: &rng)! }
+            return (0..<length).map { _ in
+                raw ? UInt8.random(in: 0...255, using: &rng) : alphabet.randomElement(using: &rng)!
+            }
         }
         SeededProperty.check(bytes, count: 2_000, seed: 5) { value in
             switch decoder.decode(key: nil, value: value) {
@@ -111,10 +138,12 @@ struct CommandDecoderPropertyTests {
         }
         // The decoder reads the record, then reference_id, then the rest: the first failing step decides.
         if outcomes.contains(.unidentified(field: nil)) {
-            return rejection.referenceID == nil && rejection.field == nil ? nil : "expected an unreadable record, got \(rejection)"
+            return rejection.referenceID == nil && rejection.field == nil
+                ? nil : "expected an unreadable record, got \(rejection)"
         }
         if outcomes.contains(.unidentified(field: "reference_id")) {
-            return rejection.referenceID == nil && rejection.field == "reference_id" ? nil : "expected reference_id refused, got \(rejection)"
+            return rejection.referenceID == nil && rejection.field == "reference_id"
+                ? nil : "expected reference_id refused, got \(rejection)"
         }
         guard rejection.referenceID == referenceID else { return "reference_id not kept: \(rejection)" }
         let matching = outcomes.filter { outcome in

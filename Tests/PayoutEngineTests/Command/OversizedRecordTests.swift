@@ -1,7 +1,8 @@
-@testable import PayoutEngine
 import DollrClient
 import Foundation
 import Testing
+
+@testable import PayoutEngine
 
 /// Records built to exhaust the decoder: deep, huge, wide. Each must be refused (or accepted)
 /// precisely, without crashing the process or taking more than one pass.
@@ -14,7 +15,8 @@ struct OversizedRecordTests {
     /// A valid command with `extra` inserted as the value of an unknown member, padded with
     /// blanks to exactly `size` bytes when given.
     static func command(extra: String = "null", size: Int? = nil) -> [UInt8] {
-        let body = #"{"reference_id":"\#(reference)","amount":"12.34","currency":"USD","payout_account_id":42,"x_extra":\#(extra)"#
+        let body =
+            #"{"reference_id":"\#(reference)","amount":"12.34","currency":"USD","payout_account_id":42,"x_extra":\#(extra)"#
         let padding = size.map { $0 - body.utf8.count - 1 } ?? 0
         return Array((body + String(repeating: " ", count: max(0, padding)) + "}").utf8)
     }
@@ -28,10 +30,14 @@ struct OversizedRecordTests {
 
     struct DecodedUnexpectedly: Error {}
 
-    @Test("64 KiB of nesting is dead-lettered at depth 16, with the depth named", arguments: [
-        String(repeating: "[", count: OversizedRecordTests.limit), String(repeating: #"{"a":"#, count: OversizedRecordTests.limit / 5),
-        String(repeating: "[", count: 100_000),
-    ])
+    @Test(
+        "64 KiB of nesting is dead-lettered at depth 16, with the depth named",
+        arguments: [
+            String(repeating: "[", count: OversizedRecordTests.limit),
+            String(repeating: #"{"a":"#, count: OversizedRecordTests.limit / 5),
+            String(repeating: "[", count: 100_000),
+        ]
+    )
     func deepNesting(text: String) throws {
         let value = Array(text.utf8)
         let rejection = try rejection(value)
@@ -84,14 +90,19 @@ struct OversizedRecordTests {
             members += "\"x\(index)\":0,"
             index += 1
         }
-        let value = Array(#"{\#(members)"reference_id":"\#(Self.reference)","amount":1,"currency":"LRD","payout_account_id":1}"#.utf8)
+        let value = Array(
+            #"{\#(members)"reference_id":"\#(Self.reference)","amount":1,"currency":"LRD","payout_account_id":1}"#.utf8
+        )
         #expect(value.count <= Self.limit)
         #expect(try decoder.decode(key: nil, value: value).get().amount == Money(minorUnits: 100, currency: .lrd))
     }
 
     @Test("a member named twice makes the record unreadable: neither value can be trusted")
     func duplicateMember() throws {
-        let value = Array(#"{"reference_id":"\#(Self.reference)","amount":"1.00","currency":"USD","payout_account_id":1,"amount":"9000.00"}"#.utf8)
+        let value = Array(
+            #"{"reference_id":"\#(Self.reference)","amount":"1.00","currency":"USD","payout_account_id":1,"amount":"9000.00"}"#
+                .utf8
+        )
         let rejection = try rejection(value)
         #expect(rejection.referenceID == nil)
         #expect(rejection.message.contains("duplicate member name"))

@@ -17,7 +17,8 @@ struct EngineHarness: Sendable {
     let callTimeoutMilliseconds: Int64
     var store: any PayoutStore { fixture.store }
 
-    static func sandboxConfiguration(_ adjust: (inout SandboxConfiguration) -> Void = { _ in }) -> SandboxConfiguration {
+    static func sandboxConfiguration(_ adjust: (inout SandboxConfiguration) -> Void = { _ in }) -> SandboxConfiguration
+    {
         var configuration = SandboxConfiguration(seed: 7)
         configuration.faults.pendingMs = 10
         configuration.faults.processingMs = 40
@@ -56,12 +57,19 @@ struct EngineHarness: Sendable {
         configuration.providerCallTimeoutMilliseconds = callTimeoutMilliseconds ?? self.callTimeoutMilliseconds
         let clock = clock ?? StoreClock { StoreClock.system.now() + clockOffset }
         return PayoutEngine(
-            store: store, dollr: client ?? self.client, configuration: configuration, logger: quietLogger, clock: clock,
-            observer: observer, crashHook: crashHook)
+            store: store,
+            dollr: client ?? self.client,
+            configuration: configuration,
+            logger: quietLogger,
+            clock: clock,
+            observer: observer,
+            crashHook: crashHook
+        )
     }
 
     /// Runs `engine` until every listed payout is final (or the deadline passes), then stops it.
-    func runUntilFinal(_ engine: PayoutEngine, _ references: [UUID], within limit: Duration = .seconds(60)) async throws {
+    func runUntilFinal(_ engine: PayoutEngine, _ references: [UUID], within limit: Duration = .seconds(60)) async throws
+    {
         let running = Task { await engine.run() }
         defer { running.cancel() }
         let keys = references.map { $0.uuidString.lowercased() }
@@ -118,8 +126,14 @@ struct EngineHarness: Sendable {
         do {
             try await withStore(kind) { fixture in
                 let timeout = clientConfiguration.requestTimeout.components
-                try await body(EngineHarness(server: server, client: client, fixture: fixture,
-                                             callTimeoutMilliseconds: timeout.seconds * 1000 + timeout.attoseconds / 1_000_000_000_000_000))
+                try await body(
+                    EngineHarness(
+                        server: server,
+                        client: client,
+                        fixture: fixture,
+                        callTimeoutMilliseconds: timeout.seconds * 1000 + timeout.attoseconds / 1_000_000_000_000_000
+                    )
+                )
             }
         } catch {
             try? await client.shutdown()
@@ -134,12 +148,18 @@ struct EngineHarness: Sendable {
 /// Payout command records as upstream would publish them.
 enum Commands {
     static func record(
-        _ reference: UUID = UUID(), amount: String = "10.00", currency: String = "USD",
-        account: Int? = nil, phone: String = "231771234567", name: String = "Ada Lovelace"
+        _ reference: UUID = UUID(),
+        amount: String = "10.00",
+        currency: String = "USD",
+        account: Int? = nil,
+        phone: String = "231771234567",
+        name: String = "Ada Lovelace"
     ) -> IntakeRecord {
-        let recipient = account.map { "\"payout_account_id\":\($0)" }
+        let recipient =
+            account.map { "\"payout_account_id\":\($0)" }
             ?? #""recipient":{"account_name":"\#(name)","party_id":42,"phone":"\#(phone)","provider":"MTN_MOMO_LBR","method":"MTN_MOMO_LBR","country_code":"LR"}"#
-        let json = #"{"reference_id":"\#(reference.uuidString.lowercased())","amount":"\#(amount)","currency":"\#(currency)",\#(recipient)}"#
+        let json =
+            #"{"reference_id":"\#(reference.uuidString.lowercased())","amount":"\#(amount)","currency":"\#(currency)",\#(recipient)}"#
         return IntakeRecord(key: Array(reference.uuidString.lowercased().utf8), value: Array(json.utf8))
     }
 }

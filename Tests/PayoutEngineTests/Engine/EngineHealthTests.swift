@@ -1,5 +1,6 @@
-@testable import PayoutEngine
 import Testing
+
+@testable import PayoutEngine
 
 @Suite("Engine health")
 struct EngineHealthTests {

@@ -12,12 +12,20 @@ import Testing
 struct FallbackHoldTests {
     static func existingLRDAccount(_ h: EngineHarness) async throws -> Int {
         let request = CreatePaymentAccountRequest(
-            accountName: "Ada", provider: .mtnMomoLiberia, method: .mtnMomoLiberia, partyID: 7, countryCode: "LR",
-            accountNumber: try PhoneNumber("231771234567"))
+            accountName: "Ada",
+            provider: .mtnMomoLiberia,
+            method: .mtnMomoLiberia,
+            partyID: 7,
+            countryCode: "LR",
+            accountNumber: try PhoneNumber("231771234567")
+        )
         return try await h.setUp { () async throws(DollrError) in try await h.client.createPaymentAccount(request) }.id
     }
 
-    @Test("the default LRD minimum covers Dollr's fee: posted equals debited, within the hold", arguments: StoreKind.allCases)
+    @Test(
+        "the default LRD minimum covers Dollr's fee: posted equals debited, within the hold",
+        arguments: StoreKind.allCases
+    )
     func defaultMinimumCoversTheFee(kind: StoreKind) async throws {
         try await EngineHarness.run(kind) { h in
             try await h.store.setWallet(id: "2", currency: "LRD", balanceMinor: 1_000_000, now: 0)
@@ -25,7 +33,11 @@ struct FallbackHoldTests {
             let mismatches = MismatchRecorder()
             let reference = UUID()
             let engine = h.engine(observer: mismatches)
-            #expect(try await engine.intake([Commands.record(reference, amount: "100.00", currency: "LRD", account: account)]).first?.isAccepted == true)
+            #expect(
+                try await engine.intake([
+                    Commands.record(reference, amount: "100.00", currency: "LRD", account: account)
+                ]).first?.isAccepted == true
+            )
             try await h.runUntilFinal(engine, [reference])
 
             let execution = try #require(h.sandboxExecution(reference))
@@ -39,7 +51,10 @@ struct FallbackHoldTests {
         }
     }
 
-    @Test("a minimum below Dollr's fee is caught: the debit is posted as Dollr reports it, and reported", arguments: StoreKind.allCases)
+    @Test(
+        "a minimum below Dollr's fee is caught: the debit is posted as Dollr reports it, and reported",
+        arguments: StoreKind.allCases
+    )
     func tooLowMinimumIsReported(kind: StoreKind) async throws {
         try await EngineHarness.run(kind) { h in
             try await h.store.setWallet(id: "2", currency: "LRD", balanceMinor: 1_000_000, now: 0)
@@ -49,7 +64,11 @@ struct FallbackHoldTests {
             let mismatches = MismatchRecorder()
             let reference = UUID()
             let engine = h.engine(policy: policy, observer: mismatches)
-            #expect(try await engine.intake([Commands.record(reference, amount: "100.00", currency: "LRD", account: account)]).first?.isAccepted == true)
+            #expect(
+                try await engine.intake([
+                    Commands.record(reference, amount: "100.00", currency: "LRD", account: account)
+                ]).first?.isAccepted == true
+            )
             try await h.runUntilFinal(engine, [reference])
 
             let hold = try #require(try await h.store.hold(referenceID: reference.uuidString.lowercased()))

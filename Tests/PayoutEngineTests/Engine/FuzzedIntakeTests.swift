@@ -15,7 +15,8 @@ struct FuzzedIntakeTests {
     func fuzzedBatch() async throws {
         let generator = Gen<CommandRecordCase>.frequency(
             (1, CommandRecordCase.valid),
-            (4, CommandRecordCase.invalid(parts: 1...3)))
+            (4, CommandRecordCase.invalid(parts: 1...3))
+        )
         let cases = SeededProperty.values(of: generator, count: 200, seed: 6)
         try await EngineHarness.run(.sqlite) { h in
             // Wallets that cover every generated amount, so valid payouts really execute.

@@ -5,7 +5,12 @@ import Testing
 
 @Suite("Hold sizing from Dollr's prediction")
 struct HoldSizingTests {
-    static func prediction(payer: String, platform: String, gateway: String?, fx: String?) throws -> AmountAndFeesPrediction {
+    static func prediction(
+        payer: String,
+        platform: String,
+        gateway: String?,
+        fx: String?
+    ) throws -> AmountAndFeesPrediction {
         let text = """
             {"payer_amount":"\(payer)","payer_currency":"USD","payee_amount":"100.00","payee_currency":"USD",
              "platform_fee":"\(platform)","platform_currency":"USD","fx_fee":\(fx.map { "\"\($0)\"" } ?? "null"),

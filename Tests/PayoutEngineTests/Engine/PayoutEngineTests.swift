@@ -8,7 +8,10 @@ import Testing
 
 @Suite("Payout engine against the sandbox")
 struct PayoutEngineTests {
-    @Test("a payout runs to COMPLETED: held, executed once, posted with what Dollr debited", arguments: StoreKind.allCases)
+    @Test(
+        "a payout runs to COMPLETED: held, executed once, posted with what Dollr debited",
+        arguments: StoreKind.allCases
+    )
     func happyPath(kind: StoreKind) async throws {
         try await EngineHarness.run(kind) { h in
             try await h.store.setWallet(id: "1", currency: "USD", balanceMinor: 100_000, now: 0)
@@ -30,18 +33,25 @@ struct PayoutEngineTests {
             let wallet = try #require(try await h.store.wallets().first)
             #expect(wallet.balanceMinor == 100_000 - 2_525 && wallet.heldMinor == 0)
             let last = events.last!.payload
-            #expect(last.contains(#""amount":"25.00""#) && last.contains(#""status":"COMPLETED""#) && last.contains(#""reason":null"#))
+            #expect(
+                last.contains(#""amount":"25.00""#) && last.contains(#""status":"COMPLETED""#)
+                    && last.contains(#""reason":null"#)
+            )
         }
     }
 
-    @Test("a worker whose lease ran out is fenced, even when its successor runs under the same name", arguments: StoreKind.allCases)
+    @Test(
+        "a worker whose lease ran out is fenced, even when its successor runs under the same name",
+        arguments: StoreKind.allCases
+    )
     func staleLeaseIsFencedUnderTheSameName(kind: StoreKind) async throws {
         try await EngineHarness.run(kind) { h in
             try await h.store.setWallet(id: "1", currency: "USD", balanceMinor: 100_000, now: 0)
             let reference = UUID()
             #expect(try await h.engine().intake([Commands.record(reference, amount: "5.00")]).first?.isAccepted == true)
             // The slow one: it created a session, then stalls before committing it, past its lease.
-            let stalled = Recorder<Bool>(), resume = Recorder<Bool>()
+            let stalled = Recorder<Bool>()
+            let resume = Recorder<Bool>()
             // A long lease, so that on a loaded machine the slow worker never gives the payout up
             // on its own ("lease too short for the next call") before it reaches the stall.
             let slow = h.engine(owner: "worker-1", leaseMilliseconds: 30_000) { point, phase, _ in
@@ -53,7 +63,8 @@ struct PayoutEngineTests {
             try await withDeadline(.seconds(30), "the slow worker stalled") { await stalled.wait { !$0.isEmpty } }
             // Its successor, same worker name (a restarted pod), sees the lease expired, takes the
             // payout and executes it; it still holds the lease when the slow one wakes up.
-            let executed = Recorder<Bool>(), finish = Recorder<Bool>()
+            let executed = Recorder<Bool>()
+            let finish = Recorder<Bool>()
             let successor = h.engine(owner: "worker-1", clockOffset: 40_000) { point, phase, _ in
                 guard point == .afterCall, phase == .executing, executed.elements.isEmpty else { return }
                 executed.append(true)
@@ -68,12 +79,18 @@ struct PayoutEngineTests {
             try await h.runUntilFinal(h.engine(owner: "worker-1", clockOffset: 120_000), [reference])
             // The slow worker's late commit was refused, so it never executed the payout a second time.
             let execution = try #require(h.sandboxExecution(reference))
-            #expect(execution.executeCalls == 1 && execution.duplicateExecuteCalls == 0, "refused: \(execution.refusals)")
+            #expect(
+                execution.executeCalls == 1 && execution.duplicateExecuteCalls == 0,
+                "refused: \(execution.refusals)"
+            )
             #expect(try await h.store.payout(referenceID: reference.uuidString.lowercased())?.status == "COMPLETED")
         }
     }
 
-    @Test("a payout that waited in its worker until its lease is shorter than a call renews the lease and goes on", arguments: StoreKind.allCases)
+    @Test(
+        "a payout that waited in its worker until its lease is shorter than a call renews the lease and goes on",
+        arguments: StoreKind.allCases
+    )
     func waitingPayoutRenewsItsLease(kind: StoreKind) async throws {
         try await EngineHarness.run(kind) { h in
             try await h.store.setWallet(id: "1", currency: "USD", balanceMinor: 100_000, now: 0)
@@ -84,10 +101,19 @@ struct PayoutEngineTests {
             let waited = Locked<Int64>(0)
             let clock = StoreClock { StoreClock.system.now() + waited.value }
             let leases = LeaseCounter()
-            let expiries = Recorder<Int64>(), owners = Recorder<String>()
-            let store = h.store, key = reference.uuidString.lowercased()
-            let engine = h.engine(clock: clock, leaseMilliseconds: 4_000, observer: leases, callTimeoutMilliseconds: 3_000) { point, _, _ in
-                if point == .afterCall, let leased = try await store.payout(referenceID: key), let expiry = leased.leaseExpiresAt {
+            let expiries = Recorder<Int64>()
+            let owners = Recorder<String>()
+            let store = h.store
+            let key = reference.uuidString.lowercased()
+            let engine = h.engine(
+                clock: clock,
+                leaseMilliseconds: 4_000,
+                observer: leases,
+                callTimeoutMilliseconds: 3_000
+            ) { point, _, _ in
+                if point == .afterCall, let leased = try await store.payout(referenceID: key),
+                    let expiry = leased.leaseExpiresAt
+                {
                     expiries.append(expiry)
                     owners.append(leased.leaseOwner ?? "")
                 }
@@ -101,7 +127,10 @@ struct PayoutEngineTests {
             // The calls before and after the wait ran under one claim, not a second one after the lease ran out.
             #expect(owners.elements.count >= 2 && owners.elements[0] == owners.elements[1], "\(owners.elements)")
             let first = try #require(expiries.elements.first)
-            #expect(expiries.elements.contains { $0 - first >= 1_500 }, "the lease was renewed past the wait: \(expiries.elements)")
+            #expect(
+                expiries.elements.contains { $0 - first >= 1_500 },
+                "the lease was renewed past the wait: \(expiries.elements)"
+            )
             #expect(h.sandboxExecution(reference)?.executeCalls == 1)
         }
     }
@@ -134,7 +163,10 @@ struct PayoutEngineTests {
             h.server.sandbox.merchantVerified = false
             let unverified = UUID()
             payout = try await pay(Commands.record(unverified), unverified)
-            #expect(payout.reasonCode == "MERCHANT_NOT_VERIFIED" && lastRunner.health.merchantNotVerified && lastRunner.health.isDegraded)
+            #expect(
+                payout.reasonCode == "MERCHANT_NOT_VERIFIED" && lastRunner.health.merchantNotVerified
+                    && lastRunner.health.isDegraded
+            )
             #expect(try await h.store.hold(referenceID: unverified.uuidString.lowercased())?.state == .voided)
             h.server.sandbox.merchantVerified = true
 
@@ -152,7 +184,10 @@ struct PayoutEngineTests {
             // A wrong passcode in the worker's configuration.
             var credentials = h.server.sandbox.configuration.merchant
             credentials.passcode = Secret("000000")
-            let badClient = DollrClient(configuration: DollrConfiguration(baseURL: h.server.baseURL, credentials: credentials), logger: quietLogger)
+            let badClient = DollrClient(
+                configuration: DollrConfiguration(baseURL: h.server.baseURL, credentials: credentials),
+                logger: quietLogger
+            )
             let wrongPasscode = UUID()
             let badEngine = h.engine(client: badClient)
             do {
@@ -169,15 +204,24 @@ struct PayoutEngineTests {
             // Invalid but answerable: REJECTED as event 0, and the reference_id stays free.
             let invalid = UUID()
             let rejected = try await engine.intake([Commands.record(invalid, amount: "-1")])
-            guard case .rejected(let id, let rejection)? = rejected.first else { Issue.record("expected a rejection"); return }
+            guard case .rejected(let id, let rejection)? = rejected.first else {
+                Issue.record("expected a rejection")
+                return
+            }
             #expect(id == invalid && rejection.field == "amount")
             #expect(try await h.statuses(invalid) == ["REJECTED"])
             #expect(try await h.store.payout(referenceID: invalid.uuidString.lowercased()) == nil)
-            #expect(try await engine.intake([Commands.record(invalid)]).first?.isAccepted == true, "a corrected command is accepted")
+            #expect(
+                try await engine.intake([Commands.record(invalid)]).first?.isAccepted == true,
+                "a corrected command is accepted"
+            )
         }
     }
 
-    @Test("duplicates: identical ones cause nothing new, conflicting ones leave the original alone", arguments: StoreKind.allCases)
+    @Test(
+        "duplicates: identical ones cause nothing new, conflicting ones leave the original alone",
+        arguments: StoreKind.allCases
+    )
     func duplicates(kind: StoreKind) async throws {
         try await EngineHarness.run(kind) { h in
             try await h.store.setWallet(id: "1", currency: "USD", balanceMinor: 1_000_000, now: 0)
@@ -195,9 +239,17 @@ struct PayoutEngineTests {
 
             // After completion: an identical duplicate re-emits COMPLETED; a different amount is a conflict.
             let before = try await h.store.outboxBacklog()
-            #expect(try await engine.intake([Commands.record(reference)]) == [.duplicate(referenceID: reference, latestStatus: "COMPLETED")])
+            #expect(
+                try await engine.intake([Commands.record(reference)]) == [
+                    .duplicate(referenceID: reference, latestStatus: "COMPLETED")
+                ]
+            )
             #expect(try await h.store.outboxBacklog() == before + 1)
-            #expect(try await engine.intake([Commands.record(reference, amount: "11.00")]) == [.conflict(referenceID: reference)])
+            #expect(
+                try await engine.intake([Commands.record(reference, amount: "11.00")]) == [
+                    .conflict(referenceID: reference)
+                ]
+            )
             let payout = try #require(try await h.store.payout(referenceID: reference.uuidString.lowercased()))
             #expect(payout.amountMinor == 1_000 && payout.status == "COMPLETED")
             #expect(h.sandboxExecution(reference)?.executeCalls == 1)
@@ -212,7 +264,8 @@ struct PayoutEngineTests {
             try await h.store.setWallet(id: "1", currency: "USD", balanceMinor: 10_000, now: 0)
             let references = (0..<200).map { _ in UUID() }
             let records = references.enumerated().map { Commands.record($1, amount: "\($0 % 5 + 1).00") }
-            let first = h.engine(), second = h.engine()
+            let first = h.engine()
+            let second = h.engine()
             #expect(try await first.intake(records).allSatisfy(\.isAccepted))
             // Two engines share the store, as two worker processes would.
             let other = Task { await second.run() }
@@ -224,7 +277,10 @@ struct PayoutEngineTests {
             let sandboxDebits = ledger.executions.compactMap(\.debited).reduce(0) { $0 + $1.minorUnits }
             let sandboxBalance = try #require(ledger.wallet(.usd)).balance.minorUnits
             #expect(sandboxBalance >= 0 && sandboxBalance == 10_000 - sandboxDebits)
-            #expect(ledger.executions.allSatisfy { $0.executeCalls == 1 && $0.status != .failed }, "Dollr never had to refuse for funds")
+            #expect(
+                ledger.executions.allSatisfy { $0.executeCalls == 1 && $0.status != .failed },
+                "Dollr never had to refuse for funds"
+            )
             let wallet = try #require(try await h.store.wallets().first)
             #expect(wallet.balanceMinor == sandboxBalance, "our ledger and Dollr's agree")
             #expect(wallet.heldMinor == 0 && wallet.availableMinor >= 0)
@@ -234,7 +290,10 @@ struct PayoutEngineTests {
         }
     }
 
-    @Test("a crash at any recovery point is resumed by another engine with at most one execution", arguments: StoreKind.allCases)
+    @Test(
+        "a crash at any recovery point is resumed by another engine with at most one execution",
+        arguments: StoreKind.allCases
+    )
     func crashAtEveryRecoveryPoint(kind: StoreKind) async throws {
         try await EngineHarness.run(kind) { h in
             try await h.store.setWallet(id: "1", currency: "USD", balanceMinor: 10_000_000, now: 0)
@@ -251,7 +310,10 @@ struct PayoutEngineTests {
                 let reference = UUID()
                 let hits = Mutex(0)
                 let crashing = h.engine(leaseMilliseconds: 5_000) { _, _, _ in
-                    let hit = hits.withLock { $0 += 1; return $0 }
+                    let hit = hits.withLock {
+                        $0 += 1
+                        return $0
+                    }
                     if hit == crashAt { throw SimulatedCrash() }
                 }
                 #expect(try await crashing.intake([Commands.record(reference)]).first?.isAccepted == true)
@@ -262,19 +324,34 @@ struct PayoutEngineTests {
 
                 let context = "crash at \(points.elements[crashAt - 1]) (#\(crashAt))"
                 let statuses = try await h.statuses(reference)
-                #expect(statuses.filter { ["COMPLETED", "FAILED", "REQUIRES_REVIEW"].contains($0) } == ["COMPLETED"], "\(context): \(statuses)")
+                #expect(
+                    statuses.filter { ["COMPLETED", "FAILED", "REQUIRES_REVIEW"].contains($0) } == ["COMPLETED"],
+                    "\(context): \(statuses)"
+                )
                 #expect(h.sandboxExecution(reference)?.executeCalls == 1, "\(context)")
-                #expect(try await h.store.hold(referenceID: reference.uuidString.lowercased())?.state == .posted, "\(context)")
+                #expect(
+                    try await h.store.hold(referenceID: reference.uuidString.lowercased())?.state == .posted,
+                    "\(context)"
+                )
             }
         }
     }
 
-    @Test("an execute whose response is lost is resolved by polling, not by executing again", arguments: StoreKind.allCases)
+    @Test(
+        "an execute whose response is lost is resolved by polling, not by executing again",
+        arguments: StoreKind.allCases
+    )
     func lostExecuteResponse(kind: StoreKind) async throws {
         // The response is held 2 s, past the client's 1 s: long enough that a loaded machine still
         // sends the execute within the timeout, short enough for the test.
-        try await EngineHarness.run(kind, sandbox: { $0.faults.pLostResponse = 1; $0.faults.hangMs = 2_000 },
-                                    client: { $0.requestTimeout = .seconds(1) }) { h in
+        try await EngineHarness.run(
+            kind,
+            sandbox: {
+                $0.faults.pLostResponse = 1
+                $0.faults.hangMs = 2_000
+            },
+            client: { $0.requestTimeout = .seconds(1) }
+        ) { h in
             try await h.store.setWallet(id: "1", currency: "USD", balanceMinor: 1_000_000, now: 0)
             let reference = UUID()
             let engine = h.engine()

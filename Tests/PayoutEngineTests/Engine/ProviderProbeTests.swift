@@ -9,7 +9,10 @@ import Testing
 /// is paused for the very outage it should notice ending.
 @Suite("Provider probe")
 struct ProviderProbeTests {
-    @Test("an idle engine notices Dollr failing and recovering, and never touches a payout doing so", arguments: [StoreKind.sqlite])
+    @Test(
+        "an idle engine notices Dollr failing and recovering, and never touches a payout doing so",
+        arguments: [StoreKind.sqlite]
+    )
     func idleEngineFollowsDollr(kind: StoreKind) async throws {
         try await EngineHarness.run(kind) { h in
             let engine = h.engine(probeInterval: .milliseconds(50))
@@ -21,7 +24,9 @@ struct ProviderProbeTests {
                 engine.health.providerUnavailable
             }
             sandbox.updateFaults { $0.p5xx = 0 }
-            try await eventually("Dollr seen answering again", within: .seconds(30)) { !engine.health.providerUnavailable }
+            try await eventually("Dollr seen answering again", within: .seconds(30)) {
+                !engine.health.providerUnavailable
+            }
             engine.stop()
             await running.value
             #expect(sandbox.ledgerSnapshot().executions.isEmpty, "the probe only reads")

@@ -32,7 +32,9 @@ struct ReviewTests {
         let key = reference.uuidString.lowercased()
         let running = Task { await engine.run() }
         let store = h.store
-        try await eventually("in review", within: .seconds(60)) { (try? await store.payout(referenceID: key))?.status == "REQUIRES_REVIEW" }
+        try await eventually("in review", within: .seconds(60)) {
+            (try? await store.payout(referenceID: key))?.status == "REQUIRES_REVIEW"
+        }
         engine.stop()
         await running.value
         return key
@@ -42,7 +44,10 @@ struct ReviewTests {
         try await h.store.events(referenceID: key).filter { ["COMPLETED", "FAILED", "REJECTED"].contains($0.status) }
     }
 
-    @Test("a recheck that finds Dollr's definitive answer settles the payout as RECONCILED, hold posted, audited", arguments: StoreKind.allCases)
+    @Test(
+        "a recheck that finds Dollr's definitive answer settles the payout as RECONCILED, hold posted, audited",
+        arguments: StoreKind.allCases
+    )
     func recheckSettles(kind: StoreKind) async throws {
         try await EngineHarness.run(kind, sandbox: Self.slowDollr) { h in
             let key = try await Self.payoutInReview(h, policy: Self.reviewPolicy(recheckEvery: 50))
@@ -54,7 +59,9 @@ struct ReviewTests {
             let engine = h.engine(policy: Self.reviewPolicy(recheckEvery: 50))
             let running = Task { await engine.run() }
             let store = h.store
-            try await eventually("settled", within: .seconds(60)) { (try? await store.payout(referenceID: key))?.isFinal == true }
+            try await eventually("settled", within: .seconds(60)) {
+                (try? await store.payout(referenceID: key))?.isFinal == true
+            }
             engine.stop()
             await running.value
 
@@ -65,14 +72,23 @@ struct ReviewTests {
             #expect(try await Self.terminalEvents(h, key).count == 1)
             #expect(try await h.store.hold(referenceID: key)?.state == .posted)
             let audit = try await h.store.auditRecords(referenceID: key, limit: 10)
-            #expect(audit.map(\.kind) == [.recheck] && audit.first?.providerAnswer == "COMPLETED" && audit.first?.statusAfter == "COMPLETED")
+            #expect(
+                audit.map(\.kind) == [.recheck] && audit.first?.providerAnswer == "COMPLETED"
+                    && audit.first?.statusAfter == "COMPLETED"
+            )
             #expect(try await h.store.reviewQueue().count == 0)
             #expect(try await h.store.resolutionCounts() == [.recheck: 1])
         }
     }
 
     /// The engine's refusal of a resolution, or nil if it resolved.
-    static func refusal(_ engine: PayoutEngine, _ key: String, _ status: PayoutStatus, note: String = "checked", force: Bool = false) async -> ResolutionError? {
+    static func refusal(
+        _ engine: PayoutEngine,
+        _ key: String,
+        _ status: PayoutStatus,
+        note: String = "checked",
+        force: Bool = false
+    ) async -> ResolutionError? {
         do {
             _ = try await engine.resolveReview(referenceID: key, as: status, note: note, operator: "ada", force: force)
             return nil
@@ -96,12 +112,21 @@ struct ReviewTests {
             #expect(contradiction == .contradictsDollr(referenceID: key, requested: "FAILED", dollr: "COMPLETED"))
             #expect(contradiction?.description.contains("--force") == true)
             // Someone else holds it (a recheck in progress): refused as busy.
-            let claim = try await h.store.claimForResolution(referenceID: key, owner: "other", leaseMilliseconds: 60_000, now: StoreClock.system.now())
+            let claim = try await h.store.claimForResolution(
+                referenceID: key,
+                owner: "other",
+                leaseMilliseconds: 60_000,
+                now: StoreClock.system.now()
+            )
             guard case .claimed(let claimed) = claim, claimed.leaseOwner == "other" else {
                 Issue.record("expected the payout claimed by other, got \(claim)")
                 return
             }
-            if case .busy(_, let owner)? = await Self.refusal(engine, key, .completed) { #expect(owner == "other") } else { Issue.record("expected busy") }
+            if case .busy(_, let owner)? = await Self.refusal(engine, key, .completed) {
+                #expect(owner == "other")
+            } else {
+                Issue.record("expected busy")
+            }
             try await h.store.releaseLease(referenceID: key, owner: "other")
             let unchanged = try #require(try await h.store.payout(referenceID: key))
             #expect(unchanged.status == before.status && unchanged.sequence == before.sequence)
@@ -109,32 +134,66 @@ struct ReviewTests {
             #expect(try await h.store.auditRecords(referenceID: key, limit: 10).isEmpty)
 
             // Forced: the operator's FAILED stands over Dollr's COMPLETED, and the audit says so.
-            let audit = try await engine.resolveReview(referenceID: key, as: .failed, note: "bank statement shows no debit", operator: "ada", force: true)
-            #expect(audit.forced && audit.providerAnswer == "COMPLETED" && audit.ledger == "voided" && audit.statusBefore == "REQUIRES_REVIEW")
+            let audit = try await engine.resolveReview(
+                referenceID: key,
+                as: .failed,
+                note: "bank statement shows no debit",
+                operator: "ada",
+                force: true
+            )
+            #expect(
+                audit.forced && audit.providerAnswer == "COMPLETED" && audit.ledger == "voided"
+                    && audit.statusBefore == "REQUIRES_REVIEW"
+            )
             let payout = try #require(try await h.store.payout(referenceID: key))
             #expect(payout.status == "FAILED" && payout.reasonCode == "OPERATOR_RESOLVED" && payout.isFinal)
             #expect(try await h.store.hold(referenceID: key)?.state == .voided)
             #expect(try await Self.terminalEvents(h, key).map(\.status) == ["FAILED"])
             let records = try await h.store.auditRecords(referenceID: key, limit: 10)
-            #expect(records.count == 1 && records[0].actor == "ada" && records[0].note == "bank statement shows no debit" && records[0].id > 0)
+            #expect(
+                records.count == 1 && records[0].actor == "ada" && records[0].note == "bank statement shows no debit"
+                    && records[0].id > 0
+            )
             #expect(await Self.refusal(engine, key, .completed) == .notUnderReview(referenceID: key, status: "FAILED"))
             #expect(try await h.store.resolutionCounts() == [.operator: 1])
         }
     }
 
-    @Test("two operators at the same moment, and an operator racing the recheck: the hold is settled once", arguments: StoreKind.allCases)
+    @Test(
+        "two operators at the same moment, and an operator racing the recheck: the hold is settled once",
+        arguments: StoreKind.allCases
+    )
     func racesSettleOnce(kind: StoreKind) async throws {
         try await EngineHarness.run(kind, sandbox: Self.slowDollr) { h in
             // Two operators, Dollr still PROCESSING: no contradiction, only one may win.
             let first = try await Self.payoutInReview(h)
             let engine = h.engine(policy: Self.reviewPolicy())
-            async let a = Result { try await engine.resolveReview(referenceID: first, as: .completed, note: "a", operator: "ada", force: false) }
-            async let b = Result { try await engine.resolveReview(referenceID: first, as: .failed, note: "b", operator: "bob", force: false) }
+            async let a = Result {
+                try await engine.resolveReview(
+                    referenceID: first,
+                    as: .completed,
+                    note: "a",
+                    operator: "ada",
+                    force: false
+                )
+            }
+            async let b = Result {
+                try await engine.resolveReview(
+                    referenceID: first,
+                    as: .failed,
+                    note: "b",
+                    operator: "bob",
+                    force: false
+                )
+            }
             let outcomes = await [a, b]
             #expect(outcomes.filter { (try? $0.get()) != nil }.count == 1, "one resolution wins: \(outcomes)")
             let winner = try #require(outcomes.compactMap { try? $0.get() }.first)
             #expect(try await Self.terminalEvents(h, first).map(\.status) == [winner.statusAfter])
-            #expect(try await h.store.hold(referenceID: first)?.state == (winner.statusAfter == "COMPLETED" ? .posted : .voided))
+            #expect(
+                try await h.store.hold(referenceID: first)?.state
+                    == (winner.statusAfter == "COMPLETED" ? .posted : .voided)
+            )
             #expect(try await h.store.auditRecords(referenceID: first, limit: 10).count == 1)
 
             // An operator racing a recheck that finds Dollr's COMPLETED.
@@ -143,10 +202,18 @@ struct ReviewTests {
             let racing = h.engine(policy: Self.reviewPolicy(recheckEvery: 1))
             let running = Task { await racing.run() }
             let operatorResult = await Result {
-                try await racing.resolveReview(referenceID: second, as: .completed, note: "seen in Dollr's dashboard", operator: "ada", force: false)
+                try await racing.resolveReview(
+                    referenceID: second,
+                    as: .completed,
+                    note: "seen in Dollr's dashboard",
+                    operator: "ada",
+                    force: false
+                )
             }
             let store = h.store
-            try await eventually("settled", within: .seconds(60)) { (try? await store.payout(referenceID: second))?.isFinal == true }
+            try await eventually("settled", within: .seconds(60)) {
+                (try? await store.payout(referenceID: second))?.isFinal == true
+            }
             racing.stop()
             await running.value
             #expect(try await Self.terminalEvents(h, second).map(\.status) == ["COMPLETED"])

@@ -1,6 +1,7 @@
-@testable import PayoutEngine
 import Foundation
 import Testing
+
+@testable import PayoutEngine
 
 @Suite("RFC 3339 timestamps")
 struct TimestampTests {
@@ -11,9 +12,16 @@ struct TimestampTests {
         var time = time_t(seconds)
         var parts = tm()
         gmtime_r(&time, &parts)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                      Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
-                      Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(millis))
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+            Int(parts.tm_year) + 1900,
+            Int(parts.tm_mon) + 1,
+            Int(parts.tm_mday),
+            Int(parts.tm_hour),
+            Int(parts.tm_min),
+            Int(parts.tm_sec),
+            Int(millis)
+        )
     }
 
     @Test("known instants")
@@ -28,8 +36,13 @@ struct TimestampTests {
     func agreesWithGmtime() {
         var generator = SystemRandomNumberGenerator()
         var instants: [Int64] = [-2_208_988_800_000, 13_569_465_599_999, 4_107_542_399_999, 4_107_542_400_000]
-        for _ in 0..<20_000 { instants.append(Int64.random(in: -2_208_988_800_000...13_569_465_599_999, using: &generator)) }
-        for day in stride(from: Int64(-25_567), to: 157_000, by: 17) { instants.append(day * 86_400_000 - 1); instants.append(day * 86_400_000) }
+        for _ in 0..<20_000 {
+            instants.append(Int64.random(in: -2_208_988_800_000...13_569_465_599_999, using: &generator))
+        }
+        for day in stride(from: Int64(-25_567), to: 157_000, by: 17) {
+            instants.append(day * 86_400_000 - 1)
+            instants.append(day * 86_400_000)
+        }
         for instant in instants {
             #expect(Timestamp.rfc3339(milliseconds: instant) == Self.reference(instant), "\(instant)")
         }

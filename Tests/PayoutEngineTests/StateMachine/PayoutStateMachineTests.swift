@@ -1,7 +1,8 @@
-@testable import PayoutEngine
 import DollrClient
 import Foundation
 import Testing
+
+@testable import PayoutEngine
 
 /// The state machine is pure, so every phase is exercised with every kind of outcome and the
 /// safety rules are checked on each decision, not only on the paths we thought of.
@@ -11,11 +12,24 @@ struct PayoutStateMachineTests {
     static let referenceID = UUID(uuidString: "3f2b8c1e-8d4a-4c6e-9b1a-2f7d5e6c8a90")!
 
     static func command(existingAccount: Bool = false) -> PayoutCommand {
-        let recipient: Recipient = existingAccount
+        let recipient: Recipient =
+            existingAccount
             ? .existingAccount(id: 42)
-            : .newAccount(RecipientDetails(accountName: "Ada", partyID: 7, phone: try! PhoneNumber("231771234567"),
-                                          provider: .mtnMomoLiberia, method: .mtnMomoLiberia, countryCode: "LR"))
-        return PayoutCommand(referenceID: referenceID, amount: Money(minorUnits: 10_000, currency: .usd), recipient: recipient)
+            : .newAccount(
+                RecipientDetails(
+                    accountName: "Ada",
+                    partyID: 7,
+                    phone: try! PhoneNumber("231771234567"),
+                    provider: .mtnMomoLiberia,
+                    method: .mtnMomoLiberia,
+                    countryCode: "LR"
+                )
+            )
+        return PayoutCommand(
+            referenceID: referenceID,
+            amount: Money(minorUnits: 10_000, currency: .usd),
+            recipient: recipient
+        )
     }
 
     /// A state in each phase, built by walking the happy path.
@@ -36,7 +50,12 @@ struct PayoutStateMachineTests {
             state = machine.apply(.polled(execution(.completed)), to: state, now: 2_000).state
         }
         if phase == .underReview {
-            state = machine.apply(.polled(execution(.processing)), to: state, now: state.pollingSince! + EnginePolicy().pollBudgetMilliseconds).state
+            state =
+                machine.apply(
+                    .polled(execution(.processing)),
+                    to: state,
+                    now: state.pollingSince! + EnginePolicy().pollBudgetMilliseconds
+                ).state
         }
         #expect(state.phase == phase)
         return state
@@ -49,7 +68,8 @@ struct PayoutStateMachineTests {
     static let errors: [DollrError] = [
         .unauthorized, .forbidden(detail: "unverified"), .validation([]), .duplicateReference, .sessionExpired,
         .passcodeRejected, .notFound, .rateLimited(retryAfter: .seconds(3)), .server(status: 503),
-        .outcomeUnknown(.timeout), .connectionFailed("refused"), .invalidResponse("bad"), .unexpectedStatus(418), .cancelled,
+        .outcomeUnknown(.timeout), .connectionFailed("refused"), .invalidResponse("bad"), .unexpectedStatus(418),
+        .cancelled,
     ]
 
     static var outcomes: [ActionOutcome] {
@@ -58,14 +78,19 @@ struct PayoutStateMachineTests {
             .holdRefusedInsufficient(availableMinor: 50), .holdRefusedWalletUnknown, .accountCreated(id: 9),
             .sessionCreated(id: "s2", walletID: "1"), .markedExecuting,
         ]
-        for status in [ExecutionStatus.pending, .processing, .completed, .failed, ExecutionStatus(rawValue: "ON_HOLD")] {
+        for status in [ExecutionStatus.pending, .processing, .completed, .failed, ExecutionStatus(rawValue: "ON_HOLD")]
+        {
             all.append(.executed(execution(status)))
             all.append(.polled(execution(status)))
         }
-        all += errors.map(ActionOutcome.failed) + errors.map(ActionOutcome.executeFailed) + errors.map(ActionOutcome.feePredictionFailed)
+        all +=
+            errors.map(ActionOutcome.failed) + errors.map(ActionOutcome.executeFailed)
+            + errors.map(ActionOutcome.feePredictionFailed)
         all += [
-            .resolvedByOperator(.completed, dollrAnswer: nil), .resolvedByOperator(.completed, dollrAnswer: execution(.completed)),
-            .resolvedByOperator(.failed, dollrAnswer: nil), .resolvedByOperator(.failed, dollrAnswer: execution(.completed)),
+            .resolvedByOperator(.completed, dollrAnswer: nil),
+            .resolvedByOperator(.completed, dollrAnswer: execution(.completed)),
+            .resolvedByOperator(.failed, dollrAnswer: nil),
+            .resolvedByOperator(.failed, dollrAnswer: execution(.completed)),
         ]
         return all
     }
@@ -84,26 +109,38 @@ struct PayoutStateMachineTests {
                     if case .execute? = decision.followUp {
                         #expect(current.phase == .sessionReady && next.phase == .executing, "\(context)")
                     }
-                    if case .execute = Self.machine.action(for: next) { Issue.record("execute decided from state alone: \(context)") }
+                    if case .execute = Self.machine.action(for: next) {
+                        Issue.record("execute decided from state alone: \(context)")
+                    }
                     // Once an execute may have landed, only Dollr's own answer releases the hold.
                     if [.executing, .polling, .underReview].contains(current.phase), decision.ledger == .void {
                         let definitive: Bool
                         switch outcome {
                         case .polled(let e), .executed(let e): definitive = e.status == .failed
-                        case .resolvedByOperator(let status, _): definitive = status == .failed && current.phase == .underReview
+                        case .resolvedByOperator(let status, _):
+                            definitive = status == .failed && current.phase == .underReview
                         case .executeFailed(let error):
-                            definitive = [.passcodeRejected, .validation([]), .forbidden(detail: "unverified"), .sessionExpired, .notFound].contains(error)
+                            definitive = [
+                                .passcodeRejected, .validation([]), .forbidden(detail: "unverified"), .sessionExpired,
+                                .notFound,
+                            ].contains(error)
                         default: definitive = false
                         }
                         #expect(definitive, "hold voided without a definitive answer: \(context)")
                     }
                     // After an unknown outcome the next step is a poll, not a new session or execute.
                     if current.phase == .executing, case .executeFailed(let error) = outcome,
-                       [.outcomeUnknown(.timeout), .duplicateReference, .server(status: 503), .invalidResponse("bad")].contains(error) {
+                        [.outcomeUnknown(.timeout), .duplicateReference, .server(status: 503), .invalidResponse("bad")]
+                            .contains(error)
+                    {
                         #expect(next.phase == .polling, "\(context)")
                     }
-                    if decision.ledger != .none, case .post = decision.ledger { #expect(next.status == .completed, "\(context)") }
-                    if next.status == .requiresReview { #expect(decision.ledger == .none, "review keeps the hold: \(context)") }
+                    if decision.ledger != .none, case .post = decision.ledger {
+                        #expect(next.status == .completed, "\(context)")
+                    }
+                    if next.status == .requiresReview {
+                        #expect(decision.ledger == .none, "review keeps the hold: \(context)")
+                    }
                     // Final statuses and the `done` schedule go together, always with an event.
                     #expect((decision.schedule == .done) == (next.phase == .finished), "\(context)")
                     if decision.schedule == .done && current.phase != .finished {
@@ -131,19 +168,32 @@ struct PayoutStateMachineTests {
     @Test("the happy path holds amount plus fee, executes once, and posts what Dollr debited")
     func happyPath() {
         var state = PayoutState(command: Self.command(), now: 0)
-        guard case .predictFee(let query?) = Self.machine.action(for: state) else { Issue.record("expected a fee query"); return }
+        guard case .predictFee(let query?) = Self.machine.action(for: state) else {
+            Issue.record("expected a fee query")
+            return
+        }
         #expect(query.baseAmount == Money(minorUnits: 10_000, currency: .usd))
-        var decision = Self.machine.apply(.feePredicted(payerAmount: Money(minorUnits: 10_100, currency: .usd)), to: state, now: 0)
+        var decision = Self.machine.apply(
+            .feePredicted(payerAmount: Money(minorUnits: 10_100, currency: .usd)),
+            to: state,
+            now: 0
+        )
         #expect(decision.ledger == .hold(currency: "USD", amountMinor: 10_100))
         state = decision.state
-        guard case .createAccount(let account) = Self.machine.action(for: state) else { Issue.record("expected account creation"); return }
+        guard case .createAccount(let account) = Self.machine.action(for: state) else {
+            Issue.record("expected account creation")
+            return
+        }
         #expect(account.accountNumber?.revealed == "231771234567")
         state = Self.machine.apply(.accountCreated(id: 42), to: state, now: 0).state
         #expect(state.command.recipient?.phone == nil, "the phone is dropped once Dollr holds it")
         state = Self.machine.apply(.sessionCreated(id: "s1", walletID: "1"), to: state, now: 0).state
         #expect(Self.machine.action(for: state) == .markExecuting)
         decision = Self.machine.apply(.markedExecuting, to: state, now: 0)
-        #expect(decision.followUp == .execute(ExecutePayoutRequest(sessionID: "s1", payoutAccountID: 42, referenceID: Self.referenceID)))
+        #expect(
+            decision.followUp
+                == .execute(ExecutePayoutRequest(sessionID: "s1", payoutAccountID: 42, referenceID: Self.referenceID))
+        )
         state = decision.state
         decision = Self.machine.apply(.executed(Self.execution(.pending)), to: state, now: 0)
         #expect(decision.emitsEvent && decision.state.status == .pending)
@@ -155,8 +205,15 @@ struct PayoutStateMachineTests {
         state = decision.state
         decision = Self.machine.apply(.polled(Self.execution(.processing)), to: state, now: 5_000)
         #expect(!decision.emitsEvent, "no event without a status change")
-        decision = Self.machine.apply(.polled(Self.execution(.completed, payer: 10_090)), to: decision.state, now: 9_000)
-        #expect(decision.state.status == .completed && decision.ledger == .post(debitedMinor: 10_090) && decision.schedule == .done)
+        decision = Self.machine.apply(
+            .polled(Self.execution(.completed, payer: 10_090)),
+            to: decision.state,
+            now: 9_000
+        )
+        #expect(
+            decision.state.status == .completed && decision.ledger == .post(debitedMinor: 10_090)
+                && decision.schedule == .done
+        )
     }
 
     @Test("without a fee prediction the hold uses the fallback fee, rounded up, with a minimum per currency")
@@ -166,7 +223,11 @@ struct PayoutStateMachineTests {
         #expect(Self.machine.fallbackFee(for: 100, in: .usd) == 100, "USD minimum")
         #expect(Self.machine.fallbackFee(for: 100, in: .lrd) == 20_000, "LRD has its own minimum")
         #expect(Self.machine.fallbackFee(for: 1_000_000, in: .lrd) == 30_000, "a share above the minimum wins")
-        let decision = Self.machine.apply(.feePredicted(payerAmount: nil), to: PayoutState(command: Self.command(), now: 0), now: 0)
+        let decision = Self.machine.apply(
+            .feePredicted(payerAmount: nil),
+            to: PayoutState(command: Self.command(), now: 0),
+            now: 0
+        )
         #expect(decision.ledger == .hold(currency: "USD", amountMinor: 10_300))
     }
 
@@ -175,9 +236,15 @@ struct PayoutStateMachineTests {
         var state = PayoutState(command: Self.command(), now: 0)
         for attempt in 1...Self.machine.policy.maximumPredictionRetries {
             let decision = Self.machine.apply(.feePredictionFailed(.server(status: 503)), to: state, now: 0)
-            #expect(decision.state.phase == .accepted && decision.ledger == .none, "attempt \(attempt) waits and asks again")
+            #expect(
+                decision.state.phase == .accepted && decision.ledger == .none,
+                "attempt \(attempt) waits and asks again"
+            )
             #expect(decision.alert == .providerUnavailable)
-            guard case .after = decision.schedule else { Issue.record("attempt \(attempt) is not rescheduled"); return }
+            guard case .after = decision.schedule else {
+                Issue.record("attempt \(attempt) is not rescheduled")
+                return
+            }
             state = decision.state
         }
         let fallback = Self.machine.apply(.feePredictionFailed(.server(status: 503)), to: state, now: 0)
@@ -187,13 +254,20 @@ struct PayoutStateMachineTests {
     @Test("a prediction Dollr refuses outright uses the fallback fee at once")
     func predictionRefused() {
         let decision = Self.machine.apply(
-            .feePredictionFailed(.validation([])), to: PayoutState(command: Self.command(), now: 0), now: 0)
+            .feePredictionFailed(.validation([])),
+            to: PayoutState(command: Self.command(), now: 0),
+            now: 0
+        )
         #expect(decision.state.phase == .reserved && decision.ledger == .hold(currency: "USD", amountMinor: 10_300))
     }
 
     @Test("an insufficient wallet fails the payout before anything reaches Dollr")
     func insufficientFunds() {
-        let decision = Self.machine.apply(.holdRefusedInsufficient(availableMinor: 50), to: PayoutState(command: Self.command(), now: 0), now: 0)
+        let decision = Self.machine.apply(
+            .holdRefusedInsufficient(availableMinor: 50),
+            to: PayoutState(command: Self.command(), now: 0),
+            now: 0
+        )
         #expect(decision.state.status == .failed && decision.state.reason?.code == .insufficientFunds)
         #expect(decision.ledger == .none && decision.schedule == .done)
     }
@@ -216,7 +290,10 @@ struct PayoutStateMachineTests {
         let grace = EnginePolicy().notFoundGraceMilliseconds
         let early = Self.machine.apply(.failed(.notFound), to: executing, now: sentAt + grace - 1)
         #expect(early.state.phase == .executing && !early.emitsEvent, "within the grace period: poll again")
-        guard case .after = early.schedule else { Issue.record("expected a later poll"); return }
+        guard case .after = early.schedule else {
+            Issue.record("expected a later poll")
+            return
+        }
         let decision = Self.machine.apply(.failed(.notFound), to: executing, now: sentAt + grace)
         #expect(decision.state.phase == .accountReady && decision.state.sessionID == nil && decision.ledger == .none)
     }
@@ -235,7 +312,10 @@ struct PayoutStateMachineTests {
     func merchantAlerts() {
         let executing = Self.state(in: .executing)
         let forbidden = Self.machine.apply(.executeFailed(.forbidden(detail: "unverified")), to: executing, now: 0)
-        #expect(forbidden.state.reason?.code == .merchantNotVerified && forbidden.alert == .merchantNotVerified && forbidden.ledger == .void)
+        #expect(
+            forbidden.state.reason?.code == .merchantNotVerified && forbidden.alert == .merchantNotVerified
+                && forbidden.ledger == .void
+        )
         let passcode = Self.machine.apply(.executeFailed(.passcodeRejected), to: executing, now: 0)
         #expect(passcode.state.reason?.code == .passcodeRejected && passcode.alert == .passcodeRejected)
         let earlyForbidden = Self.machine.apply(.failed(.forbidden(detail: "x")), to: Self.state(in: .reserved), now: 0)
@@ -246,7 +326,10 @@ struct PayoutStateMachineTests {
     func transientFailures() {
         let reserved = Self.state(in: .reserved)
         let limited = Self.machine.apply(.failed(.rateLimited(retryAfter: .seconds(7))), to: reserved, now: 0)
-        #expect(limited.schedule == .after(milliseconds: 7_000) && limited.alert == .rateLimited(retryAfterMilliseconds: 7_000))
+        #expect(
+            limited.schedule == .after(milliseconds: 7_000)
+                && limited.alert == .rateLimited(retryAfterMilliseconds: 7_000)
+        )
         #expect(limited.state.phase == .reserved && !limited.emitsEvent)
         var state = reserved
         var delays: [Int64] = []
@@ -256,7 +339,11 @@ struct PayoutStateMachineTests {
             state = decision.state
         }
         #expect(delays == [1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000])
-        let executeLimited = Self.machine.apply(.executeFailed(.rateLimited(retryAfter: .seconds(1))), to: Self.state(in: .executing), now: 0)
+        let executeLimited = Self.machine.apply(
+            .executeFailed(.rateLimited(retryAfter: .seconds(1))),
+            to: Self.state(in: .executing),
+            now: 0
+        )
         #expect(executeLimited.state.phase == .sessionReady, "a 429 means execute was not processed")
     }
 
@@ -271,8 +358,10 @@ struct PayoutStateMachineTests {
         #expect(late.state.status == .requiresReview && late.ledger == .none)
         let lateError = Self.machine.apply(.failed(.outcomeUnknown(.timeout)), to: polling, now: start + budget)
         #expect(lateError.state.status == .requiresReview)
-        #expect(late.state.reason?.code == .outcomeUnknown && lateError.state.reason?.code == .outcomeUnknown,
-                "REQUIRES_REVIEW says the outcome is unknown, not that Dollr failed it")
+        #expect(
+            late.state.reason?.code == .outcomeUnknown && lateError.state.reason?.code == .outcomeUnknown,
+            "REQUIRES_REVIEW says the outcome is unknown, not that Dollr failed it"
+        )
     }
 
     @Test("REQUIRES_REVIEW keeps the hold and is asked about again; Dollr's definitive answer settles it as RECONCILED")
@@ -286,9 +375,16 @@ struct PayoutStateMachineTests {
         #expect(stillPending.state.phase == .underReview && !stillPending.emitsEvent && stillPending.ledger == .none)
         #expect(stillPending.schedule == .after(milliseconds: interval))
         let notFound = Self.machine.apply(.failed(.notFound), to: review, now: since + interval)
-        #expect(notFound.state.phase == .underReview && notFound.ledger == .none, "a 404 proves nothing about a payout under review")
+        #expect(
+            notFound.state.phase == .underReview && notFound.ledger == .none,
+            "a 404 proves nothing about a payout under review"
+        )
 
-        let completed = Self.machine.apply(.polled(Self.execution(.completed, payer: 10_080)), to: review, now: since + interval)
+        let completed = Self.machine.apply(
+            .polled(Self.execution(.completed, payer: 10_080)),
+            to: review,
+            now: since + interval
+        )
         #expect(completed.state.status == .completed && completed.state.reason?.code == .reconciled)
         #expect(completed.ledger == .post(debitedMinor: 10_080) && completed.emitsEvent && completed.schedule == .done)
         let failed = Self.machine.apply(.polled(Self.execution(.failed)), to: review, now: since + interval)
@@ -296,18 +392,33 @@ struct PayoutStateMachineTests {
 
         let budget = EnginePolicy().reviewRecheckBudgetMilliseconds
         let pastBudget = Self.machine.apply(.polled(Self.execution(.processing)), to: review, now: since + budget)
-        #expect(pastBudget.schedule == .parked && pastBudget.state.status == .requiresReview, "past the budget only an operator ends it")
+        #expect(
+            pastBudget.schedule == .parked && pastBudget.state.status == .requiresReview,
+            "past the budget only an operator ends it"
+        )
     }
 
     @Test("an operator's resolution posts what Dollr debited (or the hold) for COMPLETED and voids for FAILED")
     func operatorResolution() {
         let review = Self.state(in: .underReview)
-        let paid = Self.machine.apply(.resolvedByOperator(.completed, dollrAnswer: Self.execution(.completed, payer: 10_070)), to: review, now: 9)
-        #expect(paid.state.status == .completed && paid.state.reason?.code == .operatorResolved && paid.ledger == .post(debitedMinor: 10_070))
+        let paid = Self.machine.apply(
+            .resolvedByOperator(.completed, dollrAnswer: Self.execution(.completed, payer: 10_070)),
+            to: review,
+            now: 9
+        )
+        #expect(
+            paid.state.status == .completed && paid.state.reason?.code == .operatorResolved
+                && paid.ledger == .post(debitedMinor: 10_070)
+        )
         let unknown = Self.machine.apply(.resolvedByOperator(.completed, dollrAnswer: nil), to: review, now: 9)
-        #expect(unknown.ledger == .post(debitedMinor: review.holdMinor!), "without Dollr's figure, the hold is what was debited")
+        #expect(
+            unknown.ledger == .post(debitedMinor: review.holdMinor!),
+            "without Dollr's figure, the hold is what was debited"
+        )
         let failed = Self.machine.apply(.resolvedByOperator(.failed, dollrAnswer: nil), to: review, now: 9)
-        #expect(failed.state.status == .failed && failed.ledger == .void && failed.emitsEvent && failed.schedule == .done)
+        #expect(
+            failed.state.status == .failed && failed.ledger == .void && failed.emitsEvent && failed.schedule == .done
+        )
     }
 
     @Test("a 404 after Dollr has reported the payout is no proof it never landed: keep polling")
@@ -317,8 +428,15 @@ struct PayoutStateMachineTests {
         let later = polling.executeSentAt! + EnginePolicy().notFoundGraceMilliseconds * 10
         let decision = Self.machine.apply(.failed(.notFound), to: polling, now: later)
         #expect(decision.state.phase == .polling && decision.ledger == .none && !decision.emitsEvent)
-        guard case .after = decision.schedule else { Issue.record("expected another poll"); return }
-        let pastBudget = Self.machine.apply(.failed(.notFound), to: polling, now: polling.pollingSince! + EnginePolicy().pollBudgetMilliseconds)
+        guard case .after = decision.schedule else {
+            Issue.record("expected another poll")
+            return
+        }
+        let pastBudget = Self.machine.apply(
+            .failed(.notFound),
+            to: polling,
+            now: polling.pollingSince! + EnginePolicy().pollBudgetMilliseconds
+        )
         #expect(pastBudget.state.status == .requiresReview && pastBudget.ledger == .none)
     }
 
@@ -326,7 +444,11 @@ struct PayoutStateMachineTests {
     func notFoundLoopIsCapped() {
         var executing = Self.state(in: .executing)
         executing.executeAttempts = EnginePolicy().maximumExecuteAttempts
-        let decision = Self.machine.apply(.failed(.notFound), to: executing, now: executing.executeSentAt! + EnginePolicy().notFoundGraceMilliseconds)
+        let decision = Self.machine.apply(
+            .failed(.notFound),
+            to: executing,
+            now: executing.executeSentAt! + EnginePolicy().notFoundGraceMilliseconds
+        )
         #expect(decision.state.status == .requiresReview && decision.ledger == .none)
         #expect(decision.state.reason?.code == .outcomeUnknown)
     }
@@ -334,7 +456,11 @@ struct PayoutStateMachineTests {
     /// An executing payout whose first execute Dollr answered 404 for, re-executed from a new session.
     static func reExecuting() -> PayoutState {
         let executing = state(in: .executing)
-        var state = machine.apply(.failed(.notFound), to: executing, now: executing.executeSentAt! + EnginePolicy().notFoundGraceMilliseconds).state
+        var state = machine.apply(
+            .failed(.notFound),
+            to: executing,
+            now: executing.executeSentAt! + EnginePolicy().notFoundGraceMilliseconds
+        ).state
         #expect(state.executePresumedLost == true && state.phase == .accountReady)
         state = machine.apply(.sessionCreated(id: "s2", walletID: "1"), to: state, now: 70_000).state
         state = machine.apply(.markedExecuting, to: state, now: 70_000).state
@@ -347,11 +473,17 @@ struct PayoutStateMachineTests {
         let refusals: [DollrError] = [.passcodeRejected, .forbidden(detail: "x"), .validation([])]
         for refusal in refusals {
             let confirming = Self.machine.apply(.executeFailed(refusal), to: Self.reExecuting(), now: 71_000)
-            #expect(confirming.ledger == .none && !confirming.emitsEvent && confirming.state.phase == .polling, "\(refusal)")
+            #expect(
+                confirming.ledger == .none && !confirming.emitsEvent && confirming.state.phase == .polling,
+                "\(refusal)"
+            )
             #expect(Self.machine.action(for: confirming.state) == .pollStatus(Self.referenceID))
             // Dollr still does not know it: the refusal stands and the hold goes.
             let failed = Self.machine.apply(.failed(.notFound), to: confirming.state, now: 72_000)
-            #expect(failed.state.status == .failed && failed.ledger == .void && failed.state.reason == confirming.state.pendingFailure)
+            #expect(
+                failed.state.status == .failed && failed.ledger == .void
+                    && failed.state.reason == confirming.state.pendingFailure
+            )
             // The first execute landed after all: Dollr's word decides, and its debit is posted.
             let landed = Self.machine.apply(.polled(Self.execution(.completed)), to: confirming.state, now: 72_000)
             #expect(landed.state.status == .completed && landed.ledger == .post(debitedMinor: 10_100))
@@ -364,6 +496,9 @@ struct PayoutStateMachineTests {
     @Test("a provider FAILED voids the hold with the gateway's reason")
     func providerFailed() {
         let decision = Self.machine.apply(.polled(Self.execution(.failed)), to: Self.state(in: .polling), now: 5_000)
-        #expect(decision.state.status == .failed && decision.state.reason?.code == .providerFailed && decision.ledger == .void)
+        #expect(
+            decision.state.status == .failed && decision.state.reason?.code == .providerFailed
+                && decision.ledger == .void
+        )
     }
 }

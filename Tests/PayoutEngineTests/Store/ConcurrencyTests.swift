@@ -1,6 +1,6 @@
 import PayoutEngine
-import Testing
 import TestSupport
+import Testing
 
 extension PayoutStoreConformance {
     /// 50 tasks accept the same command at once: exactly one records it.
@@ -38,7 +38,12 @@ extension PayoutStoreConformance {
                     group.addTask {
                         var mine: [String] = []
                         while true {
-                            let batch = try await store.claimDue(owner: "c-\(claimer)", limit: 7, leaseMilliseconds: 10 * minute, now: t0)
+                            let batch = try await store.claimDue(
+                                owner: "c-\(claimer)",
+                                limit: 7,
+                                leaseMilliseconds: 10 * minute,
+                                now: t0
+                            )
                             if batch.isEmpty { return mine }
                             #expect(batch.allSatisfy { $0.leaseOwner == "c-\(claimer)" })
                             mine += batch.map(\.referenceID)
@@ -49,7 +54,12 @@ extension PayoutStoreConformance {
             }
             // PostgreSQL's SKIP LOCKED may answer "nothing" to a claimer while others hold locks;
             // whatever a claimer left is still claimable, once, afterwards.
-            let leftovers = try await fixture.store.claimDue(owner: "sweeper", limit: 1_000, leaseMilliseconds: minute, now: t0).map(\.referenceID)
+            let leftovers = try await fixture.store.claimDue(
+                owner: "sweeper",
+                limit: 1_000,
+                leaseMilliseconds: minute,
+                now: t0
+            ).map(\.referenceID)
             await stores[1].close()
             let all = claims.flatMap { $0 } + leftovers
             #expect(all.count == refs.count)
@@ -68,7 +78,10 @@ extension PayoutStoreConformance {
             let balance: Int64 = 10_000
             try await fixture.store.setWallet(id: "bank", currency: "XAF", balanceMinor: balance, now: t0)
             let amounts = (0..<200).map { Int64(100 + ($0 * 37) % 401) }
-            _ = try await fixture.store.accept(amounts.enumerated().map { command("j-\($0.offset)", amount: $0.element) }, now: t0)
+            _ = try await fixture.store.accept(
+                amounts.enumerated().map { command("j-\($0.offset)", amount: $0.element) },
+                now: t0
+            )
             let stores = [fixture.store, try await fixture.another()]
             let processed = Locked(0)
             let samples = Locked<[Int64]>([])
@@ -78,7 +91,9 @@ extension PayoutStoreConformance {
                     group.addTask {
                         // Samples available balance while the race runs.
                         while processed.value < amounts.count {
-                            if let wallet = try await stores[1].wallets().first { samples.withLock { $0.append(wallet.availableMinor) } }
+                            if let wallet = try await stores[1].wallets().first {
+                                samples.withLock { $0.append(wallet.availableMinor) }
+                            }
                             await Task.yield()
                         }
                         return nil
@@ -87,17 +102,37 @@ extension PayoutStoreConformance {
                         let store = stores[task % 2]
                         group.addTask {
                             while processed.value < amounts.count {
-                                guard let payout = try await store.claimDue(owner: "t-\(task)", limit: 1, leaseMilliseconds: 10 * minute, now: t0).first else {
+                                guard
+                                    let payout = try await store.claimDue(
+                                        owner: "t-\(task)",
+                                        limit: 1,
+                                        leaseMilliseconds: 10 * minute,
+                                        now: t0
+                                    ).first
+                                else {
                                     await Task.yield()
                                     continue
                                 }
                                 var result = try await store.commit(
-                                    transition(payout, owner: "t-\(task)", status: "PROCESSING", ledger: .hold(currency: "XAF", amountMinor: payout.amountMinor), nextAttemptAt: t0 + minute),
+                                    transition(
+                                        payout,
+                                        owner: "t-\(task)",
+                                        status: "PROCESSING",
+                                        ledger: .hold(currency: "XAF", amountMinor: payout.amountMinor),
+                                        nextAttemptAt: t0 + minute
+                                    ),
                                     now: t0
                                 )
                                 if case .insufficientFunds = result {
                                     _ = try await store.commit(
-                                        transition(payout, owner: "t-\(task)", status: "FAILED", isFinal: true, reasonCode: "INSUFFICIENT_FUNDS"), now: t0
+                                        transition(
+                                            payout,
+                                            owner: "t-\(task)",
+                                            status: "FAILED",
+                                            isFinal: true,
+                                            reasonCode: "INSUFFICIENT_FUNDS"
+                                        ),
+                                        now: t0
                                     )
                                 } else if result.committed == nil {
                                     result = .leaseLost
@@ -120,7 +155,9 @@ extension PayoutStoreConformance {
             #expect(results.values.allSatisfy { $0 != .leaseLost && $0 != .walletUnknown })
             let heldRefs = results.filter { $0.value.committed != nil }.map(\.key)
             var heldTotal: Int64 = 0
-            for ref in heldRefs { heldTotal += try #require(try await fixture.store.hold(referenceID: ref)).amountMinor }
+            for ref in heldRefs {
+                heldTotal += try #require(try await fixture.store.hold(referenceID: ref)).amountMinor
+            }
             let wallet = try #require(try await fixture.store.wallets().first)
             #expect(wallet.heldMinor == heldTotal)
             #expect(heldTotal <= balance)
@@ -139,7 +176,12 @@ extension PayoutStoreConformance {
 
             // Settle: post even-numbered holds (debiting 1 less than held for every fourth), void the rest.
             var posted: Int64 = 0
-            let toSettle = try await fixture.store.claimDue(owner: "settler", limit: 1_000, leaseMilliseconds: 10 * minute, now: t0 + minute)
+            let toSettle = try await fixture.store.claimDue(
+                owner: "settler",
+                limit: 1_000,
+                leaseMilliseconds: 10 * minute,
+                now: t0 + minute
+            )
             #expect(Set(toSettle.map(\.referenceID)) == Set(heldRefs))
             for (index, payout) in toSettle.enumerated() {
                 let ref = payout.referenceID
@@ -152,7 +194,10 @@ extension PayoutStoreConformance {
                 } else {
                     ledger = .void
                 }
-                let done = try await stores[index % 2].commit(transition(payout, owner: "settler", status: "COMPLETED", isFinal: true, ledger: ledger), now: t0 + minute)
+                let done = try await stores[index % 2].commit(
+                    transition(payout, owner: "settler", status: "COMPLETED", isFinal: true, ledger: ledger),
+                    now: t0 + minute
+                )
                 #expect(done.committed != nil)
             }
             await stores[1].close()

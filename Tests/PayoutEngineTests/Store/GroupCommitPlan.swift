@@ -1,5 +1,6 @@
-@testable import PayoutEngine
 import Testing
+
+@testable import PayoutEngine
 
 /// The members both group-commit tests queue. Member n inserts row n, then throws (n % 3 == 0),
 /// rolls back (1) or commits (2); the last member inserts instead a key a holder already wrote.
@@ -26,7 +27,10 @@ enum GroupCommitPlan {
             default: Issue.record("transaction \(n) answered \(String(describing: outcomes[n]))")
             }
         }
-        guard case .failure(let violation) = outcomes[members - 1] else { Issue.record("the duplicate key committed"); return }
+        guard case .failure(let violation) = outcomes[members - 1] else {
+            Issue.record("the duplicate key committed")
+            return
+        }
         #expect(violation.kind == .conflict)
     }
 

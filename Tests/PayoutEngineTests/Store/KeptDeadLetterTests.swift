@@ -1,14 +1,25 @@
 import PayoutEngine
-import Testing
 import TestSupport
+import Testing
 
 extension PayoutStoreConformance {
     static func letter(_ offset: Int64, value: [UInt8]? = Array("{\"big\":1}".utf8)) -> KeptDeadLetter {
         KeptDeadLetter(
-            sourceTopic: "payouts.commands", sourcePartition: 2, sourceOffset: offset, key: Array("k-\(offset)".utf8), value: value,
-            headers: [.init(name: "traceparent", value: Array("00-abc-01".utf8)), .init(name: "empty", value: nil), .init(name: "bin", value: [0, 255, 10])],
-            reason: "VALIDATION_ERROR", detail: "amount: required", error: "Broker: Message size too large (MSG_SIZE_TOO_LARGE)",
-            worker: "w-1", keptAt: t0)
+            sourceTopic: "payouts.commands",
+            sourcePartition: 2,
+            sourceOffset: offset,
+            key: Array("k-\(offset)".utf8),
+            value: value,
+            headers: [
+                .init(name: "traceparent", value: Array("00-abc-01".utf8)), .init(name: "empty", value: nil),
+                .init(name: "bin", value: [0, 255, 10]),
+            ],
+            reason: "VALIDATION_ERROR",
+            detail: "amount: required",
+            error: "Broker: Message size too large (MSG_SIZE_TOO_LARGE)",
+            worker: "w-1",
+            keptAt: t0
+        )
     }
 
     @Test(arguments: StoreKind.allCases)

@@ -13,7 +13,10 @@ extension PayoutStoreConformance {
             _ = try await store.accept([command("future")], now: t0 + 10 * minute)
             _ = try await store.accept([command("final")], now: t0)
             let final = try #require(try await claimOnly("final", store, owner: "w", at: t0))
-            _ = try await store.commit(transition(final, owner: "w", status: "FAILED", isFinal: true, nextAttemptAt: t0), now: t0)
+            _ = try await store.commit(
+                transition(final, owner: "w", status: "FAILED", isFinal: true, nextAttemptAt: t0),
+                now: t0
+            )
 
             let first = try await store.claimDue(owner: "a", limit: 1, leaseMilliseconds: minute, now: t0 + 100)
             #expect(first.map(\.referenceID) == ["early"])
@@ -33,20 +36,36 @@ extension PayoutStoreConformance {
             let store = fixture.store
             _ = try await store.accept([command("r-1"), command("r-final")], now: t0)
             _ = try #require(try await claimOnly("r-1", store, owner: "a", lease: 1_000, at: t0))
-            #expect(try await store.renewLease(referenceID: "r-1", owner: "a", leaseMilliseconds: 5_000, now: t0 + 500) == t0 + 5_500)
+            #expect(
+                try await store.renewLease(referenceID: "r-1", owner: "a", leaseMilliseconds: 5_000, now: t0 + 500)
+                    == t0 + 5_500
+            )
             #expect(try await store.payout(referenceID: "r-1")?.leaseExpiresAt == t0 + 5_500)
-            #expect(try await store.renewLease(referenceID: "r-1", owner: "b", leaseMilliseconds: 5_000, now: t0 + 500) == nil)
+            #expect(
+                try await store.renewLease(referenceID: "r-1", owner: "b", leaseMilliseconds: 5_000, now: t0 + 500)
+                    == nil
+            )
             // Ran out, but nobody claimed it since: still the owner's, and renewed.
-            #expect(try await store.renewLease(referenceID: "r-1", owner: "a", leaseMilliseconds: 1_000, now: t0 + 9_000) == t0 + 10_000)
+            #expect(
+                try await store.renewLease(referenceID: "r-1", owner: "a", leaseMilliseconds: 1_000, now: t0 + 9_000)
+                    == t0 + 10_000
+            )
             // Claimed by another once it ran out: gone for good.
             _ = try #require(try await claimOnly("r-1", store, owner: "b", lease: 1_000, at: t0 + 10_000))
-            #expect(try await store.renewLease(referenceID: "r-1", owner: "a", leaseMilliseconds: 1_000, now: t0 + 10_001) == nil)
+            #expect(
+                try await store.renewLease(referenceID: "r-1", owner: "a", leaseMilliseconds: 1_000, now: t0 + 10_001)
+                    == nil
+            )
             #expect(try await store.payout(referenceID: "r-1")?.leaseOwner == "b")
 
             let final = try #require(try await claimOnly("r-final", store, owner: "a", at: t0))
             _ = try await store.commit(
-                transition(final, owner: "a", status: "FAILED", isFinal: true, renewLeaseMilliseconds: minute), now: t0)
-            #expect(try await store.renewLease(referenceID: "r-final", owner: "a", leaseMilliseconds: 1_000, now: t0) == nil)
+                transition(final, owner: "a", status: "FAILED", isFinal: true, renewLeaseMilliseconds: minute),
+                now: t0
+            )
+            #expect(
+                try await store.renewLease(referenceID: "r-final", owner: "a", leaseMilliseconds: 1_000, now: t0) == nil
+            )
         }
     }
 
@@ -113,8 +132,17 @@ extension PayoutStoreConformance {
             try await drainOutbox(store)
             let claimed = try #require(try await claimOnly("t-1", store, owner: "w", at: t0))
             let renewed = try await store.commit(
-                transition(claimed, owner: "w", status: "PENDING", reasonCode: "PROVIDER_TIMEOUT", eventCount: 2,
-                           nextAttemptAt: t0 + 5 * minute, renewLeaseMilliseconds: 2 * minute, incrementAttempts: true, at: t0 + 7),
+                transition(
+                    claimed,
+                    owner: "w",
+                    status: "PENDING",
+                    reasonCode: "PROVIDER_TIMEOUT",
+                    eventCount: 2,
+                    nextAttemptAt: t0 + 5 * minute,
+                    renewLeaseMilliseconds: 2 * minute,
+                    incrementAttempts: true,
+                    at: t0 + 7
+                ),
                 now: t0 + 7
             ).committed
             let payout = try #require(renewed)
@@ -129,15 +157,28 @@ extension PayoutStoreConformance {
             #expect(try await drainOutbox(store).map(\.event.eventID) == ["t-1:2", "t-1:3"])
 
             // Still leased (renewed): a commit without events, releasing the lease, keeps the sequence.
-            let released = try #require(try await store.commit(
-                transition(payout, owner: "w", status: "COMPLETED", isFinal: true, eventCount: 0, incrementAttempts: false, at: t0 + 8),
-                now: t0 + 8
-            ).committed)
+            let released = try #require(
+                try await store.commit(
+                    transition(
+                        payout,
+                        owner: "w",
+                        status: "COMPLETED",
+                        isFinal: true,
+                        eventCount: 0,
+                        incrementAttempts: false,
+                        at: t0 + 8
+                    ),
+                    now: t0 + 8
+                ).committed
+            )
             #expect(released.sequence == 3 && released.attempts == 1 && released.isFinal)
             #expect(released.leaseOwner == nil && released.leaseExpiresAt == nil)
             #expect(try await store.outboxBacklog() == 0)
             // Final: never claimed again.
-            #expect(try await store.claimDue(owner: "x", limit: 10, leaseMilliseconds: minute, now: t0 + 100 * minute).isEmpty)
+            #expect(
+                try await store.claimDue(owner: "x", limit: 10, leaseMilliseconds: minute, now: t0 + 100 * minute)
+                    .isEmpty
+            )
         }
     }
 

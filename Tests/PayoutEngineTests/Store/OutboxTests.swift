@@ -1,6 +1,6 @@
 import PayoutEngine
-import Testing
 import TestSupport
+import Testing
 
 extension PayoutStoreConformance {
     @Test(arguments: StoreKind.allCases)
@@ -14,18 +14,39 @@ extension PayoutStoreConformance {
             let first = try await store.claimOutbox(owner: "relay-1", limit: 10, leaseMilliseconds: 1_000, now: t0)
             #expect(first.map(\.event.eventID) == ["o-x:1", "o-y:1"])
             #expect(first.map(\.outboxID) == first.map(\.outboxID).sorted())
-            #expect(first.first?.event == StoredEvent(referenceID: "o-x", sequence: 1, status: "ACCEPTED", payload: #"{"id":"o-x:1"}"#, occurredAt: t0))
+            #expect(
+                first.first?.event
+                    == StoredEvent(
+                        referenceID: "o-x",
+                        sequence: 1,
+                        status: "ACCEPTED",
+                        payload: #"{"id":"o-x:1"}"#,
+                        occurredAt: t0
+                    )
+            )
             // o-x:2 waits for o-x:1 to be marked sent, whoever asks.
             #expect(try await store.claimOutbox(owner: "relay-2", limit: 10, leaseMilliseconds: 1_000, now: t0).isEmpty)
             try await store.markSent([first[0].outboxID], now: t0)
             let second = try await store.claimOutbox(owner: "relay-2", limit: 10, leaseMilliseconds: 1_000, now: t0)
             #expect(second.map(\.event.eventID) == ["o-x:2"])
             // An expired claim is taken over; the entry is published again (at least once).
-            #expect(try await store.claimOutbox(owner: "relay-1", limit: 10, leaseMilliseconds: 1_000, now: t0 + 999).isEmpty)
-            let retaken = try await store.claimOutbox(owner: "relay-1", limit: 10, leaseMilliseconds: 1_000, now: t0 + 1_000)
+            #expect(
+                try await store.claimOutbox(owner: "relay-1", limit: 10, leaseMilliseconds: 1_000, now: t0 + 999)
+                    .isEmpty
+            )
+            let retaken = try await store.claimOutbox(
+                owner: "relay-1",
+                limit: 10,
+                leaseMilliseconds: 1_000,
+                now: t0 + 1_000
+            )
             #expect(retaken.map(\.event.eventID) == ["o-y:1", "o-x:2"])
             try await store.markSent(retaken.map(\.outboxID), now: t0 + 1_000)
-            #expect(try await store.claimOutbox(owner: "relay-2", limit: 10, leaseMilliseconds: 1_000, now: t0 + 1_000).map(\.event.eventID) == ["o-x:3"])
+            #expect(
+                try await store.claimOutbox(owner: "relay-2", limit: 10, leaseMilliseconds: 1_000, now: t0 + 1_000).map(
+                    \.event.eventID
+                ) == ["o-x:3"]
+            )
         }
     }
 
@@ -67,7 +88,12 @@ extension PayoutStoreConformance {
                     for (index, relay) in [store, other].enumerated() {
                         group.addTask {
                             while try await relay.outboxBacklog() > 0 {
-                                let batch = try await relay.claimOutbox(owner: "relay-\(index)", limit: 7, leaseMilliseconds: 10 * minute, now: t0)
+                                let batch = try await relay.claimOutbox(
+                                    owner: "relay-\(index)",
+                                    limit: 7,
+                                    leaseMilliseconds: 10 * minute,
+                                    now: t0
+                                )
                                 // Recorded before markSent: the next event of a reference can only be
                                 // claimed after this, so the log order is the publication order.
                                 published.withLock { $0 += batch.map(\.event) }

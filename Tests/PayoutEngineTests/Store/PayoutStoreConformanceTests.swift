@@ -52,7 +52,17 @@ struct PayoutStoreConformance {
             #expect(payout.createdAt == t0 + 5 && payout.updatedAt == t0 + 5)
             #expect(payout.state == #"{"step":"accepted"}"#)
             let events = try await store.events(referenceID: "a-1")
-            #expect(events == [StoredEvent(referenceID: "a-1", sequence: 1, status: "ACCEPTED", payload: #"{"id":"a-1:1"}"#, occurredAt: t0)])
+            #expect(
+                events == [
+                    StoredEvent(
+                        referenceID: "a-1",
+                        sequence: 1,
+                        status: "ACCEPTED",
+                        payload: #"{"id":"a-1:1"}"#,
+                        occurredAt: t0
+                    )
+                ]
+            )
             #expect(try await store.outboxBacklog() == 1)
             #expect(try await store.accept([], now: t0) == [])
         }
@@ -77,7 +87,10 @@ struct PayoutStoreConformance {
     func duplicatesAndConflictsWithinOneBatch(kind: StoreKind) async throws {
         try await withStore(kind) { fixture in
             let outcomes = try await fixture.store.accept(
-                [command("b-1"), command("b-1"), command("b-1", recipient: "+237600000999"), command("b-2"), rejection("b-1")],
+                [
+                    command("b-1"), command("b-1"), command("b-1", recipient: "+237600000999"), command("b-2"),
+                    rejection("b-1"),
+                ],
                 now: t0
             )
             #expect(outcomes == [.accepted, .duplicate(latestStatus: "ACCEPTED"), .conflict, .accepted, .conflict])
@@ -154,33 +167,66 @@ struct PayoutStoreConformance {
         }
     }
 
-    @Test("an event's traceparent is stored with it and comes back from the outbox and the history", arguments: StoreKind.allCases)
+    @Test(
+        "an event's traceparent is stored with it and comes back from the outbox and the history",
+        arguments: StoreKind.allCases
+    )
     func traceParents(kind: StoreKind) async throws {
         try await withStore(kind) { fixture in
             let store = fixture.store
             let accepted = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
             let rejected = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
             var item = NewPayout(
-                referenceID: "t-1", fingerprint: "1", amountMinor: 1, currency: "XAF", state: "{}",
-                acceptedEvent: NewEvent(sequence: 1, status: "ACCEPTED", payload: "{}", occurredAt: t0, traceParent: accepted))
+                referenceID: "t-1",
+                fingerprint: "1",
+                amountMinor: 1,
+                currency: "XAF",
+                state: "{}",
+                acceptedEvent: NewEvent(
+                    sequence: 1,
+                    status: "ACCEPTED",
+                    payload: "{}",
+                    occurredAt: t0,
+                    traceParent: accepted
+                )
+            )
             item.source = nil
             let refusal = IntakeItem.rejection(
-                referenceID: "t-2", event: NewEvent(sequence: 0, status: "REJECTED", payload: "{}", occurredAt: t0, traceParent: rejected), source: nil)
-            #expect(try await store.accept([.command(item), refusal, command("t-3")], now: t0) == [.accepted, .rejected, .accepted])
+                referenceID: "t-2",
+                event: NewEvent(sequence: 0, status: "REJECTED", payload: "{}", occurredAt: t0, traceParent: rejected),
+                source: nil
+            )
+            #expect(
+                try await store.accept([.command(item), refusal, command("t-3")], now: t0) == [
+                    .accepted, .rejected, .accepted,
+                ]
+            )
             let claimed = try #require(try await claimOnly("t-1", store, owner: "w"))
             var step = transition(claimed, owner: "w", status: "PENDING")
-            step.events = step.events.map { var event = $0; event.traceParent = accepted; return event }
+            step.events = step.events.map {
+                var event = $0
+                event.traceParent = accepted
+                return event
+            }
             _ = try await store.commit(step, now: t0)
 
             let published = try await drainOutbox(store)
-            let byID = Dictionary(published.map { ($0.event.eventID, $0.event.traceParent) }, uniquingKeysWith: { first, _ in first })
-            let expected: [String: String?] = ["t-1:1": accepted, "t-2:0": rejected, "t-3:1": String?.none, "t-1:2": accepted]
+            let byID = Dictionary(
+                published.map { ($0.event.eventID, $0.event.traceParent) },
+                uniquingKeysWith: { first, _ in first }
+            )
+            let expected: [String: String?] = [
+                "t-1:1": accepted, "t-2:0": rejected, "t-3:1": String?.none, "t-1:2": accepted,
+            ]
             #expect(byID == expected, "\(byID)")
             #expect(try await store.events(referenceID: "t-1").map(\.traceParent) == [accepted, accepted])
         }
     }
 
-    @Test("the console's activity: who holds leases now, and payouts finished per minute by status", arguments: StoreKind.allCases)
+    @Test(
+        "the console's activity: who holds leases now, and payouts finished per minute by status",
+        arguments: StoreKind.allCases
+    )
     func activity(kind: StoreKind) async throws {
         try await withStore(kind) { fixture in
             let store = fixture.store
@@ -188,21 +234,49 @@ struct PayoutStoreConformance {
             let first = try await store.claimDue(owner: "w1", limit: 2, leaseMilliseconds: minute, now: t0)
             let second = try await store.claimDue(owner: "w2", limit: 1, leaseMilliseconds: 2 * minute, now: t0 + 10)
             #expect(first.count == 2 && second.count == 1)
-            #expect(try await store.leaseHolders(now: t0 + 20) == [
-                LeaseHolder(owner: "w1", payouts: 2, nextExpiry: t0 + minute), LeaseHolder(owner: "w2", payouts: 1, nextExpiry: t0 + 10 + 2 * minute),
-            ])
-            #expect(try await store.leaseHolders(now: t0 + minute + 1) == [LeaseHolder(owner: "w2", payouts: 1, nextExpiry: t0 + 10 + 2 * minute)], "w1's expired")
+            #expect(
+                try await store.leaseHolders(now: t0 + 20) == [
+                    LeaseHolder(owner: "w1", payouts: 2, nextExpiry: t0 + minute),
+                    LeaseHolder(owner: "w2", payouts: 1, nextExpiry: t0 + 10 + 2 * minute),
+                ]
+            )
+            #expect(
+                try await store.leaseHolders(now: t0 + minute + 1) == [
+                    LeaseHolder(owner: "w2", payouts: 1, nextExpiry: t0 + 10 + 2 * minute)
+                ],
+                "w1's expired"
+            )
 
-            _ = try await store.commit(transition(first[0], owner: "w1", status: "COMPLETED", isFinal: true, at: t0 + 5_000), now: t0 + 5_000)
-            _ = try await store.commit(transition(first[1], owner: "w1", status: "PENDING", renewLeaseMilliseconds: minute, at: t0 + 6_000), now: t0 + 6_000)
-            _ = try await store.commit(transition(second[0], owner: "w2", status: "FAILED", isFinal: true, at: t0 + 70_000), now: t0 + 70_000)
-            #expect(try await store.leaseHolders(now: t0 + 20) == [LeaseHolder(owner: "w1", payouts: 1, nextExpiry: t0 + 6_000 + minute)], "the renewed lease only: final payouts hold nothing")
+            _ = try await store.commit(
+                transition(first[0], owner: "w1", status: "COMPLETED", isFinal: true, at: t0 + 5_000),
+                now: t0 + 5_000
+            )
+            _ = try await store.commit(
+                transition(first[1], owner: "w1", status: "PENDING", renewLeaseMilliseconds: minute, at: t0 + 6_000),
+                now: t0 + 6_000
+            )
+            _ = try await store.commit(
+                transition(second[0], owner: "w2", status: "FAILED", isFinal: true, at: t0 + 70_000),
+                now: t0 + 70_000
+            )
+            #expect(
+                try await store.leaseHolders(now: t0 + 20) == [
+                    LeaseHolder(owner: "w1", payouts: 1, nextExpiry: t0 + 6_000 + minute)
+                ],
+                "the renewed lease only: final payouts hold nothing"
+            )
             let minuteOf = { (time: Int64) in time / minute * minute }
-            #expect(try await store.finishedPerMinute(since: t0) == [
-                FinishedMinute(minuteStart: minuteOf(t0 + 5_000), status: "COMPLETED", count: 1),
-                FinishedMinute(minuteStart: minuteOf(t0 + 70_000), status: "FAILED", count: 1),
-            ])
-            #expect(try await store.finishedPerMinute(since: t0 + 60_000) == [FinishedMinute(minuteStart: minuteOf(t0 + 70_000), status: "FAILED", count: 1)])
+            #expect(
+                try await store.finishedPerMinute(since: t0) == [
+                    FinishedMinute(minuteStart: minuteOf(t0 + 5_000), status: "COMPLETED", count: 1),
+                    FinishedMinute(minuteStart: minuteOf(t0 + 70_000), status: "FAILED", count: 1),
+                ]
+            )
+            #expect(
+                try await store.finishedPerMinute(since: t0 + 60_000) == [
+                    FinishedMinute(minuteStart: minuteOf(t0 + 70_000), status: "FAILED", count: 1)
+                ]
+            )
         }
     }
 }

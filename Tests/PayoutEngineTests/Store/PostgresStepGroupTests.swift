@@ -1,14 +1,17 @@
 import Logging
-@testable import PayoutEngine
 import PostgresNIO
-import Testing
 import TestSupport
+import Testing
+
+@testable import PayoutEngine
 
 /// Engine steps that wait together commit together, each with its own outcome; every other write
 /// runs in a transaction of its own.
 @Suite("PostgreSQL step groups")
 struct PostgresStepGroupTests {
-    @Test("a store transaction runs on its own: a throw, a rollback and a constraint violation write nothing, and the connection stays usable")
+    @Test(
+        "a store transaction runs on its own: a throw, a rollback and a constraint violation write nothing, and the connection stays usable"
+    )
     func transactionsKeepTheirOwnOutcome() async throws {
         try await withNumbersTable { store in
             _ = try await store.transaction("seed") { connection in
@@ -19,18 +22,22 @@ struct PostgresStepGroupTests {
             var outcomes: [Int: Result<Int, StoreError>] = [:]
             for n in 0..<12 {
                 do throws(StoreError) {
-                    outcomes[n] = .success(try await store.transaction("member \(n)") { connection -> TransactionDecision<Int> in
-                        let key = GroupCommitPlan.key(n, of: 12, holderKey: 1000)
-                        try await connection.query("INSERT INTO numbers (n) VALUES (\(key))", logger: quietLogger)
-                        return try GroupCommitPlan.decide(n)
-                    })
+                    outcomes[n] = .success(
+                        try await store.transaction("member \(n)") { connection -> TransactionDecision<Int> in
+                            let key = GroupCommitPlan.key(n, of: 12, holderKey: 1000)
+                            try await connection.query("INSERT INTO numbers (n) VALUES (\(key))", logger: quietLogger)
+                            return try GroupCommitPlan.decide(n)
+                        }
+                    )
                 } catch {
                     outcomes[n] = .failure(error)
                 }
             }
             GroupCommitPlan.check(outcomes, members: 12)
             let stored = try await store.read("numbers") { connection in
-                try await connection.query("SELECT n FROM numbers ORDER BY n", logger: quietLogger).collect().map { try $0.decode(Int.self) }
+                try await connection.query("SELECT n FROM numbers ORDER BY n", logger: quietLogger).collect().map {
+                    try $0.decode(Int.self)
+                }
             }
             #expect(stored == GroupCommitPlan.committed(of: 12) + [1000])
             #expect(try await openTransactions(store) == 0)
@@ -42,7 +49,10 @@ struct PostgresStepGroupTests {
         try await withStore(.postgres) { fixture in
             let store = try #require(fixture.store as? PostgresPayoutStore)
             try await store.setWallet(id: "w-xaf", currency: "XAF", balanceMinor: 1_000, now: t0)
-            _ = try await store.accept(["g-ok", "g-short", "g-lost", "g-twice"].map { command($0, amount: 600) }, now: t0)
+            _ = try await store.accept(
+                ["g-ok", "g-short", "g-lost", "g-twice"].map { command($0, amount: 600) },
+                now: t0
+            )
             try await drainOutbox(store)
             var claimed: [String: StoredPayout] = [:]
             for ref in ["g-ok", "g-short", "g-twice"] {
@@ -52,7 +62,14 @@ struct PostgresStepGroupTests {
             let lost = try #require(try await claimOnly("g-lost", store, owner: "other"))
             // g-twice holds already: its second hold is a misuse.
             let first = try await store.commit(
-                transition(claimed["g-twice"]!, owner: "w", ledger: .hold(currency: "XAF", amountMinor: 100), renewLeaseMilliseconds: minute), now: t0)
+                transition(
+                    claimed["g-twice"]!,
+                    owner: "w",
+                    ledger: .hold(currency: "XAF", amountMinor: 100),
+                    renewLeaseMilliseconds: minute
+                ),
+                now: t0
+            )
             let twice = try #require(first.committed)
 
             let busy = try await BusyGroups.occupy(store, fixture: fixture)
@@ -74,7 +91,10 @@ struct PostgresStepGroupTests {
             var results: [String: Result<TransitionResult, any Error>] = [:]
             for (ref, task) in tasks { results[ref] = await task.result }
 
-            #expect(store.stepGroups.groupCount - groupsBefore == PostgresStepGroups.concurrentGroups + 1, "the four steps commit as one group")
+            #expect(
+                store.stepGroups.groupCount - groupsBefore == PostgresStepGroups.concurrentGroups + 1,
+                "the four steps commit as one group"
+            )
             #expect(try results["g-ok"]?.get().committed?.sequence == 2)
             #expect(try results["g-short"]?.get() == .insufficientFunds(availableMinor: 300))
             #expect(try results["g-lost"]?.get() == .leaseLost)
@@ -91,24 +111,45 @@ struct PostgresStepGroupTests {
             #expect(try await store.hold(referenceID: "g-short") == nil)
             #expect(try await store.wallets().first?.heldMinor == 700)
             let published = try await drainOutbox(store).map(\.event.eventID).sorted()
-            #expect(published == ["busy-0:2", "busy-1:2", "busy-2:2", "busy-3:2", "g-ok:2"], "g-twice's first hold was published before")
+            #expect(
+                published == ["busy-0:2", "busy-1:2", "busy-2:2", "busy-3:2", "g-ok:2"],
+                "g-twice's first hold was published before"
+            )
             #expect(store.lockConflicts == StoreLockConflicts())
         }
     }
 
-    @Test("a group runs its steps without a wallet first, then its wallet steps by currency, each currency in submission order")
+    @Test(
+        "a group runs its steps without a wallet first, then its wallet steps by currency, each currency in submission order"
+    )
     func walletStepsRunLastByCurrency() throws {
         let payout = StoredPayout(
-            referenceID: "p", fingerprint: "f", amountMinor: 1, currency: "XAF", status: "ACCEPTED", isFinal: false, reasonCode: nil,
-            state: "{}", sequence: 1, attempts: 0, nextAttemptAt: t0, leaseOwner: "w", leaseExpiresAt: t0 + minute, createdAt: t0, updatedAt: t0)
+            referenceID: "p",
+            fingerprint: "f",
+            amountMinor: 1,
+            currency: "XAF",
+            status: "ACCEPTED",
+            isFinal: false,
+            reasonCode: nil,
+            state: "{}",
+            sequence: 1,
+            attempts: 0,
+            nextAttemptAt: t0,
+            leaseOwner: "w",
+            leaseExpiresAt: t0 + minute,
+            createdAt: t0,
+            updatedAt: t0
+        )
         func member(_ ref: String, _ ledger: LedgerOperation) -> PostgresStepGroups.Member {
             var step = transition(payout, owner: "w", ledger: ledger)
             step.referenceID = ref
             return PostgresStepGroups.Member(transition: step, now: t0) { _ in }
         }
         let group = [
-            member("a", .hold(currency: "XAF", amountMinor: 1)), member("b", .none), member("c", .post(debitedMinor: 1)),
-            member("d", .void), member("e", .hold(currency: "USD", amountMinor: 1)), member("f", .post(debitedMinor: 1)),
+            member("a", .hold(currency: "XAF", amountMinor: 1)), member("b", .none),
+            member("c", .post(debitedMinor: 1)),
+            member("d", .void), member("e", .hold(currency: "USD", amountMinor: 1)),
+            member("f", .post(debitedMinor: 1)),
         ]
         let order = PostgresStepGroups.lockOrder(group, currencies: ["c": "USD", "f": "XAF"])
         #expect(order.map { group[$0].transition.referenceID } == ["b", "d", "c", "e", "a", "f"])
@@ -140,7 +181,9 @@ func lockWaiters(_ store: PostgresPayoutStore) async throws -> Int {
 private func sessions(_ store: PostgresPayoutStore, where condition: String) async throws -> Int {
     try await store.read("sessions") { connection in
         try await connection.query(
-            PostgresQuery(unsafeSQL: "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND \(condition)"),
+            PostgresQuery(
+                unsafeSQL: "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND \(condition)"
+            ),
             logger: quietLogger
         ).collect().first?.decode(Int.self) ?? -1
     }
@@ -160,11 +203,16 @@ private struct BusyGroups {
         for ref in references { claimed.append(try #require(try await claimOnly(ref, store, owner: "busy"))) }
         let locker = try await PostgresSession.connect(fixture.url)
         try await locker.query("BEGIN", logger: quietLogger)
-        try await locker.query("SELECT 1 FROM payouts WHERE reference_id = ANY(\(references)) FOR UPDATE", logger: quietLogger)
+        try await locker.query(
+            "SELECT 1 FROM payouts WHERE reference_id = ANY(\(references)) FOR UPDATE",
+            logger: quietLogger
+        )
         var holders: [Task<TransitionResult, any Error>] = []
         for (index, payout) in claimed.enumerated() {
             holders.append(Task { try await store.commit(transition(payout, owner: "busy"), now: t0) })
-            try await eventually("group \(index) waits for its payout row") { (try? await lockWaiters(store)) == index + 1 }
+            try await eventually("group \(index) waits for its payout row") {
+                (try? await lockWaiters(store)) == index + 1
+            }
         }
         return BusyGroups(locker: locker, holders: holders)
     }

@@ -2,19 +2,28 @@ import Dispatch
 import Foundation
 import GRDB
 import Logging
-@testable import PayoutEngine
-import Testing
 import TestSupport
+import Testing
+
+@testable import PayoutEngine
 
 /// Transactions that wait together commit together, and each keeps its own outcome.
 @Suite("SQLite group commit")
 struct SQLiteGroupCommitTests {
-    @Test("63 transactions queued behind a busy writer commit as one group; throws, rollbacks and a constraint violation undo only their own writes")
+    @Test(
+        "63 transactions queued behind a busy writer commit as one group; throws, rollbacks and a constraint violation undo only their own writes"
+    )
     func membersKeepTheirOwnOutcome() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("group-commit-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "group-commit-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try await SQLitePayoutStore.open(path: directory.appendingPathComponent("store.db").path, synchronous: .full, logger: Logger(label: "test"))
+        let store = try await SQLitePayoutStore.open(
+            path: directory.appendingPathComponent("store.db").path,
+            synchronous: .full,
+            logger: Logger(label: "test")
+        )
         _ = try await store.transaction("create") { db in
             try db.execute(sql: "CREATE TABLE numbers (n INTEGER PRIMARY KEY)")
             return .commit(0)
@@ -39,7 +48,10 @@ struct SQLiteGroupCommitTests {
                     group.addTask {
                         do throws(StoreError) {
                             let value = try await store.transaction("member \(n)") { db -> TransactionDecision<Int> in
-                                try db.execute(sql: "INSERT INTO numbers (n) VALUES (?)", arguments: [GroupCommitPlan.key(n, of: 63, holderKey: 1000)])
+                                try db.execute(
+                                    sql: "INSERT INTO numbers (n) VALUES (?)",
+                                    arguments: [GroupCommitPlan.key(n, of: 63, holderKey: 1000)]
+                                )
                                 return try GroupCommitPlan.decide(n)
                             }
                             return (n, .success(value))
@@ -59,7 +71,9 @@ struct SQLiteGroupCommitTests {
         #expect(store.groupCommit.groupCount - groupsBefore == 2, "the holder's group, then one group of 63")
         GroupCommitPlan.check(outcomes, members: 63)
 
-        let stored = try await store.read("numbers") { db in try Int.fetchAll(db, sql: "SELECT n FROM numbers ORDER BY n") }
+        let stored = try await store.read("numbers") { db in
+            try Int.fetchAll(db, sql: "SELECT n FROM numbers ORDER BY n")
+        }
         #expect(stored == GroupCommitPlan.committed(of: 63) + [1000])
         await store.close()
     }

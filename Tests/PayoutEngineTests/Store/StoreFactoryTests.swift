@@ -20,13 +20,21 @@ struct PayoutStoreFactoryTests {
         ("postgres://u:secret-pw@localhost:5432", "needs a database name"),
         ("postgres://u:secret-pw@localhost/db?sslmode=maybe", "sslmode must be"),
         ("postgresql://u:secret-pw@localhost/db?pool_size=0", "pool_size must be"),
-        ("postgres://u:secret-pw@localhost/db?lock_timeout=0", "lock_timeout must be a number of milliseconds from 100"),
-        ("postgres://u:secret-pw@localhost/db?statement_timeout=5s", "statement_timeout must be a number of milliseconds"),
+        (
+            "postgres://u:secret-pw@localhost/db?lock_timeout=0",
+            "lock_timeout must be a number of milliseconds from 100"
+        ),
+        (
+            "postgres://u:secret-pw@localhost/db?statement_timeout=5s",
+            "statement_timeout must be a number of milliseconds"
+        ),
         ("postgres://u:secret-pw@localhost/db?password=x", "unknown postgres URL parameter 'password'"),
         ("postgres://u:secret-pw@local host/db", "malformed"),
     ])
     func invalidURLsAreNamedPrecisely(url: String, expected: String) async throws {
-        let error = await #expect(throws: StoreError.self) { _ = try await PayoutStoreFactory.open(url: url, logger: quietLogger) }
+        let error = await #expect(throws: StoreError.self) {
+            _ = try await PayoutStoreFactory.open(url: url, logger: quietLogger)
+        }
         #expect(error?.kind == .invalidURL)
         #expect(error?.message.contains(expected) == true, "\(error?.message ?? "no error")")
         #expect(error?.description.contains("secret-pw") == false)
@@ -50,13 +58,17 @@ struct PayoutStoreFactoryTests {
         let server = try await LocalPostgresServer.shared.instance()
         let logs = LogCapture()
         let wrong = "postgres://postgres:wrong-secret@127.0.0.1:\(server.port)/postgres?sslmode=disable"
-        let denied = await #expect(throws: StoreError.self) { _ = try await PayoutStoreFactory.open(url: wrong, logger: logs.logger()) }
+        let denied = await #expect(throws: StoreError.self) {
+            _ = try await PayoutStoreFactory.open(url: wrong, logger: logs.logger())
+        }
         #expect(denied?.kind == .connection)
         #expect(denied?.message.contains("28P01") == true, "\(denied?.message ?? "")")
         #expect(denied?.description.contains("wrong-secret") == false)
 
         let missing = "postgres://postgres:\(server.password)@127.0.0.1:\(server.port)/no_such_db?sslmode=disable"
-        let absent = await #expect(throws: StoreError.self) { _ = try await PayoutStoreFactory.open(url: missing, logger: logs.logger()) }
+        let absent = await #expect(throws: StoreError.self) {
+            _ = try await PayoutStoreFactory.open(url: missing, logger: logs.logger())
+        }
         #expect(absent?.message.contains("3D000") == true, "\(absent?.message ?? "")")
         #expect(absent?.description.contains(server.password) == false)
 
@@ -81,8 +93,13 @@ struct PayoutStoreFactoryTests {
         let store = try await PayoutStoreFactory.open(url: url, logger: logs.logger())
         try await store.migrate()
         let payout = NewPayout(
-            referenceID: "phone-1", fingerprint: "f", amountMinor: 100, currency: "USD", state: #"{"phone":"\#(phone)"}"#,
-            acceptedEvent: NewEvent(sequence: 1, status: "ACCEPTED", payload: "{}", occurredAt: t0))
+            referenceID: "phone-1",
+            fingerprint: "f",
+            amountMinor: 100,
+            currency: "USD",
+            state: #"{"phone":"\#(phone)"}"#,
+            acceptedEvent: NewEvent(sequence: 1, status: "ACCEPTED", payload: "{}", occurredAt: t0)
+        )
         _ = try await store.accept([.command(payout)], now: t0)
         let claimed = try await store.claimDue(owner: "w", limit: 1, leaseMilliseconds: minute, now: t0)
         #expect(claimed.first?.state.contains(phone) == true, "the phone was stored and read back")
@@ -95,7 +112,8 @@ struct PayoutStoreFactoryTests {
 
     @Test func postgresURLAcceptsBothSchemes() async throws {
         let url = try await LocalPostgresServer.shared.createDatabase()
-        let alternative = url.replacingOccurrences(of: "postgres://", with: "postgresql://")
+        let alternative =
+            url.replacingOccurrences(of: "postgres://", with: "postgresql://")
             + "&pool_size=2&connect_timeout=5&lock_timeout=1500&statement_timeout=20000"
         let store = try await PayoutStoreFactory.open(url: alternative, logger: quietLogger)
         try await store.migrate()

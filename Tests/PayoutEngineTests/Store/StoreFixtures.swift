@@ -6,11 +6,18 @@ let t0: Int64 = 1_700_000_000_000
 let minute: Int64 = 60_000
 
 func command(
-    _ ref: String, amount: Int64 = 1_000, currency: String = "XAF", recipient: String = "+237600000001",
-    readAt source: IntakeSource? = nil, at now: Int64 = t0
+    _ ref: String,
+    amount: Int64 = 1_000,
+    currency: String = "XAF",
+    recipient: String = "+237600000001",
+    readAt source: IntakeSource? = nil,
+    at now: Int64 = t0
 ) -> IntakeItem {
     var payout = NewPayout(
-        referenceID: ref, fingerprint: "\(amount)|\(currency)|\(recipient)", amountMinor: amount, currency: currency,
+        referenceID: ref,
+        fingerprint: "\(amount)|\(currency)|\(recipient)",
+        amountMinor: amount,
+        currency: currency,
         state: #"{"step":"accepted"}"#,
         acceptedEvent: NewEvent(sequence: 1, status: "ACCEPTED", payload: #"{"id":"\#(ref):1"}"#, occurredAt: now)
     )
@@ -18,10 +25,20 @@ func command(
     return .command(payout)
 }
 
-func rejection(_ ref: String, reason: String = "INVALID_AMOUNT", readAt source: IntakeSource? = nil, at now: Int64 = t0) -> IntakeItem {
+func rejection(
+    _ ref: String,
+    reason: String = "INVALID_AMOUNT",
+    readAt source: IntakeSource? = nil,
+    at now: Int64 = t0
+) -> IntakeItem {
     .rejection(
         referenceID: ref,
-        event: NewEvent(sequence: 0, status: "FAILED", payload: #"{"id":"\#(ref):0","reason":"\#(reason)"}"#, occurredAt: now),
+        event: NewEvent(
+            sequence: 0,
+            status: "FAILED",
+            payload: #"{"id":"\#(ref):0","reason":"\#(reason)"}"#,
+            occurredAt: now
+        ),
         source: source
     )
 }
@@ -33,18 +50,39 @@ func place(_ partition: Int32, _ offset: Int64, topic: String = "payouts.command
 
 /// A transition continuing `payout`'s event sequence with `eventCount` events of `status`.
 func transition(
-    _ payout: StoredPayout, owner: String, status: String = "PROCESSING", isFinal: Bool = false, reasonCode: String? = nil,
-    eventCount: Int = 1, ledger: LedgerOperation = .none, nextAttemptAt: Int64 = t0 + minute,
-    renewLeaseMilliseconds: Int64? = nil, incrementAttempts: Bool = true, at now: Int64 = t0
+    _ payout: StoredPayout,
+    owner: String,
+    status: String = "PROCESSING",
+    isFinal: Bool = false,
+    reasonCode: String? = nil,
+    eventCount: Int = 1,
+    ledger: LedgerOperation = .none,
+    nextAttemptAt: Int64 = t0 + minute,
+    renewLeaseMilliseconds: Int64? = nil,
+    incrementAttempts: Bool = true,
+    at now: Int64 = t0
 ) -> PayoutTransition {
     let events = (0..<eventCount).map { offset in
         let sequence = payout.sequence + 1 + offset
-        return NewEvent(sequence: sequence, status: status, payload: #"{"id":"\#(payout.referenceID):\#(sequence)"}"#, occurredAt: now)
+        return NewEvent(
+            sequence: sequence,
+            status: status,
+            payload: #"{"id":"\#(payout.referenceID):\#(sequence)"}"#,
+            occurredAt: now
+        )
     }
     return PayoutTransition(
-        referenceID: payout.referenceID, leaseOwner: owner, state: #"{"step":"\#(status.lowercased())"}"#, status: status,
-        isFinal: isFinal, reasonCode: reasonCode, events: events, ledger: ledger, nextAttemptAt: nextAttemptAt,
-        renewLeaseMilliseconds: renewLeaseMilliseconds, incrementAttempts: incrementAttempts
+        referenceID: payout.referenceID,
+        leaseOwner: owner,
+        state: #"{"step":"\#(status.lowercased())"}"#,
+        status: status,
+        isFinal: isFinal,
+        reasonCode: reasonCode,
+        events: events,
+        ledger: ledger,
+        nextAttemptAt: nextAttemptAt,
+        renewLeaseMilliseconds: renewLeaseMilliseconds,
+        incrementAttempts: incrementAttempts
     )
 }
 
@@ -61,7 +99,13 @@ func drainOutbox(_ store: any PayoutStore, owner: String = "drain", at now: Int6
 }
 
 /// Claims the payout `ref` for `owner`, giving back any other due payout the claim took along.
-func claimOnly(_ ref: String, _ store: any PayoutStore, owner: String, lease: Int64 = minute, at now: Int64 = t0) async throws -> StoredPayout? {
+func claimOnly(
+    _ ref: String,
+    _ store: any PayoutStore,
+    owner: String,
+    lease: Int64 = minute,
+    at now: Int64 = t0
+) async throws -> StoredPayout? {
     let claimed = try await store.claimDue(owner: owner, limit: 1_000, leaseMilliseconds: lease, now: now)
     for other in claimed where other.referenceID != ref {
         try await store.releaseLease(referenceID: other.referenceID, owner: owner)

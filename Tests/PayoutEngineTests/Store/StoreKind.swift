@@ -34,7 +34,10 @@ let quietLogger = Logger(label: "payout-store-tests") { _ in SwiftLogNoOpLogHand
 func freshDatabaseURL(_ kind: StoreKind) async throws -> String {
     switch kind {
     case .sqlite:
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("payout-store-tests", isDirectory: true)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "payout-store-tests",
+            isDirectory: true
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         return "sqlite://\(directory.path)/\(UUID().uuidString).db"
     case .postgres:
@@ -45,7 +48,9 @@ func freshDatabaseURL(_ kind: StoreKind) async throws -> String {
 /// Runs `body` with a migrated store on a fresh database, then closes every store it opened and
 /// removes SQLite files.
 func withStore(
-    _ kind: StoreKind, logger: Logger = quietLogger, _ body: (StoreFixture) async throws -> Void
+    _ kind: StoreKind,
+    logger: Logger = quietLogger,
+    _ body: (StoreFixture) async throws -> Void
 ) async throws {
     let url = try await freshDatabaseURL(kind)
     let store = try await PayoutStoreFactory.open(url: url, logger: logger)

@@ -40,7 +40,10 @@ struct ComposeFileTests {
             }
             // Compose reads YAML 1.1: plain true/yes/on become booleans, which it refuses here.
             let booleanLike = ["true", "false", "yes", "no", "on", "off", "y", "n"]
-            #expect(!(scalar.style == .plain && booleanLike.contains(scalar.string.lowercased())), "quote the value of \(name)")
+            #expect(
+                !(scalar.style == .plain && booleanLike.contains(scalar.string.lowercased())),
+                "quote the value of \(name)"
+            )
             environment[name] = scalar.string
         }
         return environment
@@ -138,18 +141,28 @@ struct ComposeFileTests {
         #expect(WorkerConfiguration().admin.host == "127.0.0.1")
         for worker in try Self.workers() {
             let configuration = try WorkerConfigurationLoader.load(
-                file: nil, environment: try Self.containerEnvironment(of: worker.value))
-            #expect(configuration.admin.host == "0.0.0.0", "\(worker.key): a published port must reach the admin server")
+                file: nil,
+                environment: try Self.containerEnvironment(of: worker.value)
+            )
+            #expect(
+                configuration.admin.host == "0.0.0.0",
+                "\(worker.key): a published port must reach the admin server"
+            )
         }
     }
 
     @Test("a worker's stop grace period outlasts its drain, so a stop never SIGKILLs a draining worker")
     func stopGracePeriod() throws {
         for worker in try Self.workers() {
-            let text = try #require(worker.value["stop_grace_period"]?.string, "\(worker.key): Docker's default is 10 s")
+            let text = try #require(
+                worker.value["stop_grace_period"]?.string,
+                "\(worker.key): Docker's default is 10 s"
+            )
             let grace = try #require(Self.duration(text), "\(worker.key): stop_grace_period \(text)")
             let configuration = try WorkerConfigurationLoader.load(
-                file: nil, environment: try Self.containerEnvironment(of: worker.value))
+                file: nil,
+                environment: try Self.containerEnvironment(of: worker.value)
+            )
             // `run` exits 70 by itself once the drain overruns shutdown_timeout_ms by 10 s.
             #expect(grace > configuration.shutdownTimeout + .seconds(10), "\(worker.key): \(text)")
         }
@@ -171,13 +184,18 @@ struct ComposeFileTests {
         }
     }
 
-    @Test("published host ports do not collide; workers publish their admin port on no fixed host port and check /readyz there")
+    @Test(
+        "published host ports do not collide; workers publish their admin port on no fixed host port and check /readyz there"
+    )
     func ports() throws {
         var hostPorts: [String: String] = [:]
         for service in try Self.services() {
             for mapping in service.value["ports"]?.strings ?? [] {
                 let parts = mapping.split(separator: ":")
-                #expect(parts.count == 1 || parts.count == 2, "\(service.key): write ports as \"HOST:CONTAINER\" or \"CONTAINER\"")
+                #expect(
+                    parts.count == 1 || parts.count == 2,
+                    "\(service.key): write ports as \"HOST:CONTAINER\" or \"CONTAINER\""
+                )
                 guard parts.count == 2 else { continue }  // an ephemeral host port: no collision possible
                 let host = String(parts[0])
                 if let other = hostPorts[host] {
@@ -188,7 +206,9 @@ struct ComposeFileTests {
         }
         for worker in try Self.workers() {
             let configuration = try WorkerConfigurationLoader.load(
-                file: nil, environment: try Self.containerEnvironment(of: worker.value))
+                file: nil,
+                environment: try Self.containerEnvironment(of: worker.value)
+            )
             // A fixed host port would make a second replica fail to start.
             let ports = worker.value["ports"]?.strings ?? []
             #expect(ports == ["\(configuration.admin.port)"], "\(worker.key): \(ports)")
@@ -203,7 +223,9 @@ struct ComposeFileTests {
         let script = try #require(services["topics"]?["command"]?.strings?.first)
         let lines = script.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
         let loop = try #require(lines.first { $0.hasPrefix("for topic in ") })
-        let created = loop.dropFirst("for topic in ".count).prefix(while: { $0 != ";" }).split(separator: " ").map(String.init)
+        let created = loop.dropFirst("for topic in ".count).prefix(while: { $0 != ";" }).split(separator: " ").map(
+            String.init
+        )
         let kafka = WorkerConfiguration().kafka
         #expect(Set(created) == [kafka.commandsTopic, kafka.statusTopic, kafka.deadLetterTopic])
         #expect(script.contains("--bootstrap-server kafka:19092"))

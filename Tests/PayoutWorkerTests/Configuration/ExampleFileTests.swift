@@ -6,7 +6,9 @@ struct ExampleFileTests {
     @Test("the example file loads and is the defaults, except kafka.properties as it says")
     func exampleIsTheDefaults() throws {
         let configuration = try WorkerConfigurationLoader.load(
-            file: Repository.path("config/payout-worker.example.json"), environment: [:])
+            file: Repository.path("config/payout-worker.example.json"),
+            environment: [:]
+        )
         #expect(differences(configuration, WorkerConfiguration()) == ["kafka.properties"])
         #expect(configuration.kafka.properties == ["client.id": "payout-worker"])
     }
@@ -35,7 +37,8 @@ struct ExampleFileTests {
     /// Every file key, as docs/configuration.md and the example spell them.
     static let fileKeys = [
         "kafka.brokers", "kafka.group_id", "kafka.group_instance_id", "kafka.commands_topic", "kafka.status_topic",
-        "kafka.dead_letter_topic", "kafka.buffer_max_bytes", "kafka.properties", "kafka.consumer_properties", "kafka.producer_properties",
+        "kafka.dead_letter_topic", "kafka.buffer_max_bytes", "kafka.properties", "kafka.consumer_properties",
+        "kafka.producer_properties",
         "dollr.base_url", "dollr.client_id", "dollr.client_secret", "dollr.passcode", "dollr.passcode_phone",
         "dollr.connect_timeout_ms", "dollr.request_timeout_ms", "dollr.max_concurrent_requests",
         "admin.host", "admin.port", "admin.token", "store_url", "worker_id", "intake_batch_size", "relay_batch_size",
@@ -43,7 +46,8 @@ struct ExampleFileTests {
         "engine.maximum_in_flight", "engine.lease_ms", "engine.poll_initial_delay_ms", "engine.poll_growth_percent",
         "engine.poll_maximum_delay_ms", "engine.poll_budget_ms", "engine.retry_base_delay_ms",
         "engine.retry_maximum_delay_ms", "engine.fallback_fee_basis_points", "engine.fallback_fee_minimums",
-        "engine.maximum_prediction_retries", "engine.maximum_execute_attempts", "engine.not_found_grace_ms", "engine.wallet_without_balance",
+        "engine.maximum_prediction_retries", "engine.maximum_execute_attempts", "engine.not_found_grace_ms",
+        "engine.wallet_without_balance",
         "commands.allowed_currencies", "commands.maximum_amounts", "commands.maximum_record_bytes",
     ]
 }

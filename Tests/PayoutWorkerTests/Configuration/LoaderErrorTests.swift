@@ -32,10 +32,22 @@ struct LoaderErrorTests {
         .file(#"{"engine":{"poll_budget_ms":"30"}}"#, "engine.poll_budget_ms", "expected an integer, got string"),
         .file(#"{"engine":{"lease_ms":1.5}}"#, "engine.lease_ms", "expected an integer"),
         .file(#"{"engine":{"poll_growth_percent":50}}"#, "engine.poll_growth_percent", "from 100 to 1000"),
-        .file(#"{"engine":{"fallback_fee_basis_points":10001}}"#, "engine.fallback_fee_basis_points", "from 0 to 10000"),
+        .file(
+            #"{"engine":{"fallback_fee_basis_points":10001}}"#,
+            "engine.fallback_fee_basis_points",
+            "from 0 to 10000"
+        ),
         .file(#"{"engine":{"maximum_execute_attempts":0}}"#, "engine.maximum_execute_attempts", "at least 1"),
-        .file(#"{"engine":{"not_found_grace_ms":50000},"dollr":{"request_timeout_ms":30000}}"#, "engine.not_found_grace_ms", "twice"),
-        .file(#"{"engine":{"wallet_without_balance":"allow"}}"#, "engine.wallet_without_balance", "fail or execute_unchecked"),
+        .file(
+            #"{"engine":{"not_found_grace_ms":50000},"dollr":{"request_timeout_ms":30000}}"#,
+            "engine.not_found_grace_ms",
+            "twice"
+        ),
+        .file(
+            #"{"engine":{"wallet_without_balance":"allow"}}"#,
+            "engine.wallet_without_balance",
+            "fail or execute_unchecked"
+        ),
         .file(#"{"engine":5}"#, "engine", "expected an object, got number"),
         .file(#"{"admin":{"port":70000}}"#, "admin.port", "from 0 to 65535"),
         .file(#"{"admin":{"host":""}}"#, "admin.host", "must not be empty"),
@@ -58,33 +70,69 @@ struct LoaderErrorTests {
         .file(#"{"dollr":{"client_id":""}}"#, "dollr.client_id", "must not be empty"),
         .file(#"{"store_url":"mysql://root:hunter2@db/payouts"}"#, "store_url", "scheme must be sqlite or postgres"),
         .file(#"{"store_url":"sqlite://relative.db"}"#, "store_url", "three slashes"),
-        .file(#"{"store_url":"postgres://user:hunter2@/payouts"}"#, "store_url", "postgres://user:password@host:port/database"),
+        .file(
+            #"{"store_url":"postgres://user:hunter2@/payouts"}"#,
+            "store_url",
+            "postgres://user:password@host:port/database"
+        ),
         .file(#"{"commands":{"allowed_currencies":["USD","usd"]}}"#, "commands.allowed_currencies.1", "ISO 4217"),
         .file(#"{"commands":{"allowed_currencies":[]}}"#, "commands.allowed_currencies", "at least one currency"),
         .file(#"{"commands":{"allowed_currencies":"USD"}}"#, "commands.allowed_currencies", "expected an array"),
-        .file(#"{"commands":{"maximum_amounts":{"USD":"1.005"}}}"#, "commands.maximum_amounts.USD", "at most 2 fraction digits"),
+        .file(
+            #"{"commands":{"maximum_amounts":{"USD":"1.005"}}}"#,
+            "commands.maximum_amounts.USD",
+            "at most 2 fraction digits"
+        ),
         .file(#"{"commands":{"maximum_amounts":{"USD":"0.00"}}}"#, "commands.maximum_amounts.USD", "greater than 0"),
         .file(#"{"commands":{"maximum_amounts":{"USD":"1e5"}}}"#, "commands.maximum_amounts.USD", "plain decimal"),
-        .file(#"{"commands":{"maximum_amounts":{"EUR":"10.00"}}}"#, "commands.maximum_amounts.EUR", "not in commands.allowed_currencies"),
+        .file(
+            #"{"commands":{"maximum_amounts":{"EUR":"10.00"}}}"#,
+            "commands.maximum_amounts.EUR",
+            "not in commands.allowed_currencies"
+        ),
         .file(#"{"commands":{"maximum_record_bytes":0}}"#, "commands.maximum_record_bytes", "from 1 to"),
         .file(#"{"engine":{"lease_ms":1000,"lease_ms":90000}}"#, "", #""lease_ms" is given twice"#),
         .file(#"{"commands":{"allowed_currencies":["USD","KES"]}}"#, "engine.fallback_fee_minimums.KES", "is missing"),
-        .file(#"{"engine":{"fallback_fee_minimums":{"USD":"1.00"}}}"#, "engine.fallback_fee_minimums.LRD", "is missing"),
-        .file(#"{"engine":{"fallback_fee_minimums":{"USD":"-1"}}}"#, "engine.fallback_fee_minimums.USD", "must not be negative"),
-        .file(#"{"engine":{"fallback_fee_minimums":{"USD":"1","LRD":"1","EUR":"1"}}}"#, "engine.fallback_fee_minimums.EUR", "not in commands.allowed_currencies"),
+        .file(
+            #"{"engine":{"fallback_fee_minimums":{"USD":"1.00"}}}"#,
+            "engine.fallback_fee_minimums.LRD",
+            "is missing"
+        ),
+        .file(
+            #"{"engine":{"fallback_fee_minimums":{"USD":"-1"}}}"#,
+            "engine.fallback_fee_minimums.USD",
+            "must not be negative"
+        ),
+        .file(
+            #"{"engine":{"fallback_fee_minimums":{"USD":"1","LRD":"1","EUR":"1"}}}"#,
+            "engine.fallback_fee_minimums.EUR",
+            "not in commands.allowed_currencies"
+        ),
         // Kafka.
         .file(#"{"kafka":{"brokers":"a:9092,,b:9092"}}"#, "kafka.brokers", "entry 2"),
         .file(#"{"kafka":{"brokers":"a:99999"}}"#, "kafka.brokers", "port from 1 to 65535"),
         .file(#"{"kafka":{"group_id":""}}"#, "kafka.group_id", "must not be empty"),
         .file(#"{"kafka":{"group_instance_id":""}}"#, "kafka.group_instance_id", "must not be empty"),
         .file(#"{"kafka":{"commands_topic":"payout commands"}}"#, "kafka.commands_topic", "Kafka topic name"),
-        .file(#"{"kafka":{"status_topic":"payouts.commands"}}"#, "kafka.status_topic", "must differ from kafka.commands_topic"),
+        .file(
+            #"{"kafka":{"status_topic":"payouts.commands"}}"#,
+            "kafka.status_topic",
+            "must differ from kafka.commands_topic"
+        ),
         .file(#"{"kafka":{"properties":{"linger.ms":[1]}}}"#, "kafka.properties.linger.ms", "got array"),
         .file(#"{"kafka":{"producer_properties":"acks=all"}}"#, "kafka.producer_properties", "expected an object"),
         // Relations between settings.
-        .file(#"{"engine":{"poll_initial_delay_ms":40000}}"#, "engine.poll_initial_delay_ms", "must not exceed engine.poll_maximum_delay_ms"),
+        .file(
+            #"{"engine":{"poll_initial_delay_ms":40000}}"#,
+            "engine.poll_initial_delay_ms",
+            "must not exceed engine.poll_maximum_delay_ms"
+        ),
         .file(#"{"engine":{"poll_budget_ms":1000}}"#, "engine.poll_budget_ms", "at least engine.poll_initial_delay_ms"),
-        .file(#"{"engine":{"retry_base_delay_ms":70000}}"#, "engine.retry_base_delay_ms", "must not exceed engine.retry_maximum_delay_ms"),
+        .file(
+            #"{"engine":{"retry_base_delay_ms":70000}}"#,
+            "engine.retry_base_delay_ms",
+            "must not exceed engine.retry_maximum_delay_ms"
+        ),
         .file(#"{"engine":{"lease_ms":30000}}"#, "engine.lease_ms", "longer than dollr.request_timeout_ms"),
         // Unknown keys.
         .file(#"{"bogus":1}"#, "bogus", "unknown key; known keys at the top level: admin, commands, dollr"),
@@ -108,7 +156,10 @@ struct LoaderErrorTests {
         .environment("PAYOUT_SHUTDOWN_TIMEOUT_MS", "0", "at least 1"),
     ]
 
-    @Test("each refusal names its key and what is wrong, and never repeats a secret, phone or password", arguments: cases)
+    @Test(
+        "each refusal names its key and what is wrong, and never repeats a secret, phone or password",
+        arguments: cases
+    )
     func refusal(_ testCase: ConfigurationErrorCase) throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
@@ -139,7 +190,9 @@ struct LoaderErrorTests {
         let missing = scratch.path("absent.json")
         let notJSON = try scratch.write("broken.json", #"{"engine": {"lease_ms": 60000,}}"#)
         let notObject = try scratch.write("array.json", "[1, 2]")
-        for (path, fragment) in [(missing, "cannot be read"), (notJSON, "invalid JSON at byte"), (notObject, "must be a JSON object")] {
+        for (path, fragment) in [
+            (missing, "cannot be read"), (notJSON, "invalid JSON at byte"), (notObject, "must be a JSON object"),
+        ] {
             let error = try #require(throws: ConfigurationError.self) {
                 try WorkerConfigurationLoader.load(file: path, environment: [:])
             }
@@ -152,10 +205,13 @@ struct LoaderErrorTests {
     func secretNotShown() throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let file = try scratch.write("worker.json", """
+        let file = try scratch.write(
+            "worker.json",
+            """
             {"dollr": {"client_secret": "\(Self.secretValue)", "passcode": "\(Self.passcodeValue)",
                        "passcode_phone": "\(Self.phoneValue)"}, "admin": {"port": -1}}
-            """)
+            """
+        )
         let error = try #require(throws: ConfigurationError.self) {
             try WorkerConfigurationLoader.load(file: file, environment: [:])
         }
@@ -166,7 +222,8 @@ struct LoaderErrorTests {
         // Nor does the configuration itself print them.
         let configuration = try WorkerConfigurationLoader.load(
             file: try scratch.write("ok.json", #"{"dollr": {"client_secret": "\#(Self.secretValue)"}}"#),
-            environment: ["MERCHANT_PASSCODE_PHONE": Self.phoneValue])
+            environment: ["MERCHANT_PASSCODE_PHONE": Self.phoneValue]
+        )
         let dumped = "\(configuration)"
         #expect(!dumped.contains(Self.secretValue) && !dumped.contains(Self.phoneValue))
     }

@@ -52,9 +52,12 @@ struct LoaderFileTests {
         #expect(configuration.kafka.statusTopic == "c.status")
         #expect(configuration.kafka.deadLetterTopic == "c.dlq")
         #expect(configuration.kafka.bufferMaxBytes == 1 << 20)
-        #expect(configuration.kafka.properties == [
-            "security.protocol": "sasl_ssl", "socket.timeout.ms": "5000", "enable.ssl.certificate.verification": "true",
-        ])
+        #expect(
+            configuration.kafka.properties == [
+                "security.protocol": "sasl_ssl", "socket.timeout.ms": "5000",
+                "enable.ssl.certificate.verification": "true",
+            ]
+        )
         #expect(configuration.kafka.consumerProperties == ["fetch.wait.max.ms": "50"])
         #expect(configuration.kafka.producerProperties == ["compression.type": "lz4"])
 
@@ -95,9 +98,11 @@ struct LoaderFileTests {
 
         let kes = try CurrencyCode("KES")
         #expect(configuration.commands.allowedCurrencies == [.usd, kes])
-        #expect(configuration.commands.maximumAmounts == [
-            .usd: Money(minorUnits: 50_050, currency: .usd), kes: Money(minorUnits: 7_500_000, currency: kes),
-        ])
+        #expect(
+            configuration.commands.maximumAmounts == [
+                .usd: Money(minorUnits: 50_050, currency: .usd), kes: Money(minorUnits: 7_500_000, currency: kes),
+            ]
+        )
         #expect(configuration.commands.maximumRecordBytes == 32_768)
         #expect(engine.policy.fallbackFeeMinimums == [.usd: 50, kes: 2_000])
     }
@@ -123,7 +128,9 @@ struct LoaderFileTests {
         defer { scratch.remove() }
         let path = try scratch.write("worker.json", #"{"kafka": {"group_instance_id": null}, "worker_id": null}"#)
         let configuration = try WorkerConfigurationLoader.load(
-            file: path, environment: [:])
+            file: path,
+            environment: [:]
+        )
         #expect(configuration.kafka.groupInstanceID == nil)
         #expect(configuration.workerID == nil)
     }

@@ -2,8 +2,8 @@ import DollrClient
 import Foundation
 import PayoutWorker
 import PropertyBased
-import Testing
 import TestSupport
+import Testing
 
 /// Random invalid values for random keys: the example file with one setting broken, or the
 /// environment with one variable broken among valid ones. Loading must fail naming that key.
@@ -11,39 +11,54 @@ import TestSupport
 struct LoaderPropertyTests {
     /// The example file: every key, each with a valid value.
     static let example: JSONObject = {
-        let data = FileManager.default.contents(atPath: Repository.root.appendingPathComponent("config/payout-worker.example.json").path)!
+        let data = FileManager.default.contents(
+            atPath: Repository.root.appendingPathComponent("config/payout-worker.example.json").path
+        )!
         return try! JSONParser.parse([UInt8](data)).object(context: "example")
     }()
 
     /// Every setting of the example file, by path: top-level members and the members of sections.
-    static let settings: [(path: [String], value: JSONValue)] = example.members.flatMap { member -> [([String], JSONValue)] in
+    static let settings: [(path: [String], value: JSONValue)] = example.members.flatMap {
+        member -> [([String], JSONValue)] in
         if member.key.hasPrefix("//") { return [] }
         guard case .object(let section) = member.value else { return [([member.key], member.value)] }
         return section.members.filter { !$0.key.hasPrefix("//") }.map { ([member.key, $0.key], $0.value) }
     }
 
     static func letters(_ count: ClosedRange<Int>, using random: inout some RandomNumberGenerator) -> String {
-        String((0..<Int.random(in: count, using: &random)).map { _ in "abcdefghijklmnopqrstuvwxyz".randomElement(using: &random)! })
+        String(
+            (0..<Int.random(in: count, using: &random)).map { _ in
+                "abcdefghijklmnopqrstuvwxyz".randomElement(using: &random)!
+            }
+        )
     }
 
     /// A value of the wrong type or out of range for a setting whose valid value looks like `valid`.
-    static func invalid(for valid: JSONValue, path: String, using random: inout some RandomNumberGenerator) -> JSONValue {
+    static func invalid(for valid: JSONValue, path: String, using random: inout some RandomNumberGenerator) -> JSONValue
+    {
         let wrongTypes: [JSONValue] = [.bool(true), .array([]), .object([:])]
         switch valid {
         case .number:
-            return ([.string(letters(1...8, using: &random)), .number("-\(Int.random(in: 1...Int.max, using: &random))"),
-                     .number("1.5"), .number("1e3"), .number("99999999999999999999999"), .null] + wrongTypes).randomElement(using: &random)!
+            return
+                ([
+                    .string(letters(1...8, using: &random)), .number("-\(Int.random(in: 1...Int.max, using: &random))"),
+                    .number("1.5"), .number("1e3"), .number("99999999999999999999999"), .null,
+                ] + wrongTypes).randomElement(using: &random)!
         case .bool:
             return [.string("yes"), .number("1"), .null, .array([]), .object([:])].randomElement(using: &random)!
         case .array:
-            return [.string("USD"), .array([.number("1")]), .array([]), .array([.string("usd")]), .object([:])].randomElement(using: &random)!
+            return [.string("USD"), .array([.number("1")]), .array([]), .array([.string("usd")]), .object([:])]
+                .randomElement(using: &random)!
         case .object where path == "commands.maximum_amounts":
-            return [.string("x"), .array([]), .object(["USD": .bool(true)]), .object(["USD": .string("-1")])].randomElement(using: &random)!
+            return [.string("x"), .array([]), .object(["USD": .bool(true)]), .object(["USD": .string("-1")])]
+                .randomElement(using: &random)!
         case .object:
             // librdkafka property maps: an unknown property, a bad value, a value of the wrong type.
-            return [.string("x"), .array([]), .object(["no.such.\(letters(3...8, using: &random))": .string("1")]),
-                    .object(["linger.ms": .string(letters(2...6, using: &random))]), .object(["acks": .array([])])]
-                .randomElement(using: &random)!
+            return [
+                .string("x"), .array([]), .object(["no.such.\(letters(3...8, using: &random))": .string("1")]),
+                .object(["linger.ms": .string(letters(2...6, using: &random))]), .object(["acks": .array([])]),
+            ]
+            .randomElement(using: &random)!
         case .string, .null:
             return ([.number("7")] + wrongTypes).randomElement(using: &random)!
         }
@@ -72,7 +87,8 @@ struct LoaderPropertyTests {
                 return "loaded with \(testCase.path) broken"
             } catch {
                 guard error.origin == .file(file) else { return "origin \(error.origin)" }
-                return error.key == testCase.path || error.key.hasPrefix(testCase.path + ".") ? nil : "named \(error.key): \(error)"
+                return error.key == testCase.path || error.key.hasPrefix(testCase.path + ".")
+                    ? nil : "named \(error.key): \(error)"
             }
         }
     }
@@ -112,14 +128,18 @@ struct LoaderPropertyTests {
             ("PAYOUT_KAFKA_PROPERTY_SESSION_TIMEOUT_MS", "6000"), ("DOLLR_CLIENT_ID", "merchant-7"),
         ]
         let cases = Generator<[String: String], Shrink.None<[String: String]>> { rng in
-            var environment = Dictionary(valid.shuffled(using: &rng).prefix(Int.random(in: 0...3, using: &rng)), uniquingKeysWith: { $1 })
+            var environment = Dictionary(
+                valid.shuffled(using: &rng).prefix(Int.random(in: 0...3, using: &rng)),
+                uniquingKeysWith: { $1 }
+            )
             let (name, value) = Self.brokenVariable(using: &rng)
             environment[name] = value
             environment["BROKEN"] = name  // not PAYOUT_*: ignored by the loader; tells the check which one
             return environment
         }
         SeededProperty.check(cases, count: 300, seed: 8) { environment in
-            let name = environment["BROKEN"]!, value = environment[name]!
+            let name = environment["BROKEN"]!
+            let value = environment[name]!
             do throws(ConfigurationError) {
                 _ = try WorkerConfigurationLoader.load(file: nil, environment: environment)
                 return "loaded with \(name) broken"

@@ -25,16 +25,27 @@ struct SharedSecretFilesTests {
         let server = try await SandboxServer.start(configuration: sandboxConfiguration, logger: quietLogger)
         let client = DollrClient(
             configuration: DollrConfiguration(baseURL: server.baseURL, credentials: worker.dollr.credentials),
-            logger: quietLogger)
+            logger: quietLogger
+        )
         do {
             let account = try await client.createPaymentAccount(
                 CreatePaymentAccountRequest(
-                    accountName: "Jane Doe", provider: .orangeMoneyLiberia, method: .orangeMoneyLiberia, partyID: 7))
+                    accountName: "Jane Doe",
+                    provider: .orangeMoneyLiberia,
+                    method: .orangeMoneyLiberia,
+                    partyID: 7
+                )
+            )
             let session = try await client.createPayoutSession(
-                CreatePayoutSessionRequest(payoutAccountID: account.id, amount: try Money(parsing: "1.00", currency: .usd)))
+                CreatePayoutSessionRequest(
+                    payoutAccountID: account.id,
+                    amount: try Money(parsing: "1.00", currency: .usd)
+                )
+            )
             let referenceID = UUID()
             _ = try await client.executePayout(
-                ExecutePayoutRequest(sessionID: session.id, payoutAccountID: account.id, referenceID: referenceID))
+                ExecutePayoutRequest(sessionID: session.id, payoutAccountID: account.id, referenceID: referenceID)
+            )
             #expect(server.sandbox.ledgerSnapshot().execution(referenceID.uuidString)?.accepted == true)
         } catch {
             try? await client.shutdown()

@@ -9,7 +9,9 @@ import Testing
 /// updates prove the script works under it.
 @Suite("Operator console in a browser")
 struct ConsoleBrowserTests {
-    @Test("sign in, read the overview, resolve a payout through the form, see the queue shrink live; hostile markup stays text")
+    @Test(
+        "sign in, read the overview, resolve a payout through the form, see the queue shrink live; hostile markup stays text"
+    )
     func browser() async throws {
         let fixture = try await ConsoleFixture.start()
         let browser = try await WebDriver.start()
@@ -25,7 +27,9 @@ struct ConsoleBrowserTests {
         let screenshot = try await browser.screenshot()
         #expect(screenshot.starts(with: [0x89, 0x50, 0x4E, 0x47]), "a PNG")
         // The README's picture of the console comes from here: PAYOUT_CONSOLE_SCREENSHOT=docs/console.png.
-        if let path = ProcessInfo.processInfo.environment["PAYOUT_CONSOLE_SCREENSHOT"] { try screenshot.write(to: URL(fileURLWithPath: path)) }
+        if let path = ProcessInfo.processInfo.environment["PAYOUT_CONSOLE_SCREENSHOT"] {
+            try screenshot.write(to: URL(fileURLWithPath: path))
+        }
 
         try await browser.open("\(base)/console/review")
         let reference = fixture.references[0]
@@ -36,7 +40,10 @@ struct ConsoleBrowserTests {
         try await browser.click("#resolve button")
         #expect(try await browser.text("#result").hasPrefix("Resolved \(reference) as COMPLETED."))
         let audit = try await fixture.store.auditRecords(referenceID: reference, limit: 10)
-        #expect(audit.count == 1 && audit.first?.actor == "grace (console)" && audit.first?.note == "Dollr's dashboard shows it paid")
+        #expect(
+            audit.count == 1 && audit.first?.actor == "grace (console)"
+                && audit.first?.note == "Dollr's dashboard shows it paid"
+        )
         let event = try await fixture.terminalEvent(reference, status: "COMPLETED")
         #expect((event.json["reason"] as? [String: Any])?["code"] as? String == "OPERATOR_RESOLVED")
 
@@ -44,10 +51,14 @@ struct ConsoleBrowserTests {
         try await browser.open("\(base)/console")
         #expect(try await browser.text("#review-count") == "2")
         let other = try await fixture.http.post(
-            "/console/payouts/\(fixture.references[1])/resolve", form: [("as", "FAILED"), ("operator", "ops-bot"), ("note", "refunded upstream")],
-            headers: ConsolePageTests.bearer)
+            "/console/payouts/\(fixture.references[1])/resolve",
+            form: [("as", "FAILED"), ("operator", "ops-bot"), ("note", "refunded upstream")],
+            headers: ConsolePageTests.bearer
+        )
         #expect(other.status == 200)
-        try await eventually("the overview updated in place", within: .seconds(60)) { (try? await browser.text("#review-count")) == "1" }
+        try await eventually("the overview updated in place", within: .seconds(60)) {
+            (try? await browser.text("#review-count")) == "1"
+        }
         #expect(try await browser.currentURL() == "\(base)/console")
 
         // Upstream's markup is text: the script in the metadata never ran.

@@ -32,30 +32,58 @@ struct ConsoleFixture {
         let outputs = try env.readOutputs()
         let (runtime, running) = try await env.startRuntime()
         let references = (0..<3).map { _ in UUID() }
-        let hostileJSON = #"{"reference_id":"\#(references[2].uuidString.lowercased())","amount":"12.50","currency":"USD","metadata":{"invoice":"<script>window.__xss=1</script>","memo":"\"><img src=x onerror=alert(1)>"},"recipient":{"account_name":"<b>Eve</b> O'Hara","party_id":7,"phone":"\#(hostilePhone)","provider":"MTN_MOMO_LBR","method":"MTN_MOMO_LBR","country_code":"LR"}}"#
+        let hostileJSON =
+            #"{"reference_id":"\#(references[2].uuidString.lowercased())","amount":"12.50","currency":"USD","metadata":{"invoice":"<script>window.__xss=1</script>","memo":"\"><img src=x onerror=alert(1)>"},"recipient":{"account_name":"<b>Eve</b> O'Hara","party_id":7,"phone":"\#(hostilePhone)","provider":"MTN_MOMO_LBR","method":"MTN_MOMO_LBR","country_code":"LR"}}"#
         let producer = try env.producer()
-        let records = [Commands.record(references[0]), Commands.record(references[1])]
-            + [KafkaProducerRecord(topic: "payouts.commands", key: references[2].uuidString.lowercased(), value: Array(hostileJSON.utf8))]
+        let records =
+            [Commands.record(references[0]), Commands.record(references[1])]
+            + [
+                KafkaProducerRecord(
+                    topic: "payouts.commands",
+                    key: references[2].uuidString.lowercased(),
+                    value: Array(hostileJSON.utf8)
+                )
+            ]
         let delivered = await producer.sendAll(records)
         await producer.close()
         guard delivered.allSatisfy({ (try? $0.get()) != nil }) else { throw FixtureFailure("commands not delivered") }
         let keys = references.map { $0.uuidString.lowercased() }
         let store = runtime.store
         try await eventually("three payouts in review", within: .seconds(90)) {
-            for key in keys where (try? await store.payout(referenceID: key))?.status != "REQUIRES_REVIEW" { return false }
+            for key in keys where (try? await store.payout(referenceID: key))?.status != "REQUIRES_REVIEW" {
+                return false
+            }
             return true
         }
-        guard let port = await runtime.waitForAdminPort() else { throw FixtureFailure("the admin server did not listen") }
-        return ConsoleFixture(env: env, runtime: runtime, running: running, outputs: outputs, port: port, references: keys)
+        guard let port = await runtime.waitForAdminPort() else {
+            throw FixtureFailure("the admin server did not listen")
+        }
+        return ConsoleFixture(
+            env: env,
+            runtime: runtime,
+            running: running,
+            outputs: outputs,
+            port: port,
+            references: keys
+        )
     }
 
     /// A kept dead letter whose value holds a phone and whose detail is markup.
     func keepDeadLetter() async throws {
         try await store.keepDeadLetters([
             KeptDeadLetter(
-                sourceTopic: "payouts.commands", sourcePartition: 0, sourceOffset: 7, key: Array("k".utf8),
-                value: Array(#"{"phone":"231770000001"}"#.utf8), headers: [], reason: "UNPARSEABLE", detail: "<i>not json</i>",
-                error: "MSG_SIZE_TOO_LARGE", worker: "w1", keptAt: StoreClock.system.now())
+                sourceTopic: "payouts.commands",
+                sourcePartition: 0,
+                sourceOffset: 7,
+                key: Array("k".utf8),
+                value: Array(#"{"phone":"231770000001"}"#.utf8),
+                headers: [],
+                reason: "UNPARSEABLE",
+                detail: "<i>not json</i>",
+                error: "MSG_SIZE_TOO_LARGE",
+                worker: "w1",
+                keptAt: StoreClock.system.now()
+            )
         ])
     }
 
@@ -72,9 +100,13 @@ struct ConsoleFixture {
     func terminalEvent(_ reference: String, status: String) async throws -> KafkaMessage {
         let statuses = outputs.statuses
         try await withDeadline(.seconds(60), "\(status) published for \(reference)") {
-            await statuses.wait { $0.contains { $0.header("ce_subject") == reference && $0.json["status"] as? String == status } }
+            await statuses.wait {
+                $0.contains { $0.header("ce_subject") == reference && $0.json["status"] as? String == status }
+            }
         }
-        return statuses.elements.first { $0.header("ce_subject") == reference && $0.json["status"] as? String == status }!
+        return statuses.elements.first {
+            $0.header("ce_subject") == reference && $0.json["status"] as? String == status
+        }!
     }
 
     func stop() async {

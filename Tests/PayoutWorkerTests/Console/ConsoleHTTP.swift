@@ -28,14 +28,22 @@ struct ConsoleHTTP {
         try await request("POST", path, headers: headers, form: form)
     }
 
-    func request(_ method: String, _ path: String, headers: [String: String], form: [(String, String)]?) async throws -> Answer {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("console-headers-\(UUID().uuidString)")
+    func request(
+        _ method: String,
+        _ path: String,
+        headers: [String: String],
+        form: [(String, String)]?
+    ) async throws -> Answer {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "console-headers-\(UUID().uuidString)"
+        )
         defer { try? FileManager.default.removeItem(at: scratch) }
         var arguments = ["--silent", "--max-time", "60", "--noproxy", "*", "-X", method, "--dump-header", scratch.path]
         for (name, value) in headers { arguments += ["-H", "\(name): \(value)"] }
         if let form {
             let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
-            let body = form.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }.joined(separator: "&")
+            let body = form.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }
+                .joined(separator: "&")
             arguments += ["-H", "Content-Type: application/x-www-form-urlencoded", "--data-binary", body]
         }
         arguments.append("http://127.0.0.1:\(port)\(path)")

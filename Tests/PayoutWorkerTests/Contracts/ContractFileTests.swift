@@ -28,7 +28,11 @@ struct ContractFileTests {
             switch node {
             case .mapping(let mapping):
                 for (key, value) in mapping {
-                    if key.string == "$ref", let reference = value.string { references.append(reference) } else { collect(value) }
+                    if key.string == "$ref", let reference = value.string {
+                        references.append(reference)
+                    } else {
+                        collect(value)
+                    }
                 }
             case .sequence(let sequence): sequence.forEach(collect)
             default: break
@@ -38,9 +42,15 @@ struct ContractFileTests {
         #expect(references.count >= 9)
         for reference in references {
             if reference.hasPrefix("./") {
-                #expect(FileManager.default.fileExists(atPath: Repository.path("contracts/" + reference.dropFirst(2))), "\(reference)")
+                #expect(
+                    FileManager.default.fileExists(atPath: Repository.path("contracts/" + reference.dropFirst(2))),
+                    "\(reference)"
+                )
             } else {
-                let path = try #require(reference.hasPrefix("#/") ? reference.dropFirst(2).split(separator: "/") : nil, "\(reference)")
+                let path = try #require(
+                    reference.hasPrefix("#/") ? reference.dropFirst(2).split(separator: "/") : nil,
+                    "\(reference)"
+                )
                 var node: Node? = document
                 for part in path { node = node?[String(part)] }
                 #expect(node != nil, "\(reference) resolves")
@@ -51,7 +61,13 @@ struct ContractFileTests {
     @Test("the status event's headers in the document are exactly the headers the relay sends")
     func statusHeaders() throws {
         let headers = try #require(try Self.asyncAPI()["components"]?["messages"]?["statusEvent"]?["headers"])
-        let event = StoredEvent(referenceID: "3f2b8c1e-8d4a-4c6e-9b1a-2f7d5e6c8a90", sequence: 2, status: "PENDING", payload: "{}", occurredAt: 0)
+        let event = StoredEvent(
+            referenceID: "3f2b8c1e-8d4a-4c6e-9b1a-2f7d5e6c8a90",
+            sequence: 2,
+            status: "PENDING",
+            payload: "{}",
+            occurredAt: 0
+        )
         let record = StatusEventRecord.record(event, topic: "payouts.status", source: "payout-worker")
         #expect(Set(headers["required"]?.sequence?.compactMap(\.string) ?? []) == Set(record.headers.map(\.name)))
         // With a trace: ce_traceparent too, matching the document's pattern.
@@ -62,15 +78,21 @@ struct ContractFileTests {
         #expect(Set(tracedRecord.headers.map(\.name)) == Set(record.headers.map(\.name)).union(["ce_traceparent"]))
         #expect(documented == Set(tracedRecord.headers.map(\.name)), "every header sent is documented, and only those")
         let pattern = try #require(headers["properties"]?["ce_traceparent"]?["pattern"]?.string)
-        #expect(tracedRecord.headers.first { $0.name == "ce_traceparent" }?.stringValue?.wholeMatch(of: try Regex(pattern)) != nil)
+        #expect(
+            tracedRecord.headers.first { $0.name == "ce_traceparent" }?.stringValue?.wholeMatch(of: try Regex(pattern))
+                != nil
+        )
         #expect(headers["properties"]?["ce_type"]?["const"]?.string == StatusEventRecord.type)
         let ceID = try #require(headers["properties"]?["ce_id"]?["pattern"]?.string)
         #expect(record.headers.first { $0.name == "ce_id" }?.stringValue?.wholeMatch(of: try Regex(ceID)) != nil)
     }
 
-    @Test("each schema in contracts/ is a valid JSON Schema draft 2020-12", arguments: [
-        "payout-command.schema.json", "payout-status-event.schema.json", "dead-letter-headers.schema.json",
-    ])
+    @Test(
+        "each schema in contracts/ is a valid JSON Schema draft 2020-12",
+        arguments: [
+            "payout-command.schema.json", "payout-status-event.schema.json", "dead-letter-headers.schema.json",
+        ]
+    )
     func schemasAreValid(schema: String) async throws {
         // scripts/validate-json checks the schema itself first and fails if it is not valid.
         let verdicts = try await ContractValidator.problems(["{}"], against: schema)

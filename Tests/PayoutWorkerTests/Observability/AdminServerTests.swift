@@ -1,7 +1,8 @@
 import DollrClient
-@testable import PayoutEngine
 import PayoutWorker
 import Testing
+
+@testable import PayoutEngine
 
 @Suite struct AdminServerTests {
     /// Runs `body` against a started server and always shuts it down.
@@ -70,9 +71,13 @@ import Testing
             #expect(body["status"] == .string("not_ready"))
             let checks = try #require(self.checks(body))
             #expect(checks["kafka"] == .object(["status": .string("ok")]))
-            #expect(checks["store"] == .object(["status": .string("failing"), "message": .string("connection refused")]))
-            #expect(checks["merchant"]
-                    == .object(["status": .string("degraded"), "message": .string("merchant not verified")]))
+            #expect(
+                checks["store"] == .object(["status": .string("failing"), "message": .string("connection refused")])
+            )
+            #expect(
+                checks["merchant"]
+                    == .object(["status": .string("degraded"), "message": .string("merchant not verified")])
+            )
         }
     }
 
@@ -85,8 +90,10 @@ import Testing
             #expect(answer.status == 503)
             let body = try self.json(answer.body)
             #expect(body["status"] == .string("degraded"))
-            #expect(self.checks(body)?["merchant"]
-                    == .object(["status": .string("degraded"), "message": .string("merchant passcode rejected")]))
+            #expect(
+                self.checks(body)?["merchant"]
+                    == .object(["status": .string("degraded"), "message": .string("merchant passcode rejected")])
+            )
         }
     }
 
@@ -107,8 +114,10 @@ import Testing
         let report = ReadinessReport(checks: ["dollr": .failing("refused for 231771234567")])
         try await self.withServer(report) { server in
             let answer = try await HTTPProbe.get(port: server.port, "/readyz")
-            #expect(self.checks(try self.json(answer.body))?["dollr"]
-                    == .object(["status": .string("failing"), "message": .string("refused for ********4567")]))
+            #expect(
+                self.checks(try self.json(answer.body))?["dollr"]
+                    == .object(["status": .string("failing"), "message": .string("refused for ********4567")])
+            )
         }
     }
 

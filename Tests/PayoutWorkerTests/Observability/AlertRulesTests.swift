@@ -24,7 +24,9 @@ struct AlertRulesTests {
         metrics.ledgerMismatch(.debitExceededHold, currency: "LRD")
         let exposed = try PrometheusExposition(parsing: metrics.render()).types
         let text = try Repository.text("config/prometheus/payout-worker-alerts.yml")
-        let expressions = text.split(separator: "\n").filter { $0.trimmingPrefix(while: \.isWhitespace).hasPrefix("expr:") }
+        let expressions = text.split(separator: "\n").filter {
+            $0.trimmingPrefix(while: \.isWhitespace).hasPrefix("expr:")
+        }
         #expect(expressions.count == 3)
         let read = Set(expressions.flatMap { $0.matches(of: /payout_[a-z_]+/).map { String($0.output) } })
         #expect(!read.isEmpty)

@@ -21,8 +21,11 @@ struct HTTPProbe {
     static func get(port: Int, _ path: String) async throws -> Answer {
         let (exit, output) = try await runCommand(
             "/usr/bin/curl",
-            ["--silent", "--max-time", "10", "--noproxy", "*", "--write-out", "\n\(marker)%{http_code} %{content_type}",
-             "http://127.0.0.1:\(port)\(path)"]
+            [
+                "--silent", "--max-time", "10", "--noproxy", "*", "--write-out",
+                "\n\(marker)%{http_code} %{content_type}",
+                "http://127.0.0.1:\(port)\(path)",
+            ]
         )
         guard exit == 0 else { throw Failed(exitStatus: exit, output: output) }
         var lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)

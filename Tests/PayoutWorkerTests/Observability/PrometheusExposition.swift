@@ -77,11 +77,12 @@ struct PrometheusExposition {
         }
         guard rest.first == " " else { throw ParseError(line: line, reason: "no space before value") }
         let text = rest.dropFirst()
-        let value: Double? = switch text {
-        case "+Inf": .infinity
-        case "-Inf": -.infinity
-        default: Double(text)
-        }
+        let value: Double? =
+            switch text {
+            case "+Inf": .infinity
+            case "-Inf": -.infinity
+            default: Double(text)
+            }
         guard let value else { throw ParseError(line: line, reason: "bad value") }
         return Sample(name: String(name), labels: labels, value: value)
     }

@@ -1,8 +1,9 @@
 import DollrClient
 import Logging
-@testable import PayoutWorker
 import Synchronization
 import Testing
+
+@testable import PayoutWorker
 
 /// Log lines as the handlers write them.
 private final class CapturedOutput: Sendable {
@@ -16,11 +17,20 @@ private struct Failure: Error, CustomStringConvertible {
 }
 
 @Suite struct WorkerLoggingTests {
-    private func logger(json: Bool, level: Logger.Level = .info, into capture: CapturedOutput,
-                        provider: Logger.MetadataProvider? = nil) -> Logger {
+    private func logger(
+        json: Bool,
+        level: Logger.Level = .info,
+        into capture: CapturedOutput,
+        provider: Logger.MetadataProvider? = nil
+    ) -> Logger {
         Logger(label: "payout.test") { label in
-            WorkerLogging.makeHandler(label: label, json: json, level: level, output: capture.output,
-                                      metadataProvider: provider)
+            WorkerLogging.makeHandler(
+                label: label,
+                json: json,
+                level: level,
+                output: capture.output,
+                metadataProvider: provider
+            )
         }
     }
 

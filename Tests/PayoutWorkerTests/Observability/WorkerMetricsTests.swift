@@ -24,8 +24,10 @@ import Testing
         for result in ["accepted", "duplicate", "rejected", "conflict", "invalid", "redelivered"] {
             #expect(scrape.value("payout_commands_total", ["result": result]) == 0, "\(result)")
         }
-        #expect(Set(scrape.samples(named: "payout_payouts").map { $0.labels["status"] ?? "" })
-                == Set(PayoutStatus.allCases.map(\.rawValue)))
+        #expect(
+            Set(scrape.samples(named: "payout_payouts").map { $0.labels["status"] ?? "" })
+                == Set(PayoutStatus.allCases.map(\.rawValue))
+        )
         #expect(scrape.samples(named: "payout_payouts").allSatisfy { $0.value == 0 })
     }
 
@@ -60,7 +62,10 @@ import Testing
         #expect(scrape.value("payout_pruned_rows_total", ["table": "payout_events"]) == 14)
         #expect(scrape.value("payout_pruned_rows_total", ["table": "intake_sources"]) == 0)
         #expect(scrape.value("payout_recipient_details_scrubbed_total") == 6)
-        #expect(scrape.value("payout_store_rows", ["table": "payouts"]) == 10 && scrape.value("payout_store_rows", ["table": "outbox"]) == 2)
+        #expect(
+            scrape.value("payout_store_rows", ["table": "payouts"]) == 10
+                && scrape.value("payout_store_rows", ["table": "outbox"]) == 2
+        )
     }
 
     @Test func intakeCountsEveryResultAndDeadLetterReason() throws {
@@ -137,7 +142,11 @@ import Testing
 
         self.metrics.consumerLag([commands1: 2])
         scrape = try self.scrape()
-        #expect(scrape.samples(named: "payout_consumer_lag").map(\.labels) == [["topic": "payouts.commands", "partition": "1"]])
+        #expect(
+            scrape.samples(named: "payout_consumer_lag").map(\.labels) == [
+                ["topic": "payouts.commands", "partition": "1"]
+            ]
+        )
         #expect(scrape.value("payout_consumer_lag", ["topic": "payouts.commands", "partition": "1"]) == 2)
 
         // Revoked again and re-assigned: the series comes back.
@@ -162,7 +171,9 @@ import Testing
         #expect(scrape.value("payout_wallet_available", ["wallet": "bhd", "currency": "BHD"]) == 1.234)
         #expect(scrape.value("payout_wallet_available", ["wallet": "short", "currency": "USD"]) == -0.5)
 
-        self.metrics.walletAvailable([WalletBalance(walletID: "usd-main", currency: "USD", balanceMinor: 1, heldMinor: 0)])
+        self.metrics.walletAvailable([
+            WalletBalance(walletID: "usd-main", currency: "USD", balanceMinor: 1, heldMinor: 0)
+        ])
         scrape = try self.scrape()
         #expect(scrape.samples(named: "payout_wallet_available").count == 1)
         #expect(scrape.value("payout_wallet_available", ["wallet": "usd-main", "currency": "USD"]) == 0.01)
@@ -217,8 +228,13 @@ import Testing
 
         let scrape = try self.scrape()
         #expect(scrape.types["payout_ledger_mismatches_total"] == "counter")
-        #expect(scrape.value("payout_ledger_mismatches_total", ["reason": "debit_exceeded_hold", "currency": "LRD"]) == 2)
-        #expect(scrape.value("payout_ledger_mismatches_total", ["reason": "debit_in_other_currency", "currency": "USD"]) == 1)
+        #expect(
+            scrape.value("payout_ledger_mismatches_total", ["reason": "debit_exceeded_hold", "currency": "LRD"]) == 2
+        )
+        #expect(
+            scrape.value("payout_ledger_mismatches_total", ["reason": "debit_in_other_currency", "currency": "USD"])
+                == 1
+        )
     }
 
     @Test func leasesLostAndExpiredAreCounted() throws {
@@ -254,7 +270,9 @@ import Testing
         let text = self.metrics.render()
         let scrape = try PrometheusExposition(parsing: text)
         #expect(scrape.value("payout_dead_letters_total", ["reason": "other"]) == 2)
-        #expect(scrape.value("payout_provider_call_duration_seconds_count", ["call": "execute", "outcome": "other"]) == 1)
+        #expect(
+            scrape.value("payout_provider_call_duration_seconds_count", ["call": "execute", "outcome": "other"]) == 1
+        )
         #expect(scrape.value("payout_payouts", ["status": "other"]) == 1)
         #expect(!text.contains(reference))
         #expect(!text.contains("1234567"))
@@ -279,7 +297,11 @@ import Testing
         }
         metrics.consumerLag([KafkaTopicPartition(topic: "t", partition: 3): 42])
         let scrape = try self.scrape()
-        #expect(scrape.samples(named: "payout_consumer_lag") == [.init(name: "payout_consumer_lag", labels: ["topic": "t", "partition": "3"], value: 42)])
+        #expect(
+            scrape.samples(named: "payout_consumer_lag") == [
+                .init(name: "payout_consumer_lag", labels: ["topic": "t", "partition": "3"], value: 42)
+            ]
+        )
         #expect(scrape.value("payout_commands_consumed_total") == 200)
     }
 }

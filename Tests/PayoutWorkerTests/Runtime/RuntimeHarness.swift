@@ -34,14 +34,18 @@ struct RuntimeEnvironment {
     static func start() async throws -> RuntimeEnvironment {
         let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: quietLogger)
         var configuration = WorkerConfiguration()
-        for topic in [configuration.kafka.commandsTopic, configuration.kafka.statusTopic, configuration.kafka.deadLetterTopic] {
+        for topic in [
+            configuration.kafka.commandsTopic, configuration.kafka.statusTopic, configuration.kafka.deadLetterTopic,
+        ] {
             try await cluster.createTopic(topic, partitions: 4)
         }
         var sandboxConfiguration = SandboxConfiguration(seed: 11)
         sandboxConfiguration.faults.pendingMs = 20
         sandboxConfiguration.faults.processingMs = 60
         let sandbox = try await SandboxServer.start(configuration: sandboxConfiguration, logger: quietLogger)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("worker-test-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "worker-test-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         configuration.kafka.brokers = cluster.bootstrapServers
         configuration.kafka.groupID = "workers"
@@ -53,7 +57,12 @@ struct RuntimeEnvironment {
         configuration.engine.policy.pollMaximumDelayMilliseconds = 200
         configuration.engine.policy.retryBaseDelayMilliseconds = 20
         configuration.shutdownTimeout = .seconds(20)
-        return RuntimeEnvironment(cluster: cluster, sandbox: sandbox, directory: directory, configuration: configuration)
+        return RuntimeEnvironment(
+            cluster: cluster,
+            sandbox: sandbox,
+            directory: directory,
+            configuration: configuration
+        )
     }
 
     func stop() async {
@@ -63,19 +72,27 @@ struct RuntimeEnvironment {
     }
 
     func producer() throws -> KafkaProducer {
-        try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: quietLogger)
+        try KafkaProducer(
+            configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers),
+            logger: quietLogger
+        )
     }
 
     /// A runtime on this environment's configuration, running, with 100,000.00 USD in its wallet.
     func startRuntime() async throws -> (PayoutWorkerRuntime, Task<Void, any Error>) {
-        let runtime = try await PayoutWorkerRuntime(configuration: configuration, logger: quietLogger, handleSignals: false)
+        let runtime = try await PayoutWorkerRuntime(
+            configuration: configuration,
+            logger: quietLogger,
+            handleSignals: false
+        )
         try await runtime.store.setWallet(id: "1", currency: "USD", balanceMinor: 10_000_000, now: 0)
         return (runtime, Task { try await runtime.run() })
     }
 
     /// Readers of the status and dead-letter topics, as downstream subscribers.
     func readOutputs() throws -> OutputReaders {
-        let statuses = Recorder<KafkaMessage>(), deadLetters = Recorder<KafkaMessage>()
+        let statuses = Recorder<KafkaMessage>()
+        let deadLetters = Recorder<KafkaMessage>()
         let readers = [
             try subscribe(configuration.kafka.statusTopic, into: statuses),
             try subscribe(configuration.kafka.deadLetterTopic, into: deadLetters),
@@ -84,10 +101,18 @@ struct RuntimeEnvironment {
     }
 
     /// A plain consumer reading a whole topic into a recorder, as a downstream subscriber would.
-    func subscribe(_ topic: String, into recorder: Recorder<KafkaMessage>) throws -> (KafkaConsumer, Task<Void, any Error>) {
+    func subscribe(
+        _ topic: String,
+        into recorder: Recorder<KafkaMessage>
+    ) throws -> (KafkaConsumer, Task<Void, any Error>) {
         let consumer = try KafkaConsumer(
-            configuration: KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupID: "reader-\(UUID())", topics: [topic]),
-            logger: quietLogger)
+            configuration: KafkaConsumerConfiguration(
+                bootstrapServers: cluster.bootstrapServers,
+                groupID: "reader-\(UUID())",
+                topics: [topic]
+            ),
+            logger: quietLogger
+        )
         let task = Task {
             while true {
                 let batch = try await consumer.nextBatch(maxCount: 500)
@@ -100,9 +125,15 @@ struct RuntimeEnvironment {
 }
 
 enum Commands {
-    static func record(_ reference: UUID, amount: String = "10.00", phone: String = "231771234567", topic: String = "payouts.commands") -> KafkaProducerRecord {
+    static func record(
+        _ reference: UUID,
+        amount: String = "10.00",
+        phone: String = "231771234567",
+        topic: String = "payouts.commands"
+    ) -> KafkaProducerRecord {
         let key = reference.uuidString.lowercased()
-        let json = #"{"reference_id":"\#(key)","amount":"\#(amount)","currency":"USD","recipient":{"account_name":"Ada","party_id":42,"phone":"\#(phone)","provider":"MTN_MOMO_LBR","method":"MTN_MOMO_LBR","country_code":"LR"}}"#
+        let json =
+            #"{"reference_id":"\#(key)","amount":"\#(amount)","currency":"USD","recipient":{"account_name":"Ada","party_id":42,"phone":"\#(phone)","provider":"MTN_MOMO_LBR","method":"MTN_MOMO_LBR","country_code":"LR"}}"#
         return KafkaProducerRecord(topic: topic, key: key, value: Array(json.utf8))
     }
 }

@@ -1,16 +1,20 @@
 import Foundation
-import LocalPostgres
 import Kafka
+import LocalPostgres
 import PayoutWorker
-import Testing
 import TestSupport
+import Testing
 
 /// A worker that cannot start leaves nothing behind: no store file, no process.
 @Suite("Worker start-up: nothing half-starts")
 struct StartupFailureTests {
-    @Test("a librdkafka property the runtime refuses stops it before the store is created", arguments: [
-        ("properties", "no.such.property"), ("consumer_properties", "enable.auto.offset.store"), ("producer_properties", "linger.ms"),
-    ])
+    @Test(
+        "a librdkafka property the runtime refuses stops it before the store is created",
+        arguments: [
+            ("properties", "no.such.property"), ("consumer_properties", "enable.auto.offset.store"),
+            ("producer_properties", "linger.ms"),
+        ]
+    )
     func badKafkaPropertyCreatesNoStore(map: String, property: String) async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
@@ -25,7 +29,10 @@ struct StartupFailureTests {
         let error = try await #require(throws: KafkaError.self) {
             _ = try await PayoutWorkerRuntime(configuration: configuration, logger: quietLogger, handleSignals: false)
         }
-        guard case .configuration(let key, _) = error else { Issue.record("\(error)"); return }
+        guard case .configuration(let key, _) = error else {
+            Issue.record("\(error)")
+            return
+        }
         #expect(key == property)
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).isEmpty, "no store file, no WAL")
     }
@@ -34,11 +41,15 @@ struct StartupFailureTests {
     func processRefusesBadProperty() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let process = try ChildProcess(ChildProcess.payoutWorkerBinary, arguments: ["run"], environment: [
-            "PAYOUT_STORE_URL": "sqlite://\(scratch.path("payouts.db"))",
-            "PAYOUT_ADMIN_PORT": "\(try LoopbackPort.free())",
-            "PAYOUT_KAFKA_PROPERTY_QUEUE_BUFFERING_MAX_MS": "soon",
-        ])
+        let process = try ChildProcess(
+            ChildProcess.payoutWorkerBinary,
+            arguments: ["run"],
+            environment: [
+                "PAYOUT_STORE_URL": "sqlite://\(scratch.path("payouts.db"))",
+                "PAYOUT_ADMIN_PORT": "\(try LoopbackPort.free())",
+                "PAYOUT_KAFKA_PROPERTY_QUEUE_BUFFERING_MAX_MS": "soon",
+            ]
+        )
         #expect(try await process.waitForExit(within: .seconds(30)) == 78, "\(process.stderr)")
         #expect(process.stderr.contains("PAYOUT_KAFKA_PROPERTY_QUEUE_BUFFERING_MAX_MS"), "\(process.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).isEmpty, "no store file")

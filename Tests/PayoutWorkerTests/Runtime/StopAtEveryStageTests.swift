@@ -37,26 +37,41 @@ struct StopAtEveryStageTests {
         return env
     }
 
-    static func start(_ env: RuntimeEnvironment, _ id: String, group: String, strategy: String = "cooperative-sticky") throws -> WorkerProcessTests.Worker {
+    static func start(
+        _ env: RuntimeEnvironment,
+        _ id: String,
+        group: String,
+        strategy: String = "cooperative-sticky"
+    ) throws -> WorkerProcessTests.Worker {
         try WorkerProcessTests.startWorker(
-            env, id: id, storeURL: "sqlite://\(env.directory.path)/\(id).db", directory: env.directory,
+            env,
+            id: id,
+            storeURL: "sqlite://\(env.directory.path)/\(id).db",
+            directory: env.directory,
             config: config(strategy: strategy),
             // Port 0: the kernel picks the admin port as the worker binds it. These workers are never
             // probed over HTTP, and a port picked free beforehand can be taken by another process
             // in between (a second suite on the machine did, and the worker exited 1 on its bind).
             environment: [
-                "PAYOUT_KAFKA_GROUP_ID": group, "PAYOUT_KAFKA_COMMANDS_TOPIC": "stop.commands", "PAYOUT_LOG_LEVEL": "debug",
+                "PAYOUT_KAFKA_GROUP_ID": group, "PAYOUT_KAFKA_COMMANDS_TOPIC": "stop.commands",
+                "PAYOUT_LOG_LEVEL": "debug",
                 "PAYOUT_ADMIN_PORT": "0",
-            ])
+            ]
+        )
     }
 
     /// Waits for a log line; on time-out says how far the member's join got.
-    static func awaitLine(_ worker: WorkerProcessTests.Worker, _ line: String, within limit: Duration = .seconds(90)) async throws {
+    static func awaitLine(
+        _ worker: WorkerProcessTests.Worker,
+        _ line: String,
+        within limit: Duration = .seconds(90)
+    ) async throws {
         do {
             try await worker.process.stderrLine(containing: line, within: limit)
         } catch {
             let progress = worker.process.stderrLines.elements.filter {
-                $0.contains("join state") || $0.contains("JoinGroup") || $0.contains("SyncGroup") || !$0.contains(" debug ")
+                $0.contains("join state") || $0.contains("JoinGroup") || $0.contains("SyncGroup")
+                    || !$0.contains(" debug ")
             }
             Issue.record("no \"\(line)\" line; the join got to:\n\(progress.suffix(15).joined(separator: "\n"))")
             throw error
@@ -74,26 +89,42 @@ struct StopAtEveryStageTests {
         let status = try await worker.waitForExit(within: .seconds(60))
         let lines = worker.process.stderrLines.elements
         let crashed = lines.contains { $0.contains("Assertion") || $0.contains("Program crashed") }
-        #expect(status == 0 && !crashed, "\(stage): exit \(status); \(lines.filter { !$0.contains(" debug ") }.suffix(12).joined(separator: "\n"))")
+        #expect(
+            status == 0 && !crashed,
+            "\(stage): exit \(status); \(lines.filter { !$0.contains(" debug ") }.suffix(12).joined(separator: "\n"))"
+        )
     }
 
     static func keptHandle(_ worker: WorkerProcessTests.Worker) -> Bool {
         worker.process.stderrLines.elements.contains { $0.contains(handleKept) }
     }
 
-    @Test("SIGTERM exits 0 at start-up, while joining, between JoinGroup and SyncGroup, once assigned, and during a rebalance")
+    @Test(
+        "SIGTERM exits 0 at start-up, while joining, between JoinGroup and SyncGroup, once assigned, and during a rebalance"
+    )
     func everyStage() async throws {
         let env = try await Self.environment()
         try await withThrowingTaskGroup(of: Void.self) { stages in
-            stages.addTask { try await Self.stop(Self.start(env, "starting", group: "g-start"), after: Self.starting, "start-up") }
-            stages.addTask { try await Self.stop(Self.start(env, "joining", group: "g-join"), after: Self.joining, "joining") }
             stages.addTask {
-                try await Self.stop(Self.start(env, "unsynced", group: "g-unsynced"), after: Self.betweenJoinAndSync, "between JoinGroup and SyncGroup")
+                try await Self.stop(Self.start(env, "starting", group: "g-start"), after: Self.starting, "start-up")
+            }
+            stages.addTask {
+                try await Self.stop(Self.start(env, "joining", group: "g-join"), after: Self.joining, "joining")
+            }
+            stages.addTask {
+                try await Self.stop(
+                    Self.start(env, "unsynced", group: "g-unsynced"),
+                    after: Self.betweenJoinAndSync,
+                    "between JoinGroup and SyncGroup"
+                )
             }
             stages.addTask {
                 // A strategy the user picks goes through the same stop.
-                try await Self.stop(Self.start(env, "unsynced-range", group: "g-range", strategy: "range"), after: Self.betweenJoinAndSync,
-                                    "between JoinGroup and SyncGroup, range assignor")
+                try await Self.stop(
+                    Self.start(env, "unsynced-range", group: "g-range", strategy: "range"),
+                    after: Self.betweenJoinAndSync,
+                    "between JoinGroup and SyncGroup, range assignor"
+                )
             }
             stages.addTask {
                 let worker = try Self.start(env, "assigned", group: "g-assigned")
@@ -123,7 +154,9 @@ struct StopAtEveryStageTests {
         // Four workers, two partitions: once settled, two members hold nothing.
         let settled = try (0..<4).map { try Self.start(env, "idle-\($0)", group: "g-idle") }
         for worker in settled { try await Self.awaitLine(worker, Self.assigned, within: .seconds(120)) }
-        let idle = settled.filter { $0.process.stderrLines.elements.contains { $0.contains(Self.assigned) && $0.contains("partitions=[]") } }
+        let idle = settled.filter {
+            $0.process.stderrLines.elements.contains { $0.contains(Self.assigned) && $0.contains("partitions=[]") }
+        }
         #expect(idle.count >= 2, "members without partitions: \(idle.count)")
         settled.forEach { $0.signal(SIGTERM) }
         for worker in settled {

@@ -24,11 +24,17 @@ struct WorkerProcessTests {
         }
 
         func signal(_ signal: Int32) { process.signal(signal) }
-        func waitForExit(within limit: Duration = .seconds(60)) async throws -> Int32 { try await process.waitForExit(within: limit) }
+        func waitForExit(within limit: Duration = .seconds(60)) async throws -> Int32 {
+            try await process.waitForExit(within: limit)
+        }
         var stderr: String { process.stderr }
 
         /// Waits on the test's own records; a deadline's failure says what this worker logged.
-        func whileRunning(_ what: String, within limit: Duration, _ condition: @escaping @Sendable () async -> Void) async throws {
+        func whileRunning(
+            _ what: String,
+            within limit: Duration,
+            _ condition: @escaping @Sendable () async -> Void
+        ) async throws {
             do {
                 try await withDeadline(limit, what, condition)
             } catch {
@@ -46,19 +52,29 @@ struct WorkerProcessTests {
          "shutdown_timeout_ms": 20000}
         """#
 
-    static func startWorker(_ env: RuntimeEnvironment, id: String, storeURL: String, directory: URL,
-                            config: String = quickFailoverConfig, environment: [String: String] = [:]) throws -> Worker {
+    static func startWorker(
+        _ env: RuntimeEnvironment,
+        id: String,
+        storeURL: String,
+        directory: URL,
+        config: String = quickFailoverConfig,
+        environment: [String: String] = [:]
+    ) throws -> Worker {
         let file = directory.appendingPathComponent("\(id).json")
         try Data(config.utf8).write(to: file)
         let adminPort = try LoopbackPort.free()
-        let process = try ChildProcess(ChildProcess.payoutWorkerBinary, arguments: ["run", "--config", file.path], environment: [
-            "PAYOUT_KAFKA_BROKERS": env.cluster.bootstrapServers,
-            "PAYOUT_STORE_URL": storeURL,
-            "DOLLR_BASE_URL": env.sandbox.baseURL.absoluteString,
-            "PAYOUT_ADMIN_PORT": "\(adminPort)",
-            "PAYOUT_WORKER_ID": id,
-            "PAYOUT_LOG_LEVEL": "warning",
-        ].merging(environment) { _, given in given })
+        let process = try ChildProcess(
+            ChildProcess.payoutWorkerBinary,
+            arguments: ["run", "--config", file.path],
+            environment: [
+                "PAYOUT_KAFKA_BROKERS": env.cluster.bootstrapServers,
+                "PAYOUT_STORE_URL": storeURL,
+                "DOLLR_BASE_URL": env.sandbox.baseURL.absoluteString,
+                "PAYOUT_ADMIN_PORT": "\(adminPort)",
+                "PAYOUT_WORKER_ID": id,
+                "PAYOUT_LOG_LEVEL": "warning",
+            ].merging(environment) { _, given in given }
+        )
         return Worker(process: process, adminPort: adminPort)
     }
 
@@ -78,7 +94,8 @@ struct WorkerProcessTests {
         let odd = keys.compactMap { key -> String? in
             guard let execution = ledger.execution(key) else { return "\(key): never executed" }
             if execution.accepted && execution.duplicateExecuteCalls == 0 { return nil }
-            return "\(key): \(execution.executeCalls) execute calls, accepted \(execution.accepted), refused \(execution.refusals)"
+            return
+                "\(key): \(execution.executeCalls) execute calls, accepted \(execution.accepted), refused \(execution.refusals)"
         }
         #expect(odd.isEmpty, "each executed exactly once; \(odd.count) not: \(odd.prefix(3))")
     }
@@ -87,14 +104,18 @@ struct WorkerProcessTests {
     static func finals(_ messages: [KafkaMessage]) -> [String: Set<String>] {
         var finals: [String: Set<String>] = [:]
         for message in messages {
-            guard let status = message.json["status"] as? String, ["COMPLETED", "FAILED", "REQUIRES_REVIEW"].contains(status),
-                  let id = message.header("ce_id"), let reference = message.header("ce_subject") else { continue }
+            guard let status = message.json["status"] as? String,
+                ["COMPLETED", "FAILED", "REQUIRES_REVIEW"].contains(status),
+                let id = message.header("ce_id"), let reference = message.header("ce_subject")
+            else { continue }
             finals[reference, default: []].insert(id)
         }
         return finals
     }
 
-    @Test("SIGTERM mid-work: exit 0 with no payout left leased; a second worker then ends every payout with one final status, executed once")
+    @Test(
+        "SIGTERM mid-work: exit 0 with no payout left leased; a second worker then ends every payout with one final status, executed once"
+    )
     func sigtermDrainLosesNothing() async throws {
         let env = try await RuntimeEnvironment.start()
         env.sandbox.sandbox.updateFaults { $0.processingMs = 300 }
@@ -107,20 +128,27 @@ struct WorkerProcessTests {
         let references = (0..<300).map { _ in UUID() }
         let producer = try env.producer()
         #expect(await producer.sendAll(references.map { Commands.record($0) }).allSatisfy { (try? $0.get()) != nil })
-        try await first.whileRunning("work under way", within: .seconds(180)) { await statuses.wait { msgs in Self.finals(msgs).count >= 30 } }
+        try await first.whileRunning("work under way", within: .seconds(180)) {
+            await statuses.wait { msgs in Self.finals(msgs).count >= 30 }
+        }
 
         first.signal(SIGTERM)
         #expect(try await first.waitForExit(within: .seconds(60)) == 0, "graceful exit: \(first.stderr.suffix(1500))")
         // Every command consumed before the stop is recorded; none is held by a lease.
         for reference in references {
             if let payout = try await store.payout(referenceID: reference.uuidString.lowercased()), !payout.isFinal {
-                #expect(payout.leaseOwner == nil || (payout.leaseExpiresAt ?? 0) <= StoreClock.system.now() + 3_000, "parked, not held")
+                #expect(
+                    payout.leaseOwner == nil || (payout.leaseExpiresAt ?? 0) <= StoreClock.system.now() + 3_000,
+                    "parked, not held"
+                )
             }
         }
 
         let second = try Self.startWorker(env, id: "w2", storeURL: storeURL, directory: env.directory)
         let keys = Set(references.map { $0.uuidString.lowercased() })
-        try await second.whileRunning("every payout final", within: .seconds(180)) { await statuses.wait { msgs in Set(Self.finals(msgs).keys) == keys } }
+        try await second.whileRunning("every payout final", within: .seconds(180)) {
+            await statuses.wait { msgs in Set(Self.finals(msgs).keys) == keys }
+        }
         let finals = Self.finals(statuses.elements)
         #expect(finals.values.allSatisfy { $0.count == 1 }, "one final status each")
         Self.expectExecutedExactlyOnce(keys, env)
@@ -131,8 +159,10 @@ struct WorkerProcessTests {
         second.signal(SIGTERM)
         #expect(try await second.waitForExit(within: .seconds(60)) == 0, "graceful exit: \(second.stderr.suffix(1500))")
 
-        await reader.close(); _ = try? await readerTask.value
-        await producer.close(); await store.close()
+        await reader.close()
+        _ = try? await readerTask.value
+        await producer.close()
+        await store.close()
         await env.stop()
     }
 
@@ -150,12 +180,16 @@ struct WorkerProcessTests {
         let references = (0..<400).map { _ in UUID() }
         let producer = try env.producer()
         #expect(await producer.sendAll(references.map { Commands.record($0) }).allSatisfy { (try? $0.get()) != nil })
-        try await doomed.whileRunning("work under way", within: .seconds(180)) { await statuses.wait { msgs in Self.finals(msgs).count >= 60 } }
+        try await doomed.whileRunning("work under way", within: .seconds(180)) {
+            await statuses.wait { msgs in Self.finals(msgs).count >= 60 }
+        }
 
         doomed.signal(SIGKILL)
         _ = try await doomed.waitForExit()
         let keys = Set(references.map { $0.uuidString.lowercased() })
-        try await survivor.whileRunning("every payout final", within: .seconds(180)) { await statuses.wait { msgs in Set(Self.finals(msgs).keys) == keys } }
+        try await survivor.whileRunning("every payout final", within: .seconds(180)) {
+            await statuses.wait { msgs in Set(Self.finals(msgs).keys) == keys }
+        }
         #expect(Self.finals(statuses.elements).values.allSatisfy { $0.count == 1 }, "one final status each")
         Self.expectExecutedExactlyOnce(keys, env)
         #expect(try await store.wallets().allSatisfy { $0.heldMinor == 0 })
@@ -167,18 +201,27 @@ struct WorkerProcessTests {
         }
         let scrape = try await HTTPProbe.get(port: survivor.adminPort, "/metrics")
         #expect(scrape.status == 200)
-        for series in ["payout_commands_consumed_total", #"payout_executions_total{status="COMPLETED""#,
-                       #"payout_provider_call_duration_seconds_bucket{call="execute""#, "payout_outbox_backlog"] {
+        for series in [
+            "payout_commands_consumed_total", #"payout_executions_total{status="COMPLETED""#,
+            #"payout_provider_call_duration_seconds_bucket{call="execute""#, "payout_outbox_backlog",
+        ] {
             #expect(scrape.body.contains(series), "\(series) scraped")
         }
         survivor.signal(SIGTERM)
-        #expect(try await survivor.waitForExit(within: .seconds(60)) == 0, "graceful exit: \(survivor.stderr.suffix(1500))")
-        await reader.close(); _ = try? await readerTask.value
-        await producer.close(); await store.close()
+        #expect(
+            try await survivor.waitForExit(within: .seconds(60)) == 0,
+            "graceful exit: \(survivor.stderr.suffix(1500))"
+        )
+        await reader.close()
+        _ = try? await readerTask.value
+        await producer.close()
+        await store.close()
         await env.stop()
     }
 
-    @Test("a worker SIGKILLed after its payouts ended: every command read again emits nothing; an upstream duplicate re-emits once")
+    @Test(
+        "a worker SIGKILLed after its payouts ended: every command read again emits nothing; an upstream duplicate re-emits once"
+    )
     func redeliveryAfterKillEmitsNothing() async throws {
         let env = try await RuntimeEnvironment.start()
         let storeURL = env.configuration.storeURL
@@ -190,7 +233,9 @@ struct WorkerProcessTests {
         let keys = Set(references.map { $0.uuidString.lowercased() })
         let producer = try env.producer()
         #expect(await producer.sendAll(references.map { Commands.record($0) }).allSatisfy { (try? $0.get()) != nil })
-        try await first.whileRunning("every payout final", within: .seconds(180)) { await statuses.wait { Set(Self.finals($0).keys) == keys } }
+        try await first.whileRunning("every payout final", within: .seconds(180)) {
+            await statuses.wait { Set(Self.finals($0).keys) == keys }
+        }
         try await eventually("the outbox empty", within: .seconds(30)) { (try? await store.outboxBacklog()) == 0 }
         first.signal(SIGKILL)
         _ = try await first.waitForExit()
@@ -199,11 +244,20 @@ struct WorkerProcessTests {
         // A new group reads the topic from its start: every command is read again at its place,
         // the most a crash before an offset commit can make a worker re-read.
         let rereadConfig = Self.quickFailoverConfig.replacingOccurrences(
-            of: #"{"kafka": {"#, with: #"{"kafka": {"group_id": "rereaders", "#)
-        let second = try Self.startWorker(env, id: "w2", storeURL: storeURL, directory: env.directory, config: rereadConfig)
+            of: #"{"kafka": {"#,
+            with: #"{"kafka": {"group_id": "rereaders", "#
+        )
+        let second = try Self.startWorker(
+            env,
+            id: "w2",
+            storeURL: storeURL,
+            directory: env.directory,
+            config: rereadConfig
+        )
         try await eventually("every command read again", within: .seconds(90)) {
             guard let answer = try? await HTTPProbe.get(port: second.adminPort, "/metrics"),
-                  let scrape = try? PrometheusExposition(parsing: answer.body) else { return false }
+                let scrape = try? PrometheusExposition(parsing: answer.body)
+            else { return false }
             return scrape.value("payout_commands_total", ["result": "redelivered"]) == Double(references.count)
         }
         let duplicate = references[7].uuidString.lowercased()
@@ -213,15 +267,20 @@ struct WorkerProcessTests {
         let answer = try await HTTPProbe.get(port: second.adminPort, "/metrics")
         let scrape = try PrometheusExposition(parsing: answer.body)
         #expect(scrape.value("payout_commands_total", ["result": "duplicate"]) == 1)
-        #expect(scrape.value("payout_events_published_total") == 1, "the second worker published the duplicate's answer only")
+        #expect(
+            scrape.value("payout_events_published_total") == 1,
+            "the second worker published the duplicate's answer only"
+        )
         let answered = try #require(statuses.elements[published...].first)
         #expect(answered.header("ce_subject") == duplicate)
         #expect(answered.json["status"] as? String == "COMPLETED", "its latest event, re-emitted")
 
         second.signal(SIGTERM)
         #expect(try await second.waitForExit(within: .seconds(60)) == 0, "graceful exit: \(second.stderr.suffix(1500))")
-        await reader.close(); _ = try? await readerTask.value
-        await producer.close(); await store.close()
+        await reader.close()
+        _ = try? await readerTask.value
+        await producer.close()
+        await store.close()
         await env.stop()
     }
 
@@ -236,13 +295,23 @@ struct WorkerProcessTests {
         let (reader, readerTask) = try env.subscribe("payouts.status", into: statuses)
         // librdkafka's session timeout (45 s) as deployed: with the broker gone, its synchronous
         // commit and close each waited that long during the drain.
-        let worker = try Self.startWorker(env, id: "w1", storeURL: storeURL, directory: env.directory, config: #"""
-            {"engine": {"poll_initial_delay_ms": 50, "poll_maximum_delay_ms": 300, "retry_base_delay_ms": 50},
-             "shutdown_timeout_ms": 10000}
-            """#)
+        let worker = try Self.startWorker(
+            env,
+            id: "w1",
+            storeURL: storeURL,
+            directory: env.directory,
+            config: #"""
+                {"engine": {"poll_initial_delay_ms": 50, "poll_maximum_delay_ms": 300, "retry_base_delay_ms": 50},
+                 "shutdown_timeout_ms": 10000}
+                """#
+        )
         let producer = try env.producer()
-        #expect(await producer.sendAll((0..<300).map { _ in Commands.record(UUID()) }).allSatisfy { (try? $0.get()) != nil })
-        try await withDeadline(.seconds(90), "work under way") { await statuses.wait { msgs in Self.finals(msgs).count >= 10 } }
+        #expect(
+            await producer.sendAll((0..<300).map { _ in Commands.record(UUID()) }).allSatisfy { (try? $0.get()) != nil }
+        )
+        try await withDeadline(.seconds(90), "work under way") {
+            await statuses.wait { msgs in Self.finals(msgs).count >= 10 }
+        }
 
         // The chaos runs' state: PostgreSQL refuses the worker's connections (pooled requests wait
         // for one that never comes) and the broker is unreachable.
@@ -256,8 +325,10 @@ struct WorkerProcessTests {
         #expect(!worker.stderr.contains("overran"))
 
         try await env.cluster.setBrokerUp(1)
-        await reader.close(); _ = try? await readerTask.value
-        await producer.close(); await store.close()
+        await reader.close()
+        _ = try? await readerTask.value
+        await producer.close()
+        await store.close()
         await env.stop()
     }
 
@@ -266,12 +337,17 @@ struct WorkerProcessTests {
     static func refuseConnections(to storeURL: String) async throws {
         let server = try await LocalPostgresServer.shared.instance()
         let name = String(storeURL.split(separator: "/").last!.split(separator: "?").first!)
-        let sql = "ALTER DATABASE \(name) ALLOW_CONNECTIONS false; "
+        let sql =
+            "ALTER DATABASE \(name) ALLOW_CONNECTIONS false; "
             + "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(name)';"
         let psql = try ChildProcess(
             URL(fileURLWithPath: "\(server.binDirectory)/psql"),
-            arguments: ["-h", server.host, "-p", "\(server.port)", "-U", server.user, "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql],
-            environment: ["PGPASSWORD": server.password])
+            arguments: [
+                "-h", server.host, "-p", "\(server.port)", "-U", server.user, "-d", "postgres", "-v", "ON_ERROR_STOP=1",
+                "-c", sql,
+            ],
+            environment: ["PGPASSWORD": server.password]
+        )
         #expect(try await psql.waitForExit() == 0, "psql: \(psql.stderr)")
     }
 }

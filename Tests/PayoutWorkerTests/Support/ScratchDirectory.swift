@@ -6,7 +6,9 @@ struct ScratchDirectory {
     let url: URL
 
     init() throws {
-        self.url = FileManager.default.temporaryDirectory.appendingPathComponent("payout-worker-tests-\(UUID().uuidString)")
+        self.url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "payout-worker-tests-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: self.url, withIntermediateDirectories: true)
     }
 

@@ -36,14 +36,23 @@ struct OTLPReceiver {
     /// Every span received so far.
     var spans: [Span] {
         process.stdoutLines.elements.dropFirst().compactMap { line in
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                return nil
+            }
             let text = { (name: String) in (object[name] as? [String: Any] ?? [:]).mapValues { "\($0)" } }
             return Span(
-                traceID: object["trace_id"] as? String ?? "", spanID: object["span_id"] as? String ?? "",
-                parentSpanID: object["parent_span_id"] as? String ?? "", name: object["name"] as? String ?? "",
-                kind: object["kind"] as? Int ?? 0, status: object["status"] as? Int ?? 0, attributes: text("attributes"),
-                links: (object["links"] as? [[String: String]] ?? []).map { ($0["trace_id"] ?? "", $0["span_id"] ?? "") },
-                resource: text("resource"))
+                traceID: object["trace_id"] as? String ?? "",
+                spanID: object["span_id"] as? String ?? "",
+                parentSpanID: object["parent_span_id"] as? String ?? "",
+                name: object["name"] as? String ?? "",
+                kind: object["kind"] as? Int ?? 0,
+                status: object["status"] as? Int ?? 0,
+                attributes: text("attributes"),
+                links: (object["links"] as? [[String: String]] ?? []).map {
+                    ($0["trace_id"] ?? "", $0["span_id"] ?? "")
+                },
+                resource: text("resource")
+            )
         }
     }
 

@@ -133,15 +133,19 @@ enum PostgresEngineStep {
         let leaseUntil = transition.renewLeaseMilliseconds.map { TransitionRules.deadline(now, plus: $0) }
         let renewedOwner = leaseUntil == nil ? nil : transition.leaseOwner
         let events = transition.events
-        let (ledger, currency, amount): (String?, String?, Int64?) = switch transition.ledger {
-        case .none: (nil, nil, nil)
-        case .hold(let currency, let amount): ("hold", currency, amount)
-        case .post(let debited): ("post", nil, debited)
-        case .void: ("void", nil, nil)
-        }
+        let (ledger, currency, amount): (String?, String?, Int64?) =
+            switch transition.ledger {
+            case .none: (nil, nil, nil)
+            case .hold(let currency, let amount): ("hold", currency, amount)
+            case .post(let debited): ("post", nil, debited)
+            case .void: ("void", nil, nil)
+            }
         let audit = transition.audit
-        let sequences = events.map { Int64($0.sequence) }, statuses = events.map(\.status), payloads = events.map(\.payload)
-        let times = events.map(\.occurredAt), traces = events.map { $0.traceParent ?? "" }
+        let sequences = events.map { Int64($0.sequence) }
+        let statuses = events.map(\.status)
+        let payloads = events.map(\.payload)
+        let times = events.map(\.occurredAt)
+        let traces = events.map { $0.traceParent ?? "" }
         let increment: Int64 = transition.incrementAttempts ? 1 : 0
         return """
             SELECT * FROM payout_step(
@@ -168,7 +172,9 @@ enum PostgresEngineStep {
     }
 
     static func outcome(of rows: [PostgresRow], _ transition: PayoutTransition) throws -> Outcome {
-        guard let row = rows.first else { throw StoreError(.corrupt, "payout_step answered no row for \(transition.referenceID)") }
+        guard let row = rows.first else {
+            throw StoreError(.corrupt, "payout_step answered no row for \(transition.referenceID)")
+        }
         let cells = PostgresRandomAccessRow(row)
         let outcome = try cells[15].decode(String.self)
         let detail = try cells[16].decode(String?.self) ?? ""
@@ -194,10 +200,15 @@ enum PostgresEngineStep {
             return .misuse(TransitionRules.alreadyHeld(ref, state: detail))
         case "PW006", "PW007":
             let operation = if case .post = transition.ledger { "post" } else { "void" }
-            return .misuse(TransitionRules.noPendingHold(ref, operation: operation, state: outcome == "PW007" ? detail : nil))
+            return .misuse(
+                TransitionRules.noPendingHold(ref, operation: operation, state: outcome == "PW007" ? detail : nil)
+            )
         default:
             return .failed(sqlState: outcome, message: detail)
         }
-        throw StoreError(.corrupt, "payout_step answered \(outcome) (\(detail)) for \(ref), which its inputs cannot explain")
+        throw StoreError(
+            .corrupt,
+            "payout_step answered \(outcome) (\(detail)) for \(ref), which its inputs cannot explain"
+        )
     }
 }

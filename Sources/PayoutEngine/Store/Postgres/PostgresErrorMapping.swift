@@ -31,7 +31,11 @@ enum PostgresErrorMapping {
             // not import; they describe themselves by case name.
             let text = String(describing: error)
             if text.contains("connectionCreationCircuitBreakerTripped") {
-                return StoreError(.connection, "\(operation): cannot connect to PostgreSQL (connection attempts keep failing)", isRetriable: true)
+                return StoreError(
+                    .connection,
+                    "\(operation): cannot connect to PostgreSQL (connection attempts keep failing)",
+                    isRetriable: true
+                )
             }
             if text.contains("poolShutdown") {
                 return StoreError(.connection, "\(operation): the store is closed")
@@ -43,15 +47,26 @@ enum PostgresErrorMapping {
     private static func storeError(_ error: PSQLError, operation: String) -> StoreError {
         switch error.code {
         case .server:
-            return storeError(sqlState: error.serverInfo?[.sqlState] ?? "?????", message: error.serverInfo?[.message] ?? "server error", operation: operation)
+            return storeError(
+                sqlState: error.serverInfo?[.sqlState] ?? "?????",
+                message: error.serverInfo?[.message] ?? "server error",
+                operation: operation
+            )
         case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown:
-            return StoreError(.connection, "\(operation): connection to PostgreSQL lost (\(error.code))", isRetriable: true)
+            return StoreError(
+                .connection,
+                "\(operation): connection to PostgreSQL lost (\(error.code))",
+                isRetriable: true
+            )
         case .poolClosed:
             return StoreError(.connection, "\(operation): the store is closed")
         case .queryCancelled:
             return StoreError(.other, "\(operation): cancelled")
         case .sslUnsupported:
-            return StoreError(.connection, "\(operation): the server does not support TLS (sslmode=disable connects without it)")
+            return StoreError(
+                .connection,
+                "\(operation): the server does not support TLS (sslmode=disable connects without it)"
+            )
         case .unsupportedAuthMechanism, .authMechanismRequiresPassword, .saslError:
             return StoreError(.connection, "\(operation): PostgreSQL authentication failed (\(error.code))")
         default:

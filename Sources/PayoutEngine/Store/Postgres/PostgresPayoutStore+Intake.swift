@@ -14,7 +14,11 @@ extension PostgresPayoutStore {
         for _ in 1...Self.intakeAttempts {
             if let outcomes = try await acceptOnce(items, now: now) { return outcomes }
         }
-        throw StoreError(.conflict, "accept: the batch's payouts kept being inserted by concurrent intakes", isRetriable: true)
+        throw StoreError(
+            .conflict,
+            "accept: the batch's payouts kept being inserted by concurrent intakes",
+            isRetriable: true
+        )
     }
 
     private static let intakeAttempts = 5
@@ -23,7 +27,9 @@ extension PostgresPayoutStore {
     private func acceptOnce(_ items: [IntakeItem], now: Int64) async throws(StoreError) -> [IntakeOutcome]? {
         if !items.contains(where: { if case .rejection = $0 { true } else { false } }) {
             return try await transaction("accept") { [self] connection -> TransactionDecision<[IntakeOutcome]?> in
-                guard let outcomes = try await acceptCommands(items, now: now, on: connection) else { return .rollback(nil) }
+                guard let outcomes = try await acceptCommands(items, now: now, on: connection) else {
+                    return .rollback(nil)
+                }
                 return .commit(outcomes)
             }
         }
@@ -36,10 +42,18 @@ extension PostgresPayoutStore {
             for index in order {
                 switch items[index] {
                 case .command:
-                    guard let outcome = try await acceptCommands([items[index]], now: now, on: connection) else { return .rollback(nil) }
+                    guard let outcome = try await acceptCommands([items[index]], now: now, on: connection) else {
+                        return .rollback(nil)
+                    }
                     outcomes[index] = outcome[0]
                 case .rejection(let referenceID, let event, let source):
-                    outcomes[index] = try await reject(referenceID, event: event, source: source, now: now, on: connection)
+                    outcomes[index] = try await reject(
+                        referenceID,
+                        event: event,
+                        source: source,
+                        now: now,
+                        on: connection
+                    )
                 }
             }
             return .commit(outcomes)
@@ -58,22 +72,40 @@ extension PostgresPayoutStore {
     /// 3. tell redeliveries from upstream duplicates (see ``IntakeSource``) and re-enqueue the
     ///    latest event of every identical duplicate (a reference_id repeated in the batch is a
     ///    duplicate of its first occurrence), in one insert.
-    private func acceptCommands(_ items: [IntakeItem], now: Int64, on connection: PostgresConnection) async throws -> [IntakeOutcome]? {
-        struct Known { var fingerprint: String; var sequence: Int; var status: String; var source: IntakeSource? }
-        let payouts: [NewPayout] = items.map { if case .command(let payout) = $0 { payout } else { preconditionFailure("commands only") } }
+    private func acceptCommands(
+        _ items: [IntakeItem],
+        now: Int64,
+        on connection: PostgresConnection
+    ) async throws -> [IntakeOutcome]? {
+        struct Known {
+            var fingerprint: String
+            var sequence: Int
+            var status: String
+            var source: IntakeSource?
+        }
+        let payouts: [NewPayout] = items.map {
+            if case .command(let payout) = $0 { payout } else { preconditionFailure("commands only") }
+        }
         var known: [String: Known] = [:]
 
         func lockExisting(_ references: [String]) async throws {
             guard !references.isEmpty else { return }
-            let rows = try await connection.query("""
+            let rows = try await connection.query(
+                """
                 SELECT reference_id, fingerprint, sequence, status, source_topic, source_partition, source_offset FROM payouts
                 WHERE reference_id = ANY(\(references)) ORDER BY reference_id COLLATE "C" FOR SHARE
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             for try await (reference, fingerprint, sequence, status, topic, partition, offset)
-                in rows.decode((String, String, Int, String, String?, Int32?, Int64?).self) {
+                in rows.decode((String, String, Int, String, String?, Int32?, Int64?).self)
+            {
                 known[reference] = Known(
-                    fingerprint: fingerprint, sequence: sequence, status: status,
-                    source: IntakeSource(stream: topic, partition: partition, offset: offset))
+                    fingerprint: fingerprint,
+                    sequence: sequence,
+                    status: status,
+                    source: IntakeSource(stream: topic, partition: partition, offset: offset)
+                )
             }
         }
         try await lockExisting(Set(payouts.map(\.referenceID)).sorted())
@@ -85,7 +117,8 @@ extension PostgresPayoutStore {
         var inserted = Set<String>()
         if !new.isEmpty {
             let events = new.map(\.acceptedEvent)
-            let rows = try await connection.query("""
+            let rows = try await connection.query(
+                """
                 WITH input AS (
                     SELECT * FROM unnest(\(new.map(\.referenceID))::text[], \(new.map(\.fingerprint))::text[],
                                          \(new.map(\.amountMinor))::int8[], \(new.map(\.currency))::text[],
@@ -115,12 +148,18 @@ extension PostgresPayoutStore {
                 INSERT INTO outbox (reference_id, sequence, enqueued_at)
                 SELECT reference_id, sequence, \(now) FROM event ORDER BY reference_id
                 RETURNING reference_id
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             for try await reference in rows.decode(String.self) { inserted.insert(reference) }
             for payout in new where inserted.contains(payout.referenceID) {
                 let event = payout.acceptedEvent
                 known[payout.referenceID] = Known(
-                    fingerprint: payout.fingerprint, sequence: event.sequence, status: event.status, source: payout.source)
+                    fingerprint: payout.fingerprint,
+                    sequence: event.sequence,
+                    status: event.status,
+                    source: payout.source
+                )
             }
             // Inserted by a concurrent intake between 1 and 2: run again, to lock it in order.
             if inserted.count < new.count { return nil }
@@ -135,7 +174,11 @@ extension PostgresPayoutStore {
                 continue
             }
             guard let existing = known[payout.referenceID] else {
-                throw StoreError(.conflict, "payout \(payout.referenceID) conflicted on insert but cannot be read", isRetriable: true)
+                throw StoreError(
+                    .conflict,
+                    "payout \(payout.referenceID) conflicted on insert but cannot be read",
+                    isRetriable: true
+                )
             }
             if existing.fingerprint != payout.fingerprint {
                 outcomes.append(.conflict)
@@ -146,9 +189,13 @@ extension PostgresPayoutStore {
                 repeats.append((index, existing.sequence))
             }
         }
-        let answered = try await recordSources(repeats.map { payouts[$0.index] }.compactMap { payout in
-            payout.source.map { ($0, payout.referenceID) }
-        }, now: now, on: connection)
+        let answered = try await recordSources(
+            repeats.map { payouts[$0.index] }.compactMap { payout in
+                payout.source.map { ($0, payout.referenceID) }
+            },
+            now: now,
+            on: connection
+        )
         var requeue: [(reference: String, sequence: Int)] = []
         for (index, sequence) in repeats {
             if let source = payouts[index].source, !answered.contains(source) {
@@ -158,11 +205,14 @@ extension PostgresPayoutStore {
             }
         }
         if !requeue.isEmpty {
-            try await connection.query("""
+            try await connection.query(
+                """
                 INSERT INTO outbox (reference_id, sequence, enqueued_at)
                 SELECT reference_id, sequence, \(now)
                 FROM unnest(\(requeue.map(\.reference))::text[], \(requeue.map { Int64($0.sequence) })::int8[]) AS r(reference_id, sequence)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
         }
         return outcomes
     }
@@ -173,14 +223,21 @@ extension PostgresPayoutStore {
     /// workers reading it at once answer it once. A source recorded under another reference_id
     /// belongs to a topic that started its offsets over: the newer record takes it.
     private func recordSources(
-        _ items: [(source: IntakeSource, referenceID: String)], now: Int64, on connection: PostgresConnection
+        _ items: [(source: IntakeSource, referenceID: String)],
+        now: Int64,
+        on connection: PostgresConnection
     ) async throws -> Set<IntakeSource> {
         guard !items.isEmpty else { return [] }
         // In place order, so two intakes of overlapping batches (two workers reading the same
         // records around a rebalance, their partitions interleaved differently) take these keys
         // in one order and never wait on each other in a cycle.
-        let items = items.sorted { ($0.source.stream, $0.source.partition, $0.source.offset) < ($1.source.stream, $1.source.partition, $1.source.offset) }
-        let rows = try await connection.query("""
+        let items = items.sorted {
+            ($0.source.stream, $0.source.partition, $0.source.offset) < (
+                $1.source.stream, $1.source.partition, $1.source.offset
+            )
+        }
+        let rows = try await connection.query(
+            """
             INSERT INTO intake_sources (source_topic, source_partition, source_offset, reference_id, recorded_at)
             SELECT source_topic, source_partition, source_offset, reference_id, \(now)
             FROM unnest(\(items.map(\.source.stream))::text[], \(items.map(\.source.partition))::int4[],
@@ -190,7 +247,9 @@ extension PostgresPayoutStore {
             DO UPDATE SET reference_id = EXCLUDED.reference_id, recorded_at = EXCLUDED.recorded_at
                 WHERE intake_sources.reference_id <> EXCLUDED.reference_id
             RETURNING source_topic, source_partition, source_offset
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         var recorded = Set<IntakeSource>()
         for try await (topic, partition, offset) in rows.decode((String, Int32, Int64).self) {
             recorded.insert(IntakeSource(stream: topic, partition: partition, offset: offset))
@@ -199,20 +258,30 @@ extension PostgresPayoutStore {
     }
 
     private func reject(
-        _ ref: String, event: NewEvent, source: IntakeSource?, now: Int64, on connection: PostgresConnection
+        _ ref: String,
+        event: NewEvent,
+        source: IntakeSource?,
+        now: Int64,
+        on connection: PostgresConnection
     ) async throws -> IntakeOutcome {
         // A rejection never touches an existing payout: same id, different content.
-        let exists = try await connection.query("SELECT 1 FROM payouts WHERE reference_id = \(ref)", logger: logger).collect()
+        let exists = try await connection.query("SELECT 1 FROM payouts WHERE reference_id = \(ref)", logger: logger)
+            .collect()
         if !exists.isEmpty { return .conflict }
-        if let source, try await recordSources([(source, ref)], now: now, on: connection).isEmpty { return .redelivered }
-        try await connection.query("""
+        if let source, try await recordSources([(source, ref)], now: now, on: connection).isEmpty {
+            return .redelivered
+        }
+        try await connection.query(
+            """
             WITH event AS (
                 INSERT INTO payout_events (reference_id, sequence, status, payload, occurred_at, trace_parent)
                 VALUES (\(ref), 0, \(event.status), \(event.payload), \(event.occurredAt), \(event.traceParent))
                 ON CONFLICT (reference_id, sequence) DO NOTHING
             )
             INSERT INTO outbox (reference_id, sequence, enqueued_at) VALUES (\(ref), 0, \(now))
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         return .rejected
     }
 }

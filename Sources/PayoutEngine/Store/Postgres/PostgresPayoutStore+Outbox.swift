@@ -5,7 +5,12 @@ import PostgresNIO
 extension PostgresPayoutStore {
     // MARK: - Outbox
 
-    func claimOutbox(owner: String, limit: Int, leaseMilliseconds: Int64, now: Int64) async throws(StoreError) -> [OutboxEntry] {
+    func claimOutbox(
+        owner: String,
+        limit: Int,
+        leaseMilliseconds: Int64,
+        now: Int64
+    ) async throws(StoreError) -> [OutboxEntry] {
         guard limit > 0 else { return [] }
         try TransitionRules.checkLease(leaseMilliseconds, "outbox")
         let expires = TransitionRules.deadline(now, plus: leaseMilliseconds)
@@ -13,7 +18,8 @@ extension PostgresPayoutStore {
             // Eligible: unsent, unclaimed (or claim expired), and the oldest unsent entry of its
             // reference_id. An older entry locked by another relay is skipped, and the newer one
             // is not the oldest: one reference's events are never in flight out of order.
-            let rows = try await connection.query("""
+            let rows = try await connection.query(
+                """
                 WITH picked AS MATERIALIZED (
                     SELECT o.id FROM outbox o
                     WHERE o.sent_at IS NULL
@@ -30,12 +36,27 @@ extension PostgresPayoutStore {
                 SELECT c.id, \(unescaped: StoreSQL.qualified(PostgresRecords.eventColumns, "e"))
                 FROM claimed c JOIN payout_events e ON e.reference_id = c.reference_id AND e.sequence = c.sequence
                 ORDER BY c.id
-                """, logger: logger).collect()
-            return .commit(try rows.map { row in
-                let (id, ref, sequence, status, payload, occurredAt, traceParent) = try row.decode((Int64, String, Int, String, String, Int64, String?).self)
-                return OutboxEntry(outboxID: id, event: StoredEvent(
-                    referenceID: ref, sequence: sequence, status: status, payload: payload, occurredAt: occurredAt, traceParent: traceParent))
-            })
+                """,
+                logger: logger
+            ).collect()
+            return .commit(
+                try rows.map { row in
+                    let (id, ref, sequence, status, payload, occurredAt, traceParent) = try row.decode(
+                        (Int64, String, Int, String, String, Int64, String?).self
+                    )
+                    return OutboxEntry(
+                        outboxID: id,
+                        event: StoredEvent(
+                            referenceID: ref,
+                            sequence: sequence,
+                            status: status,
+                            payload: payload,
+                            occurredAt: occurredAt,
+                            traceParent: traceParent
+                        )
+                    )
+                }
+            )
         }
     }
 
@@ -43,7 +64,8 @@ extension PostgresPayoutStore {
         guard !outboxIDs.isEmpty else { return }
         try await transaction("markSent") { [self] connection in
             try await connection.query(
-                "UPDATE outbox SET sent_at = \(now) WHERE id = ANY(\(outboxIDs)) AND sent_at IS NULL", logger: logger
+                "UPDATE outbox SET sent_at = \(now) WHERE id = ANY(\(outboxIDs)) AND sent_at IS NULL",
+                logger: logger
             )
             return .commit(())
         }
@@ -51,7 +73,8 @@ extension PostgresPayoutStore {
 
     func outboxBacklog() async throws(StoreError) -> Int {
         try await read("outboxBacklog") { [self] connection in
-            try await connection.query("SELECT count(*) FROM outbox WHERE sent_at IS NULL", logger: logger).collect().first?.decode(Int.self) ?? 0
+            try await connection.query("SELECT count(*) FROM outbox WHERE sent_at IS NULL", logger: logger).collect()
+                .first?.decode(Int.self) ?? 0
         }
     }
 }

@@ -8,20 +8,26 @@ extension PostgresPayoutStore {
         if dryRun {
             return try await read("prune \(target.rawValue) (dry run)") { [self] connection in
                 let rows = try await connection.query(
-                    "SELECT count(*)::int8 FROM \(unescaped: target.rawValue) AS t WHERE \(unescaped: predicate)", logger: logger
+                    "SELECT count(*)::int8 FROM \(unescaped: target.rawValue) AS t WHERE \(unescaped: predicate)",
+                    logger: logger
                 ).collect()
                 return Int(try rows.first?.decode(Int64.self) ?? 0)
             }
         }
-        let key = target == .sentOutbox ? "id" : target == .events ? "reference_id, sequence" : "source_topic, source_partition, source_offset"
+        let key =
+            target == .sentOutbox
+            ? "id" : target == .events ? "reference_id, sequence" : "source_topic, source_partition, source_offset"
         return try await transaction("prune \(target.rawValue)") { [self] connection in
             // SKIP LOCKED: a row another transaction holds (an outbox row being claimed) waits for the next round.
-            let rows = try await connection.query("""
+            let rows = try await connection.query(
+                """
                 DELETE FROM \(unescaped: target.rawValue) WHERE (\(unescaped: key)) IN (
                     SELECT \(unescaped: key) FROM \(unescaped: target.rawValue) AS t WHERE \(unescaped: predicate)
                     LIMIT \(limit) FOR UPDATE SKIP LOCKED
                 ) RETURNING 1
-                """, logger: logger).collect()
+                """,
+                logger: logger
+            ).collect()
             return .commit(rows.count)
         }
     }
@@ -48,17 +54,21 @@ extension PostgresPayoutStore {
 
     func payoutsToScrub(before: Int64, limit: Int) async throws(StoreError) -> [StoredPayout] {
         try await read("payoutsToScrub") { [self] connection in
-            try await connection.query("""
+            try await connection.query(
+                """
                 SELECT \(unescaped: PostgresRecords.payoutColumns) FROM payouts
                 WHERE is_final AND pii_scrubbed_at IS NULL AND updated_at < \(before) ORDER BY updated_at LIMIT \(limit)
-                """, logger: logger).collect().map(PostgresRecords.payout)
+                """,
+                logger: logger
+            ).collect().map(PostgresRecords.payout)
         }
     }
 
     func countPayoutsToScrub(before: Int64) async throws(StoreError) -> Int {
         try await read("countPayoutsToScrub") { [self] connection in
             let rows = try await connection.query(
-                "SELECT count(*)::int8 FROM payouts WHERE is_final AND pii_scrubbed_at IS NULL AND updated_at < \(before)", logger: logger
+                "SELECT count(*)::int8 FROM payouts WHERE is_final AND pii_scrubbed_at IS NULL AND updated_at < \(before)",
+                logger: logger
             ).collect()
             return Int(try rows.first?.decode(Int64.self) ?? 0)
         }
@@ -66,10 +76,13 @@ extension PostgresPayoutStore {
 
     func markScrubbed(referenceID: String, state: String, now: Int64) async throws(StoreError) -> Bool {
         try await transaction("markScrubbed \(referenceID)") { [self] connection in
-            let rows = try await connection.query("""
+            let rows = try await connection.query(
+                """
                 UPDATE payouts SET state = \(state), pii_scrubbed_at = \(now)
                 WHERE reference_id = \(referenceID) AND is_final AND pii_scrubbed_at IS NULL RETURNING 1
-                """, logger: logger).collect()
+                """,
+                logger: logger
+            ).collect()
             return .commit(rows.count == 1)
         }
     }
@@ -78,7 +91,8 @@ extension PostgresPayoutStore {
         try await read("tableRowCounts") { [self] connection in
             var counts: [String: Int] = [:]
             for table in StoreSQL.countedTables {
-                let rows = try await connection.query("SELECT count(*)::int8 FROM \(unescaped: table)", logger: logger).collect()
+                let rows = try await connection.query("SELECT count(*)::int8 FROM \(unescaped: table)", logger: logger)
+                    .collect()
                 counts[table] = Int(try rows.first?.decode(Int64.self) ?? 0)
             }
             return counts

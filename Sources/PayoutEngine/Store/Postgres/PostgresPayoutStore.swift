@@ -54,7 +54,8 @@ final class PostgresPayoutStore: PayoutStore {
 
     /// Connects once to fail fast with a precise error (the pool alone would retry in the background
     /// and only give up after a minute), then starts the pool.
-    static func open(_ location: PostgresLocation, logger given: Logger) async throws(StoreError) -> PostgresPayoutStore {
+    static func open(_ location: PostgresLocation, logger given: Logger) async throws(StoreError) -> PostgresPayoutStore
+    {
         let logger = Self.driverLogger(given)
         let probe = try connectionConfiguration(location)
         do {
@@ -65,8 +66,12 @@ final class PostgresPayoutStore: PayoutStore {
         }
 
         var configuration = PostgresClient.Configuration(
-            host: location.host, port: location.port, username: location.username, password: location.password,
-            database: location.database, tls: clientTLS(location)
+            host: location.host,
+            port: location.port,
+            username: location.username,
+            password: location.password,
+            database: location.database,
+            tls: clientTLS(location)
         )
         configuration.options.maximumConnections = location.poolSize
         configuration.options.connectTimeout = .seconds(location.connectTimeoutSeconds)
@@ -83,7 +88,10 @@ final class PostgresPayoutStore: PayoutStore {
             ("statement_timeout", "\(location.statementTimeoutMilliseconds)"),
         ]
         logger.debug("opened PostgreSQL payout store", metadata: ["url": "\(location)"])
-        let store = PostgresPayoutStore(client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger)
+        let store = PostgresPayoutStore(
+            client: PostgresClient(configuration: configuration, backgroundLogger: logger),
+            logger: logger
+        )
         // A lease asked for before the pool runs waits for it, but postgres-nio logs a warning
         // for it: the first query (the migration, at every start) would race the runner.
         for await _ in store.runnerStarted {}
@@ -91,10 +99,16 @@ final class PostgresPayoutStore: PayoutStore {
     }
 
     /// One connection's configuration: the probe's, and a direct client's.
-    static func connectionConfiguration(_ location: PostgresLocation) throws(StoreError) -> PostgresConnection.Configuration {
+    static func connectionConfiguration(
+        _ location: PostgresLocation
+    ) throws(StoreError) -> PostgresConnection.Configuration {
         var configuration = PostgresConnection.Configuration(
-            host: location.host, port: location.port, username: location.username, password: location.password,
-            database: location.database, tls: try connectionTLS(location)
+            host: location.host,
+            port: location.port,
+            username: location.username,
+            password: location.password,
+            database: location.database,
+            tls: try connectionTLS(location)
         )
         configuration.options.connectTimeout = .seconds(Int64(location.connectTimeoutSeconds))
         return configuration
@@ -125,7 +139,9 @@ final class PostgresPayoutStore: PayoutStore {
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))", logger: logger)
             try await connection.query(PostgresQuery(unsafeSQL: StoreMigration.postgresLedger), logger: logger)
             var versions = Set<Int>()
-            for try await version in try await connection.query("SELECT version FROM schema_migrations", logger: logger).decode(Int.self) {
+            for try await version in try await connection.query("SELECT version FROM schema_migrations", logger: logger)
+                .decode(Int.self)
+            {
                 versions.insert(version)
             }
             let pending = try StoreMigration.pending(applied: versions, known: StoreSchema.migrations)
@@ -167,8 +183,10 @@ final class PostgresPayoutStore: PayoutStore {
         let closed = (try? await withCheckedThrowingContinuation { finished.wait(with: $0) }) ?? false
         bound.cancel()
         if !closed {
-            logger.warning("the PostgreSQL pool did not finish shutting down; an operation it never answered still holds a connection",
-                           metadata: ["waited_s": "\(Self.closeBound.components.seconds)"])
+            logger.warning(
+                "the PostgreSQL pool did not finish shutting down; an operation it never answered still holds a connection",
+                metadata: ["waited_s": "\(Self.closeBound.components.seconds)"]
+            )
         }
     }
 
@@ -185,24 +203,31 @@ final class PostgresPayoutStore: PayoutStore {
     /// error is returned. A failure while committing is reported as is: the outcome is unknown, so
     /// the caller must re-read before retrying.
     func transaction<T: Sendable>(
-        _ operation: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> TransactionDecision<T>
+        _ operation: String,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> TransactionDecision<T>
     ) async throws(StoreError) -> T {
         try await withRetries(operation) { [client, logger] in
-            try await client.withConnection { connection in try await Self.runTransaction(on: connection, logger: logger, body) }
+            try await client.withConnection { connection in
+                try await Self.runTransaction(on: connection, logger: logger, body)
+            }
         }
     }
 
     /// Runs one statement (its own implicit transaction) on a pooled connection, with the same
     /// retries as ``transaction(_:_:)``: for a write that is one statement, two round trips fewer.
     func autocommit<T: Sendable>(
-        _ operation: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+        _ operation: String,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws(StoreError) -> T {
         try await withRetries(operation) { [client] in
             try await client.withConnection { connection in try await body(connection) }
         }
     }
 
-    private func withRetries<T: Sendable>(_ operation: String, _ attempt: @escaping @Sendable () async throws -> T) async throws(StoreError) -> T {
+    private func withRetries<T: Sendable>(
+        _ operation: String,
+        _ attempt: @escaping @Sendable () async throws -> T
+    ) async throws(StoreError) -> T {
         var attempts = 1
         while true {
             do {
@@ -218,7 +243,9 @@ final class PostgresPayoutStore: PayoutStore {
     }
 
     private static func runTransaction<T: Sendable>(
-        on connection: PostgresConnection, logger: Logger, _ body: @Sendable (PostgresConnection) async throws -> TransactionDecision<T>
+        on connection: PostgresConnection,
+        logger: Logger,
+        _ body: @Sendable (PostgresConnection) async throws -> TransactionDecision<T>
     ) async throws -> T {
         try await connection.query("BEGIN", logger: logger)
         let decision: TransactionDecision<T>
@@ -249,10 +276,13 @@ final class PostgresPayoutStore: PayoutStore {
         guard let kind = StoreLockConflicts.Kind(sqlState: sqlState) else { return }
         conflicts.record(kind)
         let info = (PostgresErrorMapping.unwrap(error) as? PSQLError)?.serverInfo
-        logger.warning("lock conflict ended a store transaction; its locks were released", metadata: [
-            "operation": "\(operation)", "kind": "\(kind.rawValue)", "message": "\(info?[.message] ?? "")",
-            "waited_for": "\(info?[.locationContext] ?? "unknown")",
-        ])
+        logger.warning(
+            "lock conflict ended a store transaction; its locks were released",
+            metadata: [
+                "operation": "\(operation)", "kind": "\(kind.rawValue)", "message": "\(info?[.message] ?? "")",
+                "waited_for": "\(info?[.locationContext] ?? "unknown")",
+            ]
+        )
     }
 
     /// Lock waits this store gave up on since it opened.
@@ -263,17 +293,25 @@ final class PostgresPayoutStore: PayoutStore {
     func retries(_ operation: String, after state: String, attempt: inout Int) -> Bool {
         guard attempt < Self.transactionAttempts, PostgresErrorMapping.runsAgain(after: state) else { return false }
         attempt += 1
-        logger.debug("retrying PostgreSQL transaction", metadata: ["operation": "\(operation)", "sqlstate": "\(state)"])
+        logger.debug(
+            "retrying PostgreSQL transaction",
+            metadata: ["operation": "\(operation)", "sqlstate": "\(state)"]
+        )
         return true
     }
 
-    func read<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws(StoreError) -> T {
+    func read<T: Sendable>(
+        _ operation: String,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws(StoreError) -> T {
         do {
             return try await Self.abandoningOnCancellation { [client] in
                 try await client.withConnection { connection in try await body(connection) }
             }
         } catch {
-            if let state = PostgresErrorMapping.sqlState(of: error) { noteConflict(operation, sqlState: state, error: error) }
+            if let state = PostgresErrorMapping.sqlState(of: error) {
+                noteConflict(operation, sqlState: state, error: error)
+            }
             throw PostgresErrorMapping.storeError(error, operation: operation)
         }
     }
@@ -288,7 +326,9 @@ final class PostgresPayoutStore: PayoutStore {
     /// engine's in-flight commits never returned after the drain was cancelled). The abandoned
     /// operation keeps its pooled connection until the pool shuts down; its outcome is unknown,
     /// as for any failed commit, and the recovery point is the last one that committed.
-    static func abandoningOnCancellation<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+    static func abandoningOnCancellation<T: Sendable>(
+        _ operation: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
         let outcome = FirstOutcome<T>()
         let work = Task {
             do { outcome.finish(.success(try await operation())) } catch { outcome.finish(.failure(error)) }
@@ -303,7 +343,9 @@ final class PostgresPayoutStore: PayoutStore {
 
     // MARK: - Connection setup
 
-    private static func connectionTLS(_ location: PostgresLocation) throws(StoreError) -> PostgresConnection.Configuration.TLS {
+    private static func connectionTLS(
+        _ location: PostgresLocation
+    ) throws(StoreError) -> PostgresConnection.Configuration.TLS {
         do {
             switch location.tls {
             case .disable: return .disable

@@ -13,28 +13,59 @@ enum PostgresRecords {
             referenceID, fingerprint, amountMinor, currency, status, isFinal, reasonCode, state,
             sequence, attempts, nextAttemptAt, leaseOwner, leaseExpiresAt, createdAt, updatedAt
         ) = try row.decode(
-            (String, String, Int64, String, String, Bool, String?, String, Int, Int, Int64, String?, Int64?, Int64, Int64).self
+            (
+                String, String, Int64, String, String, Bool, String?, String, Int, Int, Int64, String?, Int64?, Int64,
+                Int64
+            ).self
         )
         return StoredPayout(
-            referenceID: referenceID, fingerprint: fingerprint, amountMinor: amountMinor, currency: currency, status: status,
-            isFinal: isFinal, reasonCode: reasonCode, state: state, sequence: sequence, attempts: attempts,
-            nextAttemptAt: nextAttemptAt, leaseOwner: leaseOwner, leaseExpiresAt: leaseExpiresAt, createdAt: createdAt, updatedAt: updatedAt
+            referenceID: referenceID,
+            fingerprint: fingerprint,
+            amountMinor: amountMinor,
+            currency: currency,
+            status: status,
+            isFinal: isFinal,
+            reasonCode: reasonCode,
+            state: state,
+            sequence: sequence,
+            attempts: attempts,
+            nextAttemptAt: nextAttemptAt,
+            leaseOwner: leaseOwner,
+            leaseExpiresAt: leaseExpiresAt,
+            createdAt: createdAt,
+            updatedAt: updatedAt
         )
     }
 
     static let eventColumns = "reference_id, sequence, status, payload, occurred_at, trace_parent"
 
     static func event(_ row: PostgresRow) throws -> StoredEvent {
-        let (referenceID, sequence, status, payload, occurredAt, traceParent) = try row.decode((String, Int, String, String, Int64, String?).self)
+        let (referenceID, sequence, status, payload, occurredAt, traceParent) = try row.decode(
+            (String, Int, String, String, Int64, String?).self
+        )
         return StoredEvent(
-            referenceID: referenceID, sequence: sequence, status: status, payload: payload, occurredAt: occurredAt, traceParent: traceParent)
+            referenceID: referenceID,
+            sequence: sequence,
+            status: status,
+            payload: payload,
+            occurredAt: occurredAt,
+            traceParent: traceParent
+        )
     }
 
     static func hold(_ row: PostgresRow) throws -> StoredHold {
-        let (referenceID, walletID, amountMinor, raw, settledMinor) = try row.decode((String, String, Int64, String, Int64?).self)
+        let (referenceID, walletID, amountMinor, raw, settledMinor) = try row.decode(
+            (String, String, Int64, String, Int64?).self
+        )
         guard let state = StoredHold.State(rawValue: raw) else {
             throw StoreError(.corrupt, "hold of \(referenceID) has unknown state '\(raw)'")
         }
-        return StoredHold(referenceID: referenceID, walletID: walletID, amountMinor: amountMinor, state: state, settledMinor: settledMinor)
+        return StoredHold(
+            referenceID: referenceID,
+            walletID: walletID,
+            amountMinor: amountMinor,
+            state: state,
+            settledMinor: settledMinor
+        )
     }
 }

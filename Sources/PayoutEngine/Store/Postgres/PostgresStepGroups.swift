@@ -108,21 +108,31 @@ final class PostgresStepGroups: Sendable {
         var attempt = 1
         while true {
             do {
-                return .success(try await client.withConnection { connection in try await self.commit(group, on: connection) })
+                return .success(
+                    try await client.withConnection { connection in try await self.commit(group, on: connection) }
+                )
             } catch let failed as CommitFailed {
                 return .failure(failed.underlying)
             } catch {
                 guard let conflict = Self.conflict(in: error) else { return .failure(error) }
                 conflicts.record(conflict.kind)
                 let limit = conflict.kind == .deadlock ? Self.deadlockAttempts : Self.timeoutAttempts
-                logger.warning("lock conflict ended a group of engine steps; all its locks were released", metadata: [
-                    "kind": "\(conflict.kind.rawValue)", "waited_for": "\(conflict.waitedFor)", "steps": "\(group.count)",
-                    "attempt": "\(attempt)", "runs_again": "\(attempt < limit)",
-                ])
+                logger.warning(
+                    "lock conflict ended a group of engine steps; all its locks were released",
+                    metadata: [
+                        "kind": "\(conflict.kind.rawValue)", "waited_for": "\(conflict.waitedFor)",
+                        "steps": "\(group.count)",
+                        "attempt": "\(attempt)", "runs_again": "\(attempt < limit)",
+                    ]
+                )
                 guard attempt < limit else {
-                    return .failure(StoreError(
-                        .conflict, "engine step group: \(conflict.message) while waiting for \(conflict.waitedFor) (SQLSTATE \(conflict.sqlState)), \(attempt) times",
-                        isRetriable: true))
+                    return .failure(
+                        StoreError(
+                            .conflict,
+                            "engine step group: \(conflict.message) while waiting for \(conflict.waitedFor) (SQLSTATE \(conflict.sqlState)), \(attempt) times",
+                            isRetriable: true
+                        )
+                    )
                 }
                 attempt += 1
             }
@@ -130,17 +140,30 @@ final class PostgresStepGroups: Sendable {
     }
 
     /// One run of the group: its payout rows locked in order, then its steps, wallet steps last.
-    private func commit(_ group: [Member], on connection: PostgresConnection) async throws -> [Result<PostgresEngineStep.Outcome, any Error>] {
+    private func commit(
+        _ group: [Member],
+        on connection: PostgresConnection
+    ) async throws -> [Result<PostgresEngineStep.Outcome, any Error>] {
         try await connection.query("BEGIN", logger: logger)
         var outcomes = [Result<PostgresEngineStep.Outcome, any Error>?](repeating: nil, count: group.count)
         do {
             let currencies = try await lockPayouts(group, on: connection)
             for index in Self.lockOrder(group, currencies: currencies) {
                 let member = group[index]
-                let rows = try await connection.query(PostgresEngineStep.call(member.transition, now: member.now), logger: logger).collect()
+                let rows = try await connection.query(
+                    PostgresEngineStep.call(member.transition, now: member.now),
+                    logger: logger
+                ).collect()
                 let outcome = Result { try PostgresEngineStep.outcome(of: rows, member.transition) }
-                if case .success(.failed(let sqlState, let message)) = outcome, let kind = StoreLockConflicts.Kind(sqlState: sqlState) {
-                    throw LockConflict(kind: kind, sqlState: sqlState, message: message, waitedFor: Self.waitedFor(member, currencies: currencies))
+                if case .success(.failed(let sqlState, let message)) = outcome,
+                    let kind = StoreLockConflicts.Kind(sqlState: sqlState)
+                {
+                    throw LockConflict(
+                        kind: kind,
+                        sqlState: sqlState,
+                        message: message,
+                        waitedFor: Self.waitedFor(member, currencies: currencies)
+                    )
                 }
                 outcomes[index] = outcome
             }
@@ -162,10 +185,13 @@ final class PostgresStepGroups: Sendable {
     private func lockPayouts(_ group: [Member], on connection: PostgresConnection) async throws -> [String: String] {
         let references = Array(Set(group.map(\.transition.referenceID)))
         var currencies: [String: String] = [:]
-        let rows = try await connection.query("""
+        let rows = try await connection.query(
+            """
             SELECT reference_id, currency FROM payouts WHERE reference_id = ANY(\(references))
             ORDER BY reference_id COLLATE "C" FOR UPDATE
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         for try await (reference, currency) in rows.decode((String, String).self) { currencies[reference] = currency }
         return currencies
     }
@@ -204,11 +230,14 @@ final class PostgresStepGroups: Sendable {
     private static func conflict(in error: any Error) -> LockConflict? {
         if let conflict = error as? LockConflict { return conflict }
         guard let psql = PostgresErrorMapping.unwrap(error) as? PSQLError,
-              let sqlState = psql.serverInfo?[.sqlState], let kind = StoreLockConflicts.Kind(sqlState: sqlState)
+            let sqlState = psql.serverInfo?[.sqlState], let kind = StoreLockConflicts.Kind(sqlState: sqlState)
         else { return nil }
         return LockConflict(
-            kind: kind, sqlState: sqlState, message: psql.serverInfo?[.message] ?? "lock conflict",
-            waitedFor: psql.serverInfo?[.locationContext] ?? "the group's payout rows")
+            kind: kind,
+            sqlState: sqlState,
+            message: psql.serverInfo?[.message] ?? "lock conflict",
+            waitedFor: psql.serverInfo?[.locationContext] ?? "the group's payout rows"
+        )
     }
 }
 

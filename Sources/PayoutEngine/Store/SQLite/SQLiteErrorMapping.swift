@@ -8,7 +8,8 @@ enum SQLiteErrorMapping {
         case let error as StoreError:
             return error
         case let error as DatabaseError:
-            let detail = "\(operation): \(error.message ?? "SQLite error") (SQLite code \(error.extendedResultCode.rawValue))"
+            let detail =
+                "\(operation): \(error.message ?? "SQLite error") (SQLite code \(error.extendedResultCode.rawValue))"
             switch error.resultCode {
             case .SQLITE_BUSY, .SQLITE_LOCKED:
                 return StoreError(.conflict, detail, isRetriable: true)

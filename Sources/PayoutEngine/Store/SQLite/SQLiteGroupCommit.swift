@@ -76,7 +76,11 @@ final class SQLiteGroupCommit: Sendable {
                 try db.execute(sql: "BEGIN IMMEDIATE")
                 for member in group where !member.run(db) {
                     if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK") }
-                    return StoreError(.other, "a transaction committed with others failed in a way that ended the shared transaction; none of the group was written", isRetriable: true)
+                    return StoreError(
+                        .other,
+                        "a transaction committed with others failed in a way that ended the shared transaction; none of the group was written",
+                        isRetriable: true
+                    )
                 }
                 do {
                     try db.execute(sql: "COMMIT")

@@ -27,7 +27,11 @@ extension SQLitePayoutStore {
                     }
                     let event = try Self.insertAccepted(db, payout, statements, now: now)
                     known[payout.referenceID] = KnownPayout(
-                        fingerprint: payout.fingerprint, sequence: event.sequence, status: event.status, source: payout.source)
+                        fingerprint: payout.fingerprint,
+                        sequence: event.sequence,
+                        status: event.status,
+                        source: payout.source
+                    )
                     outcomes.append(.accepted)
                 case .rejection(let referenceID, let event, let source):
                     // A rejection never touches an existing payout: same id, different content.
@@ -64,30 +68,42 @@ extension SQLitePayoutStore {
         let recordSource: Statement
 
         init(_ db: Database) throws {
-            insertPayout = try db.cachedStatement(sql: """
-                INSERT INTO payouts (\(SQLiteRecords.payoutColumns), source_topic, source_partition, source_offset)
-                VALUES (?, ?, ?, ?, ?, 0, NULL, ?, ?, 0, ?, NULL, NULL, ?, ?, ?, ?, ?)
-                ON CONFLICT (reference_id) DO NOTHING
-                """)
-            insertEvent = try db.cachedStatement(sql: """
-                INSERT INTO payout_events (reference_id, sequence, status, payload, occurred_at, trace_parent) VALUES (?, ?, ?, ?, ?, ?)
-                """)
-            insertRejection = try db.cachedStatement(sql: """
-                INSERT INTO payout_events (reference_id, sequence, status, payload, occurred_at, trace_parent) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (reference_id, sequence) DO NOTHING
-                """)
-            enqueue = try db.cachedStatement(sql: "INSERT INTO outbox (reference_id, sequence, enqueued_at) VALUES (?, ?, ?)")
-            findSource = try db.cachedStatement(sql: """
-                SELECT reference_id FROM intake_sources WHERE source_topic = ? AND source_partition = ? AND source_offset = ?
-                """)
+            insertPayout = try db.cachedStatement(
+                sql: """
+                    INSERT INTO payouts (\(SQLiteRecords.payoutColumns), source_topic, source_partition, source_offset)
+                    VALUES (?, ?, ?, ?, ?, 0, NULL, ?, ?, 0, ?, NULL, NULL, ?, ?, ?, ?, ?)
+                    ON CONFLICT (reference_id) DO NOTHING
+                    """
+            )
+            insertEvent = try db.cachedStatement(
+                sql: """
+                    INSERT INTO payout_events (reference_id, sequence, status, payload, occurred_at, trace_parent) VALUES (?, ?, ?, ?, ?, ?)
+                    """
+            )
+            insertRejection = try db.cachedStatement(
+                sql: """
+                    INSERT INTO payout_events (reference_id, sequence, status, payload, occurred_at, trace_parent) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (reference_id, sequence) DO NOTHING
+                    """
+            )
+            enqueue = try db.cachedStatement(
+                sql: "INSERT INTO outbox (reference_id, sequence, enqueued_at) VALUES (?, ?, ?)"
+            )
+            findSource = try db.cachedStatement(
+                sql: """
+                    SELECT reference_id FROM intake_sources WHERE source_topic = ? AND source_partition = ? AND source_offset = ?
+                    """
+            )
             // A place recorded under another reference_id belongs to a topic that started its
             // offsets over: the newer record takes the place.
-            recordSource = try db.cachedStatement(sql: """
-                INSERT INTO intake_sources (source_topic, source_partition, source_offset, reference_id, recorded_at)
-                VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (source_topic, source_partition, source_offset)
-                DO UPDATE SET reference_id = excluded.reference_id, recorded_at = excluded.recorded_at
-                """)
+            recordSource = try db.cachedStatement(
+                sql: """
+                    INSERT INTO intake_sources (source_topic, source_partition, source_offset, reference_id, recorded_at)
+                    VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (source_topic, source_partition, source_offset)
+                    DO UPDATE SET reference_id = excluded.reference_id, recorded_at = excluded.recorded_at
+                    """
+            )
         }
     }
 
@@ -104,22 +120,34 @@ extension SQLitePayoutStore {
         for start in stride(from: 0, to: sortedReferences.count, by: Self.lookupChunk) {
             let chunk = Array(sortedReferences[start..<min(start + Self.lookupChunk, sortedReferences.count)])
             // Not cached: the last chunk's size varies from batch to batch.
-            let lookup = try db.makeStatement(sql: """
-                SELECT reference_id, fingerprint, sequence, status, source_topic, source_partition, source_offset FROM payouts
-                WHERE reference_id IN (\(databaseQuestionMarks(count: chunk.count)))
-                """)
+            let lookup = try db.makeStatement(
+                sql: """
+                    SELECT reference_id, fingerprint, sequence, status, source_topic, source_partition, source_offset FROM payouts
+                    WHERE reference_id IN (\(databaseQuestionMarks(count: chunk.count)))
+                    """
+            )
             let rows = try Row.fetchCursor(lookup, arguments: StatementArguments(chunk))
             while let row = try rows.next() {
                 known[row[0]] = KnownPayout(
-                    fingerprint: row[1], sequence: row[2], status: row[3],
-                    source: IntakeSource(stream: row[4] as String?, partition: row[5] as Int32?, offset: row[6] as Int64?))
+                    fingerprint: row[1],
+                    sequence: row[2],
+                    status: row[3],
+                    source: IntakeSource(
+                        stream: row[4] as String?,
+                        partition: row[5] as Int32?,
+                        offset: row[6] as Int64?
+                    )
+                )
             }
         }
         return known
     }
 
     private static func classifyRepeat(
-        of payout: NewPayout, existing: KnownPayout, _ statements: IntakeStatements, now: Int64
+        of payout: NewPayout,
+        existing: KnownPayout,
+        _ statements: IntakeStatements,
+        now: Int64
     ) throws -> IntakeOutcome {
         guard existing.fingerprint == payout.fingerprint else { return .conflict }
         if let source = payout.source, source == existing.source { return .redelivered }
@@ -131,7 +159,10 @@ extension SQLitePayoutStore {
     /// Whether an item was already answered at `source`; if not, records that it is answered there
     /// (in the caller's transaction, so only together with the answer).
     private static func isRedelivery(
-        of referenceID: String, at source: IntakeSource?, _ statements: IntakeStatements, now: Int64
+        of referenceID: String,
+        at source: IntakeSource?,
+        _ statements: IntakeStatements,
+        now: Int64
     ) throws -> Bool {
         guard let source else { return false }
         let place: StatementArguments = [source.stream, source.partition, source.offset]
@@ -140,7 +171,12 @@ extension SQLitePayoutStore {
         return false
     }
 
-    private static func insertAccepted(_ db: Database, _ payout: NewPayout, _ statements: IntakeStatements, now: Int64) throws -> NewEvent {
+    private static func insertAccepted(
+        _ db: Database,
+        _ payout: NewPayout,
+        _ statements: IntakeStatements,
+        now: Int64
+    ) throws -> NewEvent {
         let event = payout.acceptedEvent
         try statements.insertPayout.execute(arguments: [
             payout.referenceID, payout.fingerprint, payout.amountMinor, payout.currency, event.status,
@@ -151,13 +187,22 @@ extension SQLitePayoutStore {
             // The lookup ran in this same write transaction: nobody can have inserted it since.
             throw StoreError(.corrupt, "payout \(payout.referenceID) conflicts on insert but was not found")
         }
-        try statements.insertEvent.execute(arguments: [payout.referenceID, event.sequence, event.status, event.payload, event.occurredAt, event.traceParent])
+        try statements.insertEvent.execute(arguments: [
+            payout.referenceID, event.sequence, event.status, event.payload, event.occurredAt, event.traceParent,
+        ])
         try statements.enqueue.execute(arguments: [payout.referenceID, event.sequence, now])
         return event
     }
 
-    private static func insertRejected(_ referenceID: String, _ event: NewEvent, _ statements: IntakeStatements, now: Int64) throws {
-        try statements.insertRejection.execute(arguments: [referenceID, 0, event.status, event.payload, event.occurredAt, event.traceParent])
+    private static func insertRejected(
+        _ referenceID: String,
+        _ event: NewEvent,
+        _ statements: IntakeStatements,
+        now: Int64
+    ) throws {
+        try statements.insertRejection.execute(arguments: [
+            referenceID, 0, event.status, event.payload, event.occurredAt, event.traceParent,
+        ])
         try statements.enqueue.execute(arguments: [referenceID, 0, now])
     }
 }

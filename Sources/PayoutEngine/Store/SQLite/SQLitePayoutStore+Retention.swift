@@ -6,16 +6,25 @@ extension SQLitePayoutStore {
         let predicate = Self.prunable(target)
         if dryRun {
             return try await read("prune \(target.rawValue) (dry run)") { db in
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM \(target.rawValue) AS t WHERE \(predicate)", arguments: [before]) ?? 0
+                try Int.fetchOne(
+                    db,
+                    sql: "SELECT count(*) FROM \(target.rawValue) AS t WHERE \(predicate)",
+                    arguments: [before]
+                ) ?? 0
             }
         }
-        let key = target == .sentOutbox ? "id" : target == .events ? "reference_id, sequence" : "source_topic, source_partition, source_offset"
+        let key =
+            target == .sentOutbox
+            ? "id" : target == .events ? "reference_id, sequence" : "source_topic, source_partition, source_offset"
         return try await transaction("prune \(target.rawValue)") { db in
-            try db.execute(sql: """
-                DELETE FROM \(target.rawValue) WHERE (\(key)) IN (
-                    SELECT \(key) FROM \(target.rawValue) AS t WHERE \(predicate) LIMIT ?
-                )
-                """, arguments: [before, limit])
+            try db.execute(
+                sql: """
+                    DELETE FROM \(target.rawValue) WHERE (\(key)) IN (
+                        SELECT \(key) FROM \(target.rawValue) AS t WHERE \(predicate) LIMIT ?
+                    )
+                    """,
+                arguments: [before, limit]
+            )
             return .commit(db.changesCount)
         }
     }
@@ -39,25 +48,35 @@ extension SQLitePayoutStore {
 
     func payoutsToScrub(before: Int64, limit: Int) async throws(StoreError) -> [StoredPayout] {
         try await read("payoutsToScrub") { db in
-            try Row.fetchAll(db, sql: """
-                SELECT \(SQLiteRecords.payoutColumns) FROM payouts
-                WHERE is_final = 1 AND pii_scrubbed_at IS NULL AND updated_at < ? ORDER BY updated_at LIMIT ?
-                """, arguments: [before, limit]).map(SQLiteRecords.payout)
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(SQLiteRecords.payoutColumns) FROM payouts
+                    WHERE is_final = 1 AND pii_scrubbed_at IS NULL AND updated_at < ? ORDER BY updated_at LIMIT ?
+                    """,
+                arguments: [before, limit]
+            ).map(SQLiteRecords.payout)
         }
     }
 
     func countPayoutsToScrub(before: Int64) async throws(StoreError) -> Int {
         try await read("countPayoutsToScrub") { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM payouts WHERE is_final = 1 AND pii_scrubbed_at IS NULL AND updated_at < ?",
-                             arguments: [before]) ?? 0
+            try Int.fetchOne(
+                db,
+                sql: "SELECT count(*) FROM payouts WHERE is_final = 1 AND pii_scrubbed_at IS NULL AND updated_at < ?",
+                arguments: [before]
+            ) ?? 0
         }
     }
 
     func markScrubbed(referenceID: String, state: String, now: Int64) async throws(StoreError) -> Bool {
         try await transaction("markScrubbed \(referenceID)") { db in
-            try db.execute(sql: """
-                UPDATE payouts SET state = ?, pii_scrubbed_at = ? WHERE reference_id = ? AND is_final = 1 AND pii_scrubbed_at IS NULL
-                """, arguments: [state, now, referenceID])
+            try db.execute(
+                sql: """
+                    UPDATE payouts SET state = ?, pii_scrubbed_at = ? WHERE reference_id = ? AND is_final = 1 AND pii_scrubbed_at IS NULL
+                    """,
+                arguments: [state, now, referenceID]
+            )
             return .commit(db.changesCount == 1)
         }
     }

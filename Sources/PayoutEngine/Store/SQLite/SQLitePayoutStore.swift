@@ -42,7 +42,11 @@ final class SQLitePayoutStore: PayoutStore {
     }
 
     /// Opens (creating if needed) the database file, or a private in-memory database when `path` is nil.
-    static func open(path: String?, synchronous: SQLiteSynchronous, logger: Logger) async throws(StoreError) -> SQLitePayoutStore {
+    static func open(
+        path: String?,
+        synchronous: SQLiteSynchronous,
+        logger: Logger
+    ) async throws(StoreError) -> SQLitePayoutStore {
         var configuration = Configuration()
         configuration.label = "payout-store"
         configuration.foreignKeysEnabled = true
@@ -66,7 +70,10 @@ final class SQLitePayoutStore: PayoutStore {
         }
         switch result {
         case .success(let writer):
-            logger.debug("opened SQLite payout store", metadata: ["path": "\(path ?? ":memory:")", "synchronous": "\(synchronous.rawValue)"])
+            logger.debug(
+                "opened SQLite payout store",
+                metadata: ["path": "\(path ?? ":memory:")", "synchronous": "\(synchronous.rawValue)"]
+            )
             return SQLitePayoutStore(writer: writer, logger: logger)
         case .failure(let error):
             throw SQLiteErrorMapping.storeError(error, operation: "open \(path ?? ":memory:")")
@@ -102,18 +109,27 @@ final class SQLitePayoutStore: PayoutStore {
     // MARK: - Lifecycle
 
     func close() async {
-        guard let writer = database.withLock({ state -> (any DatabaseWriter)? in defer { state = nil }; return state }) else { return }
+        guard
+            let writer = database.withLock({ state -> (any DatabaseWriter)? in
+                defer { state = nil }
+                return state
+            })
+        else { return }
         let logger = self.logger
         // Closing waits for in-flight accesses and may checkpoint the WAL: blocking work.
         await offCooperativePool {
-            do { try writer.close() } catch { logger.warning("closing SQLite payout store failed", metadata: ["error": "\(error)"]) }
+            do { try writer.close() } catch {
+                logger.warning("closing SQLite payout store failed", metadata: ["error": "\(error)"])
+            }
         }
     }
 
     // MARK: - Access
 
     private func currentWriter(_ operation: String) throws(StoreError) -> any DatabaseWriter {
-        guard let writer = database.withLock({ $0 }) else { throw StoreError(.connection, "\(operation): the store is closed") }
+        guard let writer = database.withLock({ $0 }) else {
+            throw StoreError(.connection, "\(operation): the store is closed")
+        }
         return writer
     }
 
@@ -123,11 +139,13 @@ final class SQLitePayoutStore: PayoutStore {
     /// (``SQLiteGroupCommit``): `body` runs in a savepoint of a shared transaction, and this
     /// returns once that transaction is durable.
     func transaction<T: Sendable>(
-        _ operation: String, _ body: @escaping @Sendable (Database) throws -> TransactionDecision<T>
+        _ operation: String,
+        _ body: @escaping @Sendable (Database) throws -> TransactionDecision<T>
     ) async throws(StoreError) -> T {
         _ = try currentWriter(operation)
         let outcome = GroupCommitOutcome<T>()
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, StoreError>, Never>) in
+        let result = await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<T, StoreError>, Never>) in
             let member = SQLiteGroupCommit.Member(
                 run: { db in
                     do {
@@ -142,10 +160,14 @@ final class SQLitePayoutStore: PayoutStore {
                                 return .rollback
                             }
                         }
-                        guard let decided else { throw StoreError(.other, "\(operation): transaction produced no result") }
+                        guard let decided else {
+                            throw StoreError(.other, "\(operation): transaction produced no result")
+                        }
                         outcome.result.withLock { $0 = .success(decided) }
                     } catch {
-                        outcome.result.withLock { $0 = .failure(SQLiteErrorMapping.storeError(error, operation: operation)) }
+                        outcome.result.withLock {
+                            $0 = .failure(SQLiteErrorMapping.storeError(error, operation: operation))
+                        }
                     }
                     // An error SQLite answers by rolling back the whole transaction ends the group.
                     return db.isInsideTransaction
@@ -154,15 +176,22 @@ final class SQLitePayoutStore: PayoutStore {
                     if let groupFailure {
                         continuation.resume(returning: .failure(groupFailure))
                     } else {
-                        continuation.resume(returning: outcome.result.withLock { $0 } ?? .failure(StoreError(.other, "\(operation): transaction produced no result")))
+                        continuation.resume(
+                            returning: outcome.result.withLock { $0 }
+                                ?? .failure(StoreError(.other, "\(operation): transaction produced no result"))
+                        )
                     }
-                })
+                }
+            )
             groupCommit.submit(member) { () throws(StoreError) in try self.currentWriter(operation) }
         }
         return try result.get()
     }
 
-    func read<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+    func read<T: Sendable>(
+        _ operation: String,
+        _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws(StoreError) -> T {
         let writer = try currentWriter(operation)
         do {
             return try await writer.read(body)

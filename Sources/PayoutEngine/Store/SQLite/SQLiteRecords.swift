@@ -10,9 +10,21 @@ enum SQLiteRecords {
 
     static func payout(_ row: Row) -> StoredPayout {
         StoredPayout(
-            referenceID: row[0], fingerprint: row[1], amountMinor: row[2], currency: row[3], status: row[4],
-            isFinal: row[5], reasonCode: row[6], state: row[7], sequence: row[8], attempts: row[9],
-            nextAttemptAt: row[10], leaseOwner: row[11], leaseExpiresAt: row[12], createdAt: row[13], updatedAt: row[14]
+            referenceID: row[0],
+            fingerprint: row[1],
+            amountMinor: row[2],
+            currency: row[3],
+            status: row[4],
+            isFinal: row[5],
+            reasonCode: row[6],
+            state: row[7],
+            sequence: row[8],
+            attempts: row[9],
+            nextAttemptAt: row[10],
+            leaseOwner: row[11],
+            leaseExpiresAt: row[12],
+            createdAt: row[13],
+            updatedAt: row[14]
         )
     }
 
@@ -20,8 +32,12 @@ enum SQLiteRecords {
 
     static func event(_ row: Row, from index: Int = 0) -> StoredEvent {
         StoredEvent(
-            referenceID: row[index], sequence: row[index + 1], status: row[index + 2], payload: row[index + 3],
-            occurredAt: row[index + 4], traceParent: row[index + 5]
+            referenceID: row[index],
+            sequence: row[index + 1],
+            status: row[index + 2],
+            payload: row[index + 3],
+            occurredAt: row[index + 4],
+            traceParent: row[index + 5]
         )
     }
 
@@ -30,6 +46,12 @@ enum SQLiteRecords {
         guard let state = StoredHold.State(rawValue: raw) else {
             throw StoreError(.corrupt, "hold of \(row[0] as String) has unknown state '\(raw)'")
         }
-        return StoredHold(referenceID: row[0], walletID: row[1], amountMinor: row[2], state: state, settledMinor: row[4])
+        return StoredHold(
+            referenceID: row[0],
+            walletID: row[1],
+            amountMinor: row[2],
+            state: state,
+            settledMinor: row[4]
+        )
     }
 }

@@ -4,7 +4,9 @@
 /// no column anywhere is REAL, DOUBLE or floating NUMERIC. SQLite tables are `STRICT` so a stray
 /// floating value is refused instead of being stored with type affinity.
 enum StoreSchema {
-    static let migrations: [StoreMigration] = [initial, keptDeadLetters, intakeSources, resolutionAudit, retention, traceContext, engineStep]
+    static let migrations: [StoreMigration] = [
+        initial, keptDeadLetters, intakeSources, resolutionAudit, retention, traceContext, engineStep,
+    ]
 
     static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }
 

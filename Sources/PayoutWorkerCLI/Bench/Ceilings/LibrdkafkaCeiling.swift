@@ -7,8 +7,19 @@ import Kafka
 /// for the same pass, joins a fresh group on the same topic and stores offsets per batch as a
 /// pass does; it is timed the same way (first message to the end of the final commit).
 enum LibrdkafkaCeiling {
-    static func run(environment: BenchEnvironment, topic: String, group: String, expected: Int, batchSize: Int = 500) async throws -> TopicPass.Timing {
-        let configuration = TopicPass.consumerConfiguration(environment: environment, topic: topic, group: group, batchSize: batchSize)
+    static func run(
+        environment: BenchEnvironment,
+        topic: String,
+        group: String,
+        expected: Int,
+        batchSize: Int = 500
+    ) async throws -> TopicPass.Timing {
+        let configuration = TopicPass.consumerConfiguration(
+            environment: environment,
+            topic: topic,
+            group: group,
+            batchSize: batchSize
+        )
         let properties = try configuration.librdkafkaProperties().sorted { $0.key < $1.key }
         let cpuBefore = ProcessUsage.cpuSeconds()
         let outcome = await DedicatedThread.run { () -> (Int32, bench_consume_result) in
@@ -16,11 +27,19 @@ enum LibrdkafkaCeiling {
             let names = properties.map { strdup($0.key)! }
             let values = properties.map { strdup($0.value)! }
             defer { (names + values).forEach { free($0) } }
-            let status = names.map { UnsafePointer<CChar>?(UnsafePointer($0)) }.withUnsafeBufferPointer { namePointers in
+            let status = names.map { UnsafePointer<CChar>?(UnsafePointer($0)) }.withUnsafeBufferPointer {
+                namePointers in
                 values.map { UnsafePointer<CChar>?(UnsafePointer($0)) }.withUnsafeBufferPointer { valuePointers in
                     bench_librdkafka_consume(
-                        namePointers.baseAddress, valuePointers.baseAddress, properties.count,
-                        topic, Int64(expected), Int32(batchSize), 60_000, &result)
+                        namePointers.baseAddress,
+                        valuePointers.baseAddress,
+                        properties.count,
+                        topic,
+                        Int64(expected),
+                        Int32(batchSize),
+                        60_000,
+                        &result
+                    )
                 }
             }
             return (status, result)
@@ -32,6 +51,11 @@ enum LibrdkafkaCeiling {
             throw CommandFailure("librdkafka ceiling: \(message)")
         }
         // The CPU includes the group join and close, which a pass leaves out: an upper bound.
-        return TopicPass.Timing(records: Int(result.records), seconds: result.seconds, waitingSeconds: result.waiting_seconds, cpuSeconds: cpu)
+        return TopicPass.Timing(
+            records: Int(result.records),
+            seconds: result.seconds,
+            waitingSeconds: result.waiting_seconds,
+            cpuSeconds: cpu
+        )
     }
 }

@@ -11,7 +11,13 @@ import PayoutEngine
 enum SQLiteStoreCeiling {
     /// Copies the first `skip` payouts untimed (a warm-up), then times the next `count`.
     /// Blocking: call it from a thread of its own.
-    static func run(source: String, target: String, skip: Int, count: Int, batchSize: Int = 500) throws(SQLiteCeilingError) -> StoreCeilingTiming {
+    static func run(
+        source: String,
+        target: String,
+        skip: Int,
+        count: Int,
+        batchSize: Int = 500
+    ) throws(SQLiteCeilingError) -> StoreCeilingTiming {
         let reader = try Connection(path: source, flags: SQLITE_OPEN_READONLY)
         let writer = try Connection(path: target, flags: SQLITE_OPEN_READWRITE)
         for pragma in PayoutStoreFactory.sqliteWriterPragmas + ["PRAGMA foreign_keys = ON"] {
@@ -19,15 +25,23 @@ enum SQLiteStoreCeiling {
         }
         let readPayouts = try reader.prepare("SELECT rowid, * FROM payouts WHERE rowid > ? ORDER BY rowid LIMIT ?")
         let readEvents = try reader.prepare("SELECT * FROM payout_events WHERE reference_id = ?")
-        let readOutbox = try reader.prepare("SELECT reference_id, sequence, enqueued_at FROM outbox WHERE reference_id = ?")
+        let readOutbox = try reader.prepare(
+            "SELECT reference_id, sequence, enqueued_at FROM outbox WHERE reference_id = ?"
+        )
         let columns = readPayouts.columnCount - 1
         let insertPayout = try writer.prepare("INSERT INTO payouts VALUES (\(placeholders(columns)))")
-        let insertEvent = try writer.prepare("INSERT INTO payout_events VALUES (\(placeholders(readEvents.columnCount)))")
-        let insertOutbox = try writer.prepare("INSERT INTO outbox (reference_id, sequence, enqueued_at) VALUES (?, ?, ?)")
-        let lookup = try writer.prepare("""
+        let insertEvent = try writer.prepare(
+            "INSERT INTO payout_events VALUES (\(placeholders(readEvents.columnCount)))"
+        )
+        let insertOutbox = try writer.prepare(
+            "INSERT INTO outbox (reference_id, sequence, enqueued_at) VALUES (?, ?, ?)"
+        )
+        let lookup = try writer.prepare(
+            """
             SELECT reference_id, fingerprint, sequence, status, source_topic, source_partition, source_offset FROM payouts
             WHERE reference_id IN (\(placeholders(batchSize)))
-            """)
+            """
+        )
 
         var lastRowID: Int64 = 0
         var copied = 0
@@ -38,8 +52,12 @@ enum SQLiteStoreCeiling {
             try readPayouts.bind([.integer(lastRowID), .integer(Int64(wanted))])
             var payouts: [[SQLValue]] = []
             while try readPayouts.step() { payouts.append(readPayouts.row()) }
-            guard !payouts.isEmpty else { throw SQLiteCeilingError("\(source) holds \(copied) payouts, expected \(skip + count)") }
-            guard case .integer(let rowID) = payouts[payouts.count - 1][0] else { throw SQLiteCeilingError("payouts.rowid is not an integer") }
+            guard !payouts.isEmpty else {
+                throw SQLiteCeilingError("\(source) holds \(copied) payouts, expected \(skip + count)")
+            }
+            guard case .integer(let rowID) = payouts[payouts.count - 1][0] else {
+                throw SQLiteCeilingError("payouts.rowid is not an integer")
+            }
             lastRowID = rowID
             // Each payout's event and outbox rows (intake writes one of each).
             var dependants: [[(Statement, [SQLValue])]] = []
@@ -88,7 +106,11 @@ struct SQLiteCeilingError: Error, CustomStringConvertible {
 
 /// A column value, copied out of one statement and bound into another.
 enum SQLValue {
-    case null, integer(Int64), real(Double), text([UInt8]), blob([UInt8])
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text([UInt8])
+    case blob([UInt8])
 }
 
 /// A bare sqlite3 connection: no pool, no queue, nothing of GRDB's.
@@ -98,7 +120,9 @@ private final class Connection {
     init(path: String, flags: Int32) throws(SQLiteCeilingError) {
         var handle: OpaquePointer?
         guard sqlite3_open_v2(path, &handle, flags | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK, let handle else {
-            throw SQLiteCeilingError("open \(path): \(handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory")")
+            throw SQLiteCeilingError(
+                "open \(path): \(handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory")"
+            )
         }
         self.handle = handle
         sqlite3_busy_timeout(handle, 10_000)
@@ -112,7 +136,9 @@ private final class Connection {
 
     func prepare(_ sql: String) throws(SQLiteCeilingError) -> Statement {
         var statement: OpaquePointer?
-        guard sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil) == SQLITE_OK, let statement else {
+        guard sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil) == SQLITE_OK,
+            let statement
+        else {
             throw error(sql)
         }
         return Statement(statement, connection: self)
@@ -150,9 +176,18 @@ private final class Statement {
                 // An empty array has no base address; a zero-length text still needs a pointer.
                 let padded = bytes.isEmpty ? [0] : bytes
                 status = padded.withUnsafeBytes {
-                    sqlite3_bind_text(pointer, index, $0.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(bytes.count), transient)
+                    sqlite3_bind_text(
+                        pointer,
+                        index,
+                        $0.baseAddress!.assumingMemoryBound(to: CChar.self),
+                        Int32(bytes.count),
+                        transient
+                    )
                 }
-            case .blob(let bytes): status = bytes.withUnsafeBytes { sqlite3_bind_blob(pointer, index, $0.baseAddress, Int32($0.count), transient) }
+            case .blob(let bytes):
+                status = bytes.withUnsafeBytes {
+                    sqlite3_bind_blob(pointer, index, $0.baseAddress, Int32($0.count), transient)
+                }
             }
             guard status == SQLITE_OK else { throw connection.error("bind \(index)") }
         }

@@ -43,12 +43,19 @@ struct CommandMutation: Sendable, CustomStringConvertible {
     }
 
     /// Applies the mutations to the draft, then renders the value (byte-level mutations last).
-    static func apply(_ mutations: [CommandMutation], to draft: CommandDraft, using random: inout Xoshiro) -> (key: [UInt8]?, value: [UInt8]) {
+    static func apply(
+        _ mutations: [CommandMutation],
+        to draft: CommandDraft,
+        using random: inout Xoshiro
+    ) -> (key: [UInt8]?, value: [UInt8]) {
         var draft = draft
         var tail: [UInt8] = []
         var syntaxChanges: [CommandMutation] = []
         for mutation in mutations {
-            if case .unidentified(field: nil) = mutation.outcome { syntaxChanges.append(mutation); continue }
+            if case .unidentified(field: nil) = mutation.outcome {
+                syntaxChanges.append(mutation)
+                continue
+            }
             mutation.change(&draft, &tail, &random)
         }
         var value = draft.value(using: &random)
@@ -65,7 +72,12 @@ struct CommandMutation: Sendable, CustomStringConvertible {
     /// Wrong JSON types for any field (missing and null are listed per field: they mean different things).
     static let wrongTypes: [JSONText] = [.bool(true), .array([]), .array([.string("USD")]), .object([]), .number("7")]
 
-    private static func member(_ name: String, _ values: [JSONText], field: String? = nil, using random: inout Xoshiro) -> CommandMutation {
+    private static func member(
+        _ name: String,
+        _ values: [JSONText],
+        field: String? = nil,
+        using random: inout Xoshiro
+    ) -> CommandMutation {
         let value = values.randomElement(using: &random)!
         return CommandMutation(label: "\(name) = \(value)", outcome: .field(field ?? name)) { draft, _, _ in
             draft.members[path: name.split(separator: ".").map(String.init)] = value
@@ -73,7 +85,10 @@ struct CommandMutation: Sendable, CustomStringConvertible {
     }
 
     private static func missing(_ path: [String]) -> CommandMutation {
-        CommandMutation(label: "\(path.joined(separator: ".")) missing", outcome: .field(path.joined(separator: "."))) { draft, _, _ in
+        CommandMutation(label: "\(path.joined(separator: ".")) missing", outcome: .field(path.joined(separator: "."))) {
+            draft,
+            _,
+            _ in
             draft.members[path: path] = nil
         }
     }
@@ -117,7 +132,10 @@ struct CommandMutation: Sendable, CustomStringConvertible {
             }
         }
         let (label, value) = broken.randomElement(using: &random)!
-        return CommandMutation(label: "reference_id: \(label)", outcome: .unidentified(field: "reference_id")) { draft, _, _ in
+        return CommandMutation(label: "reference_id: \(label)", outcome: .unidentified(field: "reference_id")) {
+            draft,
+            _,
+            _ in
             draft.members[path: ["reference_id"]] = value(draft.referenceText)
         }
     }
@@ -133,22 +151,34 @@ struct CommandMutation: Sendable, CustomStringConvertible {
         let maximum = CommandDraft.policy.maximumAmounts[draft.command.amount.currency]!
         let overMaximum = Money(minorUnits: maximum.minorUnits + 1, currency: maximum.currency).description
         let texts = [
-            "-1.00", "-0", "-0.01", "0", "0.00", "000", "1.001", "0.001", "0.009", overMaximum, "99999999999999999999999",
+            "-1.00", "-0", "-0.01", "0", "0.00", "000", "1.001", "0.001", "0.009", overMaximum,
+            "99999999999999999999999",
             "92233720368547758.08", "+1.00", "1e2", "1E2", "1.5e1", "NaN", "Infinity", "-Infinity", "0x10", " 1.00",
             "1.00 ", "1,00", "1.", ".5", "1..0", "", "١٢", "１", "1_000", "½", "1.0\u{0}", "1.0\n", "1 000",
         ]
-        let numbers = ["0", "-1", "-0", "0.001", "1e2", "1E-2", "1.5e1", overMaximum, "100000000000000000000000", "1.001", "-0.0"]
-        return member("amount", wrongTypes.filter { $0 != .number("7") } + [.null] + texts.map { .string($0) } + numbers.map { .number($0) }, using: &random)
+        let numbers = [
+            "0", "-1", "-0", "0.001", "1e2", "1E-2", "1.5e1", overMaximum, "100000000000000000000000", "1.001", "-0.0",
+        ]
+        return member(
+            "amount",
+            wrongTypes.filter { $0 != .number("7") } + [.null] + texts.map { .string($0) }
+                + numbers.map { .number($0) },
+            using: &random
+        )
     }
 
     static func recipient(_ draft: CommandDraft, using random: inout Xoshiro) -> CommandMutation {
-        let nonPositive = ["0", "-1", "1.5", "1e3", "9223372036854775808", "-9223372036854775809"].map { JSONText.number($0) }
+        let nonPositive =
+            ["0", "-1", "1.5", "1e3", "9223372036854775808", "-9223372036854775809"].map { JSONText.number($0) }
             + [.string("42"), .bool(true), .array([]), .object([])]
         switch Int.random(in: 0..<6, using: &random) {
         case 0:
             // Both forms, or neither.
             if Bool.random(using: &random) {
-                return CommandMutation(label: "payout_account_id and recipient", outcome: .record(fragment: "mutually exclusive")) { draft, _, random in
+                return CommandMutation(
+                    label: "payout_account_id and recipient",
+                    outcome: .record(fragment: "mutually exclusive")
+                ) { draft, _, random in
                     if draft.isAccountForm {
                         draft.members[path: ["recipient"]] = CommandDraft.recipientDetails(using: &random).0
                     } else {
@@ -157,7 +187,10 @@ struct CommandMutation: Sendable, CustomStringConvertible {
                 }
             }
             let nulls = Bool.random(using: &random)
-            return CommandMutation(label: "neither payout_account_id nor recipient", outcome: .record(fragment: "one of")) { draft, _, _ in
+            return CommandMutation(
+                label: "neither payout_account_id nor recipient",
+                outcome: .record(fragment: "one of")
+            ) { draft, _, _ in
                 draft.members[path: ["payout_account_id"]] = nulls ? .null : nil
                 draft.members[path: ["recipient"]] = nulls ? .null : nil
             }
@@ -173,27 +206,49 @@ struct CommandMutation: Sendable, CustomStringConvertible {
 
     /// Strings that break any recipient text field: blank, control characters inside, wrong types.
     static let brokenText: [JSONText] = [
-        .string(""), .string("   "), .string("Ad\u{0}a"), .string("Ad\u{7}a"), .string("Ad\na"), .string("Ad\u{1B}[31ma"),
+        .string(""), .string("   "), .string("Ad\u{0}a"), .string("Ad\u{7}a"), .string("Ad\na"),
+        .string("Ad\u{1B}[31ma"),
         .string("Ad\u{7F}a"), .string("Ad\u{85}a"), .string("Ada\r"), .string("Ad\u{202E}a"), .string("Ad\u{2066}a"),
         .string("Ad\u{2028}a"), .string("Ad\u{2029}a"), .number("1"), .bool(true), .array([]), .object([]),
     ]
 
     static func recipientField(using random: inout Xoshiro) -> CommandMutation {
         let fields: [(String, [JSONText])] = [
-            ("account_name", brokenText + [.string(String(repeating: "é", count: 201)), .string(String(repeating: "😀", count: 201))]),
-            ("party_id", ["0", "-1", "1.5", "1e2", "9223372036854775808"].map { .number($0) } + [.string("42"), .bool(true), .null]),
-            ("phone", brokenText + [
-                "2317712", "2317712345678901", "0231771234567", "23177123456a", "231-77123456", "2317 71234567",
-                "٢٣١٧٧١٢٣٤٥٦٧", "２３１７７１２３４５６７", "+", "+0231771234567",
-            ].map { .string($0) } + [.number("231771234567")]),
-            ("provider", brokenText + ["mtn_momo_lbr", "ACME", "MTN MOMO LBR", "MTN_MOMO_LBR\u{301}", "ＭＴＮ_MOMO_LBR", "WALLET"].map { .string($0) }),
+            (
+                "account_name",
+                brokenText + [.string(String(repeating: "é", count: 201)), .string(String(repeating: "😀", count: 201))]
+            ),
+            (
+                "party_id",
+                ["0", "-1", "1.5", "1e2", "9223372036854775808"].map { .number($0) } + [
+                    .string("42"), .bool(true), .null,
+                ]
+            ),
+            (
+                "phone",
+                brokenText
+                    + [
+                        "2317712", "2317712345678901", "0231771234567", "23177123456a", "231-77123456", "2317 71234567",
+                        "٢٣١٧٧١٢٣٤٥٦٧", "２３１７７１２３４５６７", "+", "+0231771234567",
+                    ].map { .string($0) } + [.number("231771234567")]
+            ),
+            (
+                "provider",
+                brokenText
+                    + ["mtn_momo_lbr", "ACME", "MTN MOMO LBR", "MTN_MOMO_LBR\u{301}", "ＭＴＮ_MOMO_LBR", "WALLET"].map {
+                        .string($0)
+                    }
+            ),
             ("method", brokenText + ["wallet", "ACME", "PAWAPAY", "WALLET\u{0}", "CREDIT CARD"].map { .string($0) }),
             ("country_code", brokenText + ["lr", "LBR", "L", "L1", "ÉÉ", "🇱🇷"].map { .string($0) }),
         ]
         let (name, values) = fields.randomElement(using: &random)!
         if name != "country_code", Int.random(in: 0..<8, using: &random) == 0 {
             let nulled = Bool.random(using: &random)
-            return CommandMutation(label: "recipient.\(name) \(nulled ? "null" : "missing")", outcome: .field("recipient.\(name)")) { draft, _, _ in
+            return CommandMutation(
+                label: "recipient.\(name) \(nulled ? "null" : "missing")",
+                outcome: .field("recipient.\(name)")
+            ) { draft, _, _ in
                 draft.members[path: ["recipient", name]] = nulled ? .null : nil
             }
         }
@@ -210,13 +265,19 @@ struct CommandMutation: Sendable, CustomStringConvertible {
 
     static func metadata(using random: inout Xoshiro) -> CommandMutation {
         if Bool.random(using: &random) {
-            return member("metadata", [.string("order A-1"), .number("1"), .array([.string("a")]), .bool(true)], using: &random)
+            return member(
+                "metadata",
+                [.string("order A-1"), .number("1"), .array([.string("a")]), .bool(true)],
+                using: &random
+            )
         }
         let name = CommandDraft.text(from: CommandDraft.namePool, upTo: 5, using: &random)
         let value = [JSONText.number("1"), .null, .bool(false), .array([]), .object([])].randomElement(using: &random)!
         return CommandMutation(label: "metadata.\(name) = \(value)", outcome: .field("metadata")) { draft, _, _ in
             var members: [JSONText.Member] = []
-            if case .object(let existing)? = draft.members[path: ["metadata"]] { members = existing.filter { $0.name != name } }
+            if case .object(let existing)? = draft.members[path: ["metadata"]] {
+                members = existing.filter { $0.name != name }
+            }
             members.append(.init(name: name, value: value))
             draft.members[path: ["metadata"]] = .object(members)
         }
@@ -236,9 +297,12 @@ struct CommandMutation: Sendable, CustomStringConvertible {
         let choices: [CommandMutation] = [
             token("lone high surrogate", #""Ada\ud800""#), token("lone low surrogate", #""\udc00Ada""#),
             token("high surrogate then a letter", #""\ud800\u0041""#), token("raw NUL in a string", "\"Ad\u{0}a\""),
-            token("raw newline in a string", "\"Ad\na\""), token("bad escape", #""Ad\xa""#), token("short escape", #""\u12""#),
-            token("NaN", "NaN"), token("Infinity", "Infinity"), token("hex number", "0x10"), token("leading plus", "+1.00"),
-            token("leading zero", "01.00"), token("bare fraction", ".5"), token("trailing point", "1."), token("single quotes", "'USD'"),
+            token("raw newline in a string", "\"Ad\na\""), token("bad escape", #""Ad\xa""#),
+            token("short escape", #""\u12""#),
+            token("NaN", "NaN"), token("Infinity", "Infinity"), token("hex number", "0x10"),
+            token("leading plus", "+1.00"),
+            token("leading zero", "01.00"), token("bare fraction", ".5"), token("trailing point", "1."),
+            token("single quotes", "'USD'"),
             CommandMutation(label: "duplicate member", outcome: .unidentified(field: nil)) { draft, bytes, random in
                 let member = draft.members.randomElement(using: &random)!
                 let again = Bool.random(using: &random) ? member.value : .string("other")
@@ -247,12 +311,17 @@ struct CommandMutation: Sendable, CustomStringConvertible {
             CommandMutation(label: "inside an array", outcome: .unidentified(field: nil)) { _, bytes, _ in
                 bytes = Array("[".utf8) + bytes + Array("]".utf8)
             },
-            CommandMutation(label: "trailing data", outcome: .unidentified(field: nil)) { _, bytes, _ in bytes += Array(" x".utf8) },
+            CommandMutation(label: "trailing data", outcome: .unidentified(field: nil)) { _, bytes, _ in
+                bytes += Array(" x".utf8)
+            },
             CommandMutation(label: "truncated", outcome: .unidentified(field: nil)) { _, bytes, random in
                 bytes = Array(bytes.prefix(Int.random(in: 0..<bytes.count, using: &random)))
             },
             CommandMutation(label: "invalid UTF-8", outcome: .unidentified(field: nil)) { _, bytes, random in
-                bytes.insert([0xFF, 0xC3, 0xED].randomElement(using: &random)!, at: Int.random(in: 0...bytes.count, using: &random))
+                bytes.insert(
+                    [0xFF, 0xC3, 0xED].randomElement(using: &random)!,
+                    at: Int.random(in: 0...bytes.count, using: &random)
+                )
             },
             CommandMutation(label: "byte order mark", outcome: .unidentified(field: nil)) { _, bytes, _ in
                 bytes = [0xEF, 0xBB, 0xBF] + bytes

@@ -21,7 +21,8 @@ struct CommandRecordCase: Sendable, CustomStringConvertible {
 
     var description: String {
         let key = self.key.map { String(decoding: $0, as: UTF8.self).debugDescription } ?? "nil"
-        return "[\(labels.joined(separator: "; "))] key \(key) value \(String(decoding: value, as: UTF8.self).debugDescription)"
+        return
+            "[\(labels.joined(separator: "; "))] key \(key) value \(String(decoding: value, as: UTF8.self).debugDescription)"
     }
 
     // MARK: Generators
@@ -29,7 +30,12 @@ struct CommandRecordCase: Sendable, CustomStringConvertible {
     static let valid = Generator<CommandRecordCase, Shrink.None<CommandRecordCase>> { rng in
         var random = Xoshiro(seed: (rng.next(), rng.next(), rng.next(), rng.next()))
         let draft = CommandDraft.valid(using: &random)
-        return CommandRecordCase(key: draft.key, value: draft.value(using: &random), expectation: .command(draft.command), labels: ["valid"])
+        return CommandRecordCase(
+            key: draft.key,
+            value: draft.value(using: &random),
+            expectation: .command(draft.command),
+            labels: ["valid"]
+        )
     }
 
     /// A valid record broken in `parts` (random distinct parts of the record, one mutation each).
@@ -37,12 +43,17 @@ struct CommandRecordCase: Sendable, CustomStringConvertible {
         Generator { rng in
             var random = Xoshiro(seed: (rng.next(), rng.next(), rng.next(), rng.next()))
             let draft = CommandDraft.valid(using: &random)
-            let chosen = CommandMutation.Part.allCases.shuffled(using: &random).prefix(Int.random(in: parts, using: &random))
+            let chosen = CommandMutation.Part.allCases.shuffled(using: &random).prefix(
+                Int.random(in: parts, using: &random)
+            )
             let mutations = chosen.map { CommandMutation.random($0, for: draft, using: &random) }
             let (key, value) = CommandMutation.apply(mutations, to: draft, using: &random)
             return CommandRecordCase(
-                key: key, value: value, expectation: .refused(mutations.map(\.outcome), referenceID: draft.command.referenceID),
-                labels: mutations.map(\.label))
+                key: key,
+                value: value,
+                expectation: .refused(mutations.map(\.outcome), referenceID: draft.command.referenceID),
+                labels: mutations.map(\.label)
+            )
         }
     }
 
@@ -58,9 +69,18 @@ struct CommandRecordCase: Sendable, CustomStringConvertible {
             case 0: bytes[position] = UInt8.random(in: 0...255, using: &random)
             case 1: bytes.remove(at: position)
             case 2: bytes.insert(Array(#"{}[]",:0-9.eE\u "#.utf8).randomElement(using: &random)!, at: position)
-            default: bytes.insert(contentsOf: bytes[position..<min(bytes.count, position + Int.random(in: 1...12, using: &random))], at: position)
+            default:
+                bytes.insert(
+                    contentsOf: bytes[position..<min(bytes.count, position + Int.random(in: 1...12, using: &random))],
+                    at: position
+                )
             }
         }
-        return CommandRecordCase(key: draft.key, value: bytes, expectation: .command(draft.command), labels: ["byte-mutated"])
+        return CommandRecordCase(
+            key: draft.key,
+            value: bytes,
+            expectation: .command(draft.command),
+            labels: ["byte-mutated"]
+        )
     }
 }
