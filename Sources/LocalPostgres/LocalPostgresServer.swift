@@ -287,7 +287,7 @@ private final class ExitSignal: Sendable {
             state = .fired
             return waiting
         }
-        waiting.forEach { $0.resume() }
+        for continuation in waiting { continuation.resume() }
     }
 
     func wait() async {

@@ -18,4 +18,6 @@ struct LoggingOptions: ParsableArguments {
     }
 }
 
+// swift-format-ignore: AvoidRetroactiveConformances
+// `--log-level` parses straight into swift-log's level; neither package will declare this conformance.
 extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -42,8 +42,7 @@ struct BrokerCommandTests {
             ),
             logger: logger
         )
-        var values: [String] = []
-        try await withDeadline(.seconds(60), "records read") {
+        let values = try await withDeadline(.seconds(60), "records read") {
             var seen: [String] = []
             for try await message in consumer.messages {
                 seen.append(String(decoding: message.value ?? [], as: UTF8.self))
@@ -51,7 +50,7 @@ struct BrokerCommandTests {
                 if seen.count == 3 { return seen }
             }
             return seen
-        }.forEach { values.append($0) }
+        }
         #expect(values == ["v1", "v2", "v3"])
         await consumer.close()
 

@@ -31,7 +31,7 @@ public final class Recorder<Element: Sendable>: Sendable {
             state.waiters = pending
             return done.map(\.continuation)
         }
-        ready.forEach { $0.resume() }
+        for continuation in ready { continuation.resume() }
     }
 
     public func append(_ element: Element) { append([element]) }

@@ -99,7 +99,7 @@ extension RDKafkaConsumerClient {
             return state.closeWaiters
         }
         _ = callbacks  // must outlive rd_kafka_destroy above
-        waiters.forEach { $0.resume() }
+        for waiter in waiters { waiter.resume() }
     }
 
     /// While the buffer is full, waits (without polling) for the application to drain it to the

@@ -222,7 +222,7 @@ final class RDKafkaProducerClient: Sendable {
             return state.waiters
         }
         _ = callbacks  // must outlive rd_kafka_destroy above
-        waiters.forEach { $0.resume() }
+        for waiter in waiters { waiter.resume() }
     }
 }
 

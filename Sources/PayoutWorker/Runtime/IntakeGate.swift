@@ -22,7 +22,7 @@ final class IntakeGate: Sendable {
             state.waiters.removeAll { $0.target <= finished }
             return ready
         }
-        ready.forEach { $0.resume() }
+        for continuation in ready { continuation.resume() }
     }
 
     /// Returns once every batch begun before the call has ended.

@@ -46,7 +46,8 @@ enum TopicPass {
             groupID: group,
             topics: [topic]
         )
-        configuration.bufferCapacity = environment.consumerBuffer ?? max(2, batchSize * 4)  // the runtime: 4 x intake_batch_size
+        // As the runtime sizes it: 4 x intake_batch_size.
+        configuration.bufferCapacity = environment.consumerBuffer ?? max(2, batchSize * 4)
         configuration.statisticsInterval = nil
         return configuration
     }

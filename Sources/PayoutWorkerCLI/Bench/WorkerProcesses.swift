@@ -51,7 +51,7 @@ final class WorkerProcesses: Sendable {
         var logs: [URL] = []
         for index in 0..<count {
             // A failed start takes down the ones already started.
-            defer { if pids.count <= index { pids.forEach { kill($0, SIGKILL) } } }
+            defer { if pids.count <= index { for pid in pids { kill(pid, SIGKILL) } } }
             let port = try LoopbackPort.free()
             let log = environment.directory.appendingPathComponent("\(group)-\(index + 1).log")
             var variables = ProcessInfo.processInfo.environment

@@ -20,7 +20,8 @@ struct RetentionTests {
             let engine = h.engine()
             _ = try await engine.intake([Commands.record(done, name: "Grace Hopper")])
             try await h.runUntilFinal(engine, [done])
-            _ = try await h.engine().intake([Commands.record(running, name: "Alan Turing")])  // accepted, never advanced
+            // Accepted, never advanced.
+            _ = try await h.engine().intake([Commands.record(running, name: "Alan Turing")])
             let key = done.uuidString.lowercased()
             let before = try #require(try await h.store.payout(referenceID: key))
             #expect(before.state.contains("Grace Hopper"))

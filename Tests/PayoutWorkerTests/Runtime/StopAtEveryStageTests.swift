@@ -158,7 +158,7 @@ struct StopAtEveryStageTests {
             $0.process.stderrLines.elements.contains { $0.contains(Self.assigned) && $0.contains("partitions=[]") }
         }
         #expect(idle.count >= 2, "members without partitions: \(idle.count)")
-        settled.forEach { $0.signal(SIGTERM) }
+        for worker in settled { worker.signal(SIGTERM) }
         for worker in settled {
             try await Self.expectCleanExit(worker, "idle fleet")
             #expect(!Self.keptHandle(worker), "an idle member has had its (empty) assignment")
@@ -167,7 +167,7 @@ struct StopAtEveryStageTests {
         // A scale-up stopped right away: every member between JoinGroup and SyncGroup.
         let joining = try (0..<4).map { try Self.start(env, "scale-\($0)", group: "g-scale") }
         for worker in joining { try await Self.awaitLine(worker, Self.betweenJoinAndSync, within: .seconds(120)) }
-        joining.forEach { $0.signal(SIGTERM) }
+        for worker in joining { worker.signal(SIGTERM) }
         for worker in joining { try await Self.expectCleanExit(worker, "fleet stopped while joining") }
         await env.stop()
     }

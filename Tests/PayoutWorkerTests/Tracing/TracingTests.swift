@@ -17,7 +17,8 @@ struct TracingTests {
     func oneConnectedTrace() async throws {
         let receiver = try await OTLPReceiver.start()
         let env = try await RuntimeEnvironment.start()
-        env.sandbox.sandbox.updateFaults { $0.processingMs = 8_000 }  // PROCESSING long enough to kill the first worker mid-poll
+        // PROCESSING long enough to kill the first worker mid-poll.
+        env.sandbox.sandbox.updateFaults { $0.processingMs = 8_000 }
         let storeURL = env.configuration.storeURL
         let store = try await WorkerProcessTests.storeWithWallet(storeURL)
         let statuses = Recorder<KafkaMessage>()

@@ -26,7 +26,7 @@ enum LibrdkafkaCeiling {
             var result = bench_consume_result()
             let names = properties.map { strdup($0.key)! }
             let values = properties.map { strdup($0.value)! }
-            defer { (names + values).forEach { free($0) } }
+            defer { for pointer in names + values { free(pointer) } }
             let status = names.map { UnsafePointer<CChar>?(UnsafePointer($0)) }.withUnsafeBufferPointer {
                 namePointers in
                 values.map { UnsafePointer<CChar>?(UnsafePointer($0)) }.withUnsafeBufferPointer { valuePointers in
