@@ -2,6 +2,7 @@
 import PackageDescription
 
 // Layers, bottom to top (each target only imports the ones below it):
+//   CivilTime (RFC 3339 from and to integer epoch time), under everything that prints or reads a time
 //   Crdkafka (C, librdkafka) -> Kafka (no payout knowledge)
 //   DollrClient (HTTP client, money, secrets) -> DollrSandbox (a faithful fake Dollr)
 //   PayoutEngine (store, state machine, ledger, outbox; no Kafka) on DollrClient
@@ -54,6 +55,11 @@ let package = Package(
             pkgConfig: "rdkafka",
             providers: [.apt(["librdkafka-dev"])]
         ),
+        // RFC 3339 time from and to integer epoch time: events, logs, the CLI, Dollr's responses, the sandbox.
+        .target(
+            name: "CivilTime",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Kafka",
             dependencies: [
@@ -65,6 +71,7 @@ let package = Package(
         .target(
             name: "DollrClient",
             dependencies: [
+                "CivilTime",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -78,6 +85,7 @@ let package = Package(
         .target(
             name: "DollrSandbox",
             dependencies: [
+                "CivilTime",
                 "DollrClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -89,6 +97,7 @@ let package = Package(
         .target(
             name: "PayoutEngine",
             dependencies: [
+                "CivilTime",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 "DollrClient",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -100,6 +109,7 @@ let package = Package(
         .target(
             name: "PayoutWorker",
             dependencies: [
+                "CivilTime",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 "Kafka",
                 "DollrClient",
@@ -118,6 +128,7 @@ let package = Package(
         .executableTarget(
             name: "PayoutWorkerCLI",
             dependencies: [
+                "CivilTime",
                 .product(name: "OTel", package: "swift-otel"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 "Kafka",
@@ -158,6 +169,11 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CivilTimeTests",
+            dependencies: ["CivilTime"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -202,6 +218,7 @@ let package = Package(
         .testTarget(
             name: "PayoutWorkerCLITests",
             dependencies: [
+                "CivilTime",
                 "PayoutWorkerCLI",
                 "DollrClient",
                 "DollrSandbox",

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CivilTime
 import Foundation
 import PayoutEngine
 import PayoutWorker
@@ -129,10 +130,6 @@ struct PayoutsListCommand: AsyncParsableCommand {
     }
 
     static func milliseconds(rfc3339 text: String) -> Int64? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        if let date = formatter.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: text).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
+        Timestamp.parse(text)?.millisecondsSinceEpoch
     }
 }

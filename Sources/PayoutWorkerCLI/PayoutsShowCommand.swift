@@ -1,4 +1,5 @@
 import ArgumentParser
+import CivilTime
 import DollrClient
 import Foundation
 import PayoutEngine

@@ -1,7 +1,6 @@
+import CivilTime
 import Foundation
 import Testing
-
-@testable import PayoutEngine
 
 @Suite("RFC 3339 timestamps")
 struct TimestampTests {

@@ -1,3 +1,4 @@
+import CivilTime
 import DollrClient
 import Foundation
 
@@ -70,7 +71,7 @@ public struct CommandDecoder: Sendable {
         switch object["requested_at"] {
         case nil, .null?: break
         case .string(let text)?:
-            guard RFC3339.isValid(text) else { throw reject("requested_at", "must be an RFC 3339 date-time") }
+            guard Timestamp.parse(text) != nil else { throw reject("requested_at", "must be an RFC 3339 date-time") }
             requestedAt = text
         case let other?: throw reject("requested_at", "must be a string, not a \(other.typeName)")
         }
@@ -279,35 +280,5 @@ public struct CommandDecoder: Sendable {
             method: method,
             countryCode: countryCode
         )
-    }
-}
-
-/// RFC 3339 `date-time` check (`2026-11-25T12:00:00Z`, `...T12:00:00.123+01:00`): the syntax, and
-/// each field within its range (month 01-12, day 01-31, hour 00-23, minute 00-59, second 00-60).
-enum RFC3339 {
-    static func isValid(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        func digits(_ range: Range<Int>) -> Bool {
-            range.upperBound <= bytes.count && bytes[range].allSatisfy { $0 >= 48 && $0 <= 57 }
-        }
-        func byte(_ index: Int, _ char: Character) -> Bool { index < bytes.count && bytes[index] == char.asciiValue! }
-        func twoDigits(at index: Int, in allowed: ClosedRange<Int>) -> Bool {
-            digits(index..<(index + 2)) && allowed.contains(Int(bytes[index] - 48) * 10 + Int(bytes[index + 1] - 48))
-        }
-        guard digits(0..<4), byte(4, "-"), twoDigits(at: 5, in: 1...12), byte(7, "-"), twoDigits(at: 8, in: 1...31),
-            byte(10, "T") || byte(10, "t"), twoDigits(at: 11, in: 0...23), byte(13, ":"), twoDigits(at: 14, in: 0...59),
-            byte(16, ":"), twoDigits(at: 17, in: 0...60)
-        else { return false }
-        var index = 19
-        if byte(index, ".") {
-            index += 1
-            let start = index
-            while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 { index += 1 }
-            guard index > start else { return false }
-        }
-        if byte(index, "Z") || byte(index, "z") { return index + 1 == bytes.count }
-        guard byte(index, "+") || byte(index, "-") else { return false }
-        return twoDigits(at: index + 1, in: 0...23) && byte(index + 3, ":") && twoDigits(at: index + 4, in: 0...59)
-            && index + 6 == bytes.count
     }
 }

@@ -1,3 +1,4 @@
+import CivilTime
 import DollrClient
 import Foundation
 import Kafka

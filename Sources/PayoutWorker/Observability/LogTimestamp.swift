@@ -1,3 +1,4 @@
+import CivilTime
 import PayoutEngine
 
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import CivilTime
 public import Kafka
 public import PayoutEngine
 
