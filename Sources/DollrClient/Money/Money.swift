@@ -41,8 +41,9 @@ public struct Money: Sendable, Hashable, CustomStringConvertible {
         }
         let paddedFraction = fractionDigits + String(repeating: "0", count: allowed - fractionDigits.count)
         var value: Int64 = 0
-        for character in integerDigits + paddedFraction {
-            let digit = Int64(character.asciiValue! - UInt8(ascii: "0"))
+        // `isPlainDecimal` let only ASCII digits through.
+        for byte in (integerDigits + paddedFraction).utf8 {
+            let digit = Int64(byte - UInt8(ascii: "0"))
             let (shifted, overflowA) = value.multipliedReportingOverflow(by: 10)
             let (sum, overflowB) = shifted.addingReportingOverflow(digit)
             guard !overflowA, !overflowB else { throw .overflow }

@@ -93,10 +93,12 @@ extension KafkaError {
     /// Wraps a librdkafka result, returning `nil` for success.
     static func check(_ err: rd_kafka_resp_err_t, _ operation: @autoclosure () -> String) -> KafkaError? {
         guard err != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
-        return .librdkafka(
-            Code(rawValue: err.rawValue),
-            reason: "\(operation()): \(String(cString: rd_kafka_err2str(err)))"
-        )
+        return failure(err, operation())
+    }
+
+    /// `err`, which the caller knows is not `RD_KAFKA_RESP_ERR_NO_ERROR`, as an error naming `operation`.
+    static func failure(_ err: rd_kafka_resp_err_t, _ operation: String) -> KafkaError {
+        .librdkafka(Code(rawValue: err.rawValue), reason: "\(operation): \(String(cString: rd_kafka_err2str(err)))")
     }
 
     /// Takes ownership of an `rd_kafka_error_t` (destroying it) and converts it.

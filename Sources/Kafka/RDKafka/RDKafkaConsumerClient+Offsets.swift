@@ -113,7 +113,7 @@ extension RDKafkaConsumerClient {
         if err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET {
             logger.warning(
                 "\(context) failed; the next owner re-reads from the last committed offset",
-                metadata: ["error": "\(KafkaError.check(err, context)!)"]
+                metadata: ["error": "\(KafkaError.failure(err, context))"]
             )
         }
     }

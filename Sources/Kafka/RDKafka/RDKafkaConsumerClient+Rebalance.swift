@@ -80,7 +80,7 @@ extension RDKafkaConsumerClient {
             storedOffsets.withLock { $0.forget(partitions) }
 
         default:
-            logger.error("rebalance error", metadata: ["error": "\(KafkaError.check(code, "rebalance")!)"])
+            logger.error("rebalance error", metadata: ["error": "\(KafkaError.failure(code, "rebalance"))"])
             _ = rd_kafka_assign(rk.pointer, nil)
             shared.withLock { state in
                 state.assignment = []

@@ -200,8 +200,10 @@ public enum WorkerConfigurationLoader {
         }
         for (variable, fileVariable) in Self.secretFiles {
             // The same reader as the sandbox's (`SecretFile`), so both sides agree on every file.
-            guard let secret = try Self.secret(variable, in: environment) else { continue }
-            try Self.apply(byVariable[variable]!, .text(secret), from: fileVariable, to: &configuration)
+            guard let setting = byVariable[variable], let secret = try Self.secret(variable, in: environment) else {
+                continue
+            }
+            try Self.apply(setting, .text(secret), from: fileVariable, to: &configuration)
         }
     }
 

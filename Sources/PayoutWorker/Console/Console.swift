@@ -412,7 +412,7 @@ public struct Console: Sendable {
     /// Why a browser's request is cross-site, or nil. Browsers send `Sec-Fetch-Site` and `Origin`
     /// with a form post; a script's request has neither and proves itself with the token alone.
     static func crossSite(_ request: Request) -> String? {
-        if let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!], site != "same-origin", site != "none" {
+        if let site = request.headers[.fetchSite], site != "same-origin", site != "none" {
             return "Refused a \(site) request: the console takes forms from its own pages only."
         }
         if let origin = request.headers[.origin], origin != "null" {
@@ -429,7 +429,7 @@ public struct Console: Sendable {
     }
 
     static func isHTTPS(_ request: Request) -> Bool {
-        request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased() == "https"
+        request.headers[.forwardedProto]?.lowercased() == "https"
     }
 
     /// An `application/x-www-form-urlencoded` body of at most 16 KiB.

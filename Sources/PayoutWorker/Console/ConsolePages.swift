@@ -87,8 +87,7 @@ struct ConsolePages {
             minutes[bucket.minuteStart] = row
         }
         let peak = max(1, minutes.values.map { $0.completed + $0.failed + $0.review }.max() ?? 1)
-        let throughput = minutes.keys.sorted(by: >).map { start in
-            let row = minutes[start]!
+        let throughput = minutes.sorted { $0.key > $1.key }.map { start, row in
             return Overview.Minute(
                 minute: String(Timestamp.rfc3339(milliseconds: start).dropFirst(11).prefix(5)),
                 completed: row.completed,

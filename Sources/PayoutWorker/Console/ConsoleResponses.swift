@@ -14,9 +14,9 @@ enum ConsoleResponses {
             // Pages hold payout data: no cache keeps them.
             .cacheControl: "no-store",
             .contentSecurityPolicy: contentSecurityPolicy,
-            HTTPField.Name("X-Content-Type-Options")!: "nosniff",
-            HTTPField.Name("X-Frame-Options")!: "DENY",
-            HTTPField.Name("Referrer-Policy")!: "no-referrer",
+            .contentTypeOptions: "nosniff",
+            .frameOptions: "DENY",
+            .referrerPolicy: "no-referrer",
         ]
         headers.append(contentsOf: extra)
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
@@ -26,7 +26,7 @@ enum ConsoleResponses {
         Response(
             status: .ok,
             headers: [
-                .contentType: type, .cacheControl: "no-cache", HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+                .contentType: type, .cacheControl: "no-cache", .contentTypeOptions: "nosniff",
             ],
             body: ResponseBody(byteBuffer: ByteBuffer(string: text))
         )

@@ -26,6 +26,14 @@ public final class StandaloneConsole: Sendable {
         )
         let producerConfiguration = PayoutWorkerRuntime.producerConfiguration(configuration)
         let topic = configuration.kafka.deadLetterTopic
+        let readiness: @Sendable () async -> ReadinessReport = {
+            do {
+                _ = try await store.outboxBacklog()
+                return ReadinessReport(checks: ["store": .ok])
+            } catch {
+                return ReadinessReport(checks: ["store": .failing("\(error)")])
+            }
+        }
         let backend = ConsoleBackend(
             store: store,
             resolve: ConsoleBackend.resolving(with: engine),
@@ -40,21 +48,14 @@ public final class StandaloneConsole: Sendable {
                     throw error
                 }
             },
-            readiness: {
-                do {
-                    _ = try await store.outboxBacklog()
-                    return ReadinessReport(checks: ["store": .ok])
-                } catch {
-                    return ReadinessReport(checks: ["store": .failing("\(error)")])
-                }
-            }
+            readiness: readiness
         )
         let console = Console(backend: backend, access: ConsoleAccess(token: configuration.admin.token))
         let server = AdminServer(
             host: configuration.admin.host,
             port: configuration.admin.port,
             metrics: WorkerMetrics(),
-            readiness: backend.readiness!,
+            readiness: readiness,
             console: console,
             logger: logger
         ) { port in

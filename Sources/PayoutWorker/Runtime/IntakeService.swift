@@ -254,13 +254,13 @@ final class IntakeService: Service, Sendable {
     private func throttleIfProviderStruggles(paused: Bool) async -> Bool {
         let health = engine.health
         let now = StoreClock.system.now()
-        let limited = (health.rateLimitedUntil ?? 0) > now
-        if limited || health.providerUnavailable {
+        let limitedFor = health.rateLimitedUntil.map { $0 - now } ?? 0
+        if limitedFor > 0 || health.providerUnavailable {
             if !paused {
                 consumer.pause(consumer.assignment)
                 logger.notice("Dollr is rate limiting or unavailable: pausing intake")
             }
-            let wait = limited ? min(max(health.rateLimitedUntil! - now, 50), 5_000) : 500
+            let wait = limitedFor > 0 ? min(max(limitedFor, 50), 5_000) : 500
             try? await Task.sleep(for: .milliseconds(wait))
             return true
         }
