@@ -5,58 +5,85 @@ import Logging
 
 // The poll thread: fetches into the buffer, waits for room instead of pausing, reconciles pauses, copies messages out of librdkafka.
 extension RDKafkaConsumerClient {
+    /// The poll thread's body: polls batches into the buffer until close is requested, then closes
+    /// the consumer on this same thread, since librdkafka wants a consumer closed by its poller.
     func pollLoop() {
         let local = PollThreadState()
-        let pollTimeout = Int32(configuration.pollTimeout.milliseconds)
-        let maxBatch = max(1, min(1024, configuration.bufferCapacity / 4))
-        let maxBatchBytes = max(1, configuration.bufferCapacityBytes / 4)
-        var batch: [KafkaMessage] = []
-        batch.reserveCapacity(maxBatch)
-
+        let limits = BatchLimits(
+            messages: max(1, min(1024, configuration.bufferCapacity / 4)),
+            bytes: max(1, configuration.bufferCapacityBytes / 4)
+        )
         while !shared.withLock({ $0.closeRequested }) {
             if waitForRoom(local) { continue }
             reconcilePauses(local)
             rebalanced.store(false, ordering: .relaxed)
-            var timeout = pollTimeout
-            var batchBytes = 0
-            while batch.count < maxBatch, batchBytes < maxBatchBytes,
-                let message = rd_kafka_consumer_poll(handle.pointer, timeout)
-            {
-                timeout = 0
-                defer { rd_kafka_message_destroy(message) }
-                if message.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR {
-                    logConsumeError(message)
-                    continue
-                }
-                let copied = Self.copy(message, topicNames: &local.topicNames)
-                batchBytes += MessageBuffer.size(of: copied)
-                batch.append(copied)
-            }
-            if rebalanced.load(ordering: .relaxed) {
-                // Messages polled before a revoke in this same batch must not reach the application.
-                let owned = assignment
-                batch.removeAll { !owned.contains($0.topicPartition) }
-            }
-            if !batch.isEmpty {
-                if rebalanced.load(ordering: .relaxed) {
-                    batchBytes = batch.reduce(0) { $0 + MessageBuffer.size(of: $1) }
-                }
-                buffer.append(batch, bytes: batchBytes)
-                batch = []
-                batch.reserveCapacity(maxBatch)
-            }
+            let (batch, bytes) = pollBatch(limits, local)
+            deliver(batch, bytes: bytes)
         }
+        let held = revokeOnClose()
+        let left = commitAndLeave(held)
+        releaseHandle(left: left)
+        finishClose()
+    }
 
-        // Hand everything back while the group is still stable: once leaving starts, the coordinator may already be rebalancing and refuse the commit, which would
-        // make the next owner re-read work this member finished.
+    struct BatchLimits {
+        var messages: Int
+        var bytes: Int
+    }
+
+    /// Up to `limits` of messages: the first poll waits up to the poll timeout, the rest take only
+    /// what librdkafka already holds.
+    private func pollBatch(_ limits: BatchLimits, _ local: PollThreadState) -> ([KafkaMessage], bytes: Int) {
+        var batch: [KafkaMessage] = []
+        batch.reserveCapacity(limits.messages)
+        var timeout = Int32(configuration.pollTimeout.milliseconds)
+        var batchBytes = 0
+        while batch.count < limits.messages, batchBytes < limits.bytes,
+            let message = rd_kafka_consumer_poll(handle.pointer, timeout)
+        {
+            timeout = 0
+            defer { rd_kafka_message_destroy(message) }
+            if message.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                logConsumeError(message)
+                continue
+            }
+            let copied = Self.copy(message, topicNames: &local.topicNames)
+            batchBytes += MessageBuffer.size(of: copied)
+            batch.append(copied)
+        }
+        return (batch, batchBytes)
+    }
+
+    /// Hands a batch to the application, less what a rebalance during the poll took away: messages
+    /// polled before a revoke in the same batch must not reach it.
+    private func deliver(_ polled: [KafkaMessage], bytes polledBytes: Int) {
+        var batch = polled
+        var bytes = polledBytes
+        if rebalanced.load(ordering: .relaxed) {
+            let owned = assignment
+            batch.removeAll { !owned.contains($0.topicPartition) }
+            bytes = batch.reduce(0) { $0 + MessageBuffer.size(of: $1) }
+        }
+        guard !batch.isEmpty else { return }
+        buffer.append(batch, bytes: bytes)
+    }
+
+    /// Hands everything back while the group is still stable: once leaving starts, the coordinator
+    /// may already be rebalancing and refuse the commit, which would make the next owner re-read
+    /// work this member finished. Returns the partitions held.
+    private func revokeOnClose() -> Set<KafkaTopicPartition> {
         let held = assignment
         if !held.isEmpty {
             buffer.purge(held)
             logger.info("closing: revoking partitions", metadata: ["partitions": "\(held.sorted())"])
             runHandler(rebalanceHandler, .revoked(held))
         }
-        // The broker work of closing (the final commit, leaving the group) shares one bound; the
-        // application's handler above has its own (rebalanceHandlerTimeout).
+        return held
+    }
+
+    /// The broker work of closing (the final commit, leaving the group) under one bound; the
+    /// application's handler has its own (rebalanceHandlerTimeout). Returns whether the member left.
+    private func commitAndLeave(_ held: Set<KafkaTopicPartition>) -> Bool {
         let deadline = Self.deadline(after: configuration.closeTimeout)
         if !held.isEmpty {
             commitStored(handle, context: "commit on close", until: deadline)
@@ -65,9 +92,12 @@ extension RDKafkaConsumerClient {
         let left = leaveGroup(until: deadline)
         lifetime.retire()
         rd_kafka_queue_destroy(consumerQueue.pointer)
-        // Closed above (or given up on): destroy must not start librdkafka's unbounded close again.
-        let handle = handle
-        let callbacks = callbacks
+        return left
+    }
+
+    /// Destroys the handle without librdkafka's own close (done above, or given up on: destroy
+    /// must not start its unbounded close again), or keeps it where destroying would harm.
+    private func releaseHandle(left: Bool) {
         if destroyAbortsBeforeFirstAssignment && !assignedOnce.load(ordering: .acquiring) {
             // The member has left the group (or the coordinator drops it at its session timeout),
             // but destroying the handle could abort the whole process, skipping the caller's drain.
@@ -77,8 +107,7 @@ extension RDKafkaConsumerClient {
                 "closing before the first assignment: the librdkafka handle is kept until exit (librdkafka < 2.3.0 aborts destroying it, issue 4312)",
                 metadata: ["librdkafka": "\(KafkaLibrary.version)"]
             )
-            callbacks.silenced.store(true, ordering: .relaxed)
-            _ = Unmanaged.passRetained(callbacks)  // librdkafka's threads keep calling through it
+            keepHandleUntilExit()
         } else if left {
             rd_kafka_destroy_flags(handle.pointer, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE)
         } else {
@@ -88,9 +117,17 @@ extension RDKafkaConsumerClient {
             // at a zero timeout. Nothing uses the handle any more (the leases are retired); it is
             // kept, silent, as above, and the coordinator drops the member at its session timeout.
             logger.notice("closing without having left the group: the librdkafka handle stays open until exit")
-            callbacks.silenced.store(true, ordering: .relaxed)
-            _ = Unmanaged.passRetained(callbacks)
+            keepHandleUntilExit()
         }
+    }
+
+    private func keepHandleUntilExit() {
+        callbacks.silenced.store(true, ordering: .relaxed)
+        _ = Unmanaged.passRetained(callbacks)  // librdkafka's threads keep calling through it
+    }
+
+    /// Ends the application's stream and wakes whoever awaits the close.
+    private func finishClose() {
         buffer.finish()
         let waiters = shared.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.closed = true
@@ -98,7 +135,6 @@ extension RDKafkaConsumerClient {
             defer { state.closeWaiters = [] }
             return state.closeWaiters
         }
-        _ = callbacks  // must outlive rd_kafka_destroy above
         for waiter in waiters { waiter.resume() }
     }
 
