@@ -59,9 +59,9 @@ extension RDKafkaConsumerClient {
             // Events, not rd_kafka_queue_poll_callback: close forwards the consumer queue here, and
             // a fetched message or a consumer error still in it cannot be served as a callback;
             // librdkafka 2.0.2 then asserts (`rd_kafka_q_serve: assert: res != RD_KAFKA_OP_RES_PASS`)
-            // and the stop aborts (found by the chaos soak's SIGTERMs). A rebalance (the final
-            // revoke) is handled as its callback would be; the rest is dropped: this member is
-            // leaving, and what it fetched and did not finish is re-read by the next owner.
+            // and the stop aborts. A rebalance (the final revoke) is handled as its callback would
+            // be; the rest is dropped: this member is leaving, and what it fetched and did not
+            // finish is re-read by the next owner.
             guard let event = rd_kafka_queue_poll(queue, min(remaining, 100)) else { continue }
             if rd_kafka_event_type(event) == RD_KAFKA_EVENT_REBALANCE {
                 handleRebalance(handle, rd_kafka_event_error(event), rd_kafka_event_topic_partition_list(event))

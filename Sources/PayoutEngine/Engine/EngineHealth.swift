@@ -19,9 +19,8 @@ public struct EngineHealth: Sendable, Hashable {
 final class HealthTracker: Sendable {
     /// How long one failure to reach Dollr counts as "unavailable" without newer evidence. Only a
     /// Dollr call can clear the flag, and a worker with nothing in flight makes none: a sticky
-    /// flag kept such a worker's intake paused for good, its partitions starving (found by
-    /// `payout-worker chaos`). Past the window, intake takes commands again, and their calls
-    /// refresh the flag if Dollr is still down.
+    /// flag would keep such a worker's intake paused for good, its partitions starving. Past the
+    /// window, intake takes commands again, and their calls refresh the flag if Dollr is still down.
     static let unavailableWindowMilliseconds: Int64 = 5_000
 
     private struct State {

@@ -93,8 +93,7 @@ final class IntakeService: Service, Sendable {
             if paused {
                 // Paused partitions deliver nothing: waiting for a batch now could wait for ever,
                 // and the check that resumes intake would never run again. Re-check instead (the
-                // throttle has slept). Found by `payout-worker chaos`: a worker held its partitions
-                // paused to the end of the run.
+                // throttle has slept).
                 if Task.isShuttingDownGracefully || Task.isCancelled { return }
                 continue
             }

@@ -21,8 +21,8 @@ enum SandboxHarness {
     /// For faults that make execute outlive a 2 s timeout: `client` has that timeout, while
     /// `checker` (default 30 s, far above what an ordinary call takes even on a loaded machine)
     /// made the account and session and serves the calls around the faulty one. The fault lasts
-    /// 5 s. A shorter timeout let a client on a loaded machine give up before its request was
-    /// even written, so the sandbox never saw the call the test is about.
+    /// 5 s. A shorter timeout lets a client on a loaded machine give up before its request is
+    /// even written, so that the sandbox never sees the call the test is about.
     static func runShortTimedExecute(
         _ body: (SandboxServer, DollrClient, DollrClient, PaymentAccount, PayoutSession) async throws -> Void
     ) async throws {

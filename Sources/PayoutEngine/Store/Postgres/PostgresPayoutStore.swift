@@ -165,8 +165,8 @@ final class PostgresPayoutStore: PayoutStore {
 
     /// Shuts the pool down and waits for it, at most ``closeBound``. postgres-nio's `run()`
     /// returns only once every leased connection is back, and an operation it left unanswered (see
-    /// ``abandoningOnCancellation(_:)``) keeps its lease for ever: a chaos run's store, its sockets
-    /// all closed, once waited there for 20 minutes. Past the bound the store says so and returns;
+    /// ``abandoningOnCancellation(_:)``) keeps its lease for ever, so a store whose sockets are all
+    /// closed could wait there without end. Past the bound the store says so and returns;
     /// the pool's connections are closed either way.
     func close() async {
         runner.cancel()
@@ -321,9 +321,9 @@ final class PostgresPayoutStore: PayoutStore {
     /// postgres-nio 1.33.2 can leave a query unanswered for ever, cancellation or not: a query
     /// written to a connection the server has just closed (PostgreSQL stopped, the backend
     /// terminated) is neither answered nor failed, and the ROLLBACK that follows a failed statement
-    /// on such a connection waits the same way. A stopping worker whose store had gone sat there
-    /// past its shutdown bound (found with `payout-worker run` against a killed PostgreSQL: the
-    /// engine's in-flight commits never returned after the drain was cancelled). The abandoned
+    /// on such a connection waits the same way. A stopping worker whose PostgreSQL is gone would
+    /// wait there past its shutdown bound, its in-flight commits never returning after the drain is
+    /// cancelled. The abandoned
     /// operation keeps its pooled connection until the pool shuts down; its outcome is unknown,
     /// as for any failed commit, and the recovery point is the last one that committed.
     static func abandoningOnCancellation<T: Sendable>(
