@@ -23,6 +23,14 @@ struct OutputReaders {
 
 let quietLogger = Logger(label: "worker-tests") { _ in SwiftLogNoOpLogHandler() }
 
+/// The embedded broker's own log, errors only, to stderr: when the mock cluster asserts, the line
+/// before the assertion (say, why a listener could not be bound) is what explains it.
+let brokerLogger: Logger = {
+    var logger = Logger(label: "embedded-broker")
+    logger.logLevel = .error
+    return logger
+}()
+
 /// An embedded Kafka with the worker's topics, a sandbox on loopback, and a worker configuration
 /// pointing at both with a fresh SQLite store.
 struct RuntimeEnvironment {
@@ -32,7 +40,7 @@ struct RuntimeEnvironment {
     var configuration: WorkerConfiguration
 
     static func start() async throws -> RuntimeEnvironment {
-        let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: quietLogger)
+        let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: brokerLogger)
         var configuration = WorkerConfiguration()
         for topic in [
             configuration.kafka.commandsTopic, configuration.kafka.statusTopic, configuration.kafka.deadLetterTopic,
