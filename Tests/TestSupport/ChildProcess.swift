@@ -106,7 +106,8 @@ public final class ChildProcess: Sendable {
     }
 
     /// Runs on the spawning thread. stdin is /dev/null; every other descriptor of the test process
-    /// is closed in the child, including those opened without close-on-exec (Foundation's pipes).
+    /// is closed in the child, including those opened without close-on-exec (Foundation's pipes,
+    /// the mock cluster's accepted sockets).
     private static func spawn(
         _ executable: String,
         _ arguments: [String],
@@ -121,10 +122,7 @@ public final class ChildProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, stdout, 1)
         posix_spawn_file_actions_adddup2(&actions, stderr, 2)
-        // glibc ignores a close whose descriptor another thread closed meanwhile.
-        for descriptor in openDescriptors() where descriptor > 2 {
-            posix_spawn_file_actions_addclose(&actions, descriptor)
-        }
+        closeInheritedDescriptors(&actions)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -155,6 +153,24 @@ public final class ChildProcess: Sendable {
 
     /// util-linux's, which sets PR_SET_PDEATHSIG and then executes the command in its place.
     private static let setpriv = "/usr/bin/setpriv"
+
+    /// Every descriptor above stderr is closed in the child, as the child starts: a socket another
+    /// thread opens without close-on-exec between a listing and the spawn would otherwise be
+    /// inherited. librdkafka's mock cluster accepts connections that way, and a child holding one
+    /// makes the mock's next broker-down fail to bind its port again, which librdkafka 2.0.2 turns
+    /// into an abort of the test process (`Failed to-create mock broker listener`).
+    /// `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34) does it at once; the Glibc module does
+    /// not declare it, so it is looked up. Without it, the descriptors open now are closed one by one.
+    private static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") {
+            typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+            if unsafeBitCast(symbol, to: AddCloseFrom.self)(&actions, 3) == 0 { return }
+        }
+        // glibc ignores a close whose descriptor another thread closed meanwhile.
+        for descriptor in openDescriptors() where descriptor > 2 {
+            posix_spawn_file_actions_addclose(&actions, descriptor)
+        }
+    }
 
     private static func openDescriptors() -> [Int32] {
         guard let directory = opendir("/proc/self/fd") else { return [] }
