@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, bottom to top (each target only imports the ones below it):
-//   Crdkafka (C, librdkafka) -> Kafka (no payout knowledge)
+//   Crdkafka (C, librdkafka) -> Kafka (no payout knowledge) -> EmbeddedKafka (librdkafka's mock cluster)
 //   DollrClient (HTTP client, money, secrets) -> DollrSandbox (a faithful fake Dollr)
 //   PayoutEngine (store, state machine, ledger, outbox; no Kafka) on DollrClient
 //   PayoutWorker (runtime: Kafka intake, outbox relay, dead letters, admin HTTP, metrics) on all of them
@@ -58,6 +58,16 @@ let package = Package(
             name: "Kafka",
             dependencies: [
                 "Crdkafka",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // An embedded broker for the tests and the lab, on Kafka's `package` internals.
+        .target(
+            name: "EmbeddedKafka",
+            dependencies: [
+                "Crdkafka",
+                "Kafka",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -121,6 +131,7 @@ let package = Package(
                 .product(name: "OTel", package: "swift-otel"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 "Kafka",
+                "EmbeddedKafka",
                 "DollrClient",
                 "DollrSandbox",
                 "PayoutEngine",
@@ -162,7 +173,9 @@ let package = Package(
         ),
         .testTarget(
             name: "KafkaTests",
-            dependencies: ["Kafka", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Kafka", "EmbeddedKafka", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -188,6 +201,7 @@ let package = Package(
                 "DollrClient",
                 "DollrSandbox",
                 "Kafka",
+                "EmbeddedKafka",
                 "TestSupport",
                 "LocalPostgres",
                 .product(name: "Logging", package: "swift-log"),
@@ -206,6 +220,7 @@ let package = Package(
                 "DollrClient",
                 "DollrSandbox",
                 "Kafka",
+                "EmbeddedKafka",
                 "LocalPostgres",
                 "PayoutEngine",
                 "TestSupport",

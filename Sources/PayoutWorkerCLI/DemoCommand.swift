@@ -1,6 +1,7 @@
 import ArgumentParser
 import DollrClient
 import DollrSandbox
+import EmbeddedKafka
 import Foundation
 import Kafka
 import Logging

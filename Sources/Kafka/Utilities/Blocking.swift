@@ -10,9 +10,12 @@ import Foundation
 /// adds at most one thread a second to make up for it. These calls are rare (commit, flush and
 /// admin calls, not per message) and each waits on a broker round trip, so the tens of
 /// microseconds a new thread costs do not matter.
-enum Blocking {
+package enum Blocking {
     /// `name` is the thread's name (at most 15 bytes on Linux), for debuggers and `top -H`.
-    static func run<T: Sendable>(_ name: String = "kafka-blocking", _ body: @escaping @Sendable () -> T) async -> T {
+    package static func run<T: Sendable>(
+        _ name: String = "kafka-blocking",
+        _ body: @escaping @Sendable () -> T
+    ) async -> T {
         await withCheckedContinuation { continuation in
             let thread = Thread { continuation.resume(returning: body()) }
             thread.name = name

@@ -1,4 +1,5 @@
 import DollrSandbox
+import EmbeddedKafka
 import Foundation
 import Kafka
 import Logging

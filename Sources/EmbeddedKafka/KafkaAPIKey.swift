@@ -1,3 +1,5 @@
+public import Kafka
+
 /// Kafka protocol request types, for injecting errors into specific requests of the embedded broker.
 public struct KafkaAPIKey: Hashable, Sendable {
     public let rawValue: Int16

@@ -1,5 +1,7 @@
 internal import Crdkafka
+internal import Crdkafka.Mock
 import Foundation
+public import Kafka
 public import Logging
 import Synchronization
 
@@ -164,4 +166,10 @@ public final class EmbeddedKafkaCluster: Sendable {
         rd_kafka_destroy(owner.pointer)
         withExtendedLifetime(callbacks) {}  // the owner handle's callbacks must outlive rd_kafka_destroy
     }
+}
+
+/// An `rd_kafka_mock_cluster_t *`; same reasoning as `RDKafkaHandle`: the mock API is thread-safe
+/// (each call is an op sent to the mock cluster's own thread).
+struct RDKafkaMockClusterHandle: @unchecked Sendable {
+    let pointer: OpaquePointer
 }
