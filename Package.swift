@@ -6,7 +6,10 @@ import PackageDescription
 //   DollrClient (HTTP client, money, secrets) -> DollrSandbox (a faithful fake Dollr)
 //   PayoutEngine (store, state machine, ledger, outbox; no Kafka) on DollrClient
 //   PayoutWorker (runtime: Kafka intake, outbox relay, dead letters, admin HTTP, metrics) on all of them
-//   PayoutWorkerCLI: the one `payout-worker` executable with subcommands.
+//   CommandSupport (what both executables' commands share) on PayoutWorker
+//   PayoutWorkerCLI: the product, `payout-worker` (run, console, operator commands).
+//   PayoutLab: the lab, `payout-lab` (demo, bench, chaos, broker, sandbox), on the above and
+//     EmbeddedKafka, DollrSandbox, LocalPostgres and CBenchCeilings, which the product never links.
 // Every warning is an error: the house builds clean, and a new warning stops the build that brought it.
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -18,7 +21,8 @@ let package = Package(
     name: "payout-worker",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "payout-worker", targets: ["PayoutWorkerCLI"])
+        .executable(name: "payout-worker", targets: ["PayoutWorkerCLI"]),
+        .executable(name: "payout-lab", targets: ["PayoutLab"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -125,11 +129,41 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What both executables' commands share: logging flags, signal handling, the parent watch,
+        // stdout lines and tables, the failure a command reports.
+        .target(
+            name: "CommandSupport",
+            dependencies: [
+                "PayoutWorker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The product: `payout-worker` (run, console and the operator's commands). No lab target is
+        // in its closure (a test reads the package description and the built binary to hold it so).
         .executableTarget(
             name: "PayoutWorkerCLI",
             dependencies: [
+                "CommandSupport",
                 .product(name: "OTel", package: "swift-otel"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
+                "Kafka",
+                "DollrClient",
+                "PayoutEngine",
+                "PayoutWorker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The lab: `payout-lab` (demo, bench, chaos, broker, sandbox), on the stand-ins the product
+        // never links. `bench` and `chaos` run `payout-worker` from the binary next to it.
+        .executableTarget(
+            name: "PayoutLab",
+            dependencies: [
+                "CommandSupport",
                 "Kafka",
                 "EmbeddedKafka",
                 "DollrClient",
@@ -146,16 +180,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
-        // `bench` only: the librdkafka ceiling, a plain C consumer loop with no layer of ours above it.
+        // `payout-lab bench` only: the librdkafka ceiling, a plain C consumer loop with no layer of ours above it.
         .target(
             name: "CBenchCeilings",
             dependencies: ["Crdkafka"]
         ),
-        // A disposable PostgreSQL on loopback (Debian's binaries), for the tests and `chaos`.
+        // A disposable PostgreSQL on loopback (Debian's binaries), for the tests and `payout-lab chaos`.
         .target(
             name: "LocalPostgres",
             swiftSettings: swiftSettings
@@ -211,8 +244,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Spawns the `payout-worker` binary for most tests; imports its module (`@testable`) for the
-        // chaos harness's own logic, which has no command of its own to drive it.
+        // Spawns the `payout-worker` binary, and reads the package description and that binary to
+        // hold that no lab target is linked into it.
         .testTarget(
             name: "PayoutWorkerCLITests",
             dependencies: [
@@ -223,6 +256,19 @@ let package = Package(
                 "EmbeddedKafka",
                 "LocalPostgres",
                 "PayoutEngine",
+                "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Spawns the `payout-lab` binary for most tests; imports its module (`@testable`) for the
+        // chaos harness's own logic, which has no command of its own to drive it.
+        .testTarget(
+            name: "PayoutLabTests",
+            dependencies: [
+                "PayoutLab",
+                "Kafka",
+                "LocalPostgres",
                 "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
