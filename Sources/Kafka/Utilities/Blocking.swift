@@ -2,6 +2,8 @@ import Foundation
 
 /// Runs one blocking librdkafka call (commit, flush, committed offsets, mock admin calls) on a
 /// thread started for it, so the call never occupies a thread Swift's concurrency runtime needs.
+/// `package`, for the other blocking work of this package: the embedded broker's calls, and the
+/// bench's C consumer loop and synchronous SQLite passes.
 ///
 /// Not a Dispatch queue: on Linux, Swift's global executor is itself a concurrent Dispatch queue
 /// on the default-QoS root pool, which has about one thread per core and does not overcommit. A

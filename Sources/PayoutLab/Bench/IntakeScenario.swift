@@ -1,4 +1,5 @@
 import Foundation
+import Kafka
 import PayoutEngine
 
 /// intake: the same records as raw, through validation and durable acceptance in the store (one
@@ -58,7 +59,7 @@ enum IntakeScenario {
         let store = try await PayoutStoreFactory.open(url: "sqlite://\(target)", logger: environment.logger)
         try await store.migrate()
         await store.close()
-        let result = await DedicatedThread.run {
+        let result = await Blocking.run("bench-sqlite") {
             Result { () throws(SQLiteCeilingError) -> StoreCeilingTiming in
                 try SQLiteStoreCeiling.run(
                     source: source,

@@ -1,3 +1,5 @@
+import DollrSandbox
+
 /// The faults a chaos run injects and when, drawn from the seed alone: the same seed gives the
 /// same schedule (which worker is killed when, when the broker and the sandbox stop, and the
 /// sandbox's own fault generator), so a failing run can be replayed.
@@ -35,18 +37,18 @@ struct ChaosSchedule {
     /// and the live one's JoinGroup then aborts the broker (`rd_kafka_mock_cgrp_member_add`,
     /// assertion `!member->resp`). A real broker's outage of any length is for the compose file's Kafka.
     init(seed: UInt64, seconds: Int, workers: Int) {
-        var random = SeededRandom(seed: seed ^ 0xC4A0_5C4E_D01E)
+        var random = SplitMix64(seed: seed ^ 0xC4A0_5C4E_D01E)
         let end = seconds * 1000
         var steps: [Step] = []
         var at = random.next(in: 1500...3000)
         while at < end {
-            let slot = random.next(upperBound: workers)
-            let graceful = random.next(upperBound: 3) == 0
+            let slot = random.next(below: workers)
+            let graceful = random.next(below: 3) == 0
             steps.append(Step(atMilliseconds: at, action: graceful ? .terminate(slot: slot) : .kill(slot: slot)))
             let restart = min(end, at + random.next(in: 500...3000))
             steps.append(Step(atMilliseconds: restart, action: .restart(slot: slot)))
-            if workers > 1, random.next(upperBound: 3) == 0 {
-                let other = (slot + 1 + random.next(upperBound: workers - 1)) % workers
+            if workers > 1, random.next(below: 3) == 0 {
+                let other = (slot + 1 + random.next(below: workers - 1)) % workers
                 let stop = min(end, restart + random.next(in: 200...1500))
                 steps.append(Step(atMilliseconds: stop, action: .terminate(slot: other)))
                 steps.append(
@@ -58,10 +60,10 @@ struct ChaosSchedule {
         let rounds = max(1, seconds / 30)
         for round in 0..<rounds {
             let window = (end / rounds * round)..<(end / rounds * (round + 1))
-            let outage = window.lowerBound + random.next(upperBound: max(1, window.count * 2 / 3))
+            let outage = window.lowerBound + random.next(below: max(1, window.count * 2 / 3))
             steps.append(Step(atMilliseconds: outage, action: .brokerDown))
             steps.append(Step(atMilliseconds: min(end, outage + random.next(in: 1000...2500)), action: .brokerUp))
-            let pause = window.lowerBound + random.next(upperBound: max(1, window.count * 2 / 3))
+            let pause = window.lowerBound + random.next(below: max(1, window.count * 2 / 3))
             steps.append(Step(atMilliseconds: pause, action: .pauseSandbox))
             steps.append(Step(atMilliseconds: min(end, pause + random.next(in: 2000...6000)), action: .resumeSandbox))
         }

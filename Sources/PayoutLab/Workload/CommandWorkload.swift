@@ -1,4 +1,5 @@
 import DollrClient
+import DollrSandbox
 import Foundation
 import Kafka
 
@@ -52,7 +53,7 @@ struct CommandWorkload {
 
     /// `total` records; payouts are 85% USD, 15% LRD.
     init(total: Int, topic: String, seed: UInt64, mix: Mix = .demo) {
-        var random = SeededRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         let share = { (perMille: Int) in max(1, total * perMille / 1000) }
         let garbage = share(mix.garbage)
         let rejected = share(mix.rejected)
@@ -60,13 +61,13 @@ struct CommandWorkload {
         let conflicts = share(mix.conflicts)
         let payouts = max(conflicts, total - garbage - rejected - duplicates - conflicts)
         for index in 0..<payouts {
-            let usd = random.next(upperBound: 100) < 85
+            let usd = random.next(below: 100) < 85
             let currency: CurrencyCode = usd ? .usd : .lrd
             let minor =
-                usd ? Int64(100 + random.next(upperBound: 19_900)) : Int64(10_000 + random.next(upperBound: 990_000))
+                usd ? Int64(100 + random.next(below: 19_900)) : Int64(10_000 + random.next(below: 990_000))
             let amount = Money(minorUnits: minor, currency: currency)
             let reference = Self.uuid(&random)
-            let phone = "2317\(String(format: "%08d", random.next(upperBound: 100_000_000)))"
+            let phone = "2317\(String(format: "%08d", random.next(below: 100_000_000)))"
             let value = Self.command(
                 reference: reference,
                 amount: amount.description,
@@ -85,17 +86,17 @@ struct CommandWorkload {
         }
         let originals = items
         for _ in 0..<duplicates {
-            var copy = originals[random.next(upperBound: originals.count)]
+            var copy = originals[random.next(below: originals.count)]
             copy.kind = .duplicate
-            if random.chance(mix.keylessDuplicates) { copy.record.key = nil }
-            if random.chance(mix.delayedDuplicates) { copy.wave = .delayed }
-            items.insert(copy, at: random.next(upperBound: items.count + 1))
+            if random.chance(percent: mix.keylessDuplicates) { copy.record.key = nil }
+            if random.chance(percent: mix.delayedDuplicates) { copy.wave = .delayed }
+            items.insert(copy, at: random.next(below: items.count + 1))
         }
         // Same reference_id (and key, so the same partition, after its original), different
         // amount: must not touch the original. Each conflict picks a different original.
         var pool = Array(originals.indices)
         for _ in 0..<conflicts {
-            var conflict = originals[pool.remove(at: random.next(upperBound: pool.count))]
+            var conflict = originals[pool.remove(at: random.next(below: pool.count))]
             let amount = conflict.amount!
             let changed = String(decoding: conflict.record.value!, as: UTF8.self).replacingOccurrences(
                 of: "\"amount\":\"\(amount.description)\"",
@@ -122,7 +123,7 @@ struct CommandWorkload {
                     record: KafkaProducerRecord(topic: topic, key: reference, value: Array(value.utf8)),
                     referenceID: reference
                 ),
-                at: random.next(upperBound: items.count + 1)
+                at: random.next(below: items.count + 1)
             )
         }
         // Unanswerable records, each unique so that its dead letter can be found again.
@@ -136,7 +137,7 @@ struct CommandWorkload {
                     kind: .garbage,
                     record: KafkaProducerRecord(topic: topic, key: nil, value: Array(junk[index % junk.count].utf8))
                 ),
-                at: random.next(upperBound: items.count + 1)
+                at: random.next(below: items.count + 1)
             )
         }
     }
@@ -145,8 +146,8 @@ struct CommandWorkload {
         #"{"reference_id":"\#(reference)","amount":"\#(amount)","currency":"\#(currency)","recipient":{"account_name":"\#(name)","party_id":42,"phone":"\#(phone)","provider":"MTN_MOMO_LBR","method":"MTN_MOMO_LBR","country_code":"LR"},"metadata":{"source":"demo"}}"#
     }
 
-    static func uuid(_ random: inout SeededRandom) -> String {
-        var bytes = (0..<16).map { _ in UInt8(truncatingIfNeeded: random.next(upperBound: 256)) }
+    static func uuid(_ random: inout SplitMix64) -> String {
+        var bytes = (0..<16).map { _ in UInt8(truncatingIfNeeded: random.next(below: 256)) }
         bytes[6] = (bytes[6] & 0x0F) | 0x40
         bytes[8] = (bytes[8] & 0x3F) | 0x80
         let hex = bytes.map { String(format: "%02x", $0) }.joined()

@@ -23,7 +23,7 @@ enum LibrdkafkaCeiling {
         )
         let properties = try configuration.librdkafkaProperties().sorted { $0.key < $1.key }
         let cpuBefore = ProcessUsage.cpuSeconds()
-        let outcome = await DedicatedThread.run { () -> (Int32, bench_consume_result) in
+        let outcome = await Blocking.run("bench-rdkafka") { () -> (Int32, bench_consume_result) in
             var result = bench_consume_result()
             let names = properties.map { strdup($0.key)! }
             let values = properties.map { strdup($0.value)! }
