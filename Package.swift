@@ -267,6 +267,7 @@ let package = Package(
             name: "PayoutLabTests",
             dependencies: [
                 "PayoutLab",
+                "DollrSandbox",
                 "Kafka",
                 "LocalPostgres",
                 "TestSupport",

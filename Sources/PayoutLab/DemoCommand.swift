@@ -64,6 +64,10 @@ struct DemoCommand: AsyncParsableCommand {
         )
         sandboxConfiguration.faults.pendingMs = 200
         sandboxConfiguration.faults.processingMs = 800
+        // Both ledgers open with the same balances, so the invariants can hold them to agreeing.
+        let workload = CommandWorkload(total: commands, topic: configuration.kafka.commandsTopic, seed: seed)
+        let opening = workload.walletsTooSmallForAll
+        sandboxConfiguration.wallets = opening.map { Money(minorUnits: $0.balanceMinor, currency: $0.currency) }
         let sandbox = try await SandboxServer.start(configuration: sandboxConfiguration, logger: logger)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "payout-worker-demo-\(UUID().uuidString.prefix(8))"
@@ -86,9 +90,8 @@ struct DemoCommand: AsyncParsableCommand {
         configuration.engine.policy.pollInitialDelayMilliseconds = 250
         configuration.engine.policy.pollMaximumDelayMilliseconds = 1_000
 
-        let workload = CommandWorkload(total: commands, topic: configuration.kafka.commandsTopic, seed: seed)
         let runtime = try await PayoutWorkerRuntime(configuration: configuration, logger: logger, handleSignals: false)
-        for (index, wallet) in workload.walletsTooSmallForAll.enumerated() {
+        for (index, wallet) in opening.enumerated() {
             try await runtime.store.setWallet(
                 id: String(index + 1),
                 currency: wallet.currency.code,
@@ -142,9 +145,7 @@ struct DemoCommand: AsyncParsableCommand {
             throw CommandFailure("the embedded broker refused commands")
         }
 
-        let answerable = Set(
-            workload.items.filter { $0.kind == .payout || $0.kind == .rejected }.compactMap(\.referenceID)
-        )
+        let answerable = Set(workload.uniquePayouts.map(\.referenceID) + workload.rejectedReferences)
         let expectedDeadLetters = workload.count(.garbage) + workload.count(.conflict)
         let deadline = ContinuousClock.now + .seconds(timeout)
         while true {
@@ -178,6 +179,7 @@ struct DemoCommand: AsyncParsableCommand {
             observer: observer.snapshot,
             ledger: sandbox.sandbox.ledgerSnapshot(),
             storeURL: configuration.storeURL,
+            opening: opening,
             walletsBefore: walletsBefore,
             logger: logger
         )

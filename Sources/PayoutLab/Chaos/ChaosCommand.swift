@@ -142,10 +142,9 @@ struct ChaosCommand: AsyncParsableCommand {
         for item in workload.items {
             let done: Bool
             switch item.kind {
-            case .payout, .rejected: done = snapshot.finals[item.referenceID!] != nil
+            case .payout, .rejected: done = item.referenceID.map { snapshot.finals[$0] != nil } ?? false
             case .duplicate: continue
-            case .garbage, .conflict:
-                done = snapshot.deadLetterValues[String(decoding: item.record.value ?? [], as: UTF8.self)] != nil
+            case .garbage, .conflict: done = snapshot.deadLetterValues[item.text] != nil
             }
             if done { answered += 1 } else { unanswered += 1 }
         }

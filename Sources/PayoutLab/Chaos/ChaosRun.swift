@@ -251,7 +251,8 @@ struct ChaosRun {
                 ledger: ledger,
                 store: env.store,
                 opening: env.opening,
-                workerExits: finalExits + (await fleet.drainExits)
+                workerExits: finalExits + (await fleet.drainExits),
+                workersKilled: await fleet.kills > 0
             )
             if let stall { verdict.violations.insert(stall.violation, at: 0) }
             return .success(verdict)

@@ -100,7 +100,7 @@ final class ChaosProgress: Sendable {
             return true
         }
         guard due else { return }
-        let payouts = workload.uniquePayouts.filter { snapshot.finals[$0.referenceID!] != nil }.count
+        let payouts = workload.uniquePayouts.filter { snapshot.finals[$0.referenceID] != nil }.count
         say(
             "\(payouts)/\(workload.count(.payout)) payouts final, \(snapshot.events) events, \(snapshot.deadLetters) dead letters"
         )

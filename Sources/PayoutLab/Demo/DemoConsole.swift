@@ -67,7 +67,9 @@ final class DemoConsole {
         out +=
             "Executions at Dollr: \(verdict.executions)   status events: \(verdict.events)   time: \(elapsed.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))\n"
         out += "\nInvariants\n"
-        for (check, holds) in verdict.checks { out += "  \(holds ? "✔" : "✘") \(check)\n" }
+        for judgement in verdict.invariants.judgements {
+            out += "  \(judgement.holds ? "✔" : "✘") \(judgement.invariant.statement)\n"
+        }
         for violation in verdict.violations { out += "  VIOLATION: \(violation)\n" }
         out +=
             verdict.violations.isEmpty

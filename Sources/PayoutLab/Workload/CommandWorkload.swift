@@ -12,13 +12,43 @@ struct CommandWorkload {
     /// upstream retry, a conflicting command sent after its original).
     enum Wave { case main, delayed }
 
+    /// What a valid payout command asks Dollr to pay.
+    struct Payout {
+        var referenceID: String
+        var amount: Money
+    }
+
+    /// What a record names.
+    enum Subject {
+        /// A payout command's payout; a duplicate's and a conflicting copy's are their original's.
+        case payout(Payout)
+        /// An invalid command that still carries a reference_id, so it can be answered REJECTED.
+        case invalid(referenceID: String)
+        /// Nothing readable: only a dead letter can answer it.
+        case unreadable
+    }
+
     struct Item {
         var kind: Kind
         var record: KafkaProducerRecord
-        /// The reference_id the record carries, if any.
-        var referenceID: String?
-        var amount: Money?
+        var subject: Subject
         var wave = Wave.main
+
+        var payout: Payout? {
+            if case .payout(let payout) = subject { payout } else { nil }
+        }
+
+        /// The reference_id the record carries, if any.
+        var referenceID: String? {
+            switch subject {
+            case .payout(let payout): payout.referenceID
+            case .invalid(let referenceID): referenceID
+            case .unreadable: nil
+            }
+        }
+
+        /// The record's value as text, which is how a dead letter is matched to its record.
+        var text: String { String(decoding: record.value ?? [], as: UTF8.self) }
     }
 
     /// Shares of each kind, in per mille of the total (at least one of each).
@@ -48,7 +78,16 @@ struct CommandWorkload {
 
     var items: [Item] = []
 
-    var uniquePayouts: [Item] { items.filter { $0.kind == .payout } }
+    /// Each payout command once, duplicates and conflicting copies left out.
+    var uniquePayouts: [Payout] { items.compactMap { $0.kind == .payout ? $0.payout : nil } }
+    /// The reference_id of each invalid command that carries one.
+    var rejectedReferences: [String] { items.compactMap { $0.kind == .rejected ? $0.referenceID : nil } }
+    /// Each conflicting copy: the original payout it conflicts with, and its own record's text.
+    var conflicts: [(original: Payout, text: String)] {
+        items.compactMap { item in item.kind == .conflict ? item.payout.map { ($0, item.text) } : nil }
+    }
+    /// The text of each unreadable record.
+    var unreadableTexts: [String] { items.filter { $0.kind == .garbage }.map(\.text) }
     func count(_ kind: Kind) -> Int { items.filter { $0.kind == kind }.count }
 
     /// `total` records; payouts are 85% USD, 15% LRD.
@@ -60,6 +99,7 @@ struct CommandWorkload {
         let duplicates = share(mix.duplicates)
         let conflicts = share(mix.conflicts)
         let payouts = max(conflicts, total - garbage - rejected - duplicates - conflicts)
+        var originalCommands: [(payout: Payout, value: String)] = []
         for index in 0..<payouts {
             let usd = random.next(below: 100) < 85
             let currency: CurrencyCode = usd ? .usd : .lrd
@@ -75,14 +115,15 @@ struct CommandWorkload {
                 phone: phone,
                 name: "Recipient \(index)"
             )
+            let payout = Payout(referenceID: reference, amount: amount)
             items.append(
                 Item(
                     kind: .payout,
                     record: KafkaProducerRecord(topic: topic, key: reference, value: Array(value.utf8)),
-                    referenceID: reference,
-                    amount: amount
+                    subject: .payout(payout)
                 )
             )
+            originalCommands.append((payout, value))
         }
         let originals = items
         for _ in 0..<duplicates {
@@ -96,9 +137,11 @@ struct CommandWorkload {
         // amount: must not touch the original. Each conflict picks a different original.
         var pool = Array(originals.indices)
         for _ in 0..<conflicts {
-            var conflict = originals[pool.remove(at: random.next(below: pool.count))]
-            let amount = conflict.amount!
-            let changed = String(decoding: conflict.record.value!, as: UTF8.self).replacingOccurrences(
+            let index = pool.remove(at: random.next(below: pool.count))
+            var conflict = originals[index]
+            let (original, value) = originalCommands[index]
+            let amount = original.amount
+            let changed = value.replacingOccurrences(
                 of: "\"amount\":\"\(amount.description)\"",
                 with:
                     "\"amount\":\"\(Money(minorUnits: amount.minorUnits + 1, currency: amount.currency).description)\""
@@ -121,7 +164,7 @@ struct CommandWorkload {
                 Item(
                     kind: .rejected,
                     record: KafkaProducerRecord(topic: topic, key: reference, value: Array(value.utf8)),
-                    referenceID: reference
+                    subject: .invalid(referenceID: reference)
                 ),
                 at: random.next(below: items.count + 1)
             )
@@ -135,7 +178,8 @@ struct CommandWorkload {
             items.insert(
                 Item(
                     kind: .garbage,
-                    record: KafkaProducerRecord(topic: topic, key: nil, value: Array(junk[index % junk.count].utf8))
+                    record: KafkaProducerRecord(topic: topic, key: nil, value: Array(junk[index % junk.count].utf8)),
+                    subject: .unreadable
                 ),
                 at: random.next(below: items.count + 1)
             )
@@ -162,7 +206,9 @@ struct CommandWorkload {
     /// 1% fees): the rest must fail with INSUFFICIENT_FUNDS before they ever reach Dollr.
     var walletsTooSmallForAll: [(currency: CurrencyCode, balanceMinor: Int64)] {
         var need: [CurrencyCode: Int64] = [:]
-        for item in uniquePayouts { need[item.amount!.currency, default: 0] += item.amount!.minorUnits * 101 / 100 }
+        for payout in uniquePayouts {
+            need[payout.amount.currency, default: 0] += payout.amount.minorUnits * 101 / 100
+        }
         return need.sorted { $0.key < $1.key }.map { ($0.key, $0.value * 9 / 10) }
     }
 }
