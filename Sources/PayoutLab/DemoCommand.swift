@@ -1,12 +1,6 @@
 import ArgumentParser
 import CommandSupport
-import DollrClient
-import DollrSandbox
-import EmbeddedKafka
-import Foundation
-import Kafka
 import Logging
-import PayoutEngine
 import PayoutWorker
 
 /// `payout-lab demo`: the whole system on one machine, embedded. An embedded Kafka, the Dollr
@@ -46,105 +40,74 @@ struct DemoCommand: AsyncParsableCommand {
         if logging.level == .info { logger.logLevel = .warning }  // the progress display is the output
         let started = ContinuousClock.now
         let console = DemoConsole()
+        let verdict = try await Teardown.around { teardown in
+            try await self.demo(console: console, logger: logger, teardown: teardown)
+        }
+        console.summary(verdict, elapsed: ContinuousClock.now - started)
+        if !verdict.violations.isEmpty { throw ExitCode(1) }
+    }
 
+    /// The demo's steps. Each adds to `teardown` how to stop what it started; the worker, its
+    /// readers and the producer have a teardown of their own, which stops them before the verdict.
+    func demo(console: DemoConsole, logger: Logger, teardown: Teardown) async throws -> DemoVerdict {
         console.step("starting embedded Kafka, Dollr sandbox and SQLite store")
-        let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: logger)
-        var configuration = WorkerConfiguration()
-        for topic in [
-            configuration.kafka.commandsTopic, configuration.kafka.statusTopic, configuration.kafka.deadLetterTopic,
-        ] {
-            try await cluster.createTopic(topic, partitions: 6)
-        }
-        var sandboxConfiguration = SandboxConfiguration(seed: seed)
-        // The same four variables as the worker and the sandbox, so one environment makes both sides
-        // agree (and a test can run the demo with recognisable secrets and scan what it prints).
-        sandboxConfiguration.merchant = try MerchantCredentials.fromEnvironment(
-            ProcessInfo.processInfo.environment,
-            defaults: .sandboxDefaults
-        )
-        sandboxConfiguration.faults.pendingMs = 200
-        sandboxConfiguration.faults.processingMs = 800
-        // Both ledgers open with the same balances, so the invariants can hold them to agreeing.
-        let workload = CommandWorkload(total: commands, topic: configuration.kafka.commandsTopic, seed: seed)
+        let workload = CommandWorkload(total: commands, topic: WorkerConfiguration().kafka.commandsTopic, seed: seed)
         let opening = workload.walletsTooSmallForAll
-        sandboxConfiguration.wallets = opening.map { Money(minorUnits: $0.balanceMinor, currency: $0.currency) }
-        let sandbox = try await SandboxServer.start(configuration: sandboxConfiguration, logger: logger)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "payout-worker-demo-\(UUID().uuidString.prefix(8))"
+        let environment = try await DemoEnvironment.start(
+            seed: seed,
+            opening: opening,
+            logger: logger,
+            teardown: teardown
         )
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-
-        configuration.kafka.brokers = cluster.bootstrapServers
-        configuration.kafka.groupID = "payout-worker-demo"
-        configuration.storeURL = "sqlite://\(directory.path)/payouts.db"
-        configuration.dollr.baseURL = sandbox.baseURL
-        configuration.dollr.credentials = sandboxConfiguration.merchant
-        configuration.admin.port = 0
-        configuration.workerID = "demo-worker"
-        // The console is read-only unless the operator gives a token to sign in with.
-        if let token = ProcessInfo.processInfo.environment["PAYOUT_ADMIN_TOKEN"], !token.isEmpty {
-            configuration.admin.token = Secret(token)
-        }
-        configuration.shutdownTimeout = .seconds(15)
-        configuration.engine.policy.pollInitialDelayMilliseconds = 250
-        configuration.engine.policy.pollMaximumDelayMilliseconds = 1_000
-
-        let runtime = try await PayoutWorkerRuntime(configuration: configuration, logger: logger, handleSignals: false)
-        for (index, wallet) in opening.enumerated() {
-            try await runtime.store.setWallet(
-                id: String(index + 1),
-                currency: wallet.currency.code,
-                balanceMinor: wallet.balanceMinor,
-                now: StoreClock.system.now()
+        let (observer, worker) = try await Teardown.around { workerTeardown in
+            let worker = try await DemoWorker.start(
+                on: environment,
+                opening: opening,
+                logger: logger,
+                teardown: workerTeardown
             )
-        }
-        let walletsBefore = try await runtime.store.wallets()
-        let running = Task { try await runtime.run() }
-        if let port = await runtime.waitForAdminPort() {
+            await showConsole(of: worker, on: console)
+            let observer = try environment.startReaders(logger: logger, teardown: workerTeardown)
             console.step(
-                "console: http://\(configuration.admin.host):\(port)/console"
-                    + (configuration.admin.token == nil
-                        ? " (read-only; set PAYOUT_ADMIN_TOKEN to resolve payouts from it)" : "")
+                "publishing \(workload.items.count) commands (\(workload.count(.payout)) payouts, \(workload.count(.duplicate)) duplicates, "
+                    + "\(workload.count(.conflict)) conflicting, \(workload.count(.rejected)) invalid, \(workload.count(.garbage)) unreadable)"
             )
+            try await environment.publish(workload, logger: logger, teardown: workerTeardown)
+            try await waitForAnswers(to: workload, observer: observer, console: console)
+            if linger > 0 {
+                console.step("keeping the worker and its console up for \(linger) s")
+                try await Task.sleep(for: .seconds(linger))
+            }
+            try await worker.stop()
+            return (observer, worker)
         }
-
-        // Downstream subscribers: plain consumers on the status and dead-letter topics.
-        let observer = DownstreamObserver()
-        let statusReader = try KafkaConsumer(
-            configuration: KafkaConsumerConfiguration(
-                bootstrapServers: cluster.bootstrapServers,
-                groupID: "demo-status-reader",
-                topics: [configuration.kafka.statusTopic]
-            ),
+        return try await DemoVerdict.check(
+            workload: workload,
+            observer: observer.snapshot,
+            ledger: environment.sandbox.sandbox.ledgerSnapshot(),
+            storeURL: worker.configuration.storeURL,
+            opening: opening,
+            walletsBefore: worker.walletsBefore,
             logger: logger
         )
-        let deadLetterReader = try KafkaConsumer(
-            configuration: KafkaConsumerConfiguration(
-                bootstrapServers: cluster.bootstrapServers,
-                groupID: "demo-dlq-reader",
-                topics: [configuration.kafka.deadLetterTopic]
-            ),
-            logger: logger
-        )
-        let readers = [
-            Task { for try await message in statusReader.messages { observer.observeStatus(message) } },
-            Task { for try await message in deadLetterReader.messages { observer.observeDeadLetter(message) } },
-        ]
+    }
 
+    private func showConsole(of worker: DemoWorker, on console: DemoConsole) async {
+        guard let port = await worker.runtime.waitForAdminPort() else { return }
+        let admin = worker.configuration.admin
         console.step(
-            "publishing \(workload.items.count) commands (\(workload.count(.payout)) payouts, \(workload.count(.duplicate)) duplicates, "
-                + "\(workload.count(.conflict)) conflicting, \(workload.count(.rejected)) invalid, \(workload.count(.garbage)) unreadable)"
+            "console: http://\(admin.host):\(port)/console"
+                + (admin.token == nil ? " (read-only; set PAYOUT_ADMIN_TOKEN to resolve payouts from it)" : "")
         )
-        let producer = try KafkaProducer(
-            configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers),
-            logger: logger
-        )
-        let delivered = await producer.sendAll(workload.items.map(\.record))
-        guard delivered.allSatisfy({ (try? $0.get()) != nil }) else {
-            throw CommandFailure("the embedded broker refused commands")
-        }
+    }
 
+    /// Shows progress until every payout and invalid command is answered and every dead letter is
+    /// in, or `--timeout` passes: the invariants then say what is missing.
+    private func waitForAnswers(
+        to workload: CommandWorkload,
+        observer: DownstreamObserver,
+        console: DemoConsole
+    ) async throws {
         let answerable = Set(workload.uniquePayouts.map(\.referenceID) + workload.rejectedReferences)
         let expectedDeadLetters = workload.count(.garbage) + workload.count(.conflict)
         let deadline = ContinuousClock.now + .seconds(timeout)
@@ -162,30 +125,5 @@ struct DemoCommand: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(200))  // refresh rate of the display
         }
         console.finishProgress()
-        if linger > 0 {
-            console.step("keeping the worker and its console up for \(linger) s")
-            try await Task.sleep(for: .seconds(linger))
-        }
-
-        await runtime.shutdown()
-        try await running.value
-        await statusReader.close()
-        await deadLetterReader.close()
-        for reader in readers { _ = try? await reader.value }
-        await producer.close()
-
-        let verdict = try await DemoVerdict.check(
-            workload: workload,
-            observer: observer.snapshot,
-            ledger: sandbox.sandbox.ledgerSnapshot(),
-            storeURL: configuration.storeURL,
-            opening: opening,
-            walletsBefore: walletsBefore,
-            logger: logger
-        )
-        await sandbox.stop()
-        await cluster.shutdown()
-        console.summary(verdict, elapsed: ContinuousClock.now - started)
-        if !verdict.violations.isEmpty { throw ExitCode(1) }
     }
 }
