@@ -83,8 +83,12 @@ final class WorkerProcesses: Sendable {
     /// Why the run cannot go on, if a worker has exited: for ``StatusWatcher/waitForFinals(of:timeout:abandon:)``.
     var exitedWorker: String? {
         exits.statuses.withLock { exits in
-            guard let index = exits.firstIndex(where: { $0 != nil }) else { return nil }
-            return "worker \(index + 1) exited (status \(exits[index]!)); its log: \(logFiles[index].path)"
+            for (index, status) in exits.enumerated() {
+                if let status {
+                    return "worker \(index + 1) exited (status \(status)); its log: \(logFiles[index].path)"
+                }
+            }
+            return nil
         }
     }
 

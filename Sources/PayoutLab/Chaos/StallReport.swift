@@ -14,7 +14,8 @@ struct StallReport {
     /// The transaction open longest, if any is open.
     var oldest: ChaosStoreProbe.Backend? {
         guard case .success(let activity) = activity else { return nil }
-        return activity.backends.filter { $0.transactionAge != nil }.max { $0.transactionAge! < $1.transactionAge! }
+        let open = activity.backends.compactMap { backend in backend.transactionAge.map { (backend, age: $0) } }
+        return open.max { $0.age < $1.age }?.0
     }
 
     /// The violation, one line.

@@ -97,7 +97,8 @@ actor WorkerFleet {
                     try? await Task.sleep(for: limit)
                     return nil
                 }
-                let first = await group.next()!
+                // Two tasks: the first to end is never the group's end (nil).
+                let first = await group.next() ?? nil
                 // Past the limit: kill it, so that the exit the group still waits for comes.
                 if first == nil { Foundation.kill(worker.pid, SIGKILL) }
                 group.cancelAll()

@@ -179,7 +179,7 @@ private final class Statement {
                     sqlite3_bind_text(
                         pointer,
                         index,
-                        $0.baseAddress!.assumingMemoryBound(to: CChar.self),
+                        $0.baseAddress?.assumingMemoryBound(to: CChar.self),
                         Int32(bytes.count),
                         transient
                     )
