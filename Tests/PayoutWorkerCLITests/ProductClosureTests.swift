@@ -82,16 +82,20 @@ struct ProductClosureTests {
     }
 
     /// Which of ``labTraces`` a binary's symbol table (`nm`, defined and undefined symbols) and
-    /// its bytes (what `strings` would print: type metadata, reflection names) hold.
+    /// its bytes (what `strings` would print: type metadata, reflection names; `grep -a`) hold.
     static func labTraces(in binary: URL) async throws -> Set<String> {
         let symbols = try await runCommand("/usr/bin/nm", ["--no-demangle", binary.path])
         try #require(symbols.status == 0 && !symbols.output.isEmpty, "nm \(binary.path)")
-        let bytes = try Data(contentsOf: binary)
-        return Set(
-            Self.labTraces.filter { trace in
-                symbols.output.contains(trace) || bytes.range(of: Data(trace.utf8)) != nil
-            }
-        )
+        var found: Set<String> = []
+        for trace in Self.labTraces {
+            let bytes = try await runCommand(
+                "/usr/bin/grep",
+                ["--text", "--quiet", "--fixed-strings", trace, binary.path]
+            )
+            try #require(bytes.status == 0 || bytes.status == 1, "grep \(binary.path): exit \(bytes.status)")
+            if symbols.output.contains(trace) || bytes.status == 0 { found.insert(trace) }
+        }
+        return found
     }
 
     @Test("the built payout-worker holds no mock-cluster, sandbox, local PostgreSQL, bench or lab symbol")
