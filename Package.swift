@@ -3,11 +3,14 @@ import PackageDescription
 
 // Layers, bottom to top (each target only imports the ones below it):
 //   CivilTime (RFC 3339 from and to integer epoch time), under everything that prints or reads a time
-//   Crdkafka (C, librdkafka) -> Kafka (no payout knowledge)
+//   Crdkafka (C, librdkafka) -> Kafka (no payout knowledge) -> EmbeddedKafka (librdkafka's mock cluster)
 //   DollrClient (HTTP client, money, secrets) -> DollrSandbox (a faithful fake Dollr)
 //   PayoutEngine (store, state machine, ledger, outbox; no Kafka) on DollrClient
 //   PayoutWorker (runtime: Kafka intake, outbox relay, dead letters, admin HTTP, metrics) on all of them
-//   PayoutWorkerCLI: the one `payout-worker` executable with subcommands.
+//   CommandSupport (what both executables' commands share) on PayoutWorker
+//   PayoutWorkerCLI: the product, `payout-worker` (run, console, operator commands).
+//   PayoutLab: the lab, `payout-lab` (demo, bench, chaos, broker, sandbox), on the above and
+//     EmbeddedKafka, DollrSandbox, LocalPostgres and CBenchCeilings, which the product never links.
 // Every warning is an error: the house builds clean, and a new warning stops the build that brought it.
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -19,7 +22,8 @@ let package = Package(
     name: "payout-worker",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "payout-worker", targets: ["PayoutWorkerCLI"])
+        .executable(name: "payout-worker", targets: ["PayoutWorkerCLI"]),
+        .executable(name: "payout-lab", targets: ["PayoutLab"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -64,6 +68,16 @@ let package = Package(
             name: "Kafka",
             dependencies: [
                 "Crdkafka",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // An embedded broker for the tests and the lab, on Kafka's `package` internals.
+        .target(
+            name: "EmbeddedKafka",
+            dependencies: [
+                "Crdkafka",
+                "Kafka",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -125,13 +139,44 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What both executables' commands share: logging flags, signal handling, the parent watch,
+        // stdout lines and tables, the failure a command reports.
+        .target(
+            name: "CommandSupport",
+            dependencies: [
+                "PayoutWorker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The product: `payout-worker` (run, console and the operator's commands). No lab target is
+        // in its closure (a test reads the package description and the built binary to hold it so).
         .executableTarget(
             name: "PayoutWorkerCLI",
             dependencies: [
                 "CivilTime",
+                "CommandSupport",
                 .product(name: "OTel", package: "swift-otel"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 "Kafka",
+                "DollrClient",
+                "PayoutEngine",
+                "PayoutWorker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The lab: `payout-lab` (demo, bench, chaos, broker, sandbox), on the stand-ins the product
+        // never links. `bench` and `chaos` run `payout-worker` from the binary next to it.
+        .executableTarget(
+            name: "PayoutLab",
+            dependencies: [
+                "CommandSupport",
+                "Kafka",
+                "EmbeddedKafka",
                 "DollrClient",
                 "DollrSandbox",
                 "PayoutEngine",
@@ -146,16 +191,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
-        // `bench` only: the librdkafka ceiling, a plain C consumer loop with no layer of ours above it.
+        // `payout-lab bench` only: the librdkafka ceiling, a plain C consumer loop with no layer of ours above it.
         .target(
             name: "CBenchCeilings",
             dependencies: ["Crdkafka"]
         ),
-        // A disposable PostgreSQL on loopback (Debian's binaries), for the tests and `chaos`.
+        // A disposable PostgreSQL on loopback (Debian's binaries), for the tests and `payout-lab chaos`.
         .target(
             name: "LocalPostgres",
             swiftSettings: swiftSettings
@@ -178,7 +222,9 @@ let package = Package(
         ),
         .testTarget(
             name: "KafkaTests",
-            dependencies: ["Kafka", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Kafka", "EmbeddedKafka", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -204,6 +250,7 @@ let package = Package(
                 "DollrClient",
                 "DollrSandbox",
                 "Kafka",
+                "EmbeddedKafka",
                 "TestSupport",
                 "LocalPostgres",
                 .product(name: "Logging", package: "swift-log"),
@@ -213,8 +260,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Spawns the `payout-worker` binary for most tests; imports its module (`@testable`) for the
-        // chaos harness's own logic, which has no command of its own to drive it.
+        // Spawns the `payout-worker` binary, and reads the package description and that binary to
+        // hold that no lab target is linked into it.
         .testTarget(
             name: "PayoutWorkerCLITests",
             dependencies: [
@@ -223,8 +270,23 @@ let package = Package(
                 "DollrClient",
                 "DollrSandbox",
                 "Kafka",
+                "EmbeddedKafka",
                 "LocalPostgres",
                 "PayoutEngine",
+                "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Spawns the `payout-lab` binary for most tests; imports its module (`@testable`) for the
+        // chaos harness's own logic, which has no command of its own to drive it.
+        .testTarget(
+            name: "PayoutLabTests",
+            dependencies: [
+                "PayoutLab",
+                "DollrSandbox",
+                "Kafka",
+                "LocalPostgres",
                 "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,11 +1,11 @@
 import Foundation
 import Synchronization
 
-/// A real, disposable PostgreSQL server for one process (the tests, `payout-worker chaos`):
+/// A real, disposable PostgreSQL server for one process (the tests, `payout-lab chaos`):
 /// started lazily on first use on 127.0.0.1 and a free port, in a fresh temporary directory, with
 /// a random password (scram-sha-256) so clients exercise real authentication. ``shared`` runs with
 /// `fsync`, `synchronous_commit` and `full_page_writes` off, for the tests: the data is thrown
-/// away. ``durable`` keeps PostgreSQL's defaults, for measurements (`payout-worker bench`), where
+/// away. ``durable`` keeps PostgreSQL's defaults, for measurements (`payout-lab bench`), where
 /// every commit must cost its WAL flush as in production.
 ///
 /// Users isolate themselves with ``createDatabase(prefix:)``, which makes a new database per call,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import Foundation
 import Kafka
 import Logging
@@ -60,12 +61,6 @@ struct ConfiguredStoreOptions: ParsableArguments {
             throw error
         }
     }
-}
-
-/// A command that could not do its job; ArgumentParser prints `Error: <message>` on stderr and exits 1.
-struct CommandFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }
 
 extension ConfiguredStoreOptions {

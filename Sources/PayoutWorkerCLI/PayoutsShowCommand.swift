@@ -1,5 +1,6 @@
 import ArgumentParser
 import CivilTime
+import CommandSupport
 import DollrClient
 import Foundation
 import PayoutEngine

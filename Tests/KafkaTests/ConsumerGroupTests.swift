@@ -1,3 +1,4 @@
+import EmbeddedKafka
 import Kafka
 import Testing
 

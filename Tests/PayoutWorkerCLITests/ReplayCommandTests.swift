@@ -1,4 +1,5 @@
 import CivilTime
+import EmbeddedKafka
 import Foundation
 import Kafka
 import LocalPostgres

@@ -1,7 +1,7 @@
 public import Foundation
 import Synchronization
 
-/// A `payout-worker` (or other) process started by a test: stdout lines are recorded as they
+/// A `payout-worker`, `payout-lab` (or other) process started by a test: stdout lines are recorded as they
 /// arrive, stderr is kept for diagnostics (and for scanning logs for secrets).
 ///
 /// It dies with the test process, however that ends: it is started through `setpriv --pdeathsig
@@ -18,11 +18,14 @@ public final class ChildProcess: Sendable {
     private let stderrClosed = Recorder<Bool>()
     public let processIdentifier: Int32
 
-    /// The `payout-worker` binary built next to the test bundle.
-    public static var payoutWorkerBinary: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
-            "payout-worker"
-        )
+    /// The `payout-worker` binary (the product) built next to the test bundle.
+    public static var payoutWorkerBinary: URL { builtBinary("payout-worker") }
+
+    /// The `payout-lab` binary (demo, bench, chaos, broker, sandbox) built next to the test bundle.
+    public static var payoutLabBinary: URL { builtBinary("payout-lab") }
+
+    private static func builtBinary(_ name: String) -> URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name)
     }
 
     /// Starts `executable`. `blockedSignals` start blocked in the child, as a spawner that hands

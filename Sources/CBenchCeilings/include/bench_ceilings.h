@@ -4,7 +4,7 @@
 #include <stddef.h>
 
 // The bench's ceilings that must not go through our own layers: a plain librdkafka consumer loop.
-// Used only by `payout-worker bench`.
+// Used only by `payout-lab bench`.
 
 typedef struct bench_consume_result {
     long long records;

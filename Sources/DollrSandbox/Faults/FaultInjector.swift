@@ -101,7 +101,7 @@ final class FaultInjector: Sendable {
     private static let serverErrorStatuses = [500, 502, 503]
 
     private static func serverErrorStatus(_ generator: inout SplitMix64) -> Int {
-        serverErrorStatuses[Int(generator.next() % UInt64(serverErrorStatuses.count))]
+        serverErrorStatuses[generator.next(below: serverErrorStatuses.count)]
     }
 }
 

@@ -22,14 +22,13 @@ public final class SandboxServer: Sendable {
     private let logger: Logger
 
     /// `http://HOST:PORT`, the client's base URL.
-    public var baseURL: URL {
-        URL(string: "http://\(self.host.contains(":") ? "[\(self.host)]" : self.host):\(self.port)")!
-    }
+    public let baseURL: URL
 
     private init(
         sandbox: Sandbox,
         host: String,
         port: Int,
+        baseURL: URL,
         group: ServiceGroup,
         running: Task<Void, any Error>,
         shutdownGracePeriod: Duration,
@@ -38,6 +37,7 @@ public final class SandboxServer: Sendable {
         self.sandbox = sandbox
         self.host = host
         self.port = port
+        self.baseURL = baseURL
         self.group = group
         self.running = running
         self.shutdownGracePeriod = shutdownGracePeriod
@@ -80,10 +80,16 @@ public final class SandboxServer: Sendable {
             }
         }
         let boundPort = try await listening.value
+        guard let baseURL = URL(string: "http://\(host.contains(":") ? "[\(host)]" : host):\(boundPort)") else {
+            await group.triggerGracefulShutdown()
+            _ = await running.result
+            throw SandboxStartError()
+        }
         return SandboxServer(
             sandbox: sandbox,
             host: host,
             port: boundPort,
+            baseURL: baseURL,
             group: group,
             running: running,
             shutdownGracePeriod: shutdownGracePeriod,

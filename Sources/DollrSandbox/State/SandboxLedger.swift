@@ -147,17 +147,17 @@ final class SandboxLedger: Sendable {
         fees: FeeSchedule
     ) -> ExecuteOutcome {
         Self.settle(&state, upTo: now)
-        if state.executions[command.referenceID] == nil {
-            state.executions[command.referenceID] = ExecutionRecord(referenceID: command.referenceID)
-            state.executionOrder.append(command.referenceID)
-        }
-        state.executions[command.referenceID]!.executeCalls += 1
+        if state.executions[command.referenceID] == nil { state.executionOrder.append(command.referenceID) }
+        var record = state.executions[command.referenceID] ?? ExecutionRecord(referenceID: command.referenceID)
+        // Every path out of here records the call, accepted or refused.
+        defer { state.executions[command.referenceID] = record }
+        record.executeCalls += 1
         if !command.passcodeIssues.isEmpty {
             return .rejected(command.passcodeIssues, duplicate: false)
         }
-        if state.executions[command.referenceID]!.accepted {
+        if record.accepted {
             state.duplicateExecutes += 1
-            state.executions[command.referenceID]!.duplicateExecuteCalls += 1
+            record.duplicateExecuteCalls += 1
             return .rejected(
                 [
                     ValidationIssue(
@@ -218,12 +218,15 @@ final class SandboxLedger: Sendable {
             dueAt: now + fate.pending + fate.processing,
             providerFails: fate.providerFails
         )
-        state.executions[command.referenceID]!.terms = terms
+        record.terms = terms
+        // Settling reads the record from the state: it must be there first.
+        state.executions[command.referenceID] = record
         state.executionsAccepted += 1
         state.sequence += 1
         state.queue.insert(.init(due: terms.dueAt, sequence: state.sequence, referenceID: command.referenceID))
         Self.settle(&state, upTo: now)
-        return .accepted(state.executions[command.referenceID]!)
+        record = state.executions[command.referenceID] ?? record
+        return .accepted(record)
     }
 
     /// The accepted execution with this reference, settled as of `now`.
@@ -272,9 +275,10 @@ final class SandboxLedger: Sendable {
             if terms.providerFails {
                 record.outcome = .failedAtProvider(gatewayMessage: "The mobile money provider declined the transfer")
             } else if let currency = state.wallets.first(where: { $0.value.id == terms.walletID })?.key,
-                let wallet = state.wallets[currency], wallet.balance >= total
+                var wallet = state.wallets[currency], wallet.balance >= total
             {
-                state.wallets[currency]!.balance = wallet.balance - total
+                wallet.balance = wallet.balance - total
+                state.wallets[currency] = wallet
                 record.outcome = .completed(providerTransactionID: "SBX-\(entry.sequence)")
             } else {
                 let available =

@@ -100,7 +100,7 @@ struct FieldValidator {
     /// `'A', 'B' or 'C'`, as pydantic words an enum error.
     static func alternatives(_ allowed: [String]) -> String {
         let quoted = allowed.map { "'\($0)'" }
-        guard quoted.count > 1 else { return quoted.first ?? "" }
-        return quoted.dropLast().joined(separator: ", ") + " or " + quoted.last!
+        guard quoted.count > 1, let last = quoted.last else { return quoted.first ?? "" }
+        return quoted.dropLast().joined(separator: ", ") + " or " + last
     }
 }

@@ -128,7 +128,7 @@ public struct KafkaConsumerConfiguration: Sendable {
 
 extension Duration {
     /// Whole milliseconds, rounded down, as librdkafka's `*.ms` properties expect.
-    var milliseconds: Int64 {
+    package var milliseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }

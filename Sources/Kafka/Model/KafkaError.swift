@@ -1,4 +1,4 @@
-internal import Crdkafka
+package import Crdkafka
 
 /// Errors from the Kafka layer. librdkafka's own error codes are wrapped in ``Code`` so that no C type
 /// leaks into the public surface.
@@ -91,7 +91,7 @@ public enum KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
 
 extension KafkaError {
     /// Wraps a librdkafka result, returning `nil` for success.
-    static func check(_ err: rd_kafka_resp_err_t, _ operation: @autoclosure () -> String) -> KafkaError? {
+    package static func check(_ err: rd_kafka_resp_err_t, _ operation: @autoclosure () -> String) -> KafkaError? {
         guard err != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
         return failure(err, operation())
     }

@@ -1,10 +1,10 @@
-internal import Crdkafka
-import Logging
+package import Crdkafka
+package import Logging
 import Synchronization
 
 /// What librdkafka's C callbacks reach through the configuration opaque. One per client handle;
 /// it is retained by the Swift client for at least as long as the handle exists.
-final class RDKafkaCallbacks: Sendable {
+package final class RDKafkaCallbacks: Sendable {
     let logger: Logger
     let onRebalance:
         (
@@ -17,7 +17,7 @@ final class RDKafkaCallbacks: Sendable {
     /// ``RDKafkaConsumerClient``): its threads may still report, but nobody is listening.
     let silenced = Atomic<Bool>(false)
 
-    init(
+    package init(
         logger: Logger,
         onRebalance: (
             @Sendable (RDKafkaHandle, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) ->
@@ -34,7 +34,7 @@ final class RDKafkaCallbacks: Sendable {
 
     /// Installs the C trampolines on `conf` and points its opaque at `self` (unretained: the owner
     /// keeps `self` alive until after `rd_kafka_destroy`).
-    func install(on conf: OpaquePointer) {
+    package func install(on conf: OpaquePointer) {
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(self).toOpaque())
         rd_kafka_conf_set_log_cb(conf) { rk, level, facility, message in
             guard let rk, let callbacks = RDKafkaCallbacks.from(rk), !callbacks.silenced.load(ordering: .relaxed) else {

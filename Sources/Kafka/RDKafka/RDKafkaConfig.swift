@@ -1,9 +1,9 @@
-internal import Crdkafka
+package import Crdkafka
 
 /// Builds an `rd_kafka_conf_t` from string properties, naming the offending key on failure.
-enum RDKafkaConfig {
+package enum RDKafkaConfig {
     /// Returns a new configuration object; the caller owns it until `rd_kafka_new` takes it.
-    static func make(_ properties: [String: String]) throws(KafkaError) -> OpaquePointer {
+    package static func make(_ properties: [String: String]) throws(KafkaError) -> OpaquePointer {
         let conf = rd_kafka_conf_new()!
         var errorBuffer = [CChar](repeating: 0, count: 512)
         // Sorted so that a failure is reported for the same key on every run.
@@ -28,7 +28,7 @@ enum RDKafkaConfig {
     }
 
     /// Creates a client handle, taking ownership of `conf` (librdkafka frees it on success; we free it on failure).
-    static func newHandle(type: rd_kafka_type_t, conf: OpaquePointer) throws(KafkaError) -> RDKafkaHandle {
+    package static func newHandle(type: rd_kafka_type_t, conf: OpaquePointer) throws(KafkaError) -> RDKafkaHandle {
         var errorBuffer = [CChar](repeating: 0, count: 512)
         guard let rk = rd_kafka_new(type, conf, &errorBuffer, errorBuffer.count) else {
             rd_kafka_conf_destroy(conf)

@@ -49,7 +49,7 @@ struct ComposeFileTests {
         return environment
     }
 
-    /// The `ENV KEY=value` settings of the Dockerfile's runtime stage (its last `FROM`).
+    /// The `ENV KEY=value` settings of the workers' image: the Dockerfile's last stage, its default target.
     static func imageEnvironment() throws -> [String: String] {
         let lines = try Repository.text("Dockerfile").split(separator: "\n")
         let runtime = lines[(lines.lastIndex { $0.hasPrefix("FROM ") } ?? lines.startIndex)...]
@@ -86,7 +86,9 @@ struct ComposeFileTests {
         return text.isEmpty ? nil : total
     }
 
-    @Test("Kafka, topics, PostgreSQL, the sandbox and one worker service of three replicas, built once")
+    @Test(
+        "Kafka, topics, PostgreSQL, the sandbox from the lab image and one worker service of three replicas; each image built once"
+    )
     func services() throws {
         let names = Set(try Self.services().map(\.key))
         #expect(names.isSuperset(of: ["kafka", "topics", "postgres", "sandbox"]))
@@ -97,11 +99,14 @@ struct ComposeFileTests {
         #expect(services["postgres"]?["image"]?.string == "postgres:16")
         #expect(services["postgres"]?["healthcheck"]?["test"] != nil)
         #expect(services["sandbox"]?["command"]?.strings == ["sandbox", "--host", "0.0.0.0", "--port", "8080"])
-        // The image is built once: one service builds and names it, the others only name it.
+        // Two images, each built by one service: the product (the Dockerfile's default target) by
+        // the workers, the lab (target `lab`, payout-lab) by the sandbox.
         let builders = try Self.services().filter { $0.value["build"] != nil }
-        #expect(builders.map(\.key) == ["worker"], "only the worker service builds the image")
-        let image = try #require(services["worker"]?["image"]?.string)
-        #expect(services["sandbox"]?["image"]?.string == image)
+        #expect(builders.map(\.key) == ["sandbox", "worker"], "the sandbox and the worker services build")
+        #expect(services["worker"]?["image"]?.string == "payout-worker:local")
+        #expect(services["sandbox"]?["image"]?.string == "payout-lab:local")
+        #expect(services["sandbox"]?["build"]?["context"]?.string == ".")
+        #expect(services["sandbox"]?["build"]?["target"]?.string == "lab", "the sandbox is a lab command")
         for worker in workers {
             #expect(worker.value["build"]?.string == ".", "\(worker.key) is built from the Dockerfile")
             #expect(worker.value["deploy"]?["replicas"]?.string == "3")
@@ -234,11 +239,32 @@ struct ComposeFileTests {
         #expect(script.contains("--create --if-not-exists"), "a rerun finds the topics and succeeds")
     }
 
-    @Test("the Dockerfile builds the payout-worker product and ships the C libraries it links")
+    @Test(
+        "the Dockerfile's default image ships payout-worker alone; its lab target payout-lab; both the C libraries they link"
+    )
     func dockerfile() throws {
         let dockerfile = try Repository.text("Dockerfile")
-        let stages = dockerfile.split(separator: "\n").filter { $0.hasPrefix("FROM ") }
-        #expect(stages.count == 2, "a build stage and a runtime stage")
+        let lines = dockerfile.split(separator: "\n")
+        let stages = lines.filter { $0.hasPrefix("FROM ") }
+        // `FROM base [AS name]`: a build stage per binary, a runtime both images share, the lab,
+        // then the product, last, as the default target.
+        let names = stages.map { $0.split(separator: " ").count == 4 ? String($0.split(separator: " ")[3]) : "" }
+        let bases = stages.map { String($0.split(separator: " ")[1]) }
+        #expect(names == ["build", "build-lab", "runtime", "lab", ""], "\(stages)")
+        #expect(bases.dropFirst() == ["build", "debian:bookworm-slim", "runtime", "runtime"], "\(stages)")
+        // The default target is the last stage: what it copies in is the product alone.
+        let product = lines[(lines.lastIndex { $0.hasPrefix("FROM ") } ?? lines.startIndex)...]
+        #expect(
+            product.filter { $0.hasPrefix("COPY --from=") } == [
+                "COPY --from=build /staging/payout-worker /usr/local/bin/payout-worker"
+            ]
+        )
+        #expect(!product.contains { $0.contains("payout-lab") || $0.contains("build-lab") }, "\(product)")
+        #expect(product.contains(#"ENTRYPOINT ["payout-worker"]"#))
+        let lab = try #require(lines.firstIndex(of: "FROM runtime AS lab")).advanced(by: 1)
+        let labStage = lines[lab..<(lines[lab...].firstIndex { $0.hasPrefix("FROM ") } ?? lines.endIndex)]
+        #expect(labStage.contains(#"ENTRYPOINT ["payout-lab"]"#), "\(labStage)")
+        #expect(labStage.contains { $0.hasPrefix("COPY --from=build-lab ") && $0.contains("/staging/payout-lab") })
         // Several dependencies' minimum versions declare swift-tools-version 6.2; an older SwiftPM cannot resolve them.
         let builder = try #require(stages.first)
         let version = try #require(builder.firstMatch(of: /^FROM swift:(\d+)\.(\d+)/), "\(builder)")
@@ -247,7 +273,7 @@ struct ComposeFileTests {
             #expect(dockerfile.contains(" \(package)"), "Dockerfile lacks \(package)")
         }
         #expect(dockerfile.contains("swift build -c release --product payout-worker"))
-        #expect(dockerfile.contains(#"ENTRYPOINT ["payout-worker"]"#))
+        #expect(dockerfile.contains("swift build -c release --product payout-lab"))
     }
 }
 

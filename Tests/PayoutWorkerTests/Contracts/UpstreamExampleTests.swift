@@ -1,4 +1,5 @@
 import DollrClient
+import EmbeddedKafka
 import Foundation
 import Kafka
 import Logging

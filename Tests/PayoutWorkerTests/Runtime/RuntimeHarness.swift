@@ -1,5 +1,6 @@
 import DollrClient
 import DollrSandbox
+import EmbeddedKafka
 import Foundation
 import Kafka
 import Logging
