@@ -174,6 +174,7 @@ let package = Package(
         .executableTarget(
             name: "PayoutLab",
             dependencies: [
+                "ChildSpawn",
                 "CommandSupport",
                 "Kafka",
                 "EmbeddedKafka",
@@ -199,15 +200,22 @@ let package = Package(
             name: "CBenchCeilings",
             dependencies: ["Crdkafka"]
         ),
+        // Starting child processes with nothing inherited but stdin, stdout and stderr: the lab and the tests.
+        .target(
+            name: "ChildSpawn",
+            swiftSettings: swiftSettings
+        ),
         // A disposable PostgreSQL on loopback (Debian's binaries), for the tests and `payout-lab chaos`.
         .target(
             name: "LocalPostgres",
+            dependencies: ["ChildSpawn"],
             swiftSettings: swiftSettings
         ),
         // Helpers shared by the test targets: waiting on events, deadlines, child processes, seeded properties.
         .target(
             name: "TestSupport",
             dependencies: [
+                "ChildSpawn",
                 "LocalPostgres",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PropertyBased", package: "swift-property-based"),

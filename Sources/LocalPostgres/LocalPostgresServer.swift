@@ -1,3 +1,4 @@
+import ChildSpawn
 import Foundation
 import Synchronization
 
@@ -38,8 +39,8 @@ public actor LocalPostgresServer {
     }
 
     private var starting: Task<Instance, any Error>?
-    /// The watchdog and the write end of its stdin: kept for the life of the process.
-    private var watchdog: (process: Process, stdin: Pipe)?
+    /// The write end of the watchdog's stdin: kept open for the life of the process.
+    private var watchdogStdin: Int32?
 
     /// Settings that trade durability for speed; empty for a durable server.
     private let durabilitySettings: String
@@ -134,45 +135,46 @@ public actor LocalPostgresServer {
             echo READY
             read -r _ || true
             """#
-        let process = Process()
         let arguments = ["-c", script, "postgres-test-server", bin, directory, "\(port)", durabilitySettings]
-        if asRoot {
-            process.executableURL = URL(fileURLWithPath: "/sbin/runuser")
-            process.arguments = ["-u", "postgres", "--", "/bin/bash"] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            process.arguments = arguments
-        }
-        let stdin = Pipe()
-        let stdout = Pipe()
+        let (executable, commandLine) =
+            asRoot ? ("/sbin/runuser", ["-u", "postgres", "--", "/bin/bash"] + arguments) : ("/bin/bash", arguments)
         let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent(
             "pg-server-\(UUID().uuidString).err"
         )
-        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: errorFile) }
-        let errorHandle = try FileHandle(forWritingTo: errorFile)
-        defer { try? errorHandle.close() }
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = errorHandle
+        let stdin = try Self.pipe()
+        let stdout = try Self.pipe()
+        let pid: pid_t
+        do {
+            pid = try ChildSpawn.start(
+                executable,
+                arguments: commandLine,
+                environment: ProcessInfo.processInfo.environment,
+                stdin: .descriptor(stdin.read),
+                stderr: .appending(path: errorFile.path),
+                stdout: .descriptor(stdout.write)
+            )
+        } catch {
+            for end in [stdin.read, stdin.write, stdout.read, stdout.write] { close(end) }
+            throw SetupError(description: error.description)
+        }
+        close(stdin.read)
+        close(stdout.write)
         // stdout is read by a plain thread with blocking reads until READY or end-of-file (see
         // `run` for why not a readabilityHandler). pg_ctl's own `-t 60` bounds the wait.
-        let reader = ReadEnd(handle: stdout.fileHandleForReading)
-        // The exit is reported by Foundation's reaper; `waitUntilExit()` would spin this thread's
-        // empty run loop on Linux until the watchdog ends.
-        let exited = ExitSignal()
-        process.terminationHandler = { _ in exited.signal() }
-        try process.run()
         let ready: Bool = await withCheckedContinuation { continuation in
             Thread {
+                defer { close(stdout.read) }
                 var text = ""
+                var buffer = [UInt8](repeating: 0, count: 4096)
                 while true {
-                    let chunk = reader.handle.availableData
-                    if chunk.isEmpty {
+                    let count = buffer.withUnsafeMutableBytes { read(stdout.read, $0.baseAddress, $0.count) }
+                    if count < 0, errno == EINTR { continue }
+                    if count <= 0 {
                         continuation.resume(returning: false)
                         return
                     }
-                    text += String(decoding: chunk, as: UTF8.self)
+                    text += String(decoding: buffer[0..<count], as: UTF8.self)
                     if text.contains("READY") {
                         continuation.resume(returning: true)
                         return
@@ -181,11 +183,22 @@ public actor LocalPostgresServer {
             }.start()
         }
         if ready {
-            watchdog = (process, stdin)
+            watchdogStdin = stdin.write
             return .ready
         }
-        await exited.wait()
+        close(stdin.write)
+        _ = await ChildSpawn.exitStatus(of: pid)
         return .failed((try? String(contentsOf: errorFile, encoding: .utf8)) ?? "")
+    }
+
+    /// A pipe whose ends no child inherits unless it is given one as a standard stream.
+    private static func pipe() throws -> (read: Int32, write: Int32) {
+        var ends: [Int32] = [-1, -1]
+        guard Glibc.pipe(&ends) == 0 else {
+            throw SetupError(description: "pipe: \(String(cString: strerror(errno)))")
+        }
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        return (ends[0], ends[1])
     }
 
     // MARK: - Helpers
@@ -200,24 +213,20 @@ public actor LocalPostgresServer {
         environment: [String: String]
     ) async throws -> (status: Int32, stderr: String) {
         let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("pg-cmd-\(UUID().uuidString).err")
-        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: errorFile) }
-        let errorHandle = try FileHandle(forWritingTo: errorFile)
-        defer { try? errorHandle.close() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = errorHandle
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
+        let pid: pid_t
+        do {
+            pid = try ChildSpawn.start(
+                executable,
+                arguments: arguments,
+                environment: ProcessInfo.processInfo.environment.merging(environment) { _, new in new },
+                stderr: .appending(path: errorFile.path),
+                stdout: .devNull
+            )
+        } catch {
+            throw SetupError(description: error.description)
         }
+        let status = await ChildSpawn.exitStatus(of: pid)
         let stderr = (try? String(contentsOf: errorFile, encoding: .utf8)) ?? ""
         return (status, stderr)
     }
@@ -263,44 +272,6 @@ public actor LocalPostgresServer {
                 kill(serverPID, SIGQUIT)
             }
             try? FileManager.default.removeItem(atPath: directory)
-        }
-    }
-}
-
-/// The read end of the watchdog's stdout, read only by the one thread `launch` starts.
-private struct ReadEnd: @unchecked Sendable {
-    let handle: FileHandle
-}
-
-/// A one-time signal that can be awaited before or after it fires.
-private final class ExitSignal: Sendable {
-    private enum State {
-        case pending([CheckedContinuation<Void, Never>])
-        case fired
-    }
-
-    private let state = Mutex(State.pending([]))
-
-    func signal() {
-        let waiting = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            guard case .pending(let waiting) = state else { return [] }
-            state = .fired
-            return waiting
-        }
-        for continuation in waiting { continuation.resume() }
-    }
-
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            let fired = state.withLock { state -> Bool in
-                switch state {
-                case .fired: return true
-                case .pending(let waiting):
-                    state = .pending(waiting + [continuation])
-                    return false
-                }
-            }
-            if fired { continuation.resume() }
         }
     }
 }

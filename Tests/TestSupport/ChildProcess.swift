@@ -1,3 +1,4 @@
+import ChildSpawn
 public import Foundation
 import Synchronization
 
@@ -119,74 +120,22 @@ public final class ChildProcess: Sendable {
         stderr: Int32,
         blocked: [Int32]
     ) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
-        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
-        closeInheritedDescriptors(&actions)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var mask = sigset_t()
-        var allSignals = sigset_t()
-        sigemptyset(&mask)
-        for signal in blocked { sigaddset(&mask, signal) }
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigmask(&attributes, &mask)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        let command = [setpriv, "--pdeathsig", "KILL", "--", executable] + arguments
-        let argv = command.map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for pointer in argv { free(pointer) }
-            for pointer in envp { free(pointer) }
+        do {
+            return try ChildSpawn.start(
+                setpriv,
+                arguments: ["--pdeathsig", "KILL", "--", executable] + arguments,
+                environment: environment,
+                stderr: .descriptor(stderr),
+                stdout: .descriptor(stdout),
+                blocked: blocked
+            )
+        } catch {
+            throw SpawnFailure(description: error.description)
         }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, setpriv, &actions, &attributes, argv, envp)
-        guard result == 0 else {
-            throw SpawnFailure(description: "posix_spawn \(executable): \(String(cString: strerror(result)))")
-        }
-        return pid
     }
 
     /// util-linux's, which sets PR_SET_PDEATHSIG and then executes the command in its place.
     private static let setpriv = "/usr/bin/setpriv"
-
-    /// Every descriptor above stderr is closed in the child, as the child starts: a socket another
-    /// thread opens without close-on-exec between a listing and the spawn would otherwise be
-    /// inherited. librdkafka's mock cluster accepts connections that way, and a child holding one
-    /// makes the mock's next broker-down fail to bind its port again, which librdkafka 2.0.2 turns
-    /// into an abort of the test process (`Failed to-create mock broker listener`).
-    /// `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34) does it at once; the Glibc module does
-    /// not declare it, so it is looked up. Without it, the descriptors open now are closed one by one.
-    private static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
-        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") {
-            typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-            if unsafeBitCast(symbol, to: AddCloseFrom.self)(&actions, 3) == 0 { return }
-        }
-        // glibc ignores a close whose descriptor another thread closed meanwhile.
-        for descriptor in openDescriptors() where descriptor > 2 {
-            posix_spawn_file_actions_addclose(&actions, descriptor)
-        }
-    }
-
-    private static func openDescriptors() -> [Int32] {
-        guard let directory = opendir("/proc/self/fd") else { return [] }
-        defer { closedir(directory) }
-        var descriptors: [Int32] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) {
-                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if let descriptor = Int32(name) { descriptors.append(descriptor) }
-        }
-        return descriptors
-    }
 
     /// The next bytes of a pipe, nil at its end.
     private static func read(_ descriptor: Int32, into buffer: inout [UInt8]) -> Data? {

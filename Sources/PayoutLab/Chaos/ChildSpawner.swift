@@ -1,3 +1,4 @@
+import ChildSpawn
 import CommandSupport
 import Foundation
 
@@ -47,50 +48,23 @@ enum ChildSpawner {
         stdout: Int32? = nil,
         onTermination: @escaping @Sendable (ChildTermination) -> Void
     ) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        if let stdin {
-            posix_spawn_file_actions_adddup2(&actions, stdin, 0)
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        }
-        posix_spawn_file_actions_addopen(&actions, 2, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        if let stdout {
-            posix_spawn_file_actions_adddup2(&actions, stdout, 1)
-        } else {
-            posix_spawn_file_actions_adddup2(&actions, 2, 1)
-        }
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
         // The child starts with SIGTERM and SIGINT blocked: one the run sends before the child's
         // own trap is installed (during exec and loading, its first milliseconds) stays pending,
         // and the trap takes it as a stop (see `SignalledStop`) instead of the default action
         // ending the child with 143. Every other signal starts unblocked, at its default.
-        var stopSignals = sigset_t()
-        var allSignals = sigset_t()
-        sigemptyset(&stopSignals)
-        sigaddset(&stopSignals, SIGTERM)
-        sigaddset(&stopSignals, SIGINT)
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigmask(&attributes, &stopSignals)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp =
-            environment.merging(ParentWatch.forChildren) { _, watch in watch }.map { strdup("\($0.key)=\($0.value)") }
-            + [nil]
-        defer {
-            for pointer in argv { free(pointer) }
-            for pointer in envp { free(pointer) }
-        }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        guard result == 0 else {
-            throw SpawnFailed(description: "posix_spawn \(executable): \(String(cString: strerror(result)))")
+        let pid: pid_t
+        do {
+            pid = try ChildSpawn.start(
+                executable,
+                arguments: arguments,
+                environment: environment.merging(ParentWatch.forChildren) { _, watch in watch },
+                stdin: stdin.map { .descriptor($0) } ?? .devNull,
+                stderr: .appending(path: logPath),
+                stdout: stdout.map { .descriptor($0) } ?? .standardError,
+                blocked: [SIGTERM, SIGINT]
+            )
+        } catch {
+            throw SpawnFailed(description: error.description)
         }
         // waitpid blocks: a plain thread, never the cooperative pool.
         let child = pid
