@@ -52,7 +52,8 @@ struct AuditListCommand: AsyncParsableCommand {
         for record in records {
             table.append([
                 String(record.id), Timestamp.rfc3339(milliseconds: record.recordedAt), record.referenceID,
-                record.actor + (record.forced ? " (forced)" : ""), record.statusBefore, record.statusAfter,
+                record.actor + (record.forced ? " (forced)" : ""), record.statusBefore.rawValue,
+                record.statusAfter.rawValue,
                 record.providerAnswer,
                 record.ledger, record.note,
             ])
@@ -81,8 +82,8 @@ struct AuditListCommand: AsyncParsableCommand {
             actor = record.actor
             note = record.note
             providerAnswer = record.providerAnswer
-            statusBefore = record.statusBefore
-            statusAfter = record.statusAfter
+            statusBefore = record.statusBefore.rawValue
+            statusAfter = record.statusAfter.rawValue
             ledger = record.ledger
             forced = record.forced
         }

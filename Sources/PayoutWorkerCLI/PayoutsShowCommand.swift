@@ -42,7 +42,7 @@ struct PayoutsShowCommand: AsyncParsableCommand {
                 for record in audit {
                     table.append([
                         Self.time(record.recordedAt), record.actor + (record.forced ? " (forced)" : ""),
-                        record.statusAfter,
+                        record.statusAfter.rawValue,
                         record.providerAnswer, record.ledger, record.note,
                     ])
                 }
@@ -50,7 +50,9 @@ struct PayoutsShowCommand: AsyncParsableCommand {
             }
         } else if let latest = events.last {
             // A refused command records its REJECTED event but no payout: the reference_id stays free.
-            let lines = ["reference_id  \(referenceID)", "status        \(latest.status) (no payout recorded)"]
+            let lines = [
+                "reference_id  \(referenceID)", "status        \(latest.status.rawValue) (no payout recorded)",
+            ]
             for line in lines + ["", "events"] + Self.history(events).lines { StandardOutput.writeLine(line) }
         } else {
             throw CommandFailure("no payout with reference_id \(referenceID)")
@@ -61,7 +63,7 @@ struct PayoutsShowCommand: AsyncParsableCommand {
         let amount = { (minor: Int64) in WalletsListCommand.amount(minor, payout.currency) }
         var summary = TextTable([("FIELD", .left), ("VALUE", .left)])
         summary.append(["reference_id", payout.referenceID])
-        summary.append(["status", payout.status + (payout.isFinal ? " (final)" : "")])
+        summary.append(["status", payout.status.rawValue + (payout.isFinal ? " (final)" : "")])
         summary.append(["reason", Self.reason(payout) ?? "-"])
         summary.append(["amount", amount(payout.amountMinor)])
         summary.append(["currency", payout.currency])
@@ -83,7 +85,7 @@ struct PayoutsShowCommand: AsyncParsableCommand {
     static func history(_ events: [StoredEvent]) -> TextTable {
         var history = TextTable([("SEQUENCE", .right), ("STATUS", .left), ("TIME", .left)])
         for event in events {
-            history.append([String(event.sequence), event.status, Self.time(event.occurredAt)])
+            history.append([String(event.sequence), event.status.rawValue, Self.time(event.occurredAt)])
         }
         return history
     }

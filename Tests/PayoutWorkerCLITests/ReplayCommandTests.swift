@@ -48,7 +48,7 @@ struct ReplayCommandTests {
             }
             let event = NewEvent(
                 sequence: sequence,
-                status: "PROCESSING",
+                status: .processing,
                 payload: #"{"reference_id":"\#(a)","sequence":\#(sequence)}"#,
                 occurredAt: at
             )
@@ -57,7 +57,7 @@ struct ReplayCommandTests {
                     referenceID: a,
                     leaseOwner: "w",
                     state: "{}",
-                    status: "PROCESSING",
+                    status: .processing,
                     isFinal: false,
                     reasonCode: nil,
                     events: [event],
@@ -121,7 +121,7 @@ struct ReplayCommandTests {
                 state: "{}",
                 acceptedEvent: NewEvent(
                     sequence: 1,
-                    status: "ACCEPTED",
+                    status: .accepted,
                     payload: #"{"reference_id":"\#(reference)","sequence":1}"#,
                     occurredAt: now
                 )

@@ -214,7 +214,7 @@ struct StoreCommandTests {
                 + reasonJSON + "}"
         }
         try await store.setWallet(id: "usd-main", currency: "USD", balanceMinor: 1_000, now: now)
-        let accepted = NewEvent(sequence: 1, status: "ACCEPTED", payload: "{}", occurredAt: now)
+        let accepted = NewEvent(sequence: 1, status: .accepted, payload: "{}", occurredAt: now)
         let intake = try await store.accept(
             [
                 .command(
@@ -239,7 +239,7 @@ struct StoreCommandTests {
                 referenceID: reference,
                 leaseOwner: "cli-test",
                 state: state(phase: "reserved", reason: nil),
-                status: "ACCEPTED",
+                status: .accepted,
                 isFinal: false,
                 reasonCode: nil,
                 events: [],
@@ -256,10 +256,10 @@ struct StoreCommandTests {
                 referenceID: reference,
                 leaseOwner: "cli-test",
                 state: state(phase: "finished", reason: "wallet usd-main has 10.00 available"),
-                status: "FAILED",
+                status: .failed,
                 isFinal: true,
                 reasonCode: "INSUFFICIENT_FUNDS",
-                events: [NewEvent(sequence: 2, status: "FAILED", payload: "{}", occurredAt: now + 5)],
+                events: [NewEvent(sequence: 2, status: .failed, payload: "{}", occurredAt: now + 5)],
                 ledger: .void,
                 nextAttemptAt: now,
                 renewLeaseMilliseconds: nil,

@@ -32,7 +32,7 @@ public enum IntakeResult: Sendable, Hashable {
     /// New payout recorded with its ACCEPTED event.
     case accepted(referenceID: UUID)
     /// Identical to an earlier command: no side effect, its latest event re-emitted.
-    case duplicate(referenceID: UUID, latestStatus: String)
+    case duplicate(referenceID: UUID, latestStatus: PayoutStatus)
     /// Same reference_id as an earlier payout with different content: the original is untouched;
     /// the record belongs on the dead-letter topic with reason IDEMPOTENCY_CONFLICT.
     case conflict(referenceID: UUID)

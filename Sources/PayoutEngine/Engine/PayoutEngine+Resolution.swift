@@ -7,7 +7,7 @@ public enum ResolutionError: Error, Sendable, Hashable, CustomStringConvertible 
     case unsupportedStatus(String)
     case missingNote
     case notFound(referenceID: String)
-    case notUnderReview(referenceID: String, status: String)
+    case notUnderReview(referenceID: String, status: PayoutStatus)
     /// Leased right now: the engine is rechecking it, or another operator is resolving it.
     case busy(referenceID: String, owner: String)
     /// Dollr's answer contradicts the operator's; given with `force`, the operator's stands.
@@ -25,7 +25,7 @@ public enum ResolutionError: Error, Sendable, Hashable, CustomStringConvertible 
         case .notFound(let reference):
             "no payout \(reference) in the store"
         case .notUnderReview(let reference, let status):
-            "payout \(reference) is \(status); only REQUIRES_REVIEW payouts can be resolved"
+            "payout \(reference) is \(status.rawValue); only REQUIRES_REVIEW payouts can be resolved"
         case .busy(let reference, let owner):
             "payout \(reference) is being worked on by \(owner) (a recheck or another operator); try again in a minute"
         case .contradictsDollr(let reference, let requested, let dollr):
@@ -57,7 +57,7 @@ extension PayoutEngine {
         let current: StoredPayout?
         do { current = try await store.payout(referenceID: key) } catch { throw .store(error) }
         guard let current else { throw .notFound(referenceID: key) }
-        guard current.status == PayoutStatus.requiresReview.rawValue else {
+        guard current.status == .requiresReview else {
             throw .notUnderReview(referenceID: key, status: current.status)
         }
 
@@ -102,7 +102,7 @@ extension PayoutEngine {
             note: note,
             providerAnswer: answerText,
             statusBefore: stored.status,
-            statusAfter: decision.state.status.rawValue,
+            statusAfter: decision.state.status,
             ledger: decision.ledger.auditText,
             forced: force && contradicted,
             recordedAt: now

@@ -114,7 +114,7 @@ public final class PayoutEngine: Sendable {
                     state.traceState = trace?.state
                     let accepted = NewEvent(
                         sequence: 1,
-                        status: PayoutStatus.accepted.rawValue,
+                        status: .accepted,
                         payload: StatusEventPayload.build(state: state, sequence: 1, occurredAt: now),
                         occurredAt: now,
                         traceParent: trace?.parent
@@ -135,7 +135,7 @@ public final class PayoutEngine: Sendable {
                 )
                 let event = NewEvent(
                     sequence: 0,
-                    status: PayoutStatus.rejected.rawValue,
+                    status: .rejected,
                     payload: payload,
                     occurredAt: now,
                     traceParent: trace?.parent
@@ -451,7 +451,7 @@ public final class PayoutEngine: Sendable {
     ) async throws(StoreError) -> TransitionResult {
         let state = decision.state
         var audit = given
-        if audit == nil, stored.status == PayoutStatus.requiresReview.rawValue, decision.schedule == .done {
+        if audit == nil, stored.status == .requiresReview, decision.schedule == .done {
             // A recheck settled a payout under review: the audit log says so beside the operators' resolutions.
             audit = ResolutionAudit(
                 referenceID: stored.referenceID,
@@ -460,7 +460,7 @@ public final class PayoutEngine: Sendable {
                 note: state.reason?.message ?? "",
                 providerAnswer: state.providerStatus ?? "-",
                 statusBefore: stored.status,
-                statusAfter: state.status.rawValue,
+                statusAfter: state.status,
                 ledger: decision.ledger.auditText,
                 forced: false,
                 recordedAt: now
@@ -472,7 +472,7 @@ public final class PayoutEngine: Sendable {
             events.append(
                 NewEvent(
                     sequence: sequence,
-                    status: state.status.rawValue,
+                    status: state.status,
                     payload: StatusEventPayload.build(state: state, sequence: sequence, occurredAt: now),
                     occurredAt: now,
                     traceParent: state.traceParent
@@ -493,7 +493,7 @@ public final class PayoutEngine: Sendable {
                 referenceID: stored.referenceID,
                 leaseOwner: stored.leaseOwner ?? configuration.owner,
                 state: state.encoded(),
-                status: state.status.rawValue,
+                status: state.status,
                 isFinal: decision.schedule == .done,
                 reasonCode: state.reason?.code.rawValue,
                 events: events,

@@ -346,7 +346,7 @@ public struct Console: Sendable {
                 heading: "Resolved",
                 tone: "good",
                 message:
-                    "Resolved \(audit.referenceID) as \(audit.statusAfter). Dollr said \(audit.providerAnswer); hold \(audit.ledger); audit record written\(audit.forced ? ", forced over Dollr's answer" : "").",
+                    "Resolved \(audit.referenceID) as \(audit.statusAfter.rawValue). Dollr said \(audit.providerAnswer); hold \(audit.ledger); audit record written\(audit.forced ? ", forced over Dollr's answer" : "").",
                 lines: ["The terminal event (reason OPERATOR_RESOLVED) is in the outbox; the workers publish it."],
                 backHref: "/console/payouts/\(audit.referenceID)",
                 backLabel: "Back to the payout"

@@ -35,7 +35,7 @@ struct ChaosVerdict {
                 // Where it stopped tells where to look: never recorded (intake) or stuck after.
                 let payout = stored[reference]?.payout
                 lost.append(
-                    "\(reference) (\(payout.map { "stored \($0.status), lease \($0.leaseOwner ?? "none")" } ?? "never recorded"))"
+                    "\(reference) (\(payout.map { "stored \($0.status.rawValue), lease \($0.leaseOwner ?? "none")" } ?? "never recorded"))"
                 )
                 continue
             }
@@ -70,8 +70,8 @@ struct ChaosVerdict {
             default:
                 falseOutcome.append("\(reference): a valid command ended \(final)")
             }
-            if payout?.status != final {
-                falseOutcome.append("\(reference): published \(final), stored \(payout?.status ?? "nothing")")
+            if payout?.status.rawValue != final {
+                falseOutcome.append("\(reference): published \(final), stored \(payout?.status.rawValue ?? "nothing")")
             }
             if let hold, hold.state == .pending, final != "REQUIRES_REVIEW" { openHolds.append(reference) }
         }

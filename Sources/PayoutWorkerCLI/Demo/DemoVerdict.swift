@@ -51,7 +51,7 @@ struct DemoVerdict {
             }
             if finals.first == "COMPLETED", execution?.status != .completed { notExecuted += 1 }
             if let hold = try await store.hold(referenceID: reference), hold.state == .pending,
-                payout?.status != "REQUIRES_REVIEW"
+                payout?.status != .requiresReview
             {
                 openHolds += 1
             }

@@ -50,7 +50,7 @@ struct FuzzedIntakeTests {
                 #expect(try await h.store.payout(referenceID: key) == nil, "no payout for \(record)")
                 #expect(h.sandboxExecution(reference) == nil, "Dollr never called for \(record)")
                 let events = try await h.store.events(referenceID: key)
-                #expect(events.allSatisfy { $0.status == "REJECTED" && $0.sequence == 0 }, "\(record)")
+                #expect(events.allSatisfy { $0.status == .rejected && $0.sequence == 0 }, "\(record)")
                 #expect(events.allSatisfy { $0.payload.contains(#""code":"VALIDATION_ERROR""#) }, "\(record)")
             }
             let executed = validReferences.filter { h.sandboxExecution($0) != nil }

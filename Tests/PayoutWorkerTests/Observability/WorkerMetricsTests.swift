@@ -75,7 +75,7 @@ import Testing
         self.metrics.commandsConsumed(2)
         self.metrics.intakeResults([
             .accepted(referenceID: UUID()), .accepted(referenceID: UUID()),
-            .duplicate(referenceID: UUID(), latestStatus: "ACCEPTED"),
+            .duplicate(referenceID: UUID(), latestStatus: .accepted),
             .rejected(referenceID: reference, rejection),
             .conflict(referenceID: UUID()),
             .invalid(rejection), .invalid(rejection), .invalid(rejection),

@@ -80,7 +80,7 @@ extension PostgresPayoutStore {
         struct Known {
             var fingerprint: String
             var sequence: Int
-            var status: String
+            var status: PayoutStatus
             var source: IntakeSource?
         }
         let payouts: [NewPayout] = items.map {
@@ -103,7 +103,7 @@ extension PostgresPayoutStore {
                 known[reference] = Known(
                     fingerprint: fingerprint,
                     sequence: sequence,
-                    status: status,
+                    status: try PayoutStatus(stored: status),
                     source: IntakeSource(stream: topic, partition: partition, offset: offset)
                 )
             }
@@ -122,7 +122,7 @@ extension PostgresPayoutStore {
                 WITH input AS (
                     SELECT * FROM unnest(\(new.map(\.referenceID))::text[], \(new.map(\.fingerprint))::text[],
                                          \(new.map(\.amountMinor))::int8[], \(new.map(\.currency))::text[],
-                                         \(events.map(\.status))::text[], \(new.map(\.state))::text[],
+                                         \(events.map(\.status.rawValue))::text[], \(new.map(\.state))::text[],
                                          \(events.map { Int64($0.sequence) })::int8[], \(events.map(\.payload))::text[],
                                          \(events.map(\.occurredAt))::int8[], \(events.map { $0.traceParent ?? "" })::text[],
                                          \(new.map { $0.source?.stream ?? "" })::text[],
@@ -275,7 +275,7 @@ extension PostgresPayoutStore {
             """
             WITH event AS (
                 INSERT INTO payout_events (reference_id, sequence, status, payload, occurred_at, trace_parent)
-                VALUES (\(ref), 0, \(event.status), \(event.payload), \(event.occurredAt), \(event.traceParent))
+                VALUES (\(ref), 0, \(event.status.rawValue), \(event.payload), \(event.occurredAt), \(event.traceParent))
                 ON CONFLICT (reference_id, sequence) DO NOTHING
             )
             INSERT INTO outbox (reference_id, sequence, enqueued_at) VALUES (\(ref), 0, \(now))

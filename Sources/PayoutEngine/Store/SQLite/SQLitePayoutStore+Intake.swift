@@ -54,7 +54,7 @@ extension SQLitePayoutStore {
     private struct KnownPayout {
         var fingerprint: String
         var sequence: Int
-        var status: String
+        var status: PayoutStatus
         /// Where its first command was read, if known.
         var source: IntakeSource?
     }
@@ -131,7 +131,7 @@ extension SQLitePayoutStore {
                 known[row[0]] = KnownPayout(
                     fingerprint: row[1],
                     sequence: row[2],
-                    status: row[3],
+                    status: try PayoutStatus(stored: row[3]),
                     source: IntakeSource(
                         stream: row[4] as String?,
                         partition: row[5] as Int32?,
@@ -179,7 +179,7 @@ extension SQLitePayoutStore {
     ) throws -> NewEvent {
         let event = payout.acceptedEvent
         try statements.insertPayout.execute(arguments: [
-            payout.referenceID, payout.fingerprint, payout.amountMinor, payout.currency, event.status,
+            payout.referenceID, payout.fingerprint, payout.amountMinor, payout.currency, event.status.rawValue,
             payout.state, event.sequence, now, now, now,
             payout.source?.stream, payout.source?.partition, payout.source?.offset,
         ])
@@ -188,7 +188,8 @@ extension SQLitePayoutStore {
             throw StoreError(.corrupt, "payout \(payout.referenceID) conflicts on insert but was not found")
         }
         try statements.insertEvent.execute(arguments: [
-            payout.referenceID, event.sequence, event.status, event.payload, event.occurredAt, event.traceParent,
+            payout.referenceID, event.sequence, event.status.rawValue, event.payload, event.occurredAt,
+            event.traceParent,
         ])
         try statements.enqueue.execute(arguments: [payout.referenceID, event.sequence, now])
         return event
@@ -201,7 +202,7 @@ extension SQLitePayoutStore {
         now: Int64
     ) throws {
         try statements.insertRejection.execute(arguments: [
-            referenceID, 0, event.status, event.payload, event.occurredAt, event.traceParent,
+            referenceID, 0, event.status.rawValue, event.payload, event.occurredAt, event.traceParent,
         ])
         try statements.enqueue.execute(arguments: [referenceID, 0, now])
     }
