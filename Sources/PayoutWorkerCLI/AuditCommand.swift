@@ -31,8 +31,15 @@ struct AuditListCommand: AsyncParsableCommand {
 
     @OptionGroup var store: ConfiguredStoreOptions
 
+    func validate() throws {
+        if let referenceID { _ = try ReferenceID.argument(referenceID, "--reference-id") }
+    }
+
     func run() async throws {
-        let (referenceID, limit) = (self.referenceID?.lowercased(), self.limit)
+        let referenceID = try self.referenceID.map { text throws(ValidationError) in
+            try ReferenceID.argument(text, "--reference-id").text
+        }
+        let limit = self.limit
         let records = try await self.store.withStore { store in
             try await store.auditRecords(referenceID: referenceID, limit: limit)
         }

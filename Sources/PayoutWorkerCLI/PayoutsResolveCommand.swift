@@ -45,6 +45,7 @@ struct PayoutsResolveCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
+        _ = try ReferenceID.argument(referenceID, "reference_id")
         guard outcome != nil else { throw unsupportedOutcome }
         guard !note.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw ValidationError("--note must say why the payout is resolved this way")
@@ -53,8 +54,9 @@ struct PayoutsResolveCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let status = outcome else { throw unsupportedOutcome }
+        let referenceID = try ReferenceID.argument(self.referenceID, "reference_id")
         let actor = operatorName ?? ProcessInfo.processInfo.environment["USER"] ?? "operator"
-        let (referenceID, note, force) = (self.referenceID, self.note, self.force)
+        let (note, force) = (self.note, self.force)
         let audit = try await self.store.withConfiguredStore { configuration, store in
             let logger = Logger(label: "payout-worker.resolve")
             let dollr = PayoutWorkerRuntime.dollrClient(configuration, logger: logger)

@@ -22,8 +22,12 @@ struct PayoutsShowCommand: AsyncParsableCommand {
 
     @OptionGroup var store: ConfiguredStoreOptions
 
+    func validate() throws {
+        _ = try ReferenceID.argument(referenceID, "reference_id")
+    }
+
     func run() async throws {
-        let referenceID = self.referenceID
+        let referenceID = try ReferenceID.argument(self.referenceID, "reference_id").text
         let (payout, events, hold, audit) = try await self.store.withStore { store in
             (
                 try await store.payout(referenceID: referenceID), try await store.events(referenceID: referenceID),

@@ -117,6 +117,34 @@ struct StoreCommandTests {
         #expect(outcome.stdout.isEmpty)
     }
 
+    @Test("a reference_id that is no UUID is a usage error saying what one looks like; case does not matter")
+    func malformedReference() async throws {
+        let store = try ScratchStore()
+        defer { store.remove() }
+        for (arguments, name) in [
+            (["payouts", "show", "t-1"], "reference_id"),
+            (
+                ["payouts", "resolve", "{0b9a3c1e-0000-4000-8000-000000000000}", "--as", "FAILED", "--note", "n"],
+                "reference_id"
+            ),
+            (["audit", "list", "--reference-id", " 0b9a3c1e-0000-4000-8000-000000000000"], "--reference-id"),
+        ] {
+            let outcome = try await Self.run(arguments, store: store)
+            #expect(outcome.status == 64, "\(arguments): \(outcome.stderr)")
+            #expect(
+                outcome.stderr.contains("\(name): '")
+                    && outcome.stderr.contains("' is not a reference_id: a reference_id is a UUID"),
+                "\(arguments): \(outcome.stderr)"
+            )
+        }
+        let upper = try await Self.run(["payouts", "show", "0B9A3C1E-0000-4000-8000-00000000000F"], store: store)
+        #expect(upper.status == 1)
+        #expect(
+            upper.stderr.contains("no payout with reference_id 0b9a3c1e-0000-4000-8000-00000000000f"),
+            "looked up in the stored, lower-case form: \(upper.stderr)"
+        )
+    }
+
     @Test("a bad configuration exits 1 naming the variable, without the password")
     func badConfiguration() async throws {
         let store = try ScratchStore()

@@ -57,7 +57,7 @@ public struct CommandDecoder: Sendable {
         }
 
         if let key {
-            guard String(decoding: key, as: UTF8.self).lowercased() == referenceID.uuidString.lowercased() else {
+            guard String(decoding: key, as: UTF8.self).lowercased() == referenceID.text else {
                 throw reject(nil, "record key differs from reference_id; the key must be the reference_id")
             }
         }
@@ -101,7 +101,7 @@ public struct CommandDecoder: Sendable {
         )
     }
 
-    private func readReferenceID(_ object: JSONObject) throws(CommandRejection) -> UUID {
+    private func readReferenceID(_ object: JSONObject) throws(CommandRejection) -> ReferenceID {
         guard let value = object["reference_id"] else {
             throw CommandRejection(referenceID: nil, field: "reference_id", message: "is required")
         }
@@ -112,10 +112,10 @@ public struct CommandDecoder: Sendable {
                 message: "must be a string, not a \(value.typeName)"
             )
         }
-        // Checked byte by byte first: Foundation's parser on Linux is sscanf-like and takes
-        // " a805636b-d80e-4f3f-8d15-673bbd7e670" (a leading blank, 11 digits at the end) as
-        // another UUID, so two texts would name one payout and Dollr would see neither.
-        guard Self.isCanonicalUUIDText(text), let uuid = UUID(uuidString: text) else {
+        let referenceID: ReferenceID
+        do {
+            referenceID = try ReferenceID(parsing: text)
+        } catch {
             throw CommandRejection(
                 referenceID: nil,
                 field: "reference_id",
@@ -123,26 +123,11 @@ public struct CommandDecoder: Sendable {
             )
         }
         // Version 4 (random) with the RFC 4122 variant, as Dollr documents for reference_id.
-        let bytes = uuid.uuid
+        let bytes = referenceID.uuid.uuid
         guard bytes.6 >> 4 == 4, bytes.8 >> 6 == 0b10 else {
             throw CommandRejection(referenceID: nil, field: "reference_id", message: "must be a version 4 UUID")
         }
-        return uuid
-    }
-
-    /// 8-4-4-4-12 ASCII hex digits (either case) with hyphens between, and nothing else.
-    private static func isCanonicalUUIDText(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 36 else { return false }
-        return bytes.indices.allSatisfy { index in
-            switch bytes[index] {
-            case UInt8(ascii: "-"): [8, 13, 18, 23].contains(index)
-            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"),
-                UInt8(ascii: "A")...UInt8(ascii: "F"):
-                ![8, 13, 18, 23].contains(index)
-            default: false
-            }
-        }
+        return referenceID
     }
 
     private func readCurrency(

@@ -44,7 +44,7 @@ extension PayoutEngine {
     /// record. Dollr is asked first; an answer that contradicts the operator's refuses the
     /// resolution unless `force` is given. Returns the audit record written.
     public func resolveReview(
-        referenceID: String,
+        referenceID: ReferenceID,
         as status: PayoutStatus,
         note: String,
         operator actor: String,
@@ -53,7 +53,7 @@ extension PayoutEngine {
         guard status == .completed || status == .failed else { throw .unsupportedStatus(status.rawValue) }
         let note = note.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !note.isEmpty else { throw .missingNote }
-        let key = referenceID.lowercased()
+        let key = referenceID.text
         let current: StoredPayout?
         do { current = try await store.payout(referenceID: key) } catch { throw .store(error) }
         guard let current else { throw .notFound(referenceID: key) }
@@ -61,7 +61,7 @@ extension PayoutEngine {
             throw .notUnderReview(referenceID: key, status: current.status)
         }
 
-        let (answer, answerText) = await askDollr(key)
+        let (answer, answerText) = await askDollr(referenceID)
         if let said = answer?.status,
             (said == .completed && status == .failed) || (said == .failed && status == .completed), !force
         {
@@ -134,10 +134,9 @@ extension PayoutEngine {
     }
 
     /// Dollr's word on the payout, and how the audit log writes it.
-    private func askDollr(_ referenceID: String) async -> (PayoutExecution?, String) {
-        guard let uuid = UUID(uuidString: referenceID) else { return (nil, "UNAVAILABLE: not a UUID") }
+    private func askDollr(_ referenceID: ReferenceID) async -> (PayoutExecution?, String) {
         do throws(DollrError) {
-            let execution = try await dollr.payoutStatus(referenceID: uuid)
+            let execution = try await dollr.payoutStatus(referenceID: referenceID.uuid)
             return (execution, execution.status.rawValue)
         } catch .notFound {
             return (nil, "NOT_FOUND")

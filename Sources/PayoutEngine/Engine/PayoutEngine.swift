@@ -91,7 +91,7 @@ public final class PayoutEngine: Sendable {
             return span
         }
         enum Planned {
-            case item(IntakeItem, UUID, CommandRejection?)
+            case item(IntakeItem, ReferenceID, CommandRejection?)
             case invalid(CommandRejection)
         }
         let planned: [Planned] = zip(records, spans).map { record, span in
@@ -102,7 +102,7 @@ public final class PayoutEngine: Sendable {
             case .success(let command):
                 // Built only if the store does not know the reference_id (not for a duplicate).
                 var payout = NewPayout(
-                    referenceID: command.referenceKey,
+                    referenceID: command.referenceID.text,
                     fingerprint: command.fingerprint,
                     amountMinor: command.amount.minorUnits,
                     currency: command.amount.currency.code,
@@ -125,7 +125,7 @@ public final class PayoutEngine: Sendable {
                 return .item(.command(payout), command.referenceID, nil)
             case .failure(let rejection):
                 guard let referenceID = rejection.referenceID else { return .invalid(rejection) }
-                let key = referenceID.uuidString.lowercased()
+                let key = referenceID.text
                 let reason = PayoutReason(.validationError, rejection.description)
                 let payload = StatusEventPayload.rejection(
                     referenceID: key,
@@ -172,7 +172,7 @@ public final class PayoutEngine: Sendable {
         for case let (span?, result) in zip(spans, results) {
             span.attributes["payout.intake.result"] = result.traceLabel
             if let reference = result.referenceID {
-                span.attributes["payout.reference_id"] = reference.uuidString.lowercased()
+                span.attributes["payout.reference_id"] = reference.text
             }
             span.end()
         }

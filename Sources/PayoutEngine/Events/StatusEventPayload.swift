@@ -18,7 +18,7 @@ enum StatusEventPayload {
         }
         return JSONWriter.serialize(
             JSONObject(
-                dictionaryLiteral: ("reference_id", .string(state.command.referenceID)),
+                dictionaryLiteral: ("reference_id", .string(state.command.referenceID.text)),
                 ("sequence", .integer(sequence)),
                 ("status", .string(state.status.rawValue)),
                 ("amount", .string(state.amount.description)),

@@ -6,7 +6,7 @@ import Foundation
 /// account exists, then dropped (data minimisation).
 struct PayoutState: Sendable, Hashable, Codable {
     struct Command: Sendable, Hashable, Codable {
-        var referenceID: String
+        var referenceID: ReferenceID
         var amountMinor: Int64
         var currency: String
         var payoutAccountID: Int?
@@ -75,7 +75,7 @@ struct PayoutState: Sendable, Hashable, Codable {
             )
         }
         self.command = Command(
-            referenceID: command.referenceKey,
+            referenceID: command.referenceID,
             amountMinor: command.amount.minorUnits,
             currency: command.amount.currency.code,
             payoutAccountID: payoutAccountID,
@@ -90,7 +90,6 @@ struct PayoutState: Sendable, Hashable, Codable {
 
     var currency: CurrencyCode { (try? CurrencyCode(command.currency)) ?? .usd }
     var amount: Money { Money(minorUnits: command.amountMinor, currency: currency) }
-    var referenceUUID: UUID { UUID(uuidString: command.referenceID)! }
 
     func encoded() -> String {
         let encoder = JSONEncoder()

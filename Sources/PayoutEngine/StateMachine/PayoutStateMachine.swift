@@ -54,7 +54,7 @@ struct PayoutStateMachine: Sendable {
             return .markExecuting
         case .executing, .polling, .underReview:
             // From `executing` this is crash recovery: the execute may have landed, so look first.
-            return .pollStatus(state.referenceUUID)
+            return .pollStatus(state.command.referenceID.uuid)
         case .finished:
             return .none
         }
@@ -68,7 +68,7 @@ struct PayoutStateMachine: Sendable {
         ExecutePayoutRequest(
             sessionID: state.sessionID!,
             payoutAccountID: state.payoutAccountID!,
-            referenceID: state.referenceUUID
+            referenceID: state.command.referenceID.uuid
         )
     }
 

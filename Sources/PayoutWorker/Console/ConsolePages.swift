@@ -224,9 +224,9 @@ struct ConsolePages {
     }
 
     /// Nil when the store knows no payout by that reference_id.
-    func detail(referenceID: String) async throws(StoreError) -> Detail? {
+    func detail(referenceID: ReferenceID) async throws(StoreError) -> Detail? {
         let store = backend.store
-        guard let payout = try await store.payout(referenceID: referenceID) else { return nil }
+        guard let payout = try await store.payout(referenceID: referenceID.text) else { return nil }
         let events = try await store.events(referenceID: payout.referenceID)
         let hold = try await store.hold(referenceID: payout.referenceID)
         let audit = try await store.auditRecords(referenceID: payout.referenceID, limit: 100)

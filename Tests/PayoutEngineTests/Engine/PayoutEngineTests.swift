@@ -17,7 +17,7 @@ struct PayoutEngineTests {
             try await h.store.setWallet(id: "1", currency: "USD", balanceMinor: 100_000, now: 0)
             let reference = UUID()
             let results = try await h.engine().intake([Commands.record(reference, amount: "25.00")])
-            #expect(results == [.accepted(referenceID: reference)])
+            #expect(results == [.accepted(referenceID: ReferenceID(reference))])
             try await h.runUntilFinal(h.engine(), [reference])
 
             let events = try await h.store.events(referenceID: reference.uuidString.lowercased())
@@ -208,7 +208,7 @@ struct PayoutEngineTests {
                 Issue.record("expected a rejection")
                 return
             }
-            #expect(id == invalid && rejection.field == "amount")
+            #expect(id == ReferenceID(invalid) && rejection.field == "amount")
             #expect(try await h.statuses(invalid) == ["REJECTED"])
             #expect(try await h.store.payout(referenceID: invalid.uuidString.lowercased()) == nil)
             #expect(
@@ -241,13 +241,13 @@ struct PayoutEngineTests {
             let before = try await h.store.outboxBacklog()
             #expect(
                 try await engine.intake([Commands.record(reference)]) == [
-                    .duplicate(referenceID: reference, latestStatus: .completed)
+                    .duplicate(referenceID: ReferenceID(reference), latestStatus: .completed)
                 ]
             )
             #expect(try await h.store.outboxBacklog() == before + 1)
             #expect(
                 try await engine.intake([Commands.record(reference, amount: "11.00")]) == [
-                    .conflict(referenceID: reference)
+                    .conflict(referenceID: ReferenceID(reference))
                 ]
             )
             let payout = try #require(try await h.store.payout(referenceID: reference.uuidString.lowercased()))

@@ -89,8 +89,19 @@ struct ReviewTests {
         note: String = "checked",
         force: Bool = false
     ) async -> ResolutionError? {
+        let reference: ReferenceID
+        do { reference = try ReferenceID(parsing: key) } catch {
+            Issue.record("\(error)")
+            return nil
+        }
         do {
-            _ = try await engine.resolveReview(referenceID: key, as: status, note: note, operator: "ada", force: force)
+            _ = try await engine.resolveReview(
+                referenceID: reference,
+                as: status,
+                note: note,
+                operator: "ada",
+                force: force
+            )
             return nil
         } catch { return error }
     }
@@ -135,7 +146,7 @@ struct ReviewTests {
 
             // Forced: the operator's FAILED stands over Dollr's COMPLETED, and the audit says so.
             let audit = try await engine.resolveReview(
-                referenceID: key,
+                referenceID: try ReferenceID(parsing: key),
                 as: .failed,
                 note: "bank statement shows no debit",
                 operator: "ada",
@@ -170,7 +181,7 @@ struct ReviewTests {
             let engine = h.engine(policy: Self.reviewPolicy())
             async let a = Result {
                 try await engine.resolveReview(
-                    referenceID: first,
+                    referenceID: try ReferenceID(parsing: first),
                     as: .completed,
                     note: "a",
                     operator: "ada",
@@ -179,7 +190,7 @@ struct ReviewTests {
             }
             async let b = Result {
                 try await engine.resolveReview(
-                    referenceID: first,
+                    referenceID: try ReferenceID(parsing: first),
                     as: .failed,
                     note: "b",
                     operator: "bob",
@@ -203,7 +214,7 @@ struct ReviewTests {
             let running = Task { await racing.run() }
             let operatorResult = await Result {
                 try await racing.resolveReview(
-                    referenceID: second,
+                    referenceID: try ReferenceID(parsing: second),
                     as: .completed,
                     note: "seen in Dollr's dashboard",
                     operator: "ada",

@@ -26,7 +26,7 @@ struct PayoutStateMachineTests {
                 )
             )
         return PayoutCommand(
-            referenceID: referenceID,
+            referenceID: ReferenceID(referenceID),
             amount: Money(minorUnits: 10_000, currency: .usd),
             recipient: recipient
         )
