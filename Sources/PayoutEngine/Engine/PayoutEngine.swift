@@ -527,11 +527,11 @@ public final class PayoutEngine: Sendable {
         logger.warning(
             "ledger mismatch: \(mismatch.description)",
             metadata: [
-                "reference_id": "\(state.command.referenceID)", "currency": "\(state.command.currency)",
+                "reference_id": "\(state.request.referenceID)", "currency": "\(state.currency.code)",
                 "hold_minor": "\(state.holdMinor.map(String.init) ?? "-")", "debited_minor": "\(debited)",
             ]
         )
-        observer?.ledgerMismatch(mismatch, currency: state.command.currency)
+        observer?.ledgerMismatch(mismatch, currency: state.currency.code)
     }
 
     private func perform(_ action: EngineAction) async -> ActionOutcome {
