@@ -208,10 +208,10 @@ public struct CommandDecoder: Sendable {
         _ object: JSONObject,
         _ reject: (String?, String) -> CommandRejection
     ) throws(CommandRejection) -> RecipientDetails {
-        func string(_ key: String, required: Bool = true, maxLength: Int = 200) throws(CommandRejection) -> String? {
+        /// The member's text, trimmed, or nil when it is missing or null.
+        func optionalString(_ key: String, maxLength: Int = 200) throws(CommandRejection) -> String? {
             switch object[key] {
             case nil, .null?:
-                if required { throw reject("recipient.\(key)", "is required") }
                 return nil
             case .string(let text)?:
                 let trimmed = text.trimmingCharacters(in: .whitespaces)
@@ -230,29 +230,38 @@ public struct CommandDecoder: Sendable {
                 throw reject("recipient.\(key)", "must be a string, not a \(other.typeName)")
             }
         }
-        let accountName = try string("account_name")!
+
+        /// The member's text, trimmed; missing or null is refused.
+        func string(_ key: String, maxLength: Int = 200) throws(CommandRejection) -> String {
+            guard let text = try optionalString(key, maxLength: maxLength) else {
+                throw reject("recipient.\(key)", "is required")
+            }
+            return text
+        }
+
+        let accountName = try string("account_name")
         guard case .number(let partyLiteral)? = object["party_id"], let partyID = Int(partyLiteral), partyID > 0 else {
             throw reject("recipient.party_id", object["party_id"] == nil ? "is required" : "must be a positive integer")
         }
-        let phoneText = try string("phone", maxLength: 15)!
+        let phoneText = try string("phone", maxLength: 15)
         guard let phone = try? PhoneNumber(phoneText) else {
             throw reject("recipient.phone", "must be 8 to 15 digits in E.164 form without '+'")
         }
-        let provider = PaymentProvider(rawValue: try string("provider", maxLength: 40)!)
+        let provider = PaymentProvider(rawValue: try string("provider", maxLength: 40))
         guard PaymentProvider.documented.contains(provider) else {
             throw reject(
                 "recipient.provider",
                 "is not one of \(PaymentProvider.documented.map(\.rawValue).joined(separator: ", "))"
             )
         }
-        let method = PaymentMethod(rawValue: try string("method", maxLength: 40)!)
+        let method = PaymentMethod(rawValue: try string("method", maxLength: 40))
         guard PaymentMethod.documented.contains(method) else {
             throw reject(
                 "recipient.method",
                 "is not one of \(PaymentMethod.documented.map(\.rawValue).joined(separator: ", "))"
             )
         }
-        let countryCode = try string("country_code", required: false, maxLength: 2)
+        let countryCode = try optionalString("country_code", maxLength: 2)
         if let countryCode, !(countryCode.count == 2 && countryCode.allSatisfy { $0.isASCII && $0.isUppercase }) {
             throw reject("recipient.country_code", "must be two upper-case letters (ISO 3166-1 alpha-2)")
         }
@@ -275,7 +284,9 @@ enum RFC3339 {
         func digits(_ range: Range<Int>) -> Bool {
             range.upperBound <= bytes.count && bytes[range].allSatisfy { $0 >= 48 && $0 <= 57 }
         }
-        func byte(_ index: Int, _ char: Character) -> Bool { index < bytes.count && bytes[index] == char.asciiValue! }
+        func byte(_ index: Int, _ ascii: Unicode.Scalar) -> Bool {
+            index < bytes.count && bytes[index] == UInt8(ascii: ascii)
+        }
         func twoDigits(at index: Int, in allowed: ClosedRange<Int>) -> Bool {
             digits(index..<(index + 2)) && allowed.contains(Int(bytes[index] - 48) * 10 + Int(bytes[index + 1] - 48))
         }

@@ -368,32 +368,40 @@ public struct NewPayout: Sendable, Hashable {
 
 /// A ``NewPayout``'s state and ACCEPTED event, given or built once on first read (by any thread).
 private final class NewPayoutContent: Sendable {
+    typealias Value = (state: String, acceptedEvent: NewEvent)
+
+    private enum Content {
+        case built(Value)
+        case pending(@Sendable () -> Value)
+    }
+
     let sequence: Int
-    private let build: (@Sendable () -> (state: String, acceptedEvent: NewEvent))?
-    private let built: Mutex<(state: String, acceptedEvent: NewEvent)?>
+    private let content: Mutex<Content>
 
     init(state: String, acceptedEvent: NewEvent) {
         sequence = acceptedEvent.sequence
-        build = nil
-        built = Mutex((state, acceptedEvent))
+        content = Mutex(.built((state, acceptedEvent)))
     }
 
-    init(sequence: Int, build: @escaping @Sendable () -> (state: String, acceptedEvent: NewEvent)) {
+    init(sequence: Int, build: @escaping @Sendable () -> Value) {
         self.sequence = sequence
-        self.build = build
-        built = Mutex(nil)
+        content = Mutex(.pending(build))
     }
 
-    var value: (state: String, acceptedEvent: NewEvent) {
-        built.withLock { built in
-            if let built { return built }
-            let value = build!()
-            precondition(
-                value.acceptedEvent.sequence == sequence,
-                "built ACCEPTED event has another sequence than declared"
-            )
-            built = value
-            return value
+    var value: Value {
+        content.withLock { content in
+            switch content {
+            case .built(let value):
+                return value
+            case .pending(let build):
+                let value = build()
+                precondition(
+                    value.acceptedEvent.sequence == sequence,
+                    "built ACCEPTED event has another sequence than declared"
+                )
+                content = .built(value)
+                return value
+            }
         }
     }
 }
