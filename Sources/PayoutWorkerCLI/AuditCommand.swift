@@ -33,8 +33,15 @@ struct AuditListCommand: AsyncParsableCommand {
 
     @OptionGroup var store: ConfiguredStoreOptions
 
+    func validate() throws {
+        if let referenceID { _ = try ReferenceID.argument(referenceID, "--reference-id") }
+    }
+
     func run() async throws {
-        let (referenceID, limit) = (self.referenceID?.lowercased(), self.limit)
+        let referenceID = try self.referenceID.map { text throws(ValidationError) in
+            try ReferenceID.argument(text, "--reference-id").text
+        }
+        let limit = self.limit
         let records = try await self.store.withStore { store in
             try await store.auditRecords(referenceID: referenceID, limit: limit)
         }
@@ -54,7 +61,8 @@ struct AuditListCommand: AsyncParsableCommand {
         for record in records {
             table.append([
                 String(record.id), Timestamp.rfc3339(milliseconds: record.recordedAt), record.referenceID,
-                record.actor + (record.forced ? " (forced)" : ""), record.statusBefore, record.statusAfter,
+                record.actor + (record.forced ? " (forced)" : ""), record.statusBefore.rawValue,
+                record.statusAfter.rawValue,
                 record.providerAnswer,
                 record.ledger, record.note,
             ])
@@ -83,8 +91,8 @@ struct AuditListCommand: AsyncParsableCommand {
             actor = record.actor
             note = record.note
             providerAnswer = record.providerAnswer
-            statusBefore = record.statusBefore
-            statusAfter = record.statusAfter
+            statusBefore = record.statusBefore.rawValue
+            statusAfter = record.statusAfter.rawValue
             ledger = record.ledger
             forced = record.forced
         }

@@ -49,10 +49,13 @@ struct EventsReplayCommand: AsyncParsableCommand {
         if let since, PayoutsListCommand.milliseconds(rfc3339: since) == nil {
             throw ValidationError("--since \(since) is not an RFC 3339 time such as 2026-12-01T00:00:00Z")
         }
+        if let referenceID { _ = try ReferenceID.argument(referenceID, "--reference-id") }
     }
 
     func run() async throws {
-        let referenceID = self.referenceID?.lowercased()
+        let referenceID = try self.referenceID.map { text throws(ValidationError) in
+            try ReferenceID.argument(text, "--reference-id").text
+        }
         let since = self.since.flatMap(PayoutsListCommand.milliseconds(rfc3339:))
         let (sent, refused, topic) = try await self.store.withConfiguredStore { configuration, store in
             let topic = self.topic ?? configuration.kafka.statusTopic

@@ -41,10 +41,14 @@ struct PayoutsListCommand: AsyncParsableCommand {
 
     @OptionGroup var store: ConfiguredStoreOptions
 
+    /// The `--status` asked for: any status a payout can be in, in any case (REJECTED is a refused
+    /// command's answer, never a payout's).
+    private var listedStatus: PayoutStatus? {
+        status.flatMap { PayoutStatus(rawValue: $0.uppercased()) }.flatMap { $0 == .rejected ? nil : $0 }
+    }
+
     func validate() throws {
-        if let status,
-            PayoutStatus(rawValue: status.uppercased()) == nil || status.uppercased() == PayoutStatus.rejected.rawValue
-        {
+        if let status, listedStatus == nil {
             throw ValidationError(
                 "--status \(status) is no payout status; use one of ACCEPTED, PENDING, PROCESSING, REQUIRES_REVIEW, COMPLETED, FAILED"
             )
@@ -58,7 +62,7 @@ struct PayoutsListCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let status = self.status?.uppercased()
+        let status = listedStatus
         let since = self.since.flatMap(Self.milliseconds(rfc3339:))
         let limit = self.limit
         let listings = try await self.store.withStore { store in
@@ -103,7 +107,7 @@ struct PayoutsListCommand: AsyncParsableCommand {
         init(_ listing: PayoutListing, now: Int64) {
             let payout = listing.payout
             referenceID = payout.referenceID
-            status = payout.status
+            status = payout.status.rawValue
             reasonCode = payout.reasonCode
             amount = WalletsListCommand.decimal(payout.amountMinor, payout.currency)
             held = listing.heldMinor.map { WalletsListCommand.decimal($0, payout.currency) }

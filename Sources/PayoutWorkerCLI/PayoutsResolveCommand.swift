@@ -36,19 +36,28 @@ struct PayoutsResolveCommand: AsyncParsableCommand {
 
     @OptionGroup var store: ConfiguredStoreOptions
 
+    /// The outcome `--as` names, in any case: COMPLETED or FAILED, nothing else.
+    private var outcome: PayoutStatus? {
+        PayoutStatus(rawValue: resolution.uppercased()).flatMap { $0 == .completed || $0 == .failed ? $0 : nil }
+    }
+
+    private var unsupportedOutcome: ValidationError {
+        ValidationError("--as \(resolution): a payout under review is resolved as COMPLETED or FAILED")
+    }
+
     func validate() throws {
-        guard ["COMPLETED", "FAILED"].contains(resolution.uppercased()) else {
-            throw ValidationError("--as \(resolution): a payout under review is resolved as COMPLETED or FAILED")
-        }
+        _ = try ReferenceID.argument(referenceID, "reference_id")
+        guard outcome != nil else { throw unsupportedOutcome }
         guard !note.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw ValidationError("--note must say why the payout is resolved this way")
         }
     }
 
     func run() async throws {
-        let status = PayoutStatus(rawValue: resolution.uppercased())!
+        guard let status = outcome else { throw unsupportedOutcome }
+        let referenceID = try ReferenceID.argument(self.referenceID, "reference_id")
         let actor = operatorName ?? ProcessInfo.processInfo.environment["USER"] ?? "operator"
-        let (referenceID, note, force) = (self.referenceID, self.note, self.force)
+        let (note, force) = (self.note, self.force)
         let audit = try await self.store.withConfiguredStore { configuration, store in
             let logger = Logger(label: "payout-worker.resolve")
             let dollr = PayoutWorkerRuntime.dollrClient(configuration, logger: logger)
@@ -74,7 +83,7 @@ struct PayoutsResolveCommand: AsyncParsableCommand {
             }
         }
         StandardOutput.writeLine(
-            "resolved \(audit.referenceID) as \(audit.statusAfter) (Dollr: \(audit.providerAnswer)); hold \(audit.ledger); "
+            "resolved \(audit.referenceID) as \(audit.statusAfter.rawValue) (Dollr: \(audit.providerAnswer)); hold \(audit.ledger); "
                 + "audit record written\(audit.forced ? "; forced over Dollr's answer" : "")"
         )
     }

@@ -24,8 +24,12 @@ struct PayoutsShowCommand: AsyncParsableCommand {
 
     @OptionGroup var store: ConfiguredStoreOptions
 
+    func validate() throws {
+        _ = try ReferenceID.argument(referenceID, "reference_id")
+    }
+
     func run() async throws {
-        let referenceID = self.referenceID
+        let referenceID = try ReferenceID.argument(self.referenceID, "reference_id").text
         let (payout, events, hold, audit) = try await self.store.withStore { store in
             (
                 try await store.payout(referenceID: referenceID), try await store.events(referenceID: referenceID),
@@ -44,7 +48,7 @@ struct PayoutsShowCommand: AsyncParsableCommand {
                 for record in audit {
                     table.append([
                         Self.time(record.recordedAt), record.actor + (record.forced ? " (forced)" : ""),
-                        record.statusAfter,
+                        record.statusAfter.rawValue,
                         record.providerAnswer, record.ledger, record.note,
                     ])
                 }
@@ -52,7 +56,9 @@ struct PayoutsShowCommand: AsyncParsableCommand {
             }
         } else if let latest = events.last {
             // A refused command records its REJECTED event but no payout: the reference_id stays free.
-            let lines = ["reference_id  \(referenceID)", "status        \(latest.status) (no payout recorded)"]
+            let lines = [
+                "reference_id  \(referenceID)", "status        \(latest.status.rawValue) (no payout recorded)",
+            ]
             for line in lines + ["", "events"] + Self.history(events).lines { StandardOutput.writeLine(line) }
         } else {
             throw CommandFailure("no payout with reference_id \(referenceID)")
@@ -63,7 +69,7 @@ struct PayoutsShowCommand: AsyncParsableCommand {
         let amount = { (minor: Int64) in WalletsListCommand.amount(minor, payout.currency) }
         var summary = TextTable([("FIELD", .left), ("VALUE", .left)])
         summary.append(["reference_id", payout.referenceID])
-        summary.append(["status", payout.status + (payout.isFinal ? " (final)" : "")])
+        summary.append(["status", payout.status.rawValue + (payout.isFinal ? " (final)" : "")])
         summary.append(["reason", Self.reason(payout) ?? "-"])
         summary.append(["amount", amount(payout.amountMinor)])
         summary.append(["currency", payout.currency])
@@ -85,7 +91,7 @@ struct PayoutsShowCommand: AsyncParsableCommand {
     static func history(_ events: [StoredEvent]) -> TextTable {
         var history = TextTable([("SEQUENCE", .right), ("STATUS", .left), ("TIME", .left)])
         for event in events {
-            history.append([String(event.sequence), event.status, Self.time(event.occurredAt)])
+            history.append([String(event.sequence), event.status.rawValue, Self.time(event.occurredAt)])
         }
         return history
     }

@@ -50,7 +50,7 @@ struct ReplayCommandTests {
             }
             let event = NewEvent(
                 sequence: sequence,
-                status: "PROCESSING",
+                status: .processing,
                 payload: #"{"reference_id":"\#(a)","sequence":\#(sequence)}"#,
                 occurredAt: at
             )
@@ -59,7 +59,7 @@ struct ReplayCommandTests {
                     referenceID: a,
                     leaseOwner: "w",
                     state: "{}",
-                    status: "PROCESSING",
+                    status: .processing,
                     isFinal: false,
                     reasonCode: nil,
                     events: [event],
@@ -123,7 +123,7 @@ struct ReplayCommandTests {
                 state: "{}",
                 acceptedEvent: NewEvent(
                     sequence: 1,
-                    status: "ACCEPTED",
+                    status: .accepted,
                     payload: #"{"reference_id":"\#(reference)","sequence":1}"#,
                     occurredAt: now
                 )

@@ -47,7 +47,7 @@ struct ReviewCommandTests {
         let running = Task { await engine.run() }
         try await eventually("both in review", within: .seconds(60)) {
             for reference in references
-            where (try? await store.payout(referenceID: reference))?.status != "REQUIRES_REVIEW" { return false }
+            where (try? await store.payout(referenceID: reference))?.status != .requiresReview { return false }
             return true
         }
         engine.stop()
@@ -90,7 +90,7 @@ struct ReviewCommandTests {
             "\(contradicting.stderr)"
         )
         #expect(contradicting.stderr.contains("--force"))
-        #expect(try await store.payout(referenceID: target)?.status == "REQUIRES_REVIEW", "a refusal changes nothing")
+        #expect(try await store.payout(referenceID: target)?.status == .requiresReview, "a refusal changes nothing")
 
         let resolved = try await Self.run(
             [
@@ -106,11 +106,11 @@ struct ReviewCommandTests {
             ]
         )
         let payout = try #require(try await store.payout(referenceID: target))
-        #expect(payout.status == "COMPLETED" && payout.reasonCode == "OPERATOR_RESOLVED" && payout.isFinal)
+        #expect(payout.status == .completed && payout.reasonCode == "OPERATOR_RESOLVED" && payout.isFinal)
         #expect(try await store.hold(referenceID: target)?.state == .posted)
         let events = try await store.events(referenceID: target)
         #expect(
-            Array(events.map(\.status).suffix(2)) == ["REQUIRES_REVIEW", "COMPLETED"],
+            Array(events.map(\.status).suffix(2)) == [.requiresReview, .completed],
             "one terminal event, after the review"
         )
 

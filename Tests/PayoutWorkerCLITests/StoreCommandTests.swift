@@ -117,6 +117,34 @@ struct StoreCommandTests {
         #expect(outcome.stdout.isEmpty)
     }
 
+    @Test("a reference_id that is no UUID is a usage error saying what one looks like; case does not matter")
+    func malformedReference() async throws {
+        let store = try ScratchStore()
+        defer { store.remove() }
+        for (arguments, name) in [
+            (["payouts", "show", "t-1"], "reference_id"),
+            (
+                ["payouts", "resolve", "{0b9a3c1e-0000-4000-8000-000000000000}", "--as", "FAILED", "--note", "n"],
+                "reference_id"
+            ),
+            (["audit", "list", "--reference-id", " 0b9a3c1e-0000-4000-8000-000000000000"], "--reference-id"),
+        ] {
+            let outcome = try await Self.run(arguments, store: store)
+            #expect(outcome.status == 64, "\(arguments): \(outcome.stderr)")
+            #expect(
+                outcome.stderr.contains("\(name): '")
+                    && outcome.stderr.contains("' is not a reference_id: a reference_id is a UUID"),
+                "\(arguments): \(outcome.stderr)"
+            )
+        }
+        let upper = try await Self.run(["payouts", "show", "0B9A3C1E-0000-4000-8000-00000000000F"], store: store)
+        #expect(upper.status == 1)
+        #expect(
+            upper.stderr.contains("no payout with reference_id 0b9a3c1e-0000-4000-8000-00000000000f"),
+            "looked up in the stored, lower-case form: \(upper.stderr)"
+        )
+    }
+
     @Test("a bad configuration exits 1 naming the variable, without the password")
     func badConfiguration() async throws {
         let store = try ScratchStore()
@@ -214,7 +242,7 @@ struct StoreCommandTests {
                 + reasonJSON + "}"
         }
         try await store.setWallet(id: "usd-main", currency: "USD", balanceMinor: 1_000, now: now)
-        let accepted = NewEvent(sequence: 1, status: "ACCEPTED", payload: "{}", occurredAt: now)
+        let accepted = NewEvent(sequence: 1, status: .accepted, payload: "{}", occurredAt: now)
         let intake = try await store.accept(
             [
                 .command(
@@ -239,7 +267,7 @@ struct StoreCommandTests {
                 referenceID: reference,
                 leaseOwner: "cli-test",
                 state: state(phase: "reserved", reason: nil),
-                status: "ACCEPTED",
+                status: .accepted,
                 isFinal: false,
                 reasonCode: nil,
                 events: [],
@@ -256,10 +284,10 @@ struct StoreCommandTests {
                 referenceID: reference,
                 leaseOwner: "cli-test",
                 state: state(phase: "finished", reason: "wallet usd-main has 10.00 available"),
-                status: "FAILED",
+                status: .failed,
                 isFinal: true,
                 reasonCode: "INSUFFICIENT_FUNDS",
-                events: [NewEvent(sequence: 2, status: "FAILED", payload: "{}", occurredAt: now + 5)],
+                events: [NewEvent(sequence: 2, status: .failed, payload: "{}", occurredAt: now + 5)],
                 ledger: .void,
                 nextAttemptAt: now,
                 renewLeaseMilliseconds: nil,

@@ -58,7 +58,7 @@ public struct CommandDecoder: Sendable {
         }
 
         if let key {
-            guard String(decoding: key, as: UTF8.self).lowercased() == referenceID.uuidString.lowercased() else {
+            guard String(decoding: key, as: UTF8.self).lowercased() == referenceID.text else {
                 throw reject(nil, "record key differs from reference_id; the key must be the reference_id")
             }
         }
@@ -102,7 +102,7 @@ public struct CommandDecoder: Sendable {
         )
     }
 
-    private func readReferenceID(_ object: JSONObject) throws(CommandRejection) -> UUID {
+    private func readReferenceID(_ object: JSONObject) throws(CommandRejection) -> ReferenceID {
         guard let value = object["reference_id"] else {
             throw CommandRejection(referenceID: nil, field: "reference_id", message: "is required")
         }
@@ -113,10 +113,10 @@ public struct CommandDecoder: Sendable {
                 message: "must be a string, not a \(value.typeName)"
             )
         }
-        // Checked byte by byte first: Foundation's parser on Linux is sscanf-like and takes
-        // " a805636b-d80e-4f3f-8d15-673bbd7e670" (a leading blank, 11 digits at the end) as
-        // another UUID, so two texts would name one payout and Dollr would see neither.
-        guard Self.isCanonicalUUIDText(text), let uuid = UUID(uuidString: text) else {
+        let referenceID: ReferenceID
+        do {
+            referenceID = try ReferenceID(parsing: text)
+        } catch {
             throw CommandRejection(
                 referenceID: nil,
                 field: "reference_id",
@@ -124,26 +124,11 @@ public struct CommandDecoder: Sendable {
             )
         }
         // Version 4 (random) with the RFC 4122 variant, as Dollr documents for reference_id.
-        let bytes = uuid.uuid
+        let bytes = referenceID.uuid.uuid
         guard bytes.6 >> 4 == 4, bytes.8 >> 6 == 0b10 else {
             throw CommandRejection(referenceID: nil, field: "reference_id", message: "must be a version 4 UUID")
         }
-        return uuid
-    }
-
-    /// 8-4-4-4-12 ASCII hex digits (either case) with hyphens between, and nothing else.
-    private static func isCanonicalUUIDText(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 36 else { return false }
-        return bytes.indices.allSatisfy { index in
-            switch bytes[index] {
-            case UInt8(ascii: "-"): [8, 13, 18, 23].contains(index)
-            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"),
-                UInt8(ascii: "A")...UInt8(ascii: "F"):
-                ![8, 13, 18, 23].contains(index)
-            default: false
-            }
-        }
+        return referenceID
     }
 
     private func readCurrency(
@@ -224,10 +209,10 @@ public struct CommandDecoder: Sendable {
         _ object: JSONObject,
         _ reject: (String?, String) -> CommandRejection
     ) throws(CommandRejection) -> RecipientDetails {
-        func string(_ key: String, required: Bool = true, maxLength: Int = 200) throws(CommandRejection) -> String? {
+        /// The member's text, trimmed, or nil when it is missing or null.
+        func optionalString(_ key: String, maxLength: Int = 200) throws(CommandRejection) -> String? {
             switch object[key] {
             case nil, .null?:
-                if required { throw reject("recipient.\(key)", "is required") }
                 return nil
             case .string(let text)?:
                 let trimmed = text.trimmingCharacters(in: .whitespaces)
@@ -246,29 +231,38 @@ public struct CommandDecoder: Sendable {
                 throw reject("recipient.\(key)", "must be a string, not a \(other.typeName)")
             }
         }
-        let accountName = try string("account_name")!
+
+        /// The member's text, trimmed; missing or null is refused.
+        func string(_ key: String, maxLength: Int = 200) throws(CommandRejection) -> String {
+            guard let text = try optionalString(key, maxLength: maxLength) else {
+                throw reject("recipient.\(key)", "is required")
+            }
+            return text
+        }
+
+        let accountName = try string("account_name")
         guard case .number(let partyLiteral)? = object["party_id"], let partyID = Int(partyLiteral), partyID > 0 else {
             throw reject("recipient.party_id", object["party_id"] == nil ? "is required" : "must be a positive integer")
         }
-        let phoneText = try string("phone", maxLength: 15)!
+        let phoneText = try string("phone", maxLength: 15)
         guard let phone = try? PhoneNumber(phoneText) else {
             throw reject("recipient.phone", "must be 8 to 15 digits in E.164 form without '+'")
         }
-        let provider = PaymentProvider(rawValue: try string("provider", maxLength: 40)!)
+        let provider = PaymentProvider(rawValue: try string("provider", maxLength: 40))
         guard PaymentProvider.documented.contains(provider) else {
             throw reject(
                 "recipient.provider",
                 "is not one of \(PaymentProvider.documented.map(\.rawValue).joined(separator: ", "))"
             )
         }
-        let method = PaymentMethod(rawValue: try string("method", maxLength: 40)!)
+        let method = PaymentMethod(rawValue: try string("method", maxLength: 40))
         guard PaymentMethod.documented.contains(method) else {
             throw reject(
                 "recipient.method",
                 "is not one of \(PaymentMethod.documented.map(\.rawValue).joined(separator: ", "))"
             )
         }
-        let countryCode = try string("country_code", required: false, maxLength: 2)
+        let countryCode = try optionalString("country_code", maxLength: 2)
         if let countryCode, !(countryCode.count == 2 && countryCode.allSatisfy { $0.isASCII && $0.isUppercase }) {
             throw reject("recipient.country_code", "must be two upper-case letters (ISO 3166-1 alpha-2)")
         }

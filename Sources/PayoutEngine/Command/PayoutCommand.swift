@@ -1,11 +1,9 @@
 public import DollrClient
 
-public import struct Foundation.UUID
-
 /// A validated payout command: what upstream asked for, in exact types.
 public struct PayoutCommand: Sendable, Hashable {
     /// The idempotency key, end to end: our unique key and Dollr's `reference_id`.
-    public var referenceID: UUID
+    public var referenceID: ReferenceID
     public var amount: Money
     public var recipient: Recipient
     /// RFC 3339 text as sent; informational.
@@ -13,7 +11,7 @@ public struct PayoutCommand: Sendable, Hashable {
     public var metadata: [String: String]
 
     public init(
-        referenceID: UUID,
+        referenceID: ReferenceID,
         amount: Money,
         recipient: Recipient,
         requestedAt: String? = nil,
@@ -26,8 +24,8 @@ public struct PayoutCommand: Sendable, Hashable {
         self.metadata = metadata
     }
 
-    /// Lower-case canonical UUID text, as stored and as sent to Dollr.
-    public var referenceKey: String { referenceID.uuidString.lowercased() }
+    /// The reference_id's text, as stored.
+    public var referenceKey: String { referenceID.text }
 
     /// What makes two commands with one reference_id "the same": amount, currency and recipient.
     /// Metadata and requested_at are deliberately left out: a retry may restamp them.

@@ -1,5 +1,3 @@
-public import struct Foundation.UUID
-
 /// A record as intake sees it: the Kafka key and value, nothing Kafka-specific.
 public struct IntakeRecord: Sendable, Hashable {
     public var key: [UInt8]?
@@ -30,23 +28,23 @@ public struct IntakeRecord: Sendable, Hashable {
 /// each is durable (recorded, or answered) or needs the dead-letter path.
 public enum IntakeResult: Sendable, Hashable {
     /// New payout recorded with its ACCEPTED event.
-    case accepted(referenceID: UUID)
+    case accepted(referenceID: ReferenceID)
     /// Identical to an earlier command: no side effect, its latest event re-emitted.
-    case duplicate(referenceID: UUID, latestStatus: String)
+    case duplicate(referenceID: ReferenceID, latestStatus: PayoutStatus)
     /// Same reference_id as an earlier payout with different content: the original is untouched;
     /// the record belongs on the dead-letter topic with reason IDEMPOTENCY_CONFLICT.
-    case conflict(referenceID: UUID)
+    case conflict(referenceID: ReferenceID)
     /// Failed validation but names its reference_id: answered with a REJECTED event.
-    case rejected(referenceID: UUID, CommandRejection)
+    case rejected(referenceID: ReferenceID, CommandRejection)
     /// Not a usable command at all (no reference_id): dead-letter it with this reason.
     case invalid(CommandRejection)
     /// Read again at the source of a command or rejection already answered: nothing to do.
-    case redelivered(referenceID: UUID)
+    case redelivered(referenceID: ReferenceID)
 }
 
 extension IntakeResult {
     /// The reference_id the record named, if it named a usable one.
-    var referenceID: UUID? {
+    var referenceID: ReferenceID? {
         switch self {
         case .accepted(let id), .duplicate(let id, _), .conflict(let id), .rejected(let id, _), .redelivered(let id): id
         case .invalid: nil

@@ -7,7 +7,7 @@ public enum ResolutionError: Error, Sendable, Hashable, CustomStringConvertible 
     case unsupportedStatus(String)
     case missingNote
     case notFound(referenceID: String)
-    case notUnderReview(referenceID: String, status: String)
+    case notUnderReview(referenceID: String, status: PayoutStatus)
     /// Leased right now: the engine is rechecking it, or another operator is resolving it.
     case busy(referenceID: String, owner: String)
     /// Dollr's answer contradicts the operator's; given with `force`, the operator's stands.
@@ -25,7 +25,7 @@ public enum ResolutionError: Error, Sendable, Hashable, CustomStringConvertible 
         case .notFound(let reference):
             "no payout \(reference) in the store"
         case .notUnderReview(let reference, let status):
-            "payout \(reference) is \(status); only REQUIRES_REVIEW payouts can be resolved"
+            "payout \(reference) is \(status.rawValue); only REQUIRES_REVIEW payouts can be resolved"
         case .busy(let reference, let owner):
             "payout \(reference) is being worked on by \(owner) (a recheck or another operator); try again in a minute"
         case .contradictsDollr(let reference, let requested, let dollr):
@@ -44,7 +44,7 @@ extension PayoutEngine {
     /// record. Dollr is asked first; an answer that contradicts the operator's refuses the
     /// resolution unless `force` is given. Returns the audit record written.
     public func resolveReview(
-        referenceID: String,
+        referenceID: ReferenceID,
         as status: PayoutStatus,
         note: String,
         operator actor: String,
@@ -53,15 +53,15 @@ extension PayoutEngine {
         guard status == .completed || status == .failed else { throw .unsupportedStatus(status.rawValue) }
         let note = note.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !note.isEmpty else { throw .missingNote }
-        let key = referenceID.lowercased()
+        let key = referenceID.text
         let current: StoredPayout?
         do { current = try await store.payout(referenceID: key) } catch { throw .store(error) }
         guard let current else { throw .notFound(referenceID: key) }
-        guard current.status == PayoutStatus.requiresReview.rawValue else {
+        guard current.status == .requiresReview else {
             throw .notUnderReview(referenceID: key, status: current.status)
         }
 
-        let (answer, answerText) = await askDollr(key)
+        let (answer, answerText) = await askDollr(referenceID)
         if let said = answer?.status,
             (said == .completed && status == .failed) || (said == .failed && status == .completed), !force
         {
@@ -102,7 +102,7 @@ extension PayoutEngine {
             note: note,
             providerAnswer: answerText,
             statusBefore: stored.status,
-            statusAfter: decision.state.status.rawValue,
+            statusAfter: decision.state.status,
             ledger: decision.ledger.auditText,
             forced: force && contradicted,
             recordedAt: now
@@ -134,10 +134,9 @@ extension PayoutEngine {
     }
 
     /// Dollr's word on the payout, and how the audit log writes it.
-    private func askDollr(_ referenceID: String) async -> (PayoutExecution?, String) {
-        guard let uuid = UUID(uuidString: referenceID) else { return (nil, "UNAVAILABLE: not a UUID") }
+    private func askDollr(_ referenceID: ReferenceID) async -> (PayoutExecution?, String) {
         do throws(DollrError) {
-            let execution = try await dollr.payoutStatus(referenceID: uuid)
+            let execution = try await dollr.payoutStatus(referenceID: referenceID.uuid)
             return (execution, execution.status.rawValue)
         } catch .notFound {
             return (nil, "NOT_FOUND")

@@ -19,12 +19,12 @@ public final class PayoutEngine: Sendable {
     let dollr: DollrClient
     let configuration: EngineConfiguration
     let machine: PayoutStateMachine
-    private let decoder: CommandDecoder
+    let decoder: CommandDecoder
     let logger: Logger
     let clock: StoreClock
     private let crashHook: CrashHook?
     private let observer: (any EngineObserver)?
-    private let wakeup = Wakeup()
+    let wakeup = Wakeup()
     private let healthTracker = HealthTracker()
     private let stopping = Atomic<Bool>(false)
     private let inFlight = Atomic<Int>(0)
@@ -66,120 +66,6 @@ public final class PayoutEngine: Sendable {
 
     /// Payouts this instance is advancing right now.
     public var inFlightCount: Int { inFlight.load(ordering: .relaxed) }
-
-    // MARK: - Intake
-
-    /// Validates and durably records a batch of records in one store transaction, then wakes the
-    /// executor. One result per record, in order.
-    public func intake(_ records: [IntakeRecord]) async throws(StoreError) -> [IntakeResult] {
-        let now = clock.now()
-        // One span for the batch, and one per record in the trace upstream started (linked to the
-        // batch); an accepted payout's trace continues from its record's span. Without a tracer
-        // no span is made (this is the hot path), and upstream's traceparent is passed on as sent.
-        let tracer = InstrumentationSystem.tracer
-        let batch: (any Span)? =
-            tracer is NoOpTracer ? nil : tracer.startSpan("payout intake batch", context: .topLevel, ofKind: .consumer)
-        batch?.attributes["messaging.batch.message_count"] = records.count
-        let spans: [(any Span)?] = records.map { record in
-            guard let batch else { return nil }
-            let span = tracer.startSpan(
-                "payout intake",
-                context: PayoutTrace.context(traceParent: record.traceParent, traceState: record.traceState),
-                ofKind: .consumer
-            )
-            span.addLink(SpanLink(context: batch.context, attributes: [:]))
-            return span
-        }
-        enum Planned {
-            case item(IntakeItem, UUID, CommandRejection?)
-            case invalid(CommandRejection)
-        }
-        let planned: [Planned] = zip(records, spans).map { record, span in
-            let trace =
-                span.flatMap { PayoutTrace.text(of: $0.context) }
-                ?? record.traceParent.flatMap { PayoutTrace.isTraceParent($0) ? ($0, record.traceState) : nil }
-            switch decoder.decode(key: record.key, value: record.value) {
-            case .success(let command):
-                // Built only if the store does not know the reference_id (not for a duplicate).
-                var payout = NewPayout(
-                    referenceID: command.referenceKey,
-                    fingerprint: command.fingerprint,
-                    amountMinor: command.amount.minorUnits,
-                    currency: command.amount.currency.code,
-                    acceptedEventSequence: 1
-                ) {
-                    var state = PayoutState(command: command, now: now)
-                    state.status = .accepted
-                    state.traceParent = trace?.parent
-                    state.traceState = trace?.state
-                    let accepted = NewEvent(
-                        sequence: 1,
-                        status: PayoutStatus.accepted.rawValue,
-                        payload: StatusEventPayload.build(state: state, sequence: 1, occurredAt: now),
-                        occurredAt: now,
-                        traceParent: trace?.parent
-                    )
-                    return (state.encoded(), accepted)
-                }
-                payout.source = record.source
-                return .item(.command(payout), command.referenceID, nil)
-            case .failure(let rejection):
-                guard let referenceID = rejection.referenceID else { return .invalid(rejection) }
-                let key = referenceID.uuidString.lowercased()
-                let reason = PayoutReason(.validationError, rejection.description)
-                let payload = StatusEventPayload.rejection(
-                    referenceID: key,
-                    amount: nil,
-                    reason: reason,
-                    occurredAt: now
-                )
-                let event = NewEvent(
-                    sequence: 0,
-                    status: PayoutStatus.rejected.rawValue,
-                    payload: payload,
-                    occurredAt: now,
-                    traceParent: trace?.parent
-                )
-                return .item(.rejection(referenceID: key, event: event, source: record.source), referenceID, rejection)
-            }
-        }
-        let items = planned.compactMap { if case .item(let item, _, _) = $0 { item } else { nil } }
-        let outcomes: [IntakeOutcome]
-        do {
-            outcomes = items.isEmpty ? [] : try await store.accept(items, now: now)
-        } catch {
-            for span in (spans + [batch]).compactMap({ $0 }) {
-                span.recordError(error)
-                span.setStatus(SpanStatus(code: .error))
-                span.end()
-            }
-            throw error
-        }
-        var next = outcomes.makeIterator()
-        let results: [IntakeResult] = planned.map { plan in
-            switch plan {
-            case .invalid(let rejection): return .invalid(rejection)
-            case .item(_, let referenceID, let rejection):
-                switch next.next()! {
-                case .accepted: return .accepted(referenceID: referenceID)
-                case .duplicate(let latest): return .duplicate(referenceID: referenceID, latestStatus: latest)
-                case .conflict: return .conflict(referenceID: referenceID)
-                case .rejected: return .rejected(referenceID: referenceID, rejection!)
-                case .redelivered: return .redelivered(referenceID: referenceID)
-                }
-            }
-        }
-        for case let (span?, result) in zip(spans, results) {
-            span.attributes["payout.intake.result"] = result.traceLabel
-            if let reference = result.referenceID {
-                span.attributes["payout.reference_id"] = reference.uuidString.lowercased()
-            }
-            span.end()
-        }
-        batch?.end()
-        if results.contains(where: { if case .accepted = $0 { true } else { false } }) { wakeup.signal() }
-        return results
-    }
 
     // MARK: - Execution
 
@@ -451,7 +337,7 @@ public final class PayoutEngine: Sendable {
     ) async throws(StoreError) -> TransitionResult {
         let state = decision.state
         var audit = given
-        if audit == nil, stored.status == PayoutStatus.requiresReview.rawValue, decision.schedule == .done {
+        if audit == nil, stored.status == .requiresReview, decision.schedule == .done {
             // A recheck settled a payout under review: the audit log says so beside the operators' resolutions.
             audit = ResolutionAudit(
                 referenceID: stored.referenceID,
@@ -460,7 +346,7 @@ public final class PayoutEngine: Sendable {
                 note: state.reason?.message ?? "",
                 providerAnswer: state.providerStatus ?? "-",
                 statusBefore: stored.status,
-                statusAfter: state.status.rawValue,
+                statusAfter: state.status,
                 ledger: decision.ledger.auditText,
                 forced: false,
                 recordedAt: now
@@ -472,7 +358,7 @@ public final class PayoutEngine: Sendable {
             events.append(
                 NewEvent(
                     sequence: sequence,
-                    status: state.status.rawValue,
+                    status: state.status,
                     payload: StatusEventPayload.build(state: state, sequence: sequence, occurredAt: now),
                     occurredAt: now,
                     traceParent: state.traceParent
@@ -493,7 +379,7 @@ public final class PayoutEngine: Sendable {
                 referenceID: stored.referenceID,
                 leaseOwner: stored.leaseOwner ?? configuration.owner,
                 state: state.encoded(),
-                status: state.status.rawValue,
+                status: state.status,
                 isFinal: decision.schedule == .done,
                 reasonCode: state.reason?.code.rawValue,
                 events: events,
@@ -527,11 +413,11 @@ public final class PayoutEngine: Sendable {
         logger.warning(
             "ledger mismatch: \(mismatch.description)",
             metadata: [
-                "reference_id": "\(state.command.referenceID)", "currency": "\(state.command.currency)",
+                "reference_id": "\(state.request.referenceID)", "currency": "\(state.currency.code)",
                 "hold_minor": "\(state.holdMinor.map(String.init) ?? "-")", "debited_minor": "\(debited)",
             ]
         )
-        observer?.ledgerMismatch(mismatch, currency: state.command.currency)
+        observer?.ledgerMismatch(mismatch, currency: state.currency.code)
     }
 
     private func perform(_ action: EngineAction) async -> ActionOutcome {

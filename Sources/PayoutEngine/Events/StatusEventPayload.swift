@@ -19,11 +19,11 @@ enum StatusEventPayload {
         }
         return JSONWriter.serialize(
             JSONObject(
-                dictionaryLiteral: ("reference_id", .string(state.command.referenceID)),
+                dictionaryLiteral: ("reference_id", .string(state.request.referenceID.text)),
                 ("sequence", .integer(sequence)),
                 ("status", .string(state.status.rawValue)),
                 ("amount", .string(state.amount.description)),
-                ("currency", .string(state.command.currency)),
+                ("currency", .string(state.currency.code)),
                 ("reason", reason(state.reason)),
                 ("provider", provider),
                 ("occurred_at", .string(Timestamp.rfc3339(milliseconds: occurredAt)))

@@ -89,7 +89,7 @@ public struct StorePruner: Sendable {
             for payout in due {
                 guard let scrubbed = PayoutState.withoutRecipientDetails(payout.state) else {
                     logger.error(
-                        "payout state is unreadable; its recipient details were not scrubbed",
+                        "payout state is unreadable or not finished; its recipient details were not scrubbed",
                         metadata: ["reference_id": "\(payout.referenceID)"]
                     )
                     continue

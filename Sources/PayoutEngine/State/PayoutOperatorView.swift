@@ -38,7 +38,7 @@ public struct PayoutOperatorView: Sendable, Hashable {
         reason = state.reason
         providerStatus = state.providerStatus
         providerTransactionID = state.providerTransactionID
-        payoutAccountID = state.payoutAccountID ?? state.command.payoutAccountID
+        payoutAccountID = state.payoutAccountID ?? state.request.payoutAccountID
         sessionID = state.sessionID
         walletID = state.walletID
         holdMinor = state.holdMinor
@@ -46,11 +46,12 @@ public struct PayoutOperatorView: Sendable, Hashable {
         executeAttempts = state.executeAttempts
         polls = state.polls
         reviewSince = state.reviewSince
-        metadata = state.command.metadata
-        recipient = state.command.recipient.map { recipient in
+        metadata = state.request.metadata
+        let phone = state.recipientPhone
+        recipient = state.request.recipient.map { recipient in
             Recipient(
                 maskedName: Self.mask(name: recipient.accountName),
-                maskedPhone: recipient.phone.map { (try? PhoneNumber($0))?.description ?? "****" },
+                maskedPhone: phone?.description,
                 provider: recipient.provider,
                 method: recipient.method
             )

@@ -1,114 +1,140 @@
 import DollrClient
-import Foundation
 
-/// Everything the engine knows about one payout, persisted as one JSON document per recovery
-/// point. Amounts are integer minor units; the recipient's phone is kept only until the payout
-/// account exists, then dropped (data minimisation).
-struct PayoutState: Sendable, Hashable, Codable {
-    struct Command: Sendable, Hashable, Codable {
-        var referenceID: String
-        var amountMinor: Int64
-        var currency: String
+/// Everything the engine knows about one payout: what upstream asked for, what every phase shares
+/// (status, reason, back-off, trace), and in ``progress`` the phase with the data that phase needs,
+/// in that phase's own case. Persisted as one JSON document per recovery point (see ``Document``).
+/// Amounts are integer minor units.
+struct PayoutState: Sendable, Hashable {
+    /// What upstream asked for, as the payout keeps it.
+    struct Request: Sendable, Hashable {
+        var referenceID: ReferenceID
+        var amount: Money
+        /// The payout account the command named, when the recipient was registered at Dollr already.
         var payoutAccountID: Int?
+        /// Who receives the payout, as operators see it: nil for a command that named a payout
+        /// account, and once retention has scrubbed it.
         var recipient: Recipient?
+        /// RFC 3339 text as sent; informational.
         var requestedAt: String?
+        /// Free text from upstream; never shown unescaped, dropped by retention.
         var metadata: [String: String]
     }
 
-    struct Recipient: Sendable, Hashable, Codable {
+    /// A recipient to register, without the phone number: the phone is registration data, held by
+    /// the phases before the payout account exists (``PayeeAccount/toRegister(_:)``) and by no
+    /// other (data minimisation).
+    struct Recipient: Sendable, Hashable {
         var accountName: String
         var partyID: Int
-        var phone: String?
         var provider: String
         var method: String
         var countryCode: String?
     }
 
-    var command: Command
-    var phase: PayoutPhase
+    /// Where the payout is, each phase with what it needs: the state machine switches over it.
+    enum Progress: Sendable, Hashable {
+        case accepted(Accepted)
+        case reserved(Reserved)
+        case accountReady(AccountReady)
+        case sessionReady(SessionReady)
+        case executing(Executing)
+        case polling(Polling)
+        case underReview(UnderReview)
+        case finished(Finished)
+    }
+
+    var request: Request
     /// The public status of the latest event.
     var status: PayoutStatus
     var reason: PayoutReason?
-    /// What the hold covers: amount + predicted (or fallback) fee.
-    var holdMinor: Int64?
-    var feeMinor: Int64?
-    var payoutAccountID: Int?
-    var sessionID: String?
-    var walletID: String?
-    var providerStatus: String?
-    var providerTransactionID: String?
-    var debitedMinor: Int64?
-    var executeAttempts = 0
-    /// When the latest execute was (or was about to be) sent.
-    var executeSentAt: Int64?
-    /// When the first status poll happened; the polling budget counts from here.
-    var pollingSince: Int64?
-    var polls = 0
     /// Consecutive transient failures of the current step, for back-off.
     var transientFailures = 0
-    /// An execute was sent again because Dollr answered 404 for the first: that one is presumed,
-    /// not known, never to have landed.
-    var executePresumedLost: Bool?
-    /// A refusal waiting for one more status poll before it ends the payout (see
-    /// `failBeforeLanding`).
-    var pendingFailure: PayoutReason?
-    /// When the payout entered REQUIRES_REVIEW; the recheck budget counts from here.
-    var reviewSince: Int64?
     /// The payout's trace (W3C `traceparent`, `tracestate`), so whichever worker advances it, after
     /// a crash too, continues the same trace; its events carry it.
     var traceParent: String?
     var traceState: String?
+    var progress: Progress
 
     init(command: PayoutCommand, now: Int64) {
-        var payoutAccountID: Int?
+        let account: PayeeAccount
         var recipient: Recipient?
+        var payoutAccountID: Int?
         switch command.recipient {
-        case .existingAccount(let id): payoutAccountID = id
+        case .existingAccount(let id):
+            account = .registered(id: id)
+            payoutAccountID = id
         case .newAccount(let details):
-            recipient = Recipient(
-                accountName: details.accountName,
-                partyID: details.partyID,
-                phone: details.phone.revealed,
-                provider: details.provider.rawValue,
-                method: details.method.rawValue,
-                countryCode: details.countryCode
-            )
+            account = .toRegister(details)
+            recipient = Recipient(details)
         }
-        self.command = Command(
-            referenceID: command.referenceKey,
-            amountMinor: command.amount.minorUnits,
-            currency: command.amount.currency.code,
+        self.request = Request(
+            referenceID: command.referenceID,
+            amount: command.amount,
             payoutAccountID: payoutAccountID,
             recipient: recipient,
             requestedAt: command.requestedAt,
             metadata: command.metadata
         )
-        self.phase = .accepted
         self.status = .accepted
-        self.payoutAccountID = payoutAccountID
+        self.progress = .accepted(Accepted(account: account))
     }
 
-    var currency: CurrencyCode { (try? CurrencyCode(command.currency)) ?? .usd }
-    var amount: Money { Money(minorUnits: command.amountMinor, currency: currency) }
-    var referenceUUID: UUID { UUID(uuidString: command.referenceID)! }
-
-    func encoded() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+    init(
+        request: Request,
+        status: PayoutStatus,
+        reason: PayoutReason?,
+        transientFailures: Int,
+        traceParent: String?,
+        traceState: String?,
+        progress: Progress
+    ) {
+        self.request = request
+        self.status = status
+        self.reason = reason
+        self.transientFailures = transientFailures
+        self.traceParent = traceParent
+        self.traceState = traceState
+        self.progress = progress
     }
 
-    static func decode(_ text: String) throws -> PayoutState {
-        try JSONDecoder().decode(PayoutState.self, from: Data(text.utf8))
+    var currency: CurrencyCode { request.amount.currency }
+    var amount: Money { request.amount }
+    var amountMinor: Int64 { request.amount.minorUnits }
+
+    var phase: PayoutPhase {
+        switch progress {
+        case .accepted: .accepted
+        case .reserved: .reserved
+        case .accountReady: .accountReady
+        case .sessionReady: .sessionReady
+        case .executing: .executing
+        case .polling: .polling
+        case .underReview: .underReview
+        case .finished: .finished
+        }
     }
 
     /// The stored state without what identifies the recipient: name, party, phone, provider
     /// account and the command's metadata. What idempotency and reconciliation need stays:
-    /// reference_id, amounts, currency, status and Dollr's ids. Nil if `text` is unreadable.
+    /// reference_id, amounts, currency, status and Dollr's ids. Nil if `text` is unreadable, or is
+    /// a payout that has not finished: one in flight may still need its recipient, and only
+    /// finished payouts are scrubbed.
     static func withoutRecipientDetails(_ text: String) -> String? {
-        guard var state = try? decode(text) else { return nil }
-        state.command.recipient = nil
-        state.command.metadata = [:]
+        guard var state = try? decode(text), case .finished = state.progress else { return nil }
+        state.request.recipient = nil
+        state.request.metadata = [:]
         return state.encoded()
+    }
+}
+
+extension PayoutState.Recipient {
+    init(_ details: RecipientDetails) {
+        self.init(
+            accountName: details.accountName,
+            partyID: details.partyID,
+            provider: details.provider.rawValue,
+            method: details.method.rawValue,
+            countryCode: details.countryCode
+        )
     }
 }

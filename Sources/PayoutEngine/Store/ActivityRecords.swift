@@ -3,10 +3,10 @@ public struct FinishedMinute: Sendable, Hashable {
     /// The minute's start, in milliseconds since the epoch.
     public var minuteStart: Int64
     /// COMPLETED, FAILED or REQUIRES_REVIEW.
-    public var status: String
+    public var status: PayoutStatus
     public var count: Int
 
-    public init(minuteStart: Int64, status: String, count: Int) {
+    public init(minuteStart: Int64, status: PayoutStatus, count: Int) {
         self.minuteStart = minuteStart
         self.status = status
         self.count = count

@@ -112,7 +112,7 @@ public protocol PayoutStore: Sendable {
     func hold(referenceID: String) async throws(StoreError) -> StoredHold?
 
     /// Counts of payouts by public status (for metrics and the demo summary).
-    func countsByStatus() async throws(StoreError) -> [String: Int]
+    func countsByStatus() async throws(StoreError) -> [PayoutStatus: Int]
 
     /// Payouts that reached COMPLETED, FAILED or REQUIRES_REVIEW at or after `since`, per minute
     /// and status; minutes without any are left out.
@@ -135,7 +135,7 @@ public protocol PayoutStore: Sendable {
 
     /// Payouts, the REQUIRES_REVIEW ones first (longest waiting first), then the newest; only those
     /// of `status` if given, and only those created at or after `since`.
-    func listPayouts(status: String?, since: Int64?, limit: Int) async throws(StoreError) -> [PayoutListing]
+    func listPayouts(status: PayoutStatus?, since: Int64?, limit: Int) async throws(StoreError) -> [PayoutListing]
 
     /// How many payouts wait in REQUIRES_REVIEW, and since when the oldest does.
     func reviewQueue() async throws(StoreError) -> ReviewQueueSummary
@@ -185,7 +185,7 @@ public struct StoredPayout: Sendable, Hashable {
     public var amountMinor: Int64
     public var currency: String
     /// Public status of the latest event: ACCEPTED, PENDING, PROCESSING, COMPLETED, FAILED, REQUIRES_REVIEW.
-    public var status: String
+    public var status: PayoutStatus
     /// Whether the payout reached a final status (no more work is scheduled).
     public var isFinal: Bool
     public var reasonCode: String?
@@ -204,7 +204,7 @@ public struct StoredPayout: Sendable, Hashable {
         fingerprint: String,
         amountMinor: Int64,
         currency: String,
-        status: String,
+        status: PayoutStatus,
         isFinal: Bool,
         reasonCode: String?,
         state: String,
@@ -237,13 +237,13 @@ public struct StoredPayout: Sendable, Hashable {
 /// A status event to record. Its `payload` is the complete event body, built by the engine.
 public struct NewEvent: Sendable, Hashable {
     public var sequence: Int
-    public var status: String
+    public var status: PayoutStatus
     public var payload: String
     public var occurredAt: Int64
     /// The W3C `traceparent` of the payout's trace, sent as `ce_traceparent`; nil if none is known.
     public var traceParent: String?
 
-    public init(sequence: Int, status: String, payload: String, occurredAt: Int64, traceParent: String? = nil) {
+    public init(sequence: Int, status: PayoutStatus, payload: String, occurredAt: Int64, traceParent: String? = nil) {
         self.sequence = sequence
         self.status = status
         self.payload = payload
@@ -256,7 +256,7 @@ public struct NewEvent: Sendable, Hashable {
 public struct StoredEvent: Sendable, Hashable {
     public var referenceID: String
     public var sequence: Int
-    public var status: String
+    public var status: PayoutStatus
     public var payload: String
     public var occurredAt: Int64
     /// The W3C `traceparent` recorded with it (see ``NewEvent/traceParent``).
@@ -265,7 +265,7 @@ public struct StoredEvent: Sendable, Hashable {
     public init(
         referenceID: String,
         sequence: Int,
-        status: String,
+        status: PayoutStatus,
         payload: String,
         occurredAt: Int64,
         traceParent: String? = nil
@@ -368,32 +368,40 @@ public struct NewPayout: Sendable, Hashable {
 
 /// A ``NewPayout``'s state and ACCEPTED event, given or built once on first read (by any thread).
 private final class NewPayoutContent: Sendable {
+    typealias Value = (state: String, acceptedEvent: NewEvent)
+
+    private enum Content {
+        case built(Value)
+        case pending(@Sendable () -> Value)
+    }
+
     let sequence: Int
-    private let build: (@Sendable () -> (state: String, acceptedEvent: NewEvent))?
-    private let built: Mutex<(state: String, acceptedEvent: NewEvent)?>
+    private let content: Mutex<Content>
 
     init(state: String, acceptedEvent: NewEvent) {
         sequence = acceptedEvent.sequence
-        build = nil
-        built = Mutex((state, acceptedEvent))
+        content = Mutex(.built((state, acceptedEvent)))
     }
 
-    init(sequence: Int, build: @escaping @Sendable () -> (state: String, acceptedEvent: NewEvent)) {
+    init(sequence: Int, build: @escaping @Sendable () -> Value) {
         self.sequence = sequence
-        self.build = build
-        built = Mutex(nil)
+        content = Mutex(.pending(build))
     }
 
-    var value: (state: String, acceptedEvent: NewEvent) {
-        built.withLock { built in
-            if let built { return built }
-            let value = build!()
-            precondition(
-                value.acceptedEvent.sequence == sequence,
-                "built ACCEPTED event has another sequence than declared"
-            )
-            built = value
-            return value
+    var value: Value {
+        content.withLock { content in
+            switch content {
+            case .built(let value):
+                return value
+            case .pending(let build):
+                let value = build()
+                precondition(
+                    value.acceptedEvent.sequence == sequence,
+                    "built ACCEPTED event has another sequence than declared"
+                )
+                content = .built(value)
+                return value
+            }
         }
     }
 }
@@ -421,7 +429,7 @@ public enum IntakeItem: Sendable, Hashable {
 public enum IntakeOutcome: Sendable, Hashable {
     case accepted
     /// Identical duplicate: the latest event was re-enqueued.
-    case duplicate(latestStatus: String)
+    case duplicate(latestStatus: PayoutStatus)
     /// Same reference_id, different content; the original is untouched.
     case conflict
     case rejected
@@ -445,7 +453,7 @@ public struct PayoutTransition: Sendable, Hashable {
     public var leaseOwner: String
     /// The state document after the transition.
     public var state: String
-    public var status: String
+    public var status: PayoutStatus
     public var isFinal: Bool
     public var reasonCode: String?
     /// Events this transition emits, with sequences continuing from the stored one.
@@ -463,7 +471,7 @@ public struct PayoutTransition: Sendable, Hashable {
         referenceID: String,
         leaseOwner: String,
         state: String,
-        status: String,
+        status: PayoutStatus,
         isFinal: Bool,
         reasonCode: String?,
         events: [NewEvent],

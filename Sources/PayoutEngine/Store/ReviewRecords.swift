@@ -19,8 +19,8 @@ public struct ResolutionAudit: Sendable, Hashable {
     /// Dollr's answer at that moment, as shown to the operator: a status (`COMPLETED`, `PENDING`,
     /// ...), `NOT_FOUND`, or `UNAVAILABLE: <error>`.
     public var providerAnswer: String
-    public var statusBefore: String
-    public var statusAfter: String
+    public var statusBefore: PayoutStatus
+    public var statusAfter: PayoutStatus
     /// What happened to the hold: `posted <minor units>`, `voided`, or `none`.
     public var ledger: String
     /// The operator overrode an answer of Dollr's that contradicted theirs.
@@ -34,8 +34,8 @@ public struct ResolutionAudit: Sendable, Hashable {
         actor: String,
         note: String,
         providerAnswer: String,
-        statusBefore: String,
-        statusAfter: String,
+        statusBefore: PayoutStatus,
+        statusAfter: PayoutStatus,
         ledger: String,
         forced: Bool,
         recordedAt: Int64
@@ -72,7 +72,7 @@ public enum ResolutionClaim: Sendable, Hashable {
     case claimed(StoredPayout)
     case notFound
     /// Not in REQUIRES_REVIEW: only payouts under review can be resolved.
-    case notUnderReview(status: String)
+    case notUnderReview(status: PayoutStatus)
     /// Under review, but leased right now (a recheck in progress, or another operator).
     case busy(owner: String, until: Int64)
 }

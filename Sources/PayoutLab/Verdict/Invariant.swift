@@ -182,8 +182,8 @@ extension RunEvidence {
         case "REQUIRES_REVIEW": break
         default: problems.append("\(reference): a valid command ended \(final)")
         }
-        if stored?.status != final {
-            problems.append("\(reference): published \(final), stored \(stored?.status ?? "nothing")")
+        if stored?.status.rawValue != final {
+            problems.append("\(reference): published \(final), stored \(stored?.status.rawValue ?? "nothing")")
         }
         return problems
     }

@@ -41,10 +41,11 @@ public struct Console: Sendable {
             }
         }
         console.get("payouts/:reference") { request, context in
-            let reference = (context.parameters.get("reference") ?? "").lowercased()
+            let reference = context.parameters.get("reference") ?? ""
             return await page(request, title: "Payout", section: .payouts, refresh: false) { pages, grant in
-                guard var detail = try await pages.detail(referenceID: reference) else {
-                    throw ConsoleRefusal.notFound("no payout with reference_id \(reference)")
+                let referenceID = try Self.referenceID(reference)
+                guard var detail = try await pages.detail(referenceID: referenceID) else {
+                    throw ConsoleRefusal.notFound("no payout with reference_id \(referenceID)")
                 }
                 if detail.underReview {
                     if case .session(let csrf) = grant {
@@ -58,7 +59,7 @@ public struct Console: Sendable {
         }
         console.post("payouts/:reference/resolve") { request, context in
             await action(request) { form, grant in
-                try await resolve((context.parameters.get("reference") ?? "").lowercased(), form, grant: grant)
+                try await resolve(try Self.referenceID(context.parameters.get("reference") ?? ""), form, grant: grant)
             }
         }
         console.get("wallets") { request, _ in
@@ -303,8 +304,17 @@ public struct Console: Sendable {
         }
     }
 
+    /// The reference_id a console path names; text that is none is a page that does not exist.
+    private static func referenceID(_ text: String) throws(ConsoleRefusal) -> ReferenceID {
+        do {
+            return try ReferenceID(parsing: text)
+        } catch {
+            throw ConsoleRefusal.notFound("no payout with reference_id \(text): \(error)")
+        }
+    }
+
     private func resolve(
-        _ reference: String,
+        _ reference: ReferenceID,
         _ form: [String: String],
         grant: ConsoleAccess.Grant
     ) async throws -> Response {
@@ -346,7 +356,7 @@ public struct Console: Sendable {
                 heading: "Resolved",
                 tone: "good",
                 message:
-                    "Resolved \(audit.referenceID) as \(audit.statusAfter). Dollr said \(audit.providerAnswer); hold \(audit.ledger); audit record written\(audit.forced ? ", forced over Dollr's answer" : "").",
+                    "Resolved \(audit.referenceID) as \(audit.statusAfter.rawValue). Dollr said \(audit.providerAnswer); hold \(audit.ledger); audit record written\(audit.forced ? ", forced over Dollr's answer" : "").",
                 lines: ["The terminal event (reason OPERATOR_RESOLVED) is in the outbox; the workers publish it."],
                 backHref: "/console/payouts/\(audit.referenceID)",
                 backLabel: "Back to the payout"

@@ -6,7 +6,7 @@ public import PayoutEngine
 public struct ConsoleBackend: Sendable {
     /// An operator's resolution, as the console's form gives it.
     public struct Resolution: Sendable {
-        public var referenceID: String
+        public var referenceID: ReferenceID
         public var status: PayoutStatus
         public var note: String
         public var operatorName: String

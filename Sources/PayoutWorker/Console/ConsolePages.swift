@@ -80,9 +80,11 @@ struct ConsolePages {
         for bucket in finished {
             var row = minutes[bucket.minuteStart] ?? (0, 0, 0)
             switch bucket.status {
-            case PayoutStatus.completed.rawValue: row.completed += bucket.count
-            case PayoutStatus.failed.rawValue: row.failed += bucket.count
-            default: row.review += bucket.count
+            case .completed: row.completed += bucket.count
+            case .failed: row.failed += bucket.count
+            case .requiresReview: row.review += bucket.count
+            // Not where a payout ends: `finishedPerMinute` never reports them.
+            case .accepted, .pending, .processing, .rejected: continue
             }
             minutes[bucket.minuteStart] = row
         }
@@ -106,7 +108,7 @@ struct ConsolePages {
         let recent = backend.recent
         return Overview(
             statusCounts: Self.statuses.map {
-                Overview.StatusCount(status: $0.rawValue, count: counts[$0.rawValue] ?? 0)
+                Overview.StatusCount(status: $0.rawValue, count: counts[$0] ?? 0)
             },
             reviewCount: queue.count,
             reviewOldest: queue.oldestSince.map { ConsoleFormat.age(milliseconds: now - $0) },
@@ -152,7 +154,7 @@ struct ConsolePages {
         init(_ listing: PayoutListing, now: Int64) {
             let payout = listing.payout
             referenceID = payout.referenceID
-            status = payout.status
+            status = payout.status.rawValue
             amount = ConsoleFormat.amount(payout.amountMinor, payout.currency)
             held = listing.heldMinor.map { ConsoleFormat.amount($0, payout.currency) } ?? "-"
             waiting = ConsoleFormat.age(milliseconds: now - listing.latestEventAt)
@@ -171,16 +173,12 @@ struct ConsolePages {
     }
 
     func review() async throws(StoreError) -> PayoutList {
-        let listings = try await backend.store.listPayouts(
-            status: PayoutStatus.requiresReview.rawValue,
-            since: nil,
-            limit: 500
-        )
+        let listings = try await backend.store.listPayouts(status: .requiresReview, since: nil, limit: 500)
         return PayoutList(rows: listings.map { PayoutRow($0, now: now) }, statuses: [])
     }
 
     func payouts(status: PayoutStatus?) async throws(StoreError) -> PayoutList {
-        let listings = try await backend.store.listPayouts(status: status?.rawValue, since: nil, limit: 200)
+        let listings = try await backend.store.listPayouts(status: status, since: nil, limit: 200)
         return PayoutList(
             rows: listings.map { PayoutRow($0, now: now) },
             statuses: Self.statuses.map { PayoutList.StatusOption(name: $0.rawValue, selected: $0 == status) }
@@ -226,16 +224,16 @@ struct ConsolePages {
     }
 
     /// Nil when the store knows no payout by that reference_id.
-    func detail(referenceID: String) async throws(StoreError) -> Detail? {
+    func detail(referenceID: ReferenceID) async throws(StoreError) -> Detail? {
         let store = backend.store
-        guard let payout = try await store.payout(referenceID: referenceID) else { return nil }
+        guard let payout = try await store.payout(referenceID: referenceID.text) else { return nil }
         let events = try await store.events(referenceID: payout.referenceID)
         let hold = try await store.hold(referenceID: payout.referenceID)
         let audit = try await store.auditRecords(referenceID: payout.referenceID, limit: 100)
         let view = PayoutOperatorView(payout)
         let amount = { (minor: Int64) in ConsoleFormat.amount(minor, payout.currency) }
         var fields: [Detail.Field] = [
-            .init(name: "Status", value: payout.status + (payout.isFinal ? " (final)" : "")),
+            .init(name: "Status", value: payout.status.rawValue + (payout.isFinal ? " (final)" : "")),
             .init(
                 name: "Reason",
                 value: view?.reason.map { "\($0.code.rawValue): \($0.message)" } ?? payout.reasonCode ?? "-"
@@ -279,21 +277,21 @@ struct ConsolePages {
                 Detail.Entry(key: $0.key, value: $0.value)
             },
             events: events.map {
-                Detail.Event(sequence: $0.sequence, status: $0.status, time: ConsoleFormat.time($0.occurredAt))
+                Detail.Event(sequence: $0.sequence, status: $0.status.rawValue, time: ConsoleFormat.time($0.occurredAt))
             },
             audit: audit.map {
                 Detail.Audit(
                     time: ConsoleFormat.time($0.recordedAt),
                     actor: $0.actor,
                     forced: $0.forced,
-                    statusBefore: $0.statusBefore,
-                    statusAfter: $0.statusAfter,
+                    statusBefore: $0.statusBefore.rawValue,
+                    statusAfter: $0.statusAfter.rawValue,
                     providerAnswer: $0.providerAnswer,
                     ledger: $0.ledger,
                     note: $0.note
                 )
             },
-            underReview: payout.status == PayoutStatus.requiresReview.rawValue,
+            underReview: payout.status == .requiresReview,
             resolveCSRF: nil,
             resolveNeedsToken: false
         )

@@ -28,7 +28,8 @@ struct MetricsSampler: Service {
         metrics.consumerLag(consumer.lag)
         metrics.lockConflicts(store.lockConflicts)
         do {
-            metrics.payoutsByStatus(try await store.countsByStatus())
+            let counts = try await store.countsByStatus()
+            metrics.payoutsByStatus(Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }))
             metrics.outboxBacklog(try await store.outboxBacklog())
             metrics.deadLettersKept(try await store.unsentDeadLetterCount())
             metrics.walletAvailable(try await store.wallets())

@@ -118,7 +118,7 @@ final class OutboxRelay: Service, Sendable {
         span.attributes["messaging.destination.name"] = topic
         span.attributes["messaging.message.id"] = event.eventID
         span.attributes["messaging.kafka.message.key"] = event.referenceID
-        span.attributes["payout.status"] = event.status
+        span.attributes["payout.status"] = event.status.rawValue
         return span
     }
 }

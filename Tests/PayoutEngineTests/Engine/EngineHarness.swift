@@ -85,7 +85,7 @@ struct EngineHarness: Sendable {
     }
 
     func statuses(_ reference: UUID) async throws -> [String] {
-        try await store.events(referenceID: reference.uuidString.lowercased()).map(\.status)
+        try await store.events(referenceID: reference.uuidString.lowercased()).map(\.status.rawValue)
     }
 
     /// A test's own set-up call to Dollr, asked again while it fails for want of time: with the

@@ -30,7 +30,7 @@ struct FuzzedIntakeTests {
             for (record, result) in zip(cases, results) {
                 switch (record.expectation, result) {
                 case (.command(let command), .accepted(let reference)) where reference == command.referenceID:
-                    validReferences.append(reference)
+                    validReferences.append(reference.uuid)
                 case (.refused(let outcomes, let reference), .rejected(let rejected, let rejection)):
                     #expect(!outcomes.contains { if case .unidentified = $0 { true } else { false } }, "\(record)")
                     #expect(rejected == reference && rejection.referenceID == reference, "\(record)")
@@ -45,12 +45,12 @@ struct FuzzedIntakeTests {
             try await h.runUntilFinal(h.engine(), validReferences)
 
             for record in cases {
-                guard case .refused(_, let reference) = record.expectation else { continue }
-                let key = reference.uuidString.lowercased()
+                guard case .refused(_, let referenceID) = record.expectation else { continue }
+                let (reference, key) = (referenceID.uuid, referenceID.text)
                 #expect(try await h.store.payout(referenceID: key) == nil, "no payout for \(record)")
                 #expect(h.sandboxExecution(reference) == nil, "Dollr never called for \(record)")
                 let events = try await h.store.events(referenceID: key)
-                #expect(events.allSatisfy { $0.status == "REJECTED" && $0.sequence == 0 }, "\(record)")
+                #expect(events.allSatisfy { $0.status == .rejected && $0.sequence == 0 }, "\(record)")
                 #expect(events.allSatisfy { $0.payload.contains(#""code":"VALIDATION_ERROR""#) }, "\(record)")
             }
             let executed = validReferences.filter { h.sandboxExecution($0) != nil }

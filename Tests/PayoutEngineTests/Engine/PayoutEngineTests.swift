@@ -17,11 +17,11 @@ struct PayoutEngineTests {
             try await h.store.setWallet(id: "1", currency: "USD", balanceMinor: 100_000, now: 0)
             let reference = UUID()
             let results = try await h.engine().intake([Commands.record(reference, amount: "25.00")])
-            #expect(results == [.accepted(referenceID: reference)])
+            #expect(results == [.accepted(referenceID: ReferenceID(reference))])
             try await h.runUntilFinal(h.engine(), [reference])
 
             let events = try await h.store.events(referenceID: reference.uuidString.lowercased())
-            #expect(events.first?.status == "ACCEPTED" && events.last?.status == "COMPLETED")
+            #expect(events.first?.status == .accepted && events.last?.status == .completed)
             #expect(events.map(\.sequence) == Array(1...events.count), "sequences are gapless and ordered")
             #expect(events.allSatisfy { !$0.payload.contains("231771234567") }, "no phone number in an event")
             let execution = try #require(h.sandboxExecution(reference))
@@ -83,7 +83,7 @@ struct PayoutEngineTests {
                 execution.executeCalls == 1 && execution.duplicateExecuteCalls == 0,
                 "refused: \(execution.refusals)"
             )
-            #expect(try await h.store.payout(referenceID: reference.uuidString.lowercased())?.status == "COMPLETED")
+            #expect(try await h.store.payout(referenceID: reference.uuidString.lowercased())?.status == .completed)
         }
     }
 
@@ -122,7 +122,7 @@ struct PayoutEngineTests {
             }
             try await h.runUntilFinal(engine, [reference])
             let payout = try #require(try await h.store.payout(referenceID: key))
-            #expect(payout.status == "COMPLETED")
+            #expect(payout.status == .completed)
             #expect(leases.expired.value == 0 && leases.lost.value == 0, "the payout was never left")
             // The calls before and after the wait ran under one claim, not a second one after the lease ran out.
             #expect(owners.elements.count >= 2 && owners.elements[0] == owners.elements[1], "\(owners.elements)")
@@ -150,7 +150,7 @@ struct PayoutEngineTests {
             // No LRD wallet declared: the default policy fails it before Dollr hears of it.
             let unknown = UUID()
             var payout = try await pay(Commands.record(unknown, amount: "500.00", currency: "LRD"), unknown)
-            #expect(payout.status == "FAILED" && payout.reasonCode == "WALLET_BALANCE_UNKNOWN")
+            #expect(payout.status == .failed && payout.reasonCode == "WALLET_BALANCE_UNKNOWN")
             #expect(h.sandboxExecution(unknown) == nil)
 
             try await h.store.setWallet(id: "1", currency: "USD", balanceMinor: 100, now: 0)
@@ -208,7 +208,7 @@ struct PayoutEngineTests {
                 Issue.record("expected a rejection")
                 return
             }
-            #expect(id == invalid && rejection.field == "amount")
+            #expect(id == ReferenceID(invalid) && rejection.field == "amount")
             #expect(try await h.statuses(invalid) == ["REJECTED"])
             #expect(try await h.store.payout(referenceID: invalid.uuidString.lowercased()) == nil)
             #expect(
@@ -241,17 +241,17 @@ struct PayoutEngineTests {
             let before = try await h.store.outboxBacklog()
             #expect(
                 try await engine.intake([Commands.record(reference)]) == [
-                    .duplicate(referenceID: reference, latestStatus: "COMPLETED")
+                    .duplicate(referenceID: ReferenceID(reference), latestStatus: .completed)
                 ]
             )
             #expect(try await h.store.outboxBacklog() == before + 1)
             #expect(
                 try await engine.intake([Commands.record(reference, amount: "11.00")]) == [
-                    .conflict(referenceID: reference)
+                    .conflict(referenceID: ReferenceID(reference))
                 ]
             )
             let payout = try #require(try await h.store.payout(referenceID: reference.uuidString.lowercased()))
-            #expect(payout.amountMinor == 1_000 && payout.status == "COMPLETED")
+            #expect(payout.amountMinor == 1_000 && payout.status == .completed)
             #expect(h.sandboxExecution(reference)?.executeCalls == 1)
         }
     }
@@ -285,8 +285,8 @@ struct PayoutEngineTests {
             #expect(wallet.balanceMinor == sandboxBalance, "our ledger and Dollr's agree")
             #expect(wallet.heldMinor == 0 && wallet.availableMinor >= 0)
             let counts = try await h.store.countsByStatus()
-            #expect(counts["COMPLETED", default: 0] + counts["FAILED", default: 0] == 200)
-            #expect(counts["COMPLETED", default: 0] == ledger.executions.count)
+            #expect(counts[.completed, default: 0] + counts[.failed, default: 0] == 200)
+            #expect(counts[.completed, default: 0] == ledger.executions.count)
         }
     }
 

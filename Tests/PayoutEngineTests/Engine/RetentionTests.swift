@@ -40,7 +40,7 @@ struct RetentionTests {
                     && !after.state.contains("\"recipient\"")
             )
             #expect(
-                after.fingerprint == before.fingerprint && after.status == "COMPLETED"
+                after.fingerprint == before.fingerprint && after.status == .completed
                     && after.amountMinor == before.amountMinor
             )
             #expect(
@@ -50,10 +50,10 @@ struct RetentionTests {
             )
 
             let again = try await h.engine().intake([Commands.record(done, name: "Grace Hopper")])
-            #expect(again == [.duplicate(referenceID: done, latestStatus: "COMPLETED")])
+            #expect(again == [.duplicate(referenceID: ReferenceID(done), latestStatus: .completed)])
             let conflicting = try await h.engine().intake([Commands.record(done, amount: "11.00", name: "Grace Hopper")]
             )
-            #expect(conflicting == [.conflict(referenceID: done)])
+            #expect(conflicting == [.conflict(referenceID: ReferenceID(done))])
             #expect(h.sandboxExecution(done)?.executeCalls == 1, "never a second execution")
         }
     }

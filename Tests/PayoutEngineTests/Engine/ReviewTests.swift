@@ -33,7 +33,7 @@ struct ReviewTests {
         let running = Task { await engine.run() }
         let store = h.store
         try await eventually("in review", within: .seconds(60)) {
-            (try? await store.payout(referenceID: key))?.status == "REQUIRES_REVIEW"
+            (try? await store.payout(referenceID: key))?.status == .requiresReview
         }
         engine.stop()
         await running.value
@@ -41,7 +41,7 @@ struct ReviewTests {
     }
 
     static func terminalEvents(_ h: EngineHarness, _ key: String) async throws -> [StoredEvent] {
-        try await h.store.events(referenceID: key).filter { ["COMPLETED", "FAILED", "REJECTED"].contains($0.status) }
+        try await h.store.events(referenceID: key).filter { [.completed, .failed, .rejected].contains($0.status) }
     }
 
     @Test(
@@ -66,15 +66,15 @@ struct ReviewTests {
             await running.value
 
             let payout = try #require(try await h.store.payout(referenceID: key))
-            #expect(payout.status == "COMPLETED" && payout.reasonCode == "RECONCILED")
+            #expect(payout.status == .completed && payout.reasonCode == "RECONCILED")
             let events = try await h.store.events(referenceID: key)
-            #expect(Array(events.map(\.status).suffix(2)) == ["REQUIRES_REVIEW", "COMPLETED"])
+            #expect(Array(events.map(\.status).suffix(2)) == [.requiresReview, .completed])
             #expect(try await Self.terminalEvents(h, key).count == 1)
             #expect(try await h.store.hold(referenceID: key)?.state == .posted)
             let audit = try await h.store.auditRecords(referenceID: key, limit: 10)
             #expect(
                 audit.map(\.kind) == [.recheck] && audit.first?.providerAnswer == "COMPLETED"
-                    && audit.first?.statusAfter == "COMPLETED"
+                    && audit.first?.statusAfter == .completed
             )
             #expect(try await h.store.reviewQueue().count == 0)
             #expect(try await h.store.resolutionCounts() == [.recheck: 1])
@@ -89,8 +89,19 @@ struct ReviewTests {
         note: String = "checked",
         force: Bool = false
     ) async -> ResolutionError? {
+        let reference: ReferenceID
+        do { reference = try ReferenceID(parsing: key) } catch {
+            Issue.record("\(error)")
+            return nil
+        }
         do {
-            _ = try await engine.resolveReview(referenceID: key, as: status, note: note, operator: "ada", force: force)
+            _ = try await engine.resolveReview(
+                referenceID: reference,
+                as: status,
+                note: note,
+                operator: "ada",
+                force: force
+            )
             return nil
         } catch { return error }
     }
@@ -135,7 +146,7 @@ struct ReviewTests {
 
             // Forced: the operator's FAILED stands over Dollr's COMPLETED, and the audit says so.
             let audit = try await engine.resolveReview(
-                referenceID: key,
+                referenceID: try ReferenceID(parsing: key),
                 as: .failed,
                 note: "bank statement shows no debit",
                 operator: "ada",
@@ -143,18 +154,18 @@ struct ReviewTests {
             )
             #expect(
                 audit.forced && audit.providerAnswer == "COMPLETED" && audit.ledger == "voided"
-                    && audit.statusBefore == "REQUIRES_REVIEW"
+                    && audit.statusBefore == .requiresReview
             )
             let payout = try #require(try await h.store.payout(referenceID: key))
-            #expect(payout.status == "FAILED" && payout.reasonCode == "OPERATOR_RESOLVED" && payout.isFinal)
+            #expect(payout.status == .failed && payout.reasonCode == "OPERATOR_RESOLVED" && payout.isFinal)
             #expect(try await h.store.hold(referenceID: key)?.state == .voided)
-            #expect(try await Self.terminalEvents(h, key).map(\.status) == ["FAILED"])
+            #expect(try await Self.terminalEvents(h, key).map(\.status) == [.failed])
             let records = try await h.store.auditRecords(referenceID: key, limit: 10)
             #expect(
                 records.count == 1 && records[0].actor == "ada" && records[0].note == "bank statement shows no debit"
                     && records[0].id > 0
             )
-            #expect(await Self.refusal(engine, key, .completed) == .notUnderReview(referenceID: key, status: "FAILED"))
+            #expect(await Self.refusal(engine, key, .completed) == .notUnderReview(referenceID: key, status: .failed))
             #expect(try await h.store.resolutionCounts() == [.operator: 1])
         }
     }
@@ -170,7 +181,7 @@ struct ReviewTests {
             let engine = h.engine(policy: Self.reviewPolicy())
             async let a = Result {
                 try await engine.resolveReview(
-                    referenceID: first,
+                    referenceID: try ReferenceID(parsing: first),
                     as: .completed,
                     note: "a",
                     operator: "ada",
@@ -179,7 +190,7 @@ struct ReviewTests {
             }
             async let b = Result {
                 try await engine.resolveReview(
-                    referenceID: first,
+                    referenceID: try ReferenceID(parsing: first),
                     as: .failed,
                     note: "b",
                     operator: "bob",
@@ -192,7 +203,7 @@ struct ReviewTests {
             #expect(try await Self.terminalEvents(h, first).map(\.status) == [winner.statusAfter])
             #expect(
                 try await h.store.hold(referenceID: first)?.state
-                    == (winner.statusAfter == "COMPLETED" ? .posted : .voided)
+                    == (winner.statusAfter == .completed ? .posted : .voided)
             )
             #expect(try await h.store.auditRecords(referenceID: first, limit: 10).count == 1)
 
@@ -203,7 +214,7 @@ struct ReviewTests {
             let running = Task { await racing.run() }
             let operatorResult = await Result {
                 try await racing.resolveReview(
-                    referenceID: second,
+                    referenceID: try ReferenceID(parsing: second),
                     as: .completed,
                     note: "seen in Dollr's dashboard",
                     operator: "ada",
@@ -216,7 +227,7 @@ struct ReviewTests {
             }
             racing.stop()
             await running.value
-            #expect(try await Self.terminalEvents(h, second).map(\.status) == ["COMPLETED"])
+            #expect(try await Self.terminalEvents(h, second).map(\.status) == [.completed])
             #expect(try await h.store.hold(referenceID: second)?.state == .posted)
             let records = try await h.store.auditRecords(referenceID: second, limit: 10)
             #expect(records.count == 1, "one resolution recorded: \(records.map(\.kind)), operator: \(operatorResult)")

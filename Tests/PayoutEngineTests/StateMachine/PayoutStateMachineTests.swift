@@ -26,7 +26,7 @@ struct PayoutStateMachineTests {
                 )
             )
         return PayoutCommand(
-            referenceID: referenceID,
+            referenceID: ReferenceID(referenceID),
             amount: Money(minorUnits: 10_000, currency: .usd),
             recipient: recipient
         )
@@ -58,6 +58,18 @@ struct PayoutStateMachineTests {
                 ).state
         }
         #expect(state.phase == phase)
+        return state
+    }
+
+    /// An executing `state` that has sent `attempts` executes.
+    static func withExecuteAttempts(_ attempts: Int, _ state: PayoutState) -> PayoutState {
+        guard case .executing(var executing) = state.progress else {
+            Issue.record("not executing: \(state.phase)")
+            return state
+        }
+        executing.execution.attempts = attempts
+        var state = state
+        state.progress = .executing(executing)
         return state
     }
 
@@ -303,7 +315,7 @@ struct PayoutStateMachineTests {
         var state = Self.state(in: .executing)
         let retry = Self.machine.apply(.executeFailed(.sessionExpired), to: state, now: 0)
         #expect(retry.state.phase == .accountReady)
-        state.executeAttempts = EnginePolicy().maximumExecuteAttempts
+        state = Self.withExecuteAttempts(EnginePolicy().maximumExecuteAttempts, state)
         let giveUp = Self.machine.apply(.executeFailed(.sessionExpired), to: state, now: 0)
         #expect(giveUp.state.reason?.code == .providerRejected && giveUp.ledger == .void)
     }
@@ -443,7 +455,7 @@ struct PayoutStateMachineTests {
     @Test("Dollr's 404 re-executes at most up to the attempt limit, then REQUIRES_REVIEW with the hold kept")
     func notFoundLoopIsCapped() {
         var executing = Self.state(in: .executing)
-        executing.executeAttempts = EnginePolicy().maximumExecuteAttempts
+        executing = Self.withExecuteAttempts(EnginePolicy().maximumExecuteAttempts, executing)
         let decision = Self.machine.apply(
             .failed(.notFound),
             to: executing,

@@ -17,7 +17,7 @@ extension PayoutStoreConformance {
             }
             await stores[1].close()
             #expect(outcomes.filter { $0 == .accepted }.count == 1)
-            #expect(outcomes.filter { $0 == .duplicate(latestStatus: "ACCEPTED") }.count == 49)
+            #expect(outcomes.filter { $0 == .duplicate(latestStatus: .accepted) }.count == 49)
             #expect(try await fixture.store.events(referenceID: "same").count == 1)
             #expect(try await fixture.store.outboxBacklog() == 50)
         }
@@ -117,7 +117,7 @@ extension PayoutStoreConformance {
                                     transition(
                                         payout,
                                         owner: "t-\(task)",
-                                        status: "PROCESSING",
+                                        status: .processing,
                                         ledger: .hold(currency: "XAF", amountMinor: payout.amountMinor),
                                         nextAttemptAt: t0 + minute
                                     ),
@@ -128,7 +128,7 @@ extension PayoutStoreConformance {
                                         transition(
                                             payout,
                                             owner: "t-\(task)",
-                                            status: "FAILED",
+                                            status: .failed,
                                             isFinal: true,
                                             reasonCode: "INSUFFICIENT_FUNDS"
                                         ),
@@ -195,7 +195,7 @@ extension PayoutStoreConformance {
                     ledger = .void
                 }
                 let done = try await stores[index % 2].commit(
-                    transition(payout, owner: "settler", status: "COMPLETED", isFinal: true, ledger: ledger),
+                    transition(payout, owner: "settler", status: .completed, isFinal: true, ledger: ledger),
                     now: t0 + minute
                 )
                 #expect(done.committed != nil)

@@ -14,7 +14,7 @@ extension PayoutStoreConformance {
             _ = try await store.accept([command("final")], now: t0)
             let final = try #require(try await claimOnly("final", store, owner: "w", at: t0))
             _ = try await store.commit(
-                transition(final, owner: "w", status: "FAILED", isFinal: true, nextAttemptAt: t0),
+                transition(final, owner: "w", status: .failed, isFinal: true, nextAttemptAt: t0),
                 now: t0
             )
 
@@ -60,7 +60,7 @@ extension PayoutStoreConformance {
 
             let final = try #require(try await claimOnly("r-final", store, owner: "a", at: t0))
             _ = try await store.commit(
-                transition(final, owner: "a", status: "FAILED", isFinal: true, renewLeaseMilliseconds: minute),
+                transition(final, owner: "a", status: .failed, isFinal: true, renewLeaseMilliseconds: minute),
                 now: t0
             )
             #expect(
@@ -135,7 +135,7 @@ extension PayoutStoreConformance {
                 transition(
                     claimed,
                     owner: "w",
-                    status: "PENDING",
+                    status: .pending,
                     reasonCode: "PROVIDER_TIMEOUT",
                     eventCount: 2,
                     nextAttemptAt: t0 + 5 * minute,
@@ -146,7 +146,7 @@ extension PayoutStoreConformance {
                 now: t0 + 7
             ).committed
             let payout = try #require(renewed)
-            #expect(payout.status == "PENDING" && payout.reasonCode == "PROVIDER_TIMEOUT" && !payout.isFinal)
+            #expect(payout.status == .pending && payout.reasonCode == "PROVIDER_TIMEOUT" && !payout.isFinal)
             #expect(payout.sequence == 3)
             #expect(payout.attempts == 1)
             #expect(payout.nextAttemptAt == t0 + 5 * minute)
@@ -162,7 +162,7 @@ extension PayoutStoreConformance {
                     transition(
                         payout,
                         owner: "w",
-                        status: "COMPLETED",
+                        status: .completed,
                         isFinal: true,
                         eventCount: 0,
                         incrementAttempts: false,

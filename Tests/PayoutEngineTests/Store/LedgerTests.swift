@@ -47,7 +47,7 @@ extension PayoutStoreConformance {
                     transition(
                         again,
                         owner: "w",
-                        status: "COMPLETED",
+                        status: .completed,
                         isFinal: true,
                         ledger: .post(debitedMinor: 2_900)
                     ),
@@ -73,7 +73,7 @@ extension PayoutStoreConformance {
             let failing = try #require(try await claimOnly("h-2", store, owner: "w"))
             _ = try #require(
                 try await store.commit(
-                    transition(failing, owner: "w", status: "FAILED", isFinal: true, ledger: .void),
+                    transition(failing, owner: "w", status: .failed, isFinal: true, ledger: .void),
                     now: t0
                 ).committed
             )

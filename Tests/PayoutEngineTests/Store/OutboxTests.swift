@@ -19,7 +19,7 @@ extension PayoutStoreConformance {
                     == StoredEvent(
                         referenceID: "o-x",
                         sequence: 1,
-                        status: "ACCEPTED",
+                        status: .accepted,
                         payload: #"{"id":"o-x:1"}"#,
                         occurredAt: t0
                     )

@@ -14,7 +14,7 @@ struct PayoutStoreConformance {
             #expect(try await store.accept([command("m-1")], now: t0) == [.accepted])
             try await store.migrate()
             try await store.migrate()
-            #expect(try await store.payout(referenceID: "m-1")?.status == "ACCEPTED")
+            #expect(try await store.payout(referenceID: "m-1")?.status == .accepted)
             #expect(try await store.events(referenceID: "m-1").map(\.sequence) == [1])
         }
     }
@@ -43,7 +43,7 @@ struct PayoutStoreConformance {
             let payout = try #require(try await store.payout(referenceID: "a-1"))
             #expect(payout.amountMinor == 2_500)
             #expect(payout.currency == "XAF")
-            #expect(payout.status == "ACCEPTED")
+            #expect(payout.status == .accepted)
             #expect(!payout.isFinal)
             #expect(payout.sequence == 1)
             #expect(payout.attempts == 0)
@@ -57,7 +57,7 @@ struct PayoutStoreConformance {
                     StoredEvent(
                         referenceID: "a-1",
                         sequence: 1,
-                        status: "ACCEPTED",
+                        status: .accepted,
                         payload: #"{"id":"a-1:1"}"#,
                         occurredAt: t0
                     )
@@ -73,7 +73,7 @@ struct PayoutStoreConformance {
         try await withStore(kind) { fixture in
             let store = fixture.store
             #expect(try await store.accept([command("a-2")], now: t0) == [.accepted])
-            #expect(try await store.accept([command("a-2")], now: t0 + 1) == [.duplicate(latestStatus: "ACCEPTED")])
+            #expect(try await store.accept([command("a-2")], now: t0 + 1) == [.duplicate(latestStatus: .accepted)])
             #expect(try await store.outboxBacklog() == 2)
             let before = try await store.payout(referenceID: "a-2")
             #expect(try await store.accept([command("a-2", amount: 999)], now: t0 + 2) == [.conflict])
@@ -93,7 +93,7 @@ struct PayoutStoreConformance {
                 ],
                 now: t0
             )
-            #expect(outcomes == [.accepted, .duplicate(latestStatus: "ACCEPTED"), .conflict, .accepted, .conflict])
+            #expect(outcomes == [.accepted, .duplicate(latestStatus: .accepted), .conflict, .accepted, .conflict])
             #expect(try await fixture.store.outboxBacklog() == 3)
             #expect(try await fixture.store.events(referenceID: "b-1").map(\.sequence) == [1])
         }
@@ -106,9 +106,9 @@ struct PayoutStoreConformance {
             _ = try await store.accept([command("d-1")], now: t0)
             try await drainOutbox(store)
             let claimed = try #require(try await claimOnly("d-1", store, owner: "w"))
-            _ = try await store.commit(transition(claimed, owner: "w", status: "PROCESSING", eventCount: 2), now: t0)
+            _ = try await store.commit(transition(claimed, owner: "w", status: .processing, eventCount: 2), now: t0)
             try await drainOutbox(store)
-            #expect(try await store.accept([command("d-1")], now: t0 + 1) == [.duplicate(latestStatus: "PROCESSING")])
+            #expect(try await store.accept([command("d-1")], now: t0 + 1) == [.duplicate(latestStatus: .processing)])
             let republished = try await drainOutbox(store)
             #expect(republished.map(\.event.eventID) == ["d-1:3"])
             #expect(try await store.events(referenceID: "d-1").map(\.sequence) == [1, 2, 3])
@@ -136,7 +136,7 @@ struct PayoutStoreConformance {
             // …and once it exists, a rejection for it is a conflict that enqueues nothing.
             #expect(try await store.accept([rejection("r-1")], now: t0 + 3) == [.conflict])
             #expect(try await drainOutbox(store).map(\.event.eventID) == ["r-1:1"])
-            #expect(try await store.payout(referenceID: "r-1")?.status == "ACCEPTED")
+            #expect(try await store.payout(referenceID: "r-1")?.status == .accepted)
         }
     }
 
@@ -161,9 +161,9 @@ struct PayoutStoreConformance {
             _ = try await store.accept((1...5).map { command("c-\($0)") } + [rejection("c-x")], now: t0)
             let claimed = try await store.claimDue(owner: "w", limit: 2, leaseMilliseconds: minute, now: t0)
             #expect(claimed.count == 2)
-            _ = try await store.commit(transition(claimed[0], owner: "w", status: "COMPLETED", isFinal: true), now: t0)
-            _ = try await store.commit(transition(claimed[1], owner: "w", status: "PENDING"), now: t0)
-            #expect(try await store.countsByStatus() == ["ACCEPTED": 3, "COMPLETED": 1, "PENDING": 1])
+            _ = try await store.commit(transition(claimed[0], owner: "w", status: .completed, isFinal: true), now: t0)
+            _ = try await store.commit(transition(claimed[1], owner: "w", status: .pending), now: t0)
+            #expect(try await store.countsByStatus() == [.accepted: 3, .completed: 1, .pending: 1])
         }
     }
 
@@ -184,7 +184,7 @@ struct PayoutStoreConformance {
                 state: "{}",
                 acceptedEvent: NewEvent(
                     sequence: 1,
-                    status: "ACCEPTED",
+                    status: .accepted,
                     payload: "{}",
                     occurredAt: t0,
                     traceParent: accepted
@@ -193,7 +193,7 @@ struct PayoutStoreConformance {
             item.source = nil
             let refusal = IntakeItem.rejection(
                 referenceID: "t-2",
-                event: NewEvent(sequence: 0, status: "REJECTED", payload: "{}", occurredAt: t0, traceParent: rejected),
+                event: NewEvent(sequence: 0, status: .rejected, payload: "{}", occurredAt: t0, traceParent: rejected),
                 source: nil
             )
             #expect(
@@ -202,7 +202,7 @@ struct PayoutStoreConformance {
                 ]
             )
             let claimed = try #require(try await claimOnly("t-1", store, owner: "w"))
-            var step = transition(claimed, owner: "w", status: "PENDING")
+            var step = transition(claimed, owner: "w", status: .pending)
             step.events = step.events.map {
                 var event = $0
                 event.traceParent = accepted
@@ -248,15 +248,15 @@ struct PayoutStoreConformance {
             )
 
             _ = try await store.commit(
-                transition(first[0], owner: "w1", status: "COMPLETED", isFinal: true, at: t0 + 5_000),
+                transition(first[0], owner: "w1", status: .completed, isFinal: true, at: t0 + 5_000),
                 now: t0 + 5_000
             )
             _ = try await store.commit(
-                transition(first[1], owner: "w1", status: "PENDING", renewLeaseMilliseconds: minute, at: t0 + 6_000),
+                transition(first[1], owner: "w1", status: .pending, renewLeaseMilliseconds: minute, at: t0 + 6_000),
                 now: t0 + 6_000
             )
             _ = try await store.commit(
-                transition(second[0], owner: "w2", status: "FAILED", isFinal: true, at: t0 + 70_000),
+                transition(second[0], owner: "w2", status: .failed, isFinal: true, at: t0 + 70_000),
                 now: t0 + 70_000
             )
             #expect(
@@ -268,13 +268,13 @@ struct PayoutStoreConformance {
             let minuteOf = { (time: Int64) in time / minute * minute }
             #expect(
                 try await store.finishedPerMinute(since: t0) == [
-                    FinishedMinute(minuteStart: minuteOf(t0 + 5_000), status: "COMPLETED", count: 1),
-                    FinishedMinute(minuteStart: minuteOf(t0 + 70_000), status: "FAILED", count: 1),
+                    FinishedMinute(minuteStart: minuteOf(t0 + 5_000), status: .completed, count: 1),
+                    FinishedMinute(minuteStart: minuteOf(t0 + 70_000), status: .failed, count: 1),
                 ]
             )
             #expect(
                 try await store.finishedPerMinute(since: t0 + 60_000) == [
-                    FinishedMinute(minuteStart: minuteOf(t0 + 70_000), status: "FAILED", count: 1)
+                    FinishedMinute(minuteStart: minuteOf(t0 + 70_000), status: .failed, count: 1)
                 ]
             )
         }

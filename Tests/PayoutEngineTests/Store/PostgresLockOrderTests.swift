@@ -143,7 +143,7 @@ private func settle(_ store: any PayoutStore, owner: String, until total: Int, s
             let hold = transition(
                 payout,
                 owner: owner,
-                status: "PENDING",
+                status: .pending,
                 ledger: .hold(currency: payout.currency, amountMinor: payout.amountMinor),
                 renewLeaseMilliseconds: minute
             )
@@ -151,7 +151,7 @@ private func settle(_ store: any PayoutStore, owner: String, until total: Int, s
             let post = transition(
                 pending,
                 owner: owner,
-                status: "COMPLETED",
+                status: .completed,
                 isFinal: true,
                 ledger: .post(debitedMinor: pending.amountMinor)
             )

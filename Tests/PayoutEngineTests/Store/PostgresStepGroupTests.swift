@@ -128,7 +128,7 @@ struct PostgresStepGroupTests {
             fingerprint: "f",
             amountMinor: 1,
             currency: "XAF",
-            status: "ACCEPTED",
+            status: .accepted,
             isFinal: false,
             reasonCode: nil,
             state: "{}",

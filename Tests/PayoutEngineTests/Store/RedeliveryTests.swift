@@ -28,7 +28,7 @@ struct RedeliveryTests {
             // An upstream duplicate at offset 9: the latest event again, once; its own re-read: nothing.
             #expect(
                 try await store.accept([command("r-1", readAt: place(0, 9))], now: t0 + 3) == [
-                    .duplicate(latestStatus: "ACCEPTED")
+                    .duplicate(latestStatus: .accepted)
                 ]
             )
             #expect(try await store.accept([command("r-1", readAt: place(0, 9))], now: t0 + 4) == [.redelivered])
@@ -38,14 +38,14 @@ struct RedeliveryTests {
             // Another partition's offset 5 is another place; a conflict is a conflict wherever it is read.
             #expect(
                 try await store.accept([command("r-1", readAt: place(1, 5))], now: t0 + 5) == [
-                    .duplicate(latestStatus: "ACCEPTED")
+                    .duplicate(latestStatus: .accepted)
                 ]
             )
             #expect(
                 try await store.accept([command("r-1", amount: 7, readAt: place(0, 5))], now: t0 + 6) == [.conflict]
             )
             // Without a source, every repeat is a duplicate, as before sources were known.
-            #expect(try await store.accept([command("r-1")], now: t0 + 7) == [.duplicate(latestStatus: "ACCEPTED")])
+            #expect(try await store.accept([command("r-1")], now: t0 + 7) == [.duplicate(latestStatus: .accepted)])
         }
     }
 
@@ -81,12 +81,12 @@ struct RedeliveryTests {
             // A duplicate recorded at a place, then another reference's duplicate at the same place.
             #expect(
                 try await store.accept([command("old-1", readAt: place(0, 3))], now: t0 + 2) == [
-                    .duplicate(latestStatus: "ACCEPTED")
+                    .duplicate(latestStatus: .accepted)
                 ]
             )
             #expect(
                 try await store.accept([command("new-1", readAt: place(0, 3))], now: t0 + 3) == [
-                    .duplicate(latestStatus: "ACCEPTED")
+                    .duplicate(latestStatus: .accepted)
                 ]
             )
             #expect(try await store.accept([command("new-1", readAt: place(0, 3))], now: t0 + 4) == [.redelivered])
@@ -106,7 +106,7 @@ struct RedeliveryTests {
                 ],
                 now: t0 + 1
             )
-            #expect(outcomes == [.redelivered, .rejected, .duplicate(latestStatus: "ACCEPTED")])
+            #expect(outcomes == [.redelivered, .rejected, .duplicate(latestStatus: .accepted)])
             #expect(try await drainOutbox(store).map(\.event.eventID) == ["m-1:1", "m-2:0", "m-1:1"])
         }
     }

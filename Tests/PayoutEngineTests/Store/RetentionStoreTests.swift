@@ -13,12 +13,12 @@ struct RetentionStoreTests {
             let store = fixture.store
             #expect(try await store.accept([command("k-1"), rejection("k-3")], now: t0) == [.accepted, .rejected])
             let claimed = try #require(try await claimOnly("k-1", store, owner: "w"))
-            _ = try await store.commit(transition(claimed, owner: "w", status: "PROCESSING", eventCount: 2), now: t0)
+            _ = try await store.commit(transition(claimed, owner: "w", status: .processing, eventCount: 2), now: t0)
             #expect(try await drainOutbox(store).count == 4)
             // k-2's two events are not published yet: the older is not its latest, but must stay.
             #expect(try await store.accept([command("k-2")], now: t0) == [.accepted])
             let second = try #require(try await claimOnly("k-2", store, owner: "w"))
-            _ = try await store.commit(transition(second, owner: "w", status: "PROCESSING"), now: t0)
+            _ = try await store.commit(transition(second, owner: "w", status: .processing), now: t0)
             #expect(try await store.outboxBacklog() == 2)
 
             #expect(
@@ -54,7 +54,7 @@ struct RetentionStoreTests {
             #expect(try await store.accept([command("s-1", readAt: place(0, 1))], now: t0) == [.accepted])
             #expect(
                 try await store.accept([command("s-1", readAt: place(0, 2))], now: t0 + 10) == [
-                    .duplicate(latestStatus: "ACCEPTED")
+                    .duplicate(latestStatus: .accepted)
                 ]
             )
             #expect(try await store.prune(.intakeSources, before: t0 + 10, limit: 100, dryRun: false) == 0)

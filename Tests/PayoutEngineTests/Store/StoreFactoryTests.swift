@@ -98,7 +98,7 @@ struct PayoutStoreFactoryTests {
             amountMinor: 100,
             currency: "USD",
             state: #"{"phone":"\#(phone)"}"#,
-            acceptedEvent: NewEvent(sequence: 1, status: "ACCEPTED", payload: "{}", occurredAt: t0)
+            acceptedEvent: NewEvent(sequence: 1, status: .accepted, payload: "{}", occurredAt: t0)
         )
         _ = try await store.accept([.command(payout)], now: t0)
         let claimed = try await store.claimDue(owner: "w", limit: 1, leaseMilliseconds: minute, now: t0)

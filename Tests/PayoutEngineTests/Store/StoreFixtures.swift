@@ -19,7 +19,7 @@ func command(
         amountMinor: amount,
         currency: currency,
         state: #"{"step":"accepted"}"#,
-        acceptedEvent: NewEvent(sequence: 1, status: "ACCEPTED", payload: #"{"id":"\#(ref):1"}"#, occurredAt: now)
+        acceptedEvent: NewEvent(sequence: 1, status: .accepted, payload: #"{"id":"\#(ref):1"}"#, occurredAt: now)
     )
     payout.source = source
     return .command(payout)
@@ -35,7 +35,7 @@ func rejection(
         referenceID: ref,
         event: NewEvent(
             sequence: 0,
-            status: "FAILED",
+            status: .failed,
             payload: #"{"id":"\#(ref):0","reason":"\#(reason)"}"#,
             occurredAt: now
         ),
@@ -52,7 +52,7 @@ func place(_ partition: Int32, _ offset: Int64, topic: String = "payouts.command
 func transition(
     _ payout: StoredPayout,
     owner: String,
-    status: String = "PROCESSING",
+    status: PayoutStatus = .processing,
     isFinal: Bool = false,
     reasonCode: String? = nil,
     eventCount: Int = 1,
@@ -74,7 +74,7 @@ func transition(
     return PayoutTransition(
         referenceID: payout.referenceID,
         leaseOwner: owner,
-        state: #"{"step":"\#(status.lowercased())"}"#,
+        state: #"{"step":"\#(status.rawValue.lowercased())"}"#,
         status: status,
         isFinal: isFinal,
         reasonCode: reasonCode,

@@ -50,7 +50,7 @@ struct ConsoleFixture {
         let keys = references.map { $0.uuidString.lowercased() }
         let store = runtime.store
         try await eventually("three payouts in review", within: .seconds(90)) {
-            for key in keys where (try? await store.payout(referenceID: key))?.status != "REQUIRES_REVIEW" {
+            for key in keys where (try? await store.payout(referenceID: key))?.status != .requiresReview {
                 return false
             }
             return true

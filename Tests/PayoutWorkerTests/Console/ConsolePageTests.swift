@@ -177,7 +177,7 @@ struct ConsolePageTests {
             )
         }
         #expect(
-            try await fixture.store.payout(referenceID: reference)?.status == "REQUIRES_REVIEW",
+            try await fixture.store.payout(referenceID: reference)?.status == .requiresReview,
             "no refusal changed anything"
         )
         #expect(try await fixture.store.auditRecords(referenceID: reference, limit: 10).isEmpty)
@@ -219,7 +219,7 @@ struct ConsolePageTests {
                 && contradicting.body.contains("Dollr says payout \(reference) is COMPLETED, you asked for FAILED")
         )
         #expect(contradicting.body.contains("Nothing was changed"))
-        #expect(try await fixture.store.payout(referenceID: reference)?.status == "REQUIRES_REVIEW")
+        #expect(try await fixture.store.payout(referenceID: reference)?.status == .requiresReview)
 
         let note = "<img src=x onerror=alert(2)> matches Dollr"
         let resolved = try await post([("as", "COMPLETED"), ("operator", "ada"), ("note", note)])
@@ -230,7 +230,7 @@ struct ConsolePageTests {
             )
         )
         let payout = try #require(try await fixture.store.payout(referenceID: reference))
-        #expect(payout.status == "COMPLETED" && payout.reasonCode == "OPERATOR_RESOLVED")
+        #expect(payout.status == .completed && payout.reasonCode == "OPERATOR_RESOLVED")
         #expect(try await fixture.store.hold(referenceID: reference)?.state == .posted)
         let audit = try await fixture.store.auditRecords(referenceID: reference, limit: 10)
         #expect(
@@ -339,7 +339,7 @@ struct ConsolePageTests {
                 "\(path): \(answer.status)"
             )
         }
-        #expect(try await fixture.store.payout(referenceID: reference)?.status == "REQUIRES_REVIEW")
+        #expect(try await fixture.store.payout(referenceID: reference)?.status == .requiresReview)
         process.signal(SIGTERM)
         #expect(try await process.waitForExit(within: .seconds(60)) == 0, "\(process.stderr.suffix(1000))")
         await fixture.stop()

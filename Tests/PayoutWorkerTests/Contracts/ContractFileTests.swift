@@ -64,7 +64,7 @@ struct ContractFileTests {
         let event = StoredEvent(
             referenceID: "3f2b8c1e-8d4a-4c6e-9b1a-2f7d5e6c8a90",
             sequence: 2,
-            status: "PENDING",
+            status: .pending,
             payload: "{}",
             occurredAt: 0
         )

@@ -69,17 +69,17 @@ import Testing
     }
 
     @Test func intakeCountsEveryResultAndDeadLetterReason() throws {
-        let reference = UUID()
+        let reference = ReferenceID(UUID())
         let rejection = CommandRejection(referenceID: reference, field: "amount", message: "must be above 0")
         self.metrics.commandsConsumed(3)
         self.metrics.commandsConsumed(2)
         self.metrics.intakeResults([
-            .accepted(referenceID: UUID()), .accepted(referenceID: UUID()),
-            .duplicate(referenceID: UUID(), latestStatus: "ACCEPTED"),
+            .accepted(referenceID: ReferenceID(UUID())), .accepted(referenceID: ReferenceID(UUID())),
+            .duplicate(referenceID: ReferenceID(UUID()), latestStatus: .accepted),
             .rejected(referenceID: reference, rejection),
-            .conflict(referenceID: UUID()),
+            .conflict(referenceID: ReferenceID(UUID())),
             .invalid(rejection), .invalid(rejection), .invalid(rejection),
-            .redelivered(referenceID: UUID()),
+            .redelivered(referenceID: ReferenceID(UUID())),
         ])
         self.metrics.deadLettered(reason: "VALIDATION_ERROR")
         self.metrics.deadLettered(reason: "VALIDATION_ERROR")

@@ -220,7 +220,7 @@ struct WorkerRuntimeTests {
         try await eventually("every command recorded", within: .seconds(60)) {
             (try? await store.countsByStatus())?.values.reduce(0, +) == 20
         }
-        #expect(try await store.countsByStatus()["FAILED", default: 0] == 0, "a 429 never fails a payout")
+        #expect(try await store.countsByStatus()[.failed, default: 0] == 0, "a 429 never fails a payout")
         #expect(env.sandbox.sandbox.ledgerSnapshot().executions.isEmpty)
         // One more while limited: recording it is intake's last step before it pauses with an
         // empty buffer, and it must not wait there for a batch that paused partitions never deliver.
@@ -232,13 +232,13 @@ struct WorkerRuntimeTests {
 
         env.sandbox.sandbox.updateFaults { $0.p429 = 0 }
         try await eventually("every payout completed once the limit lifts", within: .seconds(90)) {
-            (try? await store.countsByStatus())?["COMPLETED"] == 21
+            (try? await store.countsByStatus())?[.completed] == 21
         }
         // Intake resumed by itself: commands published after the limit lifted are consumed too.
         let after = (0..<5).map { _ in UUID() }
         #expect(await producer.sendAll(after.map { Commands.record($0) }).allSatisfy { (try? $0.get()) != nil })
         try await eventually("intake resumed and the new payouts completed", within: .seconds(60)) {
-            (try? await store.countsByStatus())?["COMPLETED"] == 26
+            (try? await store.countsByStatus())?[.completed] == 26
         }
         let ledger = env.sandbox.sandbox.ledgerSnapshot()
         #expect(references.allSatisfy { ledger.execution($0.uuidString.lowercased())?.executeCalls == 1 })
@@ -307,7 +307,7 @@ struct DeadLetterOutageTests {
         let store = runtime.store
         for reference in references {
             let accepted = try await store.events(referenceID: reference.uuidString.lowercased()).filter {
-                $0.status == "ACCEPTED"
+                $0.status == .accepted
             }
             #expect(accepted.count == 1)
         }

@@ -142,7 +142,7 @@ enum PostgresEngineStep {
             }
         let audit = transition.audit
         let sequences = events.map { Int64($0.sequence) }
-        let statuses = events.map(\.status)
+        let statuses = events.map(\.status.rawValue)
         let payloads = events.map(\.payload)
         let times = events.map(\.occurredAt)
         let traces = events.map { $0.traceParent ?? "" }
@@ -150,12 +150,12 @@ enum PostgresEngineStep {
         return """
             SELECT * FROM payout_step(
                 \(transition.referenceID), \(transition.leaseOwner), \(now),
-                \(transition.state), \(transition.status), \(transition.isFinal), \(transition.reasonCode), \(transition.nextAttemptAt),
+                \(transition.state), \(transition.status.rawValue), \(transition.isFinal), \(transition.reasonCode), \(transition.nextAttemptAt),
                 \(renewedOwner), \(leaseUntil), \(increment),
                 \(sequences), \(statuses), \(payloads), \(times), \(traces),
                 \(ledger), \(currency), \(amount),
                 \(audit?.referenceID), \(audit?.kind.rawValue), \(audit?.actor), \(audit?.note), \(audit?.providerAnswer),
-                \(audit?.statusBefore), \(audit?.statusAfter), \(audit?.ledger), \(audit?.forced), \(audit?.recordedAt))
+                \(audit?.statusBefore.rawValue), \(audit?.statusAfter.rawValue), \(audit?.ledger), \(audit?.forced), \(audit?.recordedAt))
             """
     }
 

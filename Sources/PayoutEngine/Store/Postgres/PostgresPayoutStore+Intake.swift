@@ -77,16 +77,10 @@ extension PostgresPayoutStore {
         now: Int64,
         on connection: PostgresConnection
     ) async throws -> [IntakeOutcome]? {
-        struct Known {
-            var fingerprint: String
-            var sequence: Int
-            var status: String
-            var source: IntakeSource?
-        }
         let payouts: [NewPayout] = items.map {
             if case .command(let payout) = $0 { payout } else { preconditionFailure("commands only") }
         }
-        var known: [String: Known] = [:]
+        var known: [String: RecordedPayout] = [:]
 
         func lockExisting(_ references: [String]) async throws {
             guard !references.isEmpty else { return }
@@ -100,21 +94,36 @@ extension PostgresPayoutStore {
             for try await (reference, fingerprint, sequence, status, topic, partition, offset)
                 in rows.decode((String, String, Int, String, String?, Int32?, Int64?).self)
             {
-                known[reference] = Known(
+                known[reference] = RecordedPayout(
                     fingerprint: fingerprint,
                     sequence: sequence,
-                    status: status,
+                    status: try PayoutStatus(stored: status),
                     source: IntakeSource(stream: topic, partition: partition, offset: offset)
                 )
             }
         }
         try await lockExisting(Set(payouts.map(\.referenceID)).sorted())
 
-        // First occurrence of each unknown reference_id, in reference_id order.
-        var seen = Set<String>()
-        let new = payouts.filter { known[$0.referenceID] == nil && seen.insert($0.referenceID).inserted }
+        // The rule, item by item in batch order: the first occurrence of an unknown reference_id is
+        // new, and a later one in the batch is answered against it as if it were recorded already.
+        var verdicts: [IntakeVerdict] = []
+        verdicts.reserveCapacity(payouts.count)
+        for payout in payouts {
+            let verdict = IntakeRule.classify(.command(payout), recorded: known[payout.referenceID])
+            if case .new = verdict {
+                known[payout.referenceID] = RecordedPayout(
+                    fingerprint: payout.fingerprint,
+                    sequence: payout.acceptedEventSequence,
+                    status: payout.acceptedEvent.status,
+                    source: payout.source
+                )
+            }
+            verdicts.append(verdict)
+        }
+
+        // The new payouts, in reference_id order.
+        let new = verdicts.compactMap { if case .new(let payout) = $0 { payout } else { nil } }
             .sorted { $0.referenceID < $1.referenceID }
-        var inserted = Set<String>()
         if !new.isEmpty {
             let events = new.map(\.acceptedEvent)
             let rows = try await connection.query(
@@ -122,7 +131,7 @@ extension PostgresPayoutStore {
                 WITH input AS (
                     SELECT * FROM unnest(\(new.map(\.referenceID))::text[], \(new.map(\.fingerprint))::text[],
                                          \(new.map(\.amountMinor))::int8[], \(new.map(\.currency))::text[],
-                                         \(events.map(\.status))::text[], \(new.map(\.state))::text[],
+                                         \(events.map(\.status.rawValue))::text[], \(new.map(\.state))::text[],
                                          \(events.map { Int64($0.sequence) })::int8[], \(events.map(\.payload))::text[],
                                          \(events.map(\.occurredAt))::int8[], \(events.map { $0.traceParent ?? "" })::text[],
                                          \(new.map { $0.source?.stream ?? "" })::text[],
@@ -151,58 +160,30 @@ extension PostgresPayoutStore {
                 """,
                 logger: logger
             )
-            for try await reference in rows.decode(String.self) { inserted.insert(reference) }
-            for payout in new where inserted.contains(payout.referenceID) {
-                let event = payout.acceptedEvent
-                known[payout.referenceID] = Known(
-                    fingerprint: payout.fingerprint,
-                    sequence: event.sequence,
-                    status: event.status,
-                    source: payout.source
-                )
-            }
+            var inserted = 0
+            for try await _ in rows.decode(String.self) { inserted += 1 }
             // Inserted by a concurrent intake between 1 and 2: run again, to lock it in order.
-            if inserted.count < new.count { return nil }
+            if inserted < new.count { return nil }
         }
 
-        var outcomes: [IntakeOutcome] = []
-        outcomes.reserveCapacity(payouts.count)
-        var repeats: [(index: Int, sequence: Int)] = []
-        for (index, payout) in payouts.enumerated() {
-            if inserted.remove(payout.referenceID) != nil {
-                outcomes.append(.accepted)
-                continue
-            }
-            guard let existing = known[payout.referenceID] else {
-                throw StoreError(
-                    .conflict,
-                    "payout \(payout.referenceID) conflicted on insert but cannot be read",
-                    isRetriable: true
-                )
-            }
-            if existing.fingerprint != payout.fingerprint {
-                outcomes.append(.conflict)
-            } else if let source = payout.source, source == existing.source {
-                outcomes.append(.redelivered)
-            } else {
-                outcomes.append(.duplicate(latestStatus: existing.status))
-                repeats.append((index, existing.sequence))
-            }
-        }
+        // Duplicates read at a place answered already are redeliveries (see `recordSources`).
         let answered = try await recordSources(
-            repeats.map { payouts[$0.index] }.compactMap { payout in
-                payout.source.map { ($0, payout.referenceID) }
+            zip(payouts, verdicts).compactMap { payout, verdict in
+                verdict.asksSource ? payout.source.map { ($0, payout.referenceID) } : nil
             },
             now: now,
             on: connection
         )
+        var outcomes: [IntakeOutcome] = []
+        outcomes.reserveCapacity(payouts.count)
         var requeue: [(reference: String, sequence: Int)] = []
-        for (index, sequence) in repeats {
-            if let source = payouts[index].source, !answered.contains(source) {
-                outcomes[index] = .redelivered
-            } else {
-                requeue.append((payouts[index].referenceID, sequence))
+        for (payout, verdict) in zip(payouts, verdicts) {
+            let answeredAtSource = verdict.asksSource && payout.source.map { !answered.contains($0) } == true
+            let outcome = verdict.outcome(answeredAtSource: answeredAtSource)
+            if case .duplicate(let latestSequence, _) = verdict, case .duplicate = outcome {
+                requeue.append((payout.referenceID, latestSequence))
             }
+            outcomes.append(outcome)
         }
         if !requeue.isEmpty {
             try await connection.query(
@@ -264,18 +245,39 @@ extension PostgresPayoutStore {
         now: Int64,
         on connection: PostgresConnection
     ) async throws -> IntakeOutcome {
-        // A rejection never touches an existing payout: same id, different content.
-        let exists = try await connection.query("SELECT 1 FROM payouts WHERE reference_id = \(ref)", logger: logger)
-            .collect()
-        if !exists.isEmpty { return .conflict }
-        if let source, try await recordSources([(source, ref)], now: now, on: connection).isEmpty {
-            return .redelivered
+        let rows = try await connection.query(
+            """
+            SELECT fingerprint, sequence, status, source_topic, source_partition, source_offset FROM payouts
+            WHERE reference_id = \(ref)
+            """,
+            logger: logger
+        ).collect()
+        let recorded = try rows.first.map { row in
+            let (fingerprint, sequence, status, topic, partition, offset) = try row.decode(
+                (String, Int, String, String?, Int32?, Int64?).self
+            )
+            return RecordedPayout(
+                fingerprint: fingerprint,
+                sequence: sequence,
+                status: try PayoutStatus(stored: status),
+                source: IntakeSource(stream: topic, partition: partition, offset: offset)
+            )
         }
+        let verdict = IntakeRule.classify(
+            .rejection(referenceID: ref, event: event, source: source),
+            recorded: recorded
+        )
+        var answeredAtSource = false
+        if verdict.asksSource, let source {
+            answeredAtSource = try await recordSources([(source, ref)], now: now, on: connection).isEmpty
+        }
+        let outcome = verdict.outcome(answeredAtSource: answeredAtSource)
+        guard case .rejected = outcome else { return outcome }
         try await connection.query(
             """
             WITH event AS (
                 INSERT INTO payout_events (reference_id, sequence, status, payload, occurred_at, trace_parent)
-                VALUES (\(ref), 0, \(event.status), \(event.payload), \(event.occurredAt), \(event.traceParent))
+                VALUES (\(ref), 0, \(event.status.rawValue), \(event.payload), \(event.occurredAt), \(event.traceParent))
                 ON CONFLICT (reference_id, sequence) DO NOTHING
             )
             INSERT INTO outbox (reference_id, sequence, enqueued_at) VALUES (\(ref), 0, \(now))

@@ -49,7 +49,7 @@ extension PostgresPayoutStore {
                         event: StoredEvent(
                             referenceID: ref,
                             sequence: sequence,
-                            status: status,
+                            status: try PayoutStatus(stored: status),
                             payload: payload,
                             occurredAt: occurredAt,
                             traceParent: traceParent

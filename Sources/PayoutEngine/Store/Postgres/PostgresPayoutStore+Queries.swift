@@ -36,15 +36,15 @@ extension PostgresPayoutStore {
         }
     }
 
-    func countsByStatus() async throws(StoreError) -> [String: Int] {
+    func countsByStatus() async throws(StoreError) -> [PayoutStatus: Int] {
         try await read("countsByStatus") { [self] connection in
-            var counts: [String: Int] = [:]
+            var counts: [PayoutStatus: Int] = [:]
             for row in try await connection.query(
                 "SELECT status, count(*) FROM payouts GROUP BY status",
                 logger: logger
             ).collect() {
                 let (status, count) = try row.decode((String, Int).self)
-                counts[status] = count
+                counts[try PayoutStatus(stored: status)] = count
             }
             return counts
         }
@@ -61,7 +61,7 @@ extension PostgresPayoutStore {
                 logger: logger
             ).collect().map { row in
                 let (minute, status, count) = try row.decode((Int64, String, Int).self)
-                return FinishedMinute(minuteStart: minute, status: status, count: count)
+                return FinishedMinute(minuteStart: minute, status: try PayoutStatus(stored: status), count: count)
             }
         }
     }

@@ -18,8 +18,9 @@ extension PostgresPayoutStore {
                 logger: logger
             ).collect()
             guard let row = rows.first else { return .rollback(.notFound) }
-            let (status, holder, until) = try row.decode((String, String?, Int64?).self)
-            guard status == PayoutStatus.requiresReview.rawValue else {
+            let (text, holder, until) = try row.decode((String, String?, Int64?).self)
+            let status = try PayoutStatus(stored: text)
+            guard status == .requiresReview else {
                 return .rollback(.notUnderReview(status: status))
             }
             if let holder, let until, until > now { return .rollback(.busy(owner: holder, until: until)) }
@@ -37,8 +38,9 @@ extension PostgresPayoutStore {
         }
     }
 
-    func listPayouts(status: String?, since: Int64?, limit: Int) async throws(StoreError) -> [PayoutListing] {
-        try await read("listPayouts") { [self] connection in
+    func listPayouts(status: PayoutStatus?, since: Int64?, limit: Int) async throws(StoreError) -> [PayoutListing] {
+        let status = status?.rawValue
+        return try await read("listPayouts") { [self] connection in
             let rows = try await connection.query(
                 """
                 SELECT \(unescaped: StoreSQL.qualified(PostgresRecords.payoutColumns, "p")), e.occurred_at, h.amount_minor
@@ -104,8 +106,8 @@ extension PostgresPayoutStore {
                     actor: actor,
                     note: note,
                     providerAnswer: answer,
-                    statusBefore: before,
-                    statusAfter: after,
+                    statusBefore: try PayoutStatus(stored: before),
+                    statusAfter: try PayoutStatus(stored: after),
                     ledger: ledger,
                     forced: forced,
                     recordedAt: at

@@ -23,7 +23,7 @@ enum PostgresRecords {
             fingerprint: fingerprint,
             amountMinor: amountMinor,
             currency: currency,
-            status: status,
+            status: try PayoutStatus(stored: status),
             isFinal: isFinal,
             reasonCode: reasonCode,
             state: state,
@@ -46,7 +46,7 @@ enum PostgresRecords {
         return StoredEvent(
             referenceID: referenceID,
             sequence: sequence,
-            status: status,
+            status: try PayoutStatus(stored: status),
             payload: payload,
             occurredAt: occurredAt,
             traceParent: traceParent

@@ -19,44 +19,30 @@ extension SQLitePayoutStore {
             var outcomes: [IntakeOutcome] = []
             outcomes.reserveCapacity(items.count)
             for item in items {
-                switch item {
-                case .command(let payout):
-                    if let existing = known[payout.referenceID] {
-                        try outcomes.append(Self.classifyRepeat(of: payout, existing: existing, statements, now: now))
-                        continue
-                    }
+                let verdict = IntakeRule.classify(item, recorded: known[item.referenceID])
+                let answered =
+                    try verdict.asksSource
+                    && Self.isRedelivery(of: item.referenceID, at: item.source, statements, now: now)
+                switch verdict {
+                case .new(let payout):
                     let event = try Self.insertAccepted(db, payout, statements, now: now)
-                    known[payout.referenceID] = KnownPayout(
+                    known[payout.referenceID] = RecordedPayout(
                         fingerprint: payout.fingerprint,
                         sequence: event.sequence,
                         status: event.status,
                         source: payout.source
                     )
-                    outcomes.append(.accepted)
-                case .rejection(let referenceID, let event, let source):
-                    // A rejection never touches an existing payout: same id, different content.
-                    if known[referenceID] != nil {
-                        outcomes.append(.conflict)
-                        continue
-                    }
-                    if try Self.isRedelivery(of: referenceID, at: source, statements, now: now) {
-                        outcomes.append(.redelivered)
-                        continue
-                    }
-                    try Self.insertRejected(referenceID, event, statements, now: now)
-                    outcomes.append(.rejected)
+                case .duplicate(let latestSequence, _) where !answered:
+                    try statements.enqueue.execute(arguments: [item.referenceID, latestSequence, now])
+                case .rejected(let event) where !answered:
+                    try Self.insertRejected(item.referenceID, event, statements, now: now)
+                case .conflict, .redelivered, .duplicate, .rejected:
+                    break  // nothing to write
                 }
+                outcomes.append(verdict.outcome(answeredAtSource: answered))
             }
             return .commit(outcomes)
         }
-    }
-
-    private struct KnownPayout {
-        var fingerprint: String
-        var sequence: Int
-        var status: String
-        /// Where its first command was read, if known.
-        var source: IntakeSource?
     }
 
     private struct IntakeStatements {
@@ -107,8 +93,11 @@ extension SQLitePayoutStore {
         }
     }
 
-    private static func knownPayouts(_ db: Database, referencedBy items: [IntakeItem]) throws -> [String: KnownPayout] {
-        var known: [String: KnownPayout] = [:]
+    private static func knownPayouts(
+        _ db: Database,
+        referencedBy items: [IntakeItem]
+    ) throws -> [String: RecordedPayout] {
+        var known: [String: RecordedPayout] = [:]
         var references = Set<String>()
         for item in items {
             switch item {
@@ -128,10 +117,10 @@ extension SQLitePayoutStore {
             )
             let rows = try Row.fetchCursor(lookup, arguments: StatementArguments(chunk))
             while let row = try rows.next() {
-                known[row[0]] = KnownPayout(
+                known[row[0]] = RecordedPayout(
                     fingerprint: row[1],
                     sequence: row[2],
-                    status: row[3],
+                    status: try PayoutStatus(stored: row[3]),
                     source: IntakeSource(
                         stream: row[4] as String?,
                         partition: row[5] as Int32?,
@@ -141,19 +130,6 @@ extension SQLitePayoutStore {
             }
         }
         return known
-    }
-
-    private static func classifyRepeat(
-        of payout: NewPayout,
-        existing: KnownPayout,
-        _ statements: IntakeStatements,
-        now: Int64
-    ) throws -> IntakeOutcome {
-        guard existing.fingerprint == payout.fingerprint else { return .conflict }
-        if let source = payout.source, source == existing.source { return .redelivered }
-        if try isRedelivery(of: payout.referenceID, at: payout.source, statements, now: now) { return .redelivered }
-        try statements.enqueue.execute(arguments: [payout.referenceID, existing.sequence, now])
-        return .duplicate(latestStatus: existing.status)
     }
 
     /// Whether an item was already answered at `source`; if not, records that it is answered there
@@ -179,7 +155,7 @@ extension SQLitePayoutStore {
     ) throws -> NewEvent {
         let event = payout.acceptedEvent
         try statements.insertPayout.execute(arguments: [
-            payout.referenceID, payout.fingerprint, payout.amountMinor, payout.currency, event.status,
+            payout.referenceID, payout.fingerprint, payout.amountMinor, payout.currency, event.status.rawValue,
             payout.state, event.sequence, now, now, now,
             payout.source?.stream, payout.source?.partition, payout.source?.offset,
         ])
@@ -188,7 +164,8 @@ extension SQLitePayoutStore {
             throw StoreError(.corrupt, "payout \(payout.referenceID) conflicts on insert but was not found")
         }
         try statements.insertEvent.execute(arguments: [
-            payout.referenceID, event.sequence, event.status, event.payload, event.occurredAt, event.traceParent,
+            payout.referenceID, event.sequence, event.status.rawValue, event.payload, event.occurredAt,
+            event.traceParent,
         ])
         try statements.enqueue.execute(arguments: [payout.referenceID, event.sequence, now])
         return event
@@ -201,7 +178,7 @@ extension SQLitePayoutStore {
         now: Int64
     ) throws {
         try statements.insertRejection.execute(arguments: [
-            referenceID, 0, event.status, event.payload, event.occurredAt, event.traceParent,
+            referenceID, 0, event.status.rawValue, event.payload, event.occurredAt, event.traceParent,
         ])
         try statements.enqueue.execute(arguments: [referenceID, 0, now])
     }

@@ -33,7 +33,7 @@ extension SQLitePayoutStore {
                 ),
                 arguments: [owner, expires, now, now, limit]
             )
-            return .commit(rows.map(SQLiteRecords.payout))
+            return .commit(try rows.map(SQLiteRecords.payout))
         }
         // RETURNING does not promise an order.
         return claimed.sorted { ($0.nextAttemptAt, $0.referenceID) < ($1.nextAttemptAt, $1.referenceID) }
@@ -132,7 +132,7 @@ extension SQLitePayoutStore {
         )
         for event in events {
             try insertEvent.execute(arguments: [
-                ref, event.sequence, event.status, event.payload, event.occurredAt, event.traceParent,
+                ref, event.sequence, event.status.rawValue, event.payload, event.occurredAt, event.traceParent,
             ])
             try enqueue.execute(arguments: [ref, event.sequence, now])
         }
@@ -158,7 +158,7 @@ extension SQLitePayoutStore {
                         """
                 ),
                 arguments: [
-                    transition.state, transition.status, transition.isFinal, transition.reasonCode, sequence,
+                    transition.state, transition.status.rawValue, transition.isFinal, transition.reasonCode, sequence,
                     transition.incrementAttempts ? 1 : 0, transition.nextAttemptAt,
                     leaseExpires == nil ? nil : transition.leaseOwner, leaseExpires, now, ref,
                 ]
@@ -166,6 +166,6 @@ extension SQLitePayoutStore {
         else {
             throw StoreError(.corrupt, "payout \(ref) vanished during its transition")
         }
-        return SQLiteRecords.payout(updated)
+        return try SQLiteRecords.payout(updated)
     }
 }

@@ -50,7 +50,7 @@ extension SQLitePayoutStore {
                         "outbox entry \(row[0] as Int64) points at missing event \(ref):\(sequence)"
                     )
                 }
-                entries.append(OutboxEntry(outboxID: row[0], event: SQLiteRecords.event(eventRow)))
+                entries.append(OutboxEntry(outboxID: row[0], event: try SQLiteRecords.event(eventRow)))
             }
             return .commit(entries.sorted { $0.outboxID < $1.outboxID })
         }

@@ -22,7 +22,7 @@ extension SQLitePayoutStore {
                 db,
                 sql: "SELECT \(SQLiteRecords.eventColumns) FROM payout_events WHERE reference_id = ? ORDER BY sequence",
                 arguments: [referenceID]
-            ).map { SQLiteRecords.event($0) }
+            ).map { try SQLiteRecords.event($0) }
         }
     }
 
@@ -41,11 +41,11 @@ extension SQLitePayoutStore {
         }
     }
 
-    func countsByStatus() async throws(StoreError) -> [String: Int] {
+    func countsByStatus() async throws(StoreError) -> [PayoutStatus: Int] {
         try await read("countsByStatus") { db in
-            var counts: [String: Int] = [:]
+            var counts: [PayoutStatus: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT status, count(*) FROM payouts GROUP BY status") {
-                counts[row[0]] = row[1]
+                counts[try PayoutStatus(stored: row[0])] = row[1]
             }
             return counts
         }
@@ -61,7 +61,7 @@ extension SQLitePayoutStore {
                     GROUP BY 1, 2 ORDER BY 1, 2
                     """,
                 arguments: [since]
-            ).map { FinishedMinute(minuteStart: $0[0], status: $0[1], count: $0[2]) }
+            ).map { FinishedMinute(minuteStart: $0[0], status: try PayoutStatus(stored: $0[1]), count: $0[2]) }
         }
     }
 
@@ -100,7 +100,7 @@ extension SQLitePayoutStore {
                     referenceID, referenceID, since, since, cursor?.referenceID, cursor?.referenceID, cursor?.sequence,
                     limit,
                 ]
-            ).map { SQLiteRecords.event($0) }
+            ).map { try SQLiteRecords.event($0) }
         }
     }
 }

@@ -18,8 +18,8 @@ extension SQLitePayoutStore {
                     arguments: [referenceID]
                 )
             else { return .rollback(.notFound) }
-            let status: String = row[0]
-            guard status == PayoutStatus.requiresReview.rawValue else {
+            let status = try PayoutStatus(stored: row[0])
+            guard status == .requiresReview else {
                 return .rollback(.notUnderReview(status: status))
             }
             if let holder = row[1] as String?, let until = row[2] as Int64?, until > now {
@@ -35,12 +35,13 @@ extension SQLitePayoutStore {
                     arguments: [owner, expires, referenceID]
                 )
             else { throw StoreError(.corrupt, "payout \(referenceID) vanished while claimed") }
-            return .commit(.claimed(SQLiteRecords.payout(claimed)))
+            return .commit(.claimed(try SQLiteRecords.payout(claimed)))
         }
     }
 
-    func listPayouts(status: String?, since: Int64?, limit: Int) async throws(StoreError) -> [PayoutListing] {
-        try await read("listPayouts") { db in
+    func listPayouts(status: PayoutStatus?, since: Int64?, limit: Int) async throws(StoreError) -> [PayoutListing] {
+        let status = status?.rawValue
+        return try await read("listPayouts") { db in
             let rows = try Row.fetchAll(
                 db,
                 sql: """
@@ -56,8 +57,8 @@ extension SQLitePayoutStore {
                     """,
                 arguments: [status, status, since, since, limit]
             )
-            return rows.map { row in
-                PayoutListing(payout: SQLiteRecords.payout(row), latestEventAt: row[15], heldMinor: row[16])
+            return try rows.map { row in
+                PayoutListing(payout: try SQLiteRecords.payout(row), latestEventAt: row[15], heldMinor: row[16])
             }
         }
     }
@@ -100,8 +101,8 @@ extension SQLitePayoutStore {
                     actor: row[3],
                     note: row[4],
                     providerAnswer: row[5],
-                    statusBefore: row[6],
-                    statusAfter: row[7],
+                    statusBefore: try PayoutStatus(stored: row[6]),
+                    statusAfter: try PayoutStatus(stored: row[7]),
                     ledger: row[8],
                     forced: row[9],
                     recordedAt: row[10]
@@ -127,8 +128,8 @@ extension SQLitePayoutStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
-            audit.referenceID, audit.kind.rawValue, audit.actor, audit.note, audit.providerAnswer, audit.statusBefore,
-            audit.statusAfter, audit.ledger, audit.forced, audit.recordedAt,
+            audit.referenceID, audit.kind.rawValue, audit.actor, audit.note, audit.providerAnswer,
+            audit.statusBefore.rawValue, audit.statusAfter.rawValue, audit.ledger, audit.forced, audit.recordedAt,
         ])
     }
 }

@@ -8,13 +8,13 @@ enum SQLiteRecords {
         sequence, attempts, next_attempt_at, lease_owner, lease_expires_at, created_at, updated_at
         """
 
-    static func payout(_ row: Row) -> StoredPayout {
+    static func payout(_ row: Row) throws(StoreError) -> StoredPayout {
         StoredPayout(
             referenceID: row[0],
             fingerprint: row[1],
             amountMinor: row[2],
             currency: row[3],
-            status: row[4],
+            status: try PayoutStatus(stored: row[4]),
             isFinal: row[5],
             reasonCode: row[6],
             state: row[7],
@@ -30,11 +30,11 @@ enum SQLiteRecords {
 
     static let eventColumns = "reference_id, sequence, status, payload, occurred_at, trace_parent"
 
-    static func event(_ row: Row, from index: Int = 0) -> StoredEvent {
+    static func event(_ row: Row, from index: Int = 0) throws(StoreError) -> StoredEvent {
         StoredEvent(
             referenceID: row[index],
             sequence: row[index + 1],
-            status: row[index + 2],
+            status: try PayoutStatus(stored: row[index + 2]),
             payload: row[index + 3],
             occurredAt: row[index + 4],
             traceParent: row[index + 5]

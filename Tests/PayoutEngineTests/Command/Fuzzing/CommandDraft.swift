@@ -80,7 +80,7 @@ struct CommandDraft: Sendable {
             default: Array((Bool.random(using: &random) ? referenceText.uppercased() : referenceText.lowercased()).utf8)
             }
         let command = PayoutCommand(
-            referenceID: reference,
+            referenceID: ReferenceID(reference),
             amount: Money(minorUnits: minor, currency: currency),
             recipient: recipient,
             requestedAt: requestedAt,

@@ -9,7 +9,7 @@ struct CommandRecordCase: Sendable, CustomStringConvertible {
         case command(PayoutCommand)
         /// Refused, for these reasons (one per mutation applied); `referenceID` is the one the
         /// record names, kept in the rejection unless a reason says it is unusable.
-        case refused([CommandMutation.Outcome], referenceID: UUID)
+        case refused([CommandMutation.Outcome], referenceID: ReferenceID)
     }
 
     var key: [UInt8]?

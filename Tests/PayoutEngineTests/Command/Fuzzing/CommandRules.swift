@@ -11,7 +11,7 @@ enum CommandRules {
         policy: CommandPolicy = CommandPolicy()
     ) -> [String] {
         var problems: [String] = []
-        let uuid = command.referenceID.uuid
+        let uuid = command.referenceID.uuid.uuid
         if uuid.6 >> 4 != 4 || uuid.8 >> 6 != 0b10 { problems.append("reference_id is not a version 4 UUID") }
         if let key, String(decoding: key, as: UTF8.self).lowercased() != command.referenceKey {
             problems.append("key differs from reference_id")
