@@ -7,7 +7,8 @@ import CommandSupport
 struct PayoutWorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "payout-worker",
-        abstract: "Executes payout commands from Kafka exactly once against the Dollr mobile-money API.",
+        abstract:
+            "Executes payout commands from Kafka against the Dollr mobile-money API, each at most once, with one terminal status.",
         subcommands: [
             RunCommand.self,
             ConsoleCommand.self,

@@ -153,8 +153,8 @@ public final class PayoutEngine: Sendable {
     /// The lease holder written by one claim round: the worker's name and a number no other round
     /// of this process uses. Commits are fenced by it, so a payout claimed again after its lease
     /// ran out, even by the same process (a task still finishing a slow call, another claiming
-    /// it anew), is advanced by the newest claim only: the stale task's commit is refused.
-    /// Found as a second execute, refused by Dollr as a duplicate, on a loaded machine.
+    /// it anew), is advanced by the newest claim only: the stale task's commit is refused. Without
+    /// the number, the stale task could send a second execute, which Dollr would refuse as a duplicate.
     private func nextLeaseToken() -> String {
         "\(configuration.owner)/\(instance)-\(claimRounds.add(1, ordering: .relaxed).newValue)"
     }
