@@ -1,5 +1,4 @@
 public import Foundation
-import LocalPostgres
 
 /// A headless Chromium driven through chromedriver's W3C WebDriver protocol (JSON over HTTP):
 /// a real browser, with its own HTML parser, cookie jar, CSP enforcement and JavaScript, and no
@@ -21,21 +20,45 @@ public final class WebDriver: Sendable {
                     "chromedriver is not installed (scripts/install-dependencies --test installs chromium-driver)"
             )
         }
-        let port = try LoopbackPort.free()
-        let driver = try ChildProcess(URL(fileURLWithPath: "/usr/bin/chromedriver"), arguments: ["--port=\(port)"])
-        _ = try await driver.firstLine(within: .seconds(30))  // "Starting ChromeDriver ..." once it listens
+        // Port 0: chromedriver binds a free port itself and names it, so no other process can take
+        // the port between a pick and the bind.
+        let driver = try ChildProcess(URL(fileURLWithPath: "/usr/bin/chromedriver"), arguments: ["--port=0"])
+        let listening = "was started successfully on port "
+        let lines = driver.stdoutLines
+        try await withDeadline(.seconds(30), "chromedriver listening") {
+            await lines.wait { $0.contains { $0.contains(listening) } }
+        }
+        let announcement = lines.elements.first { $0.contains(listening) } ?? ""
+        guard
+            let port = Int(
+                announcement.split(separator: " ").last?.trimmingCharacters(in: .punctuationCharacters) ?? ""
+            )
+        else {
+            driver.signal(SIGTERM)
+            throw Failure(description: "chromedriver named no port: \(lines.elements)")
+        }
         // As root (CI), Chromium's own sandbox cannot start; the pages it loads are our own, on loopback.
         let capabilities =
             #"{"capabilities":{"alwaysMatch":{"goog:chromeOptions":{"binary":"/usr/bin/chromium","args":["--headless=new","--no-sandbox","--disable-gpu","--disable-dev-shm-usage","--window-size=1280,1000","--user-data-dir=\#(FileManager.default.temporaryDirectory.path)/chromium-\#(UUID().uuidString)"]}}}}"#
         var session: String?
+        var refusals: [String] = []
         for _ in 0..<3 where session == nil {
             // Chromium's first start on a loaded machine can outlast chromedriver's own wait; one more try is a fresh start.
-            let answer = try? await call(port: port, "POST", "/session", capabilities)
-            session = ((answer?["value"] as? [String: Any])?["sessionId"]) as? String
+            do {
+                let answer = try await call(port: port, "POST", "/session", capabilities)
+                session = ((answer["value"] as? [String: Any])?["sessionId"]) as? String
+                if session == nil { refusals.append("\(answer["value"] ?? answer)") }
+            } catch {
+                refusals.append("\(error)")
+            }
         }
         guard let session else {
             driver.signal(SIGTERM)
-            throw Failure(description: "chromedriver could not start Chromium: \(driver.stderr.suffix(2000))")
+            throw Failure(
+                description:
+                    "chromedriver could not start Chromium: \(refusals.joined(separator: " | ").prefix(3000)); "
+                    + "chromedriver's stderr: \(driver.stderr.suffix(2000))"
+            )
         }
         return WebDriver(driver: driver, port: port, session: session)
     }
