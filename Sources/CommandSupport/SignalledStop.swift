@@ -3,26 +3,56 @@ package import Logging
 import Synchronization
 
 /// SIGTERM and SIGINT for a long-running subcommand (`payout-worker run` and `console`, `payout-lab
-/// sandbox` and `broker`): each
-/// one starts the command's graceful shutdown, and a stop that overruns its bound ends the process
-/// with exit status 70 (EX_SOFTWARE) and a critical log line instead of hanging. No service group
-/// of ours is given ServiceLifecycle's `maximumCancellationDuration`, which turns a slow
-/// cancellation into a crash; this bound is the last resort in its place.
+/// sandbox` and `broker`): each one starts the command's graceful shutdown, and a stop that
+/// overruns its bound ends the process with exit status 70 (EX_SOFTWARE) and a critical log line
+/// instead of hanging. No service group of ours is given ServiceLifecycle's
+/// `maximumCancellationDuration`, which turns a slow cancellation into a crash; this bound is the
+/// last resort in its place.
 ///
-/// The signals are trapped before `main` runs (see ``SignalTrap``), so one that arrives while the
-/// process is still starting is kept and stops it as soon as ``run(bound:logger:shutdown:_:)``
-/// begins.
-package struct SignalledStop: Sendable {
+/// The signals are trapped before `main` runs (see ``SignalTrap``). One that arrives while the
+/// command is still starting (opening its store, its Kafka clients), before
+/// ``run(bound:logger:shutdown:_:)`` begins, ends the process at once with status 0: nothing runs
+/// yet, so there is nothing to drain, and a start-up that waits on an unreachable store would
+/// otherwise hold the stop for as long as its connection attempts last.
+package final class SignalledStop: Sendable {
     package static let overrunExitStatus: Int32 = 70
 
-    private let signals: AsyncStream<Int32>
+    private enum Phase {
+        case starting
+        /// What a signal does once the command runs: start its shutdown.
+        case running(@Sendable (Int32) async -> Void)
+    }
 
-    /// Takes over the trapped signals (trapping them now if the process did not at its start); any
-    /// that arrived since then are kept for ``run(bound:logger:shutdown:_:)``.
+    /// Shared with the task that reads the signals.
+    private final class PhaseCell: Sendable {
+        let value = Mutex(Phase.starting)
+    }
+
+    private let phase = PhaseCell()
+    private let forwarding: Task<Void, Never>
+
+    /// Takes over the trapped signals (trapping them now if the process did not at its start); one
+    /// that arrived since then, or arrives before ``run(bound:logger:shutdown:_:)``, ends start-up.
     package init() async {
         SignalTrap.install()
-        self.signals = SignalTrap.signals
+        let phase = phase
+        forwarding = Task {
+            for await signal in SignalTrap.signals {
+                switch phase.value.withLock({ $0 }) {
+                case .starting:
+                    let name = ProcessInfo.processInfo.processName
+                    FileHandle.standardError.write(
+                        Data("\(name): \(SignalTrap.name(signal)) while starting; nothing runs yet, exiting\n".utf8)
+                    )
+                    Foundation.exit(0)
+                case .running(let stop):
+                    await stop(signal)
+                }
+            }
+        }
     }
+
+    deinit { forwarding.cancel() }
 
     /// Runs `body`. A signal calls `shutdown`; if `body` has not returned `bound` after the first
     /// signal, the process exits 70.
@@ -32,28 +62,25 @@ package struct SignalledStop: Sendable {
         shutdown: @escaping @Sendable () async -> Void,
         _ body: () async throws -> Void
     ) async throws {
-        let signals = self.signals
-        let forwarding = Task {
-            var watchdog: Task<Void, Never>?
-            for await signal in signals {
+        let watchdog = Mutex<Task<Void, Never>?>(nil)
+        defer { watchdog.withLock { $0?.cancel() } }
+        phase.value.withLock {
+            $0 = .running { signal in
                 logger.info("shutting down", metadata: ["signal": "\(SignalTrap.name(signal))"])
                 await shutdown()
-                watchdog =
-                    watchdog
-                    ?? Task {
+                watchdog.withLock { running in
+                    guard running == nil else { return }
+                    running = Task {
                         guard (try? await Task.sleep(for: bound)) != nil else { return }
                         logger.critical(
                             "graceful shutdown overran its bound; exiting",
-                            metadata: [
-                                "bound": "\(bound)", "exit": "\(Self.overrunExitStatus)",
-                            ]
+                            metadata: ["bound": "\(bound)", "exit": "\(Self.overrunExitStatus)"]
                         )
                         Foundation.exit(Self.overrunExitStatus)
                     }
+                }
             }
-            watchdog?.cancel()
         }
-        defer { forwarding.cancel() }
         try await body()
     }
 }

@@ -12,7 +12,8 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Runs the payout worker: Kafka intake, payout execution, status events, admin HTTP.",
         discussion: "Settings: config/payout-worker.example.json documents every key and its environment variable. "
-            + "SIGTERM or SIGINT drains and exits 0 (70 if the drain overruns shutdown_timeout_ms by 10 s)."
+            + "SIGTERM or SIGINT drains and exits 0 (70 if the drain overruns shutdown_timeout_ms by 10 s); "
+            + "during start-up, before anything runs, it exits 0 at once."
     )
 
     @Option(name: .customLong("config"), help: "JSON configuration file.")
@@ -22,8 +23,8 @@ struct RunCommand: AsyncParsableCommand {
         let (configuration, logger) = try ServiceStartup.configure(file: configFile, label: "payout-worker")
         // The signals are trapped since before `main` (SignalTrap): one that arrives while the
         // configuration loads or the store, the Dollr client and the Kafka clients are still
-        // opening (an orchestrator stopping a pod that just started) is kept and drains the
-        // runtime as soon as it exists.
+        // opening (an orchestrator stopping a pod that just started) ends the process at once with
+        // exit 0, since nothing runs yet; from `stop.run` on, a signal drains the runtime.
         let stop = await SignalledStop()
         ParentWatch.start()
         logger.info("payout-worker starting", metadata: ["librdkafka": "\(KafkaLibrary.version)"])
