@@ -66,14 +66,9 @@ public final class ChildProcess: Sendable {
         close(stderr.write)
         processIdentifier = pid
 
-        // waitpid blocks: a plain thread per child, never the cooperative pool.
+        // ChildSpawn waits on a thread of its own: waitpid blocks, never on the cooperative pool.
         let exit = exit
-        Thread.detachNewThread {
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-            let signal = status & 0x7F
-            exit.append(signal == 0 ? (status >> 8) & 0xFF : 128 + signal)
-        }
+        Task { exit.append(await ChildSpawn.exitStatus(of: pid)) }
         // Pipes are drained with blocking reads on dedicated threads: Foundation's
         // dispatch-driven readabilityHandler crashed libdispatch under heavy process churn on
         // Linux, and a plain thread is all a test child needs.
